@@ -1,0 +1,1 @@
+"""Analytics kernel: pure statistics for servicepulse (filled in below)."""
