@@ -1,0 +1,32 @@
+"""Command line: `servicepulse ...`. Errors meant for people print as one line, exit non-zero."""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy.exc import OperationalError, DBAPIError
+
+from servicepulse.cli.app import app
+from servicepulse.errors import ServicepulseError
+
+# Command modules register themselves on the app when imported.
+from servicepulse.cli import db_commands, user_commands  # noqa: F401,E402
+
+try:  # commands whose modules may not exist yet in a partial checkout
+    from servicepulse.cli import demo_command, serve_command  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+
+def main() -> None:
+    from servicepulse.cli.context import err_console
+
+    try:
+        app(standalone_mode=True)
+    except ServicepulseError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        err_console.print(f"[red]error:[/] database error: {reason}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,32 @@
+import typer
+
+from servicepulse.cli.app import apikey_app, user_app
+from servicepulse.cli.context import console, engine
+from servicepulse.db.session import UnitOfWork
+from servicepulse.org import service
+
+
+@user_app.command("create")
+def create(
+    email: str = typer.Argument(..., help="Login e-mail address."),
+    name: str = typer.Option(..., "--name", help="Display name."),
+    role: str = typer.Option("agent", "--role", help="admin, analyst, teamlead or agent."),
+    team: list[str] = typer.Option([], "--team", help="Team key to join (repeatable)."),
+    lead: list[str] = typer.Option([], "--lead", help="Team key this user leads (repeatable)."),
+    language: str = typer.Option("nl", "--language", help="Interface language: nl or en."),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="Password (asked for when not given)."),
+) -> None:
+    """Create a dashboard user."""
+    with UnitOfWork(engine()) as session:
+        user = service.create_user(session, email, name, password, role, teams=team, lead_of=lead, language=language)
+        console.print(f"created user {user.email} ({user.role})")
+
+
+@apikey_app.command("create")
+def create_key(name: str = typer.Argument(..., help="A name for the key, e.g. the system that uses it.")) -> None:
+    """Create an API key and print it once: it is stored only as a hash."""
+    with UnitOfWork(engine()) as session:
+        new = service.create_api_key(session, name)
+    console.print(f"API key [bold]{new.name}[/] (shown once, store it now):")
+    print(new.key)

@@ -1,0 +1,19 @@
+"""ORM tables. Importing this package registers every table on `Base.metadata`."""
+
+from servicepulse.models.base import Base, UTCDateTime, utcnow
+from servicepulse.models.cases import Case, CaseEvent, Promise
+from servicepulse.models.customers import Customer
+from servicepulse.models.followups import FollowUp, FollowUpContact
+from servicepulse.models.improvement import ImprovementProject, ProjectTarget
+from servicepulse.models.jobs import Job
+from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment
+from servicepulse.models.org import ApiKey, OrgUnit, TeamMembership, User
+from servicepulse.models.surveys import Answer, Invitation, Question, Response, Survey, SurveyVersion
+
+__all__ = [
+    "Base", "UTCDateTime", "utcnow",
+    "Case", "CaseEvent", "Promise", "Customer", "FollowUp", "FollowUpContact",
+    "ImprovementProject", "ProjectTarget", "Job", "DEFAULT_NORMS", "Journey", "Moment",
+    "ApiKey", "OrgUnit", "TeamMembership", "User",
+    "Answer", "Invitation", "Question", "Response", "Survey", "SurveyVersion",
+]

@@ -1,0 +1,1 @@
+"""Organisation domain: units and teams, users and roles, API keys, passwords."""

@@ -1,0 +1,99 @@
+"""Users, teams and API keys. Framework-free; never commits (the caller's unit of work does)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.models import ApiKey, OrgUnit, TeamMembership, User, utcnow
+from servicepulse.models.org import ROLES
+from servicepulse.org.passwords import hash_password
+
+API_KEY_PREFIX = "sp_"
+MIN_PASSWORD_LENGTH = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def create_unit(session: Session, key: str, name: str, kind: str = "team", parent: OrgUnit | None = None,
+                line: str | None = None) -> OrgUnit:
+    unit = OrgUnit(key=key, name=name, kind=kind, parent=parent, line=line)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def create_user(session: Session, email: str, name: str, password: str, role: str,
+                teams: list[str] | None = None, lead_of: list[str] | None = None, language: str = "nl") -> User:
+    problems = []
+    if not _EMAIL.match(email or ""):
+        problems.append(("email", f"{email!r} is not an e-mail address"))
+    if role not in ROLES:
+        problems.append(("role", f"role {role!r} is unknown; choose one of {', '.join(ROLES)}"))
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        problems.append(("password", f"the password must be at least {MIN_PASSWORD_LENGTH} characters"))
+    if language not in ("nl", "en"):
+        problems.append(("language", "language must be nl or en"))
+    if session.scalar(select(User.id).where(User.email == email.lower())):
+        problems.append(("email", f"a user with e-mail {email} already exists"))
+    if problems:
+        raise ValidationFailed("; ".join(m for _, m in problems), problems)
+    user = User(email=email.lower(), name=name, password_hash=hash_password(password), role=role, language=language)
+    session.add(user)
+    for key in teams or []:
+        user.memberships.append(TeamMembership(team=_team(session, key), is_lead=False))
+    for key in lead_of or []:
+        user.memberships.append(TeamMembership(team=_team(session, key), is_lead=True))
+    session.flush()
+    return user
+
+
+def _team(session: Session, key: str) -> OrgUnit:
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.key == key))
+    if unit is None:
+        raise NotFound(f"team {key!r} does not exist")
+    return unit
+
+
+def _hash_key(key: str) -> str:
+    # API keys carry 256 bits of randomness, so a fast hash is safe (no dictionary to attack).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    name: str
+    key: str  # shown once, never stored
+
+
+def create_api_key(session: Session, name: str, created_by: User | None = None) -> NewApiKey:
+    if not name or len(name) > 100:
+        raise ValidationFailed("an API key needs a name of 1-100 characters", [("name", "required")])
+    if session.scalar(select(ApiKey.id).where(ApiKey.name == name)):
+        raise ValidationFailed(f"an API key named {name!r} already exists", [("name", "duplicate")])
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiKey(name=name, prefix=key[:10], key_hash=_hash_key(key), created_by_id=created_by.id if created_by else None))
+    session.flush()
+    return NewApiKey(name=name, key=key)
+
+
+def verify_api_key(session: Session, key: str) -> ApiKey | None:
+    if not key or not key.startswith(API_KEY_PREFIX):
+        return None
+    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
+    if api_key is not None:
+        api_key.last_used_at = utcnow()
+    return api_key
+
+
+def user_team_ids(user: User) -> set[int]:
+    return {m.team_id for m in user.memberships}
+
+
+def user_led_team_ids(user: User) -> set[int]:
+    return {m.team_id for m in user.memberships if m.is_lead}
