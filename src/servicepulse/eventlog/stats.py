@@ -92,3 +92,17 @@ def log_stats(df: pd.DataFrame) -> dict:
         "activities": {str(k): int(v) for k, v in act_sorted},
         "directly_follows": dfg,
     }
+
+
+def variant_counts(df: pd.DataFrame) -> dict[tuple[str, ...], int]:
+    """Every variant (tuple of activities) with its number of cases."""
+    order = case_order(df)
+    acts = df["activity"].to_numpy()[order.order]
+    codes, _ = pd.factorize(acts)
+    variants = case_variants(order, codes)
+    ids, first_case, counts = np.unique(variants, return_index=True, return_counts=True)
+    ends = np.append(order.starts[1:], len(acts))
+    # one Python step per variant (not per event) to spell it out
+    return {
+        tuple(acts[order.starts[c]:ends[c]].tolist()): int(n) for c, n in zip(first_case, counts)
+    }
