@@ -1,0 +1,120 @@
+"""Vega-Lite spec builders for the charts the product draws. Data goes in as rows of dicts."""
+
+from __future__ import annotations
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier only; nothing is fetched
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+STATUS_COLOURS = {
+    "fix_basics": "#b3261e",
+    "good_enough": "#2e7d32",
+    "moment_to_win": "#c77700",
+    "keep_it": "#1b5e20",
+    "too_few": "#757575",
+}
+
+
+def _base(title: str | None, width: int, height: int) -> dict:
+    spec = {"$schema": SCHEMA, "width": width, "height": height,
+            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 12}}}
+    if title:
+        spec["title"] = title
+    return spec
+
+
+def bar(rows: list[dict], x: str, y: str, title: str | None = None, colour: str | None = None,
+        width: int = 480, height: int = 220, x_title: str | None = None, y_title: str | None = None,
+        horizontal: bool = False, colour_scale: dict | None = None) -> dict:
+    spec = _base(title, width, height)
+    xenc = {"field": x, "type": "nominal", "sort": None, "title": x_title or x}
+    yenc = {"field": y, "type": "quantitative", "title": y_title or y}
+    enc = {"x": yenc, "y": xenc} if horizontal else {"x": xenc, "y": yenc}
+    enc["tooltip"] = [{"field": x}, {"field": y}]
+    if colour:
+        enc["color"] = {"field": colour, "type": "nominal", "legend": None}
+        if colour_scale:
+            enc["color"]["scale"] = {"domain": list(colour_scale), "range": list(colour_scale.values())}
+    spec.update({"data": {"values": rows}, "mark": {"type": "bar", "color": "#1f5fa8"}, "encoding": enc})
+    return spec
+
+
+def line_with_band(rows: list[dict], x: str, y: str, low: str, high: str, title: str | None = None,
+                   width: int = 480, height: int = 220, x_type: str = "temporal", y_title: str | None = None,
+                   rule: float | None = None) -> dict:
+    """A trend with its confidence interval as a band, and an optional norm line."""
+    spec = _base(title, width, height)
+    layers = [
+        {"mark": {"type": "area", "opacity": 0.25, "color": "#1f5fa8"},
+         "encoding": {"x": {"field": x, "type": x_type, "title": None},
+                      "y": {"field": low, "type": "quantitative", "title": y_title or y}, "y2": {"field": high}}},
+        {"mark": {"type": "line", "point": True, "color": "#1f5fa8"},
+         "encoding": {"x": {"field": x, "type": x_type}, "y": {"field": y, "type": "quantitative"},
+                      "tooltip": [{"field": x, "type": x_type}, {"field": y, "format": ".1f"},
+                                  {"field": low, "format": ".1f"}, {"field": high, "format": ".1f"}]}},
+    ]
+    if rule is not None:
+        layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                       "encoding": {"y": {"datum": rule}}})
+    spec.update({"data": {"values": rows}, "layer": layers})
+    return spec
+
+
+def distribution(counts: dict[int, int], title: str | None = None, low_cut: int | None = None,
+                 high_cut: int | None = None, width: int = 360, height: int = 180) -> dict:
+    """Score distribution (e.g. NPS 0-10) coloured low / middle / high."""
+    rows = []
+    for score, n in sorted(counts.items()):
+        band = "mid"
+        if low_cut is not None and score <= low_cut:
+            band = "low"
+        elif high_cut is not None and score >= high_cut:
+            band = "high"
+        rows.append({"score": str(score), "n": n, "band": band})
+    spec = bar(rows, "score", "n", title=title, colour="band", width=width, height=height,
+               x_title=None, y_title=None, colour_scale={"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"})
+    return spec
+
+
+def moment_row(moments: list[dict], title: str | None = None, width: int = 640, height: int = 90) -> dict:
+    """The journey drawn as a row of moments coloured by 7+/9+ status.
+
+    Each row: {"moment": name, "position": int, "status": key, "score": float|None, "kind": ...}.
+    """
+    spec = _base(title, width, height)
+    spec.update({
+        "data": {"values": moments},
+        "layer": [
+            {"mark": {"type": "rect", "cornerRadius": 6, "stroke": "white", "strokeWidth": 3},
+             "encoding": {"x": {"field": "moment", "type": "ordinal", "sort": {"field": "position"}, "title": None,
+                                "axis": {"labelAngle": 0, "labelLimit": 140, "orient": "bottom"}},
+                          "color": {"field": "status", "type": "nominal", "legend": None,
+                                    "scale": {"domain": list(STATUS_COLOURS), "range": list(STATUS_COLOURS.values())}},
+                          "tooltip": [{"field": "moment"}, {"field": "kind"}, {"field": "score", "format": ".1f"},
+                                      {"field": "status"}]}},
+            {"mark": {"type": "text", "color": "white", "fontSize": 16, "fontWeight": "bold"},
+             "encoding": {"x": {"field": "moment", "type": "ordinal", "sort": {"field": "position"}},
+                          "text": {"field": "score", "format": ".1f"}}},
+        ],
+    })
+    return spec
+
+
+def scatter(rows: list[dict], x: str, y: str, label: str, title: str | None = None,
+            x_rule: float | None = None, y_rule: float | None = None, width: int = 420, height: int = 320,
+            x_title: str | None = None, y_title: str | None = None) -> dict:
+    """Importance-performance grid: points with labels and quadrant rules."""
+    spec = _base(title, width, height)
+    layers = [
+        {"mark": {"type": "point", "filled": True, "size": 80, "color": "#1f5fa8"},
+         "encoding": {"x": {"field": x, "type": "quantitative", "title": x_title or x},
+                      "y": {"field": y, "type": "quantitative", "title": y_title or y, "scale": {"zero": False}},
+                      "tooltip": [{"field": label}, {"field": x, "format": ".3f"}, {"field": y, "format": ".2f"}]}},
+        {"mark": {"type": "text", "align": "left", "dx": 7, "fontSize": 11},
+         "encoding": {"x": {"field": x, "type": "quantitative"}, "y": {"field": y, "type": "quantitative"},
+                      "text": {"field": label}}},
+    ]
+    if x_rule is not None:
+        layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"x": {"datum": x_rule}}})
+    if y_rule is not None:
+        layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"y": {"datum": y_rule}}})
+    spec.update({"data": {"values": rows}, "layer": layers})
+    return spec
