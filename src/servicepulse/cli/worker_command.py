@@ -1,0 +1,61 @@
+"""`servicepulse worker` runs the background job worker; `servicepulse triggers ...` manages trigger rules."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+
+import typer
+
+from servicepulse.cli.app import app
+from servicepulse.cli.context import console, engine
+
+triggers_app = typer.Typer(help="Trigger rules: who is invited to which survey after which case event.",
+                           no_args_is_help=True)
+app.add_typer(triggers_app, name="triggers")
+
+
+@app.command("worker")
+def worker(poll_interval: float = typer.Option(1.0, "--poll-interval", help="Seconds between polls when idle."),
+           batch: int = typer.Option(10, "--batch", help="Jobs claimed per poll.")) -> None:
+    """Run the background job worker (invitations, reminders, rule evaluation) until stopped."""
+    from servicepulse.jobs.worker import Worker, _load_handlers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _load_handlers()
+    w = Worker(engine(), poll_interval=poll_interval, batch=batch)
+
+    def _stop(signum, _frame):
+        console.print(f"worker {w.worker_id}: stopping (signal {signum})")
+        w._stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    console.print(f"worker {w.worker_id}: polling every {poll_interval:g} s")
+    w.run_forever()
+
+
+@triggers_app.command("load")
+def load(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file with trigger rules.")) -> None:
+    """Create or update the trigger rules described in a YAML file."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.invitations import rules
+
+    with UnitOfWork(engine()) as session:
+        loaded = rules.load_rules_file(session, file)
+    for rule in loaded:
+        console.print(f"rule [bold]{rule.key}[/]: survey {rule.survey_key}, after {rule.activity!r}")
+
+
+@triggers_app.command("list")
+def list_rules() -> None:
+    """List the trigger rules."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.invitations import rules
+
+    with UnitOfWork(engine(), readonly=True) as session:
+        for rule in rules.list_rules(session):
+            state = "on" if rule.active else "off"
+            console.print(f"{rule.key} [{state}]: after {rule.activity!r} in journey {rule.journey_key or '*'} "
+                          f"-> survey {rule.survey_key}, delay {rule.delay_minutes} min, sample {rule.sample_percent:g} %")
