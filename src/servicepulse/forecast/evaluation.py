@@ -1,0 +1,130 @@
+"""The evaluation protocol of the remaining-time literature, shared by bench and tests.
+
+Cases are ordered by their first event; the first 64% train, the next 16%
+validate, the last 20% test. Every test case with n events is predicted after
+each prefix of length 2..n-1, and the mean absolute error in days is taken over
+all those prefixes (as in Tax et al. 2017 and the GGNN/PGTNet/ProcessTransformer
+comparisons on the Helpdesk log).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .events import validate_events
+from .features import SECONDS_PER_DAY, remaining_days
+
+SPLIT_FRACTIONS = (0.64, 0.16, 0.20)
+
+
+def chronological_case_split(
+    events: pd.DataFrame, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
+) -> tuple[pd.Index, pd.Index, pd.Index]:
+    """Case ids of train, validation and test, by the time of each case's first event."""
+    if len(fractions) != 3 or not np.isclose(sum(fractions), 1.0) or min(fractions) < 0:
+        raise ValueError(f"fractions must be three non-negative shares summing to 1, got {fractions}.")
+    starts = events.groupby("case_id")["timestamp"].min().reset_index()
+    ordered = starts.sort_values(["timestamp", "case_id"], kind="stable")["case_id"]
+    n = len(ordered)
+    first = int(n * fractions[0])
+    second = int(n * (fractions[0] + fractions[1]))
+    ids = pd.Index(ordered.to_numpy(), name="case_id")
+    return ids[:first], ids[first:second], ids[second:]
+
+
+def make_prefixes(
+    events: pd.DataFrame, min_length: int = 2
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All prefixes of length ``min_length``..n-1 of each case, ready for ``predict``.
+
+    Returns ``(prefix_events, truth)``: the events of every prefix under a new
+    ``case_id`` "<case>@<length>", and per prefix id the original case, the prefix
+    length and the true remaining time in seconds.
+    """
+    events = validate_events(events)
+    position = events.groupby("case_id", sort=False).cumcount().to_numpy() + 1
+    size = events.groupby("case_id", sort=False)["case_id"].transform("size").to_numpy()
+    remaining = remaining_days(events).to_numpy() * SECONDS_PER_DAY
+    pieces, truth = [], []
+    for length in range(min_length, int(size.max(initial=0))):
+        cut = (position == length) & (length < size)
+        cases = events.loc[cut, "case_id"].to_numpy()
+        if len(cases) == 0:
+            continue
+        ids = [f"{case}@{length}" for case in cases]
+        truth.append(
+            pd.DataFrame(
+                {"case_id": cases, "prefix_length": length, "remaining_s": remaining[cut]}, index=ids
+            )
+        )
+        head = events[(position <= length) & events["case_id"].isin(cases)].copy()
+        head["case_id"] = head["case_id"].astype(str) + f"@{length}"
+        pieces.append(head)
+    if not truth:
+        empty = events.iloc[0:0]
+        return empty, pd.DataFrame(columns=["case_id", "prefix_length", "remaining_s"])
+    truth_frame = pd.concat(truth)
+    truth_frame.index.name = "prefix_id"
+    return pd.concat(pieces, ignore_index=True), truth_frame
+
+
+def mae_days(predicted_s: pd.Series, true_s: pd.Series) -> float:
+    """Mean absolute error in days, aligned on the index."""
+    predicted, true = predicted_s.align(true_s, join="right")
+    if predicted.isna().any():
+        raise ValueError(f"{int(predicted.isna().sum())} prefixes have no prediction.")
+    return float(np.mean(np.abs(predicted - true)) / SECONDS_PER_DAY)
+
+
+def interval_coverage(forecast: pd.DataFrame, true_s: pd.Series) -> float:
+    """Share of true remaining times inside [lower_s, upper_s]."""
+    aligned = forecast.reindex(true_s.index)
+    inside = (true_s >= aligned["lower_s"]) & (true_s <= aligned["upper_s"])
+    return float(inside.mean())
+
+
+def mean_by_prefix_length(train_events: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """Baseline: mean remaining time of training prefixes of the same length.
+
+    Lengths unseen in training fall back to the mean over all training prefixes.
+    """
+    _, train_truth = make_prefixes(train_events, min_length=1)
+    by_length = train_truth.groupby("prefix_length")["remaining_s"].mean()
+    estimate = truth["prefix_length"].map(by_length).fillna(train_truth["remaining_s"].mean())
+    return estimate.astype(float)
+
+
+def read_xes(path: str | Path) -> pd.DataFrame:
+    """Read an IEEE XES (optionally gzipped) log into case_id/activity/timestamp/resource.
+
+    Uses the standard keys: trace ``concept:name``, event ``concept:name``,
+    ``time:timestamp`` and ``org:resource``. Timestamps keep their offsets and
+    are brought to UTC.
+    """
+    from lxml import etree  # a package dependency; imported here to keep import light
+
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    keys = {"concept:name": "activity", "time:timestamp": "timestamp", "org:resource": "resource"}
+    rows: list[dict] = []
+    with opener(path, "rb") as handle:
+        for _, trace in etree.iterparse(handle, tag="{*}trace"):
+            case_id = None
+            for child in trace:
+                if child.get("key") == "concept:name" and not child.tag.endswith("event"):
+                    case_id = child.get("value")
+            for event in trace.iterfind("{*}event"):
+                row = {"case_id": case_id}
+                for attribute in event:
+                    name = keys.get(attribute.get("key"))
+                    if name:
+                        row[name] = attribute.get("value")
+                rows.append(row)
+            trace.clear()
+    frame = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "resource"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+    return frame

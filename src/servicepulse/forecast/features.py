@@ -1,0 +1,122 @@
+"""Prefix features: what is known about a case after each of its events.
+
+One row per event: the features describe the prefix of the case that ends at
+that event (the case "as seen so far"). Training uses every prefix of every
+closed case, prediction uses the last row of each open case. The vocabularies
+(activities, resources, ...) are learned once at fit time and frozen, so a value
+never seen in training becomes a missing category instead of an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .events import OPTIONAL_CATEGORICAL_COLUMNS
+
+SECONDS_PER_DAY = 86_400.0
+START_TOKEN = "<start>"
+# The activity-count bag keeps the most frequent activities only, so that a
+# log with thousands of rare activity names does not explode the feature set.
+MAX_COUNTED_ACTIVITIES = 50
+
+
+@dataclass
+class PrefixFeatureBuilder:
+    """Turns a validated, case/time-sorted event table into prefix features."""
+
+    timezone: str | None = None
+    activities: list[str] = field(default_factory=list)
+    counted_activities: list[str] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    def learn(self, events: pd.DataFrame) -> PrefixFeatureBuilder:
+        """Freeze vocabularies from the training events."""
+        frequency = events["activity"].value_counts()
+        self.activities = sorted(frequency.index)
+        self.counted_activities = sorted(frequency.index[:MAX_COUNTED_ACTIVITIES])
+        self.categories = {
+            name: sorted(events[name].unique())
+            for name in OPTIONAL_CATEGORICAL_COLUMNS
+            if name in events.columns
+        }
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = [
+            "prefix_length",
+            "last_activity",
+            "previous_activity",
+            "elapsed_days",
+            "days_since_previous",
+            "weekday",
+            "hour",
+            "day_of_month",
+        ]
+        names += [f"last_{name}" for name in self.categories]
+        # Positional names: activity names may hold characters LightGBM refuses.
+        names += [f"count_{i}" for i in range(len(self.counted_activities))]
+        return names
+
+    def transform(self, events: pd.DataFrame) -> pd.DataFrame:
+        """Features of the prefix ending at each event (same row order as ``events``)."""
+        by_case = events.groupby("case_id", sort=False)
+        stamps = events["timestamp"]
+        if self.timezone is not None:
+            stamps = stamps.dt.tz_convert(self.timezone)
+        start = by_case["timestamp"].transform("min")
+        previous = by_case["timestamp"].shift(1)
+
+        activity_vocab = self.activities + [START_TOKEN]
+        features = pd.DataFrame(index=events.index)
+        features["prefix_length"] = by_case.cumcount().to_numpy() + 1
+        features["last_activity"] = pd.Categorical(events["activity"], categories=activity_vocab)
+        features["previous_activity"] = pd.Categorical(
+            by_case["activity"].shift(1).fillna(START_TOKEN), categories=activity_vocab
+        )
+        features["elapsed_days"] = (events["timestamp"] - start).dt.total_seconds() / SECONDS_PER_DAY
+        features["days_since_previous"] = (
+            (events["timestamp"] - previous).dt.total_seconds().fillna(0.0) / SECONDS_PER_DAY
+        )
+        # Calendar position of the last event: work queues follow office hours,
+        # weekends and monthly cycles.
+        features["weekday"] = stamps.dt.day_of_week.astype(float)
+        features["hour"] = stamps.dt.hour + stamps.dt.minute / 60.0
+        features["day_of_month"] = stamps.dt.day.astype(float)
+        for name, vocab in self.categories.items():
+            values = events[name] if name in events.columns else pd.Series(np.nan, index=events.index)
+            features[f"last_{name}"] = pd.Categorical(values, categories=vocab)
+
+        codes = pd.Categorical(events["activity"], categories=self.counted_activities).codes
+        onehot = np.zeros((len(events), len(self.counted_activities)), dtype=np.float64)
+        known = codes >= 0
+        onehot[np.flatnonzero(known), codes[known]] = 1.0
+        counts = (
+            pd.DataFrame(onehot, index=events.index)
+            .groupby(events["case_id"].to_numpy(), sort=False)
+            .cumsum()
+        )
+        counts.columns = [f"count_{i}" for i in range(len(self.counted_activities))]
+        return pd.concat([features, counts], axis=1)[self.feature_names]
+
+
+def remaining_days(events: pd.DataFrame) -> pd.Series:
+    """Days from each event to the last event of its case (the training target)."""
+    end = events.groupby("case_id", sort=False)["timestamp"].transform("max")
+    return (end - events["timestamp"]).dt.total_seconds() / SECONDS_PER_DAY
+
+
+def is_open_prefix(events: pd.DataFrame) -> pd.Series:
+    """True for events after which the case still has at least one event to come."""
+    position = events.groupby("case_id", sort=False).cumcount()
+    size = events.groupby("case_id", sort=False)["case_id"].transform("size")
+    return pd.Series(position.to_numpy() + 1 < size.to_numpy(), index=events.index)
+
+
+def last_event_rows(events: pd.DataFrame) -> pd.Index:
+    """Index of the last event of each case (the state of an open case now)."""
+    position = events.groupby("case_id", sort=False).cumcount(ascending=False)
+    return events.index[position.to_numpy() == 0]
