@@ -1,0 +1,175 @@
+"""Find code-frame themes in a comment, with character spans for highlighting.
+
+The code frame is compiled once per language into lookup tables (written
+form and lemma of every keyword word, phrases by their first word, and one
+combined regular expression), so coding a comment is a single pass over its
+tokens plus one regex scan.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+from .codeframe import CodeFrame, load_default_codeframe
+from .tokens import LANGS, Token, lemma, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeMention:
+    theme: str
+    start: int      # character span in the text that was coded
+    end: int
+    matched: str    # the words as written in the comment
+    via: str        # 'keyword', 'lemma', 'phrase' or 'pattern'
+    language: str   # language section of the code frame that matched
+
+
+@dataclass
+class _LangTables:
+    words: dict[str, set[str]]                             # form or lemma -> themes
+    lemmas: dict[str, set[str]]                            # lemma only -> themes
+    phrases: dict[str, list[tuple[tuple[frozenset[str], ...], str]]]  # first form -> (elements, theme)
+    regex: re.Pattern | None
+    group_theme: dict[str, str]
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+
+
+def _forms(word: str, lang: str) -> frozenset[str]:
+    w = word.lower().replace("’", "'")
+    return frozenset({w, lemma(w, lang)})
+
+
+def _compile(cf: CodeFrame, lang: str) -> _LangTables:
+    words: dict[str, set[str]] = {}
+    lemmas: dict[str, set[str]] = {}
+    phrases: dict[str, list] = {}
+    alts, group_theme = [], {}
+    for theme in cf.themes:
+        terms = theme.terms.get(lang)
+        if terms is None:
+            continue
+        for kw in terms.keywords:
+            toks = [t for t in tokenize(kw) if t.kind == "word"]
+            if not toks:
+                continue
+            if len(toks) == 1:
+                for f in _forms(toks[0].lower, lang):
+                    words.setdefault(f, set()).add(theme.key)
+            else:
+                elements = tuple(_forms(t.lower, lang) for t in toks)
+                for f in elements[0]:
+                    phrases.setdefault(f, []).append((elements, theme.key))
+        for lm in terms.lemmas:
+            lemmas.setdefault(lm.lower(), set()).add(theme.key)
+        for i, p in enumerate(terms.patterns):
+            g = f"p{len(alts)}"
+            # named groups inside user patterns would clash when combined
+            body = _NAMED_GROUP.sub("(?:", p)
+            alts.append(f"(?P<{g}>{body})")
+            group_theme[g] = theme.key
+    for lst in phrases.values():
+        lst.sort(key=lambda x: -len(x[0]))  # longest phrase first
+    regex = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+    return _LangTables(words, lemmas, phrases, regex, group_theme)
+
+
+class ThemeMatcher:
+    """Compiled code frame. Thread-safe after construction."""
+
+    def __init__(self, codeframe: CodeFrame | None = None):
+        self.codeframe = codeframe or load_default_codeframe()
+        self._tables = {lang: _compile(self.codeframe, lang) for lang in LANGS}
+
+    def find(self, text: str, language: str = "unknown", tokens: Sequence[Token] | None = None) -> list[ThemeMention]:
+        """Theme mentions in `text`. For a language other than nl/en both
+        language sections are tried (mixed or undetected comments)."""
+        if not text:
+            return []
+        if tokens is None:
+            tokens = tokenize(text)
+        langs = (language,) if language in LANGS else LANGS
+        found: list[ThemeMention] = []
+        for lang in langs:
+            found.extend(self._find_lang(text, tokens, lang))
+        return _dedupe(found, text)
+
+    def _find_lang(self, text: str, tokens: Sequence[Token], lang: str) -> list[ThemeMention]:
+        tb = self._tables[lang]
+        out: list[ThemeMention] = []
+        words = [t for t in tokens if t.kind == "word"]
+        forms = [(t.lower, lemma(t.lower, lang)) for t in words]
+        n = len(words)
+        for i, (low, lem) in enumerate(forms):
+            tok = words[i]
+            cands = tb.phrases.get(low, [])
+            if lem != low and lem in tb.phrases:
+                cands = cands + [c for c in tb.phrases[lem] if c not in cands]
+            for elements, theme in cands:
+                m = len(elements)
+                if i + m <= n and all(
+                    forms[i + j][0] in elements[j] or forms[i + j][1] in elements[j] for j in range(1, m)
+                ):
+                    s, e = tok.start, words[i + m - 1].end
+                    out.append(ThemeMention(theme, s, e, text[s:e], "phrase", lang))
+            hit = tb.words.get(low)
+            if hit:
+                for theme in hit:
+                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "keyword", lang))
+            hit = tb.words.get(lem) if lem != low else None
+            if hit:
+                for theme in hit:
+                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "keyword", lang))
+            hit = tb.lemmas.get(lem)
+            if hit:
+                for theme in hit:
+                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "lemma", lang))
+        if tb.regex is not None:
+            for m in tb.regex.finditer(text):
+                if m.end() > m.start():
+                    out.append(ThemeMention(tb.group_theme[m.lastgroup], m.start(), m.end(), m.group(), "pattern", lang))
+        return out
+
+
+def _dedupe(found: list[ThemeMention], text: str) -> list[ThemeMention]:
+    """One mention per theme and overlapping region: keep the longest."""
+    found.sort(key=lambda m: (m.theme, m.start, -(m.end - m.start)))
+    out: list[ThemeMention] = []
+    last: dict[str, ThemeMention] = {}
+    for m in found:
+        prev = last.get(m.theme)
+        if prev is not None and m.start < prev.end:
+            if m.end > prev.end:  # overlapping and longer: extend
+                merged = ThemeMention(m.theme, prev.start, m.end, text[prev.start:m.end], prev.via, prev.language)
+                out[out.index(prev)] = merged
+                last[m.theme] = merged
+            continue
+        out.append(m)
+        last[m.theme] = m
+    out.sort(key=lambda m: (m.start, m.theme))
+    return out
+
+
+_lock = threading.Lock()
+_matchers: dict[int, ThemeMatcher] = {}
+
+
+def matcher_for(codeframe: CodeFrame | None = None) -> ThemeMatcher:
+    """A cached compiled matcher per code frame object."""
+    cf = codeframe or load_default_codeframe()
+    with _lock:
+        m = _matchers.get(id(cf))
+        if m is None or m.codeframe is not cf:
+            m = ThemeMatcher(cf)
+            _matchers[id(cf)] = m
+        return m
+
+
+def find_themes(text: str, language: str = "unknown", codeframe: CodeFrame | None = None) -> list[ThemeMention]:
+    """Theme mentions in one comment (see :class:`ThemeMention`)."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    return matcher_for(codeframe).find(text, language)
