@@ -201,7 +201,10 @@ def case_facts(
     gap = np.zeros(len(ts), dtype=np.float64)
     gap[:-1] = np.where(same_next[:-1], ts[1:] - ts[:-1], 0)
     if config.as_of is not None:
-        as_of_us = pd.Timestamp(config.as_of).tz_convert("UTC").as_unit("us").value
+        as_of = pd.Timestamp(config.as_of)
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must be timezone-aware")
+        as_of_us = as_of.value // 1_000  # .value is always nanoseconds
         tail = last_idx[~closing[last_idx]]
         gap[tail] = np.maximum(as_of_us - ts[tail], 0)
     out["closed_hours"] = np.bincount(o.case, weights=np.where(closing, gap, 0), minlength=n) / US_PER_HOUR
