@@ -3,8 +3,10 @@
 from servicepulse.models.base import Base, UTCDateTime, utcnow
 from servicepulse.models.cases import Case, CaseEvent, Promise
 from servicepulse.models.customers import Customer
+from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.models.followups import FollowUp, FollowUpContact
 from servicepulse.models.improvement import ImprovementProject, ProjectTarget
+from servicepulse.models.invitations import AnonymousLink, AnonymousSubmission, InvitationToken, TriggerDecision, TriggerRule
 from servicepulse.models.jobs import Job
 from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment
 from servicepulse.models.org import ApiKey, OrgUnit, TeamMembership, User
@@ -15,5 +17,6 @@ __all__ = [
     "Case", "CaseEvent", "Promise", "Customer", "FollowUp", "FollowUpContact",
     "ImprovementProject", "ProjectTarget", "Job", "DEFAULT_NORMS", "Journey", "Moment",
     "ApiKey", "OrgUnit", "TeamMembership", "User",
-    "Answer", "Invitation", "Question", "Response", "Survey", "SurveyVersion",
+    "Answer", "Invitation", "Question", "Response", "Survey", "SurveyVersion", "WebhookEndpoint",
+    "AnonymousLink", "AnonymousSubmission", "InvitationToken", "TriggerDecision", "TriggerRule",
 ]

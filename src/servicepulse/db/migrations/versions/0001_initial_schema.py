@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 Revises: 
+Create Date: 2026-11-25 07:45:41.061141
 """
 from typing import Sequence, Union
 
@@ -106,6 +107,16 @@ def upgrade() -> None:
     sa.CheckConstraint("role IN ('admin','analyst','teamlead','agent')", name=op.f('ck_users_role')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('secret', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints')),
+    sa.UniqueConstraint('name', name=op.f('uq_webhook_endpoints_name'))
     )
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -257,6 +268,18 @@ def upgrade() -> None:
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_surveys_moment_id'), ['moment_id'], unique=False)
 
+    op.create_table('anonymous_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('per_address_limit', sa.Integer(), nullable=False),
+    sa.Column('window_minutes', sa.Integer(), nullable=False),
+    sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('per_address_limit >= 1', name=op.f('ck_anonymous_links_limit_positive')),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_anonymous_links_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_anonymous_links')),
+    sa.UniqueConstraint('survey_id', name=op.f('uq_anonymous_links_survey_id'))
+    )
     op.create_table('survey_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('survey_id', sa.Integer(), nullable=False),
@@ -269,6 +292,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('survey_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_versions_survey_id'), ['survey_id'], unique=False)
+
+    op.create_table('trigger_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('journey_id', sa.Integer(), nullable=True),
+    sa.Column('activity', sa.String(length=200), nullable=False),
+    sa.Column('delay_minutes', sa.Integer(), nullable=False),
+    sa.Column('sample_percent', sa.Float(), nullable=False),
+    sa.Column('throttle_days', sa.Integer(), nullable=False),
+    sa.Column('require_closed', sa.Boolean(), nullable=False),
+    sa.Column('max_event_age_hours', sa.Integer(), nullable=False),
+    sa.Column('expires_days', sa.Integer(), nullable=False),
+    sa.Column('reminder_after_days', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('delay_minutes >= 0', name=op.f('ck_trigger_rules_delay_positive')),
+    sa.CheckConstraint('expires_days >= 1', name=op.f('ck_trigger_rules_expiry_positive')),
+    sa.CheckConstraint('sample_percent >= 0 AND sample_percent <= 100', name=op.f('ck_trigger_rules_sample_range')),
+    sa.CheckConstraint('throttle_days >= 0', name=op.f('ck_trigger_rules_throttle_positive')),
+    sa.ForeignKeyConstraint(['journey_id'], ['journeys.id'], name=op.f('fk_trigger_rules_journey_id_journeys'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_trigger_rules_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_rules')),
+    sa.UniqueConstraint('key', name=op.f('uq_trigger_rules_key'))
+    )
+    with op.batch_alter_table('trigger_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_rules_journey_id'), ['journey_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trigger_rules_survey_id'), ['survey_id'], unique=False)
 
     op.create_table('invitations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -312,6 +364,19 @@ def upgrade() -> None:
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_questions_survey_version_id'), ['survey_version_id'], unique=False)
 
+    op.create_table('invitation_tokens',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('invitation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('issued_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_invitation_tokens_invitation_id_invitations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitation_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invitation_tokens_token_hash'))
+    )
+    with op.batch_alter_table('invitation_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitation_tokens_invitation_id'), ['invitation_id'], unique=False)
+
     op.create_table('responses',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('external_id', sa.String(length=120), nullable=True),
@@ -352,6 +417,47 @@ def upgrade() -> None:
         batch_op.create_index('ix_responses_moment_time', ['moment_id', 'submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_responses_submitted_at'), ['submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_responses_survey_version_id'), ['survey_version_id'], unique=False)
+
+    op.create_table('trigger_decisions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reason', sa.String(length=12), nullable=False),
+    sa.Column('invitation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('decided_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("reason IN ('invited','throttled','opted_out','sampled_out','case_open','no_contact')", name=op.f('ck_trigger_decisions_reason')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_trigger_decisions_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_trigger_decisions_customer_id_customers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['case_events.id'], name=op.f('fk_trigger_decisions_event_id_case_events'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_trigger_decisions_invitation_id_invitations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['rule_id'], ['trigger_rules.id'], name=op.f('fk_trigger_decisions_rule_id_trigger_rules'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_trigger_decisions_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_decisions')),
+    sa.UniqueConstraint('rule_id', 'case_id', name=op.f('uq_trigger_decisions_rule_id_case_id'))
+    )
+    with op.batch_alter_table('trigger_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_decisions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trigger_decisions_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_trigger_decisions_survey_reason', ['survey_id', 'reason'], unique=False)
+
+    op.create_table('anonymous_submissions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('address_hash', sa.String(length=64), nullable=False),
+    sa.Column('response_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resume_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['link_id'], ['anonymous_links.id'], name=op.f('fk_anonymous_submissions_link_id_anonymous_links'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_anonymous_submissions_response_id_responses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_anonymous_submissions')),
+    sa.UniqueConstraint('response_id', name=op.f('uq_anonymous_submissions_response_id')),
+    sa.UniqueConstraint('resume_hash', name=op.f('uq_anonymous_submissions_resume_hash'))
+    )
+    with op.batch_alter_table('anonymous_submissions', schema=None) as batch_op:
+        batch_op.create_index('ix_anonymous_submissions_address', ['link_id', 'address_hash', 'created_at'], unique=False)
 
     op.create_table('answers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -436,6 +542,16 @@ def downgrade() -> None:
 
     op.drop_table('followups')
     op.drop_table('answers')
+    with op.batch_alter_table('anonymous_submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_anonymous_submissions_address')
+
+    op.drop_table('anonymous_submissions')
+    with op.batch_alter_table('trigger_decisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_trigger_decisions_survey_reason')
+        batch_op.drop_index(batch_op.f('ix_trigger_decisions_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_trigger_decisions_case_id'))
+
+    op.drop_table('trigger_decisions')
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_responses_survey_version_id'))
         batch_op.drop_index(batch_op.f('ix_responses_submitted_at'))
@@ -444,6 +560,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_responses_case_id'))
 
     op.drop_table('responses')
+    with op.batch_alter_table('invitation_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitation_tokens_invitation_id'))
+
+    op.drop_table('invitation_tokens')
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_questions_survey_version_id'))
 
@@ -454,10 +574,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invitations_case_id'))
 
     op.drop_table('invitations')
+    with op.batch_alter_table('trigger_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_rules_survey_id'))
+        batch_op.drop_index(batch_op.f('ix_trigger_rules_journey_id'))
+
+    op.drop_table('trigger_rules')
     with op.batch_alter_table('survey_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_versions_survey_id'))
 
     op.drop_table('survey_versions')
+    op.drop_table('anonymous_links')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_surveys_moment_id'))
 
@@ -495,6 +621,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_prefix'))
 
     op.drop_table('api_keys')
+    op.drop_table('webhook_endpoints')
     op.drop_table('users')
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_units_parent_id'))
