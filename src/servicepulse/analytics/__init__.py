@@ -39,7 +39,15 @@ from .moments import LabelCheck, MomentStatus, check_label, moment_status
 from .nps import NpsCounts, NpsResult, nps, nps_answer_sd, nps_answer_variance, nps_counts, nps_from_scores
 from .ols import OlsFit, ols_fit
 from .prca import PrcaResult, prca
-from .project_scan import MomentFacts, Project, ProjectScan, TargetEffect, scan_projects, scan_table
+from .project_scan import (
+    MomentFacts,
+    Project,
+    ProjectScan,
+    TargetEffect,
+    facts_from_frame,
+    scan_projects,
+    scan_table,
+)
 
 __all__ = [
     "AnalyticsInputError", "ComparisonResult", "DriverAnalysisError", "DriverResult", "LabelCheck",
@@ -47,7 +55,7 @@ __all__ = [
     "Project", "ProjectScan", "ShareResult", "TargetEffect",
     "adjust_pvalues", "check_label", "compare_many", "compare_means", "compare_means_from_stats",
     "compare_nps", "compare_nps_segments", "compare_shares", "dominance", "dominance_result",
-    "driver_slopes", "importance_performance", "mean_t", "mean_t_from_stats", "moment_status", "nps",
+    "driver_slopes", "facts_from_frame", "importance_performance", "mean_t", "mean_t_from_stats", "moment_status", "nps",
     "nps_answer_sd", "nps_answer_variance", "nps_counts", "nps_from_scores", "ols_fit", "prca",
     "relative_weights", "relative_weights_result", "scan_projects", "scan_table", "wilson",
 ]

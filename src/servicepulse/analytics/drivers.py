@@ -207,7 +207,7 @@ def general_dominance(r2: np.ndarray, p: int) -> np.ndarray:
     increment over the subsets of size k without j.
     """
     masks = np.arange(1 << p)
-    sizes = np.bitwise_count(masks)
+    sizes = sum((masks >> j) & 1 for j in range(p))  # subset sizes (popcount, numpy 1.x safe)
     size_weight = np.array([1.0 / (p * comb(p - 1, k)) for k in range(p)])
     out = np.empty(p)
     for j in range(p):

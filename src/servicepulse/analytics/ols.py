@@ -1,6 +1,6 @@
 """Ordinary least squares with classical standard errors (used by PRCA and slopes).
 
-Kept small on purpose: a QR solve, the residual variance on n - k degrees of
+Kept small on purpose: scaled normal equations, the residual variance on n - k degrees of
 freedom, and two-sided t-test p-values per coefficient.
 """
 
@@ -39,16 +39,21 @@ def ols_fit(design: np.ndarray, y: np.ndarray) -> OlsFit:
     n, k = design.shape
     if n <= k:
         raise AnalyticsInputError(f"need more rows than coefficients to fit a regression (rows {n}, coefficients {k})")
-    q, r = np.linalg.qr(design)
-    diag = np.abs(np.diag(r))
-    if diag.min() <= 1e-10 * max(diag.max(), 1.0) * np.sqrt(n):
+    # Normal equations on column-scaled data: a k x k problem, so tall survey
+    # tables (10^5-10^6 rows) stay fast; near-singular designs are refused.
+    scale = np.sqrt(np.einsum("ij,ij->j", design, design))
+    if np.any(scale == 0):
+        raise AnalyticsInputError("the regression columns are linearly dependent (a column is all zero)")
+    scaled = design / scale
+    gram = scaled.T @ scaled
+    if np.linalg.eigvalsh(gram)[0] <= 1e-10 * k:
         raise AnalyticsInputError("the regression columns are linearly dependent")
-    coef = np.linalg.solve(r, q.T @ y)
+    gram_inv = np.linalg.inv(gram)
+    coef = (gram_inv @ (scaled.T @ y)) / scale
     resid = y - design @ coef
     df = n - k
     sigma2 = float(resid @ resid) / df
-    r_inv = np.linalg.solve(r, np.eye(k))
-    se = np.sqrt(sigma2 * np.sum(r_inv ** 2, axis=1))
+    se = np.sqrt(sigma2 * np.diag(gram_inv)) / scale
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, coef / np.where(se > 0, se, 1.0), 0.0)
     p = 2.0 * stats.t.sf(np.abs(t), df)

@@ -133,10 +133,12 @@ def prca(
             f"too few complete rows ({design.shape[0]}) for {design.shape[1]} coefficients; "
             "collect more answers or analyse fewer moments"
         )
-    if np.linalg.matrix_rank(design) < design.shape[1]:
+    scaled = design / np.sqrt((design ** 2).sum(axis=0))
+    gram = scaled.T @ scaled  # k x k: cheap rank checks even for many rows
+    if np.linalg.eigvalsh(gram)[0] <= 1e-10 * len(gram):
         # find the first dummy that adds nothing new, to name it
-        for j in range(2, design.shape[1] + 1):
-            if np.linalg.matrix_rank(design[:, :j]) < j:
+        for j in range(2, len(gram) + 1):
+            if np.linalg.eigvalsh(gram[:j, :j])[0] <= 1e-10 * j:
                 moment, side = labels[j - 2]
                 raise AnalyticsInputError(
                     f"the {side} answers of {moment!r} coincide with other moments' low/high groups "

@@ -239,6 +239,35 @@ def _classify(name: str, effects: list[TargetEffect], min_lift: float) -> Projec
     )
 
 
+def facts_from_frame(frame: pd.DataFrame) -> list[MomentFacts]:
+    """Build :class:`MomentFacts` from a table indexed by moment name.
+
+    Required columns: ``kind``, ``score``, ``n``, ``slope``; optional: ``norm``,
+    ``p_value``, ``importance``. Missing optional values (and a missing score)
+    become None.
+    """
+    required = ["kind", "score", "n", "slope"]
+    absent = [c for c in required if c not in frame.columns]
+    if absent:
+        raise AnalyticsInputError(f"the moment table is missing the column(s): {', '.join(absent)}")
+
+    def value(row: pd.Series, column: str) -> object:
+        if column not in row.index or pd.isna(row[column]):
+            return None
+        return row[column]
+
+    facts = []
+    for name, row in frame.iterrows():
+        if pd.isna(row["slope"]) or pd.isna(row["n"]):
+            raise AnalyticsInputError(f"moment {name!r}: slope and n are required, got slope={row['slope']!r}, n={row['n']!r}")
+        facts.append(MomentFacts(
+            name=str(name), kind=str(row["kind"]), score=value(row, "score"), n=int(row["n"]),
+            slope=float(row["slope"]), norm=value(row, "norm"), p_value=value(row, "p_value"),
+            importance=value(row, "importance"),
+        ))
+    return facts
+
+
 def scan_table(scans: Iterable[ProjectScan]) -> pd.DataFrame:
     """One row per project: code, labels, expected lift and reasoning."""
     rows = [
