@@ -46,6 +46,7 @@ INTENSIFIERS = {
            "slightly": 0.6, "somewhat": 0.6, "fairly": 0.8, "rather": 0.8, "bit": 0.6, "kinda": 0.7,
            "quite": 0.9},
 }
+SCOPE_BREAKS = frozenset(",:;()[]")  # punctuation that ends a negation's scope
 NEGATION_FACTOR = -0.6
 NEGATION_WINDOW = 3
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
@@ -174,13 +175,13 @@ def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str
                     i += 1
                     continue
         val, negated = base, False
-        # look back within the clause for intensifiers and negators; a comma or
-        # other punctuation ends the negation scope ("niet snel, wel aardig")
+        # look back within the clause for intensifiers and negators; a comma,
+        # colon or bracket ends the negation scope ("niet snel, wel aardig")
         j, steps = i - 1, 0
         while j >= 0 and ci[j] == ci[i] and steps < NEGATION_WINDOW and not in_phrase[j]:
             w = words[j].lower
             if words[j].kind == "sym":
-                if w not in lex.surface:
+                if w in SCOPE_BREAKS:
                     break
             elif words[j].kind == "word":
                 if steps < 2 and w in lex.intensifiers:

@@ -1,0 +1,64 @@
+"""Language of realistic comments."""
+import pytest
+
+from servicepulse.text import detect_language, guess_language
+
+DUTCH = [
+    "Ik heb drie keer gebeld en niemand nam op",
+    "De monteur kwam niet opdagen, erg teleurgesteld",
+    "Factuur klopt niet en niemand kan uitleggen waarom",
+    "Snel geholpen, vriendelijke medewerker",
+    "Niet goed",
+    "Heel vriendelijk",
+    "Slecht",
+    "Alles was in orde, dank je",
+    "Monteur kwam niet opdagen, very bad service",  # mixed, mostly Dutch
+]
+ENGLISH = [
+    "I had to call three times before anyone answered",
+    "The engineer never showed up and nobody told me",
+    "Fast and friendly",
+    "Very good",
+    "Never again",
+    "The invoice is completely unclear",
+]
+OTHER = [
+    "Ich musste dreimal anrufen und niemand hat geantwortet",
+    "La facture était incorrecte et personne ne m'a rappelé",
+    "La factura es incorrecta y nadie me llamó",
+    "Fatura yanlış ve kimse aramadı",
+]
+UNKNOWN = ["", "   ", "ok", "👍👍👍", "!!!", "10", "😡", None]
+
+
+@pytest.mark.parametrize("text", DUTCH)
+def test_dutch(text):
+    assert detect_language(text) == "nl"
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english(text):
+    assert detect_language(text) == "en"
+
+
+@pytest.mark.parametrize("text", OTHER)
+def test_other_language(text):
+    g = guess_language(text)
+    assert g.language == "other"
+    assert g.detected not in ("nl", "en", "")
+
+
+@pytest.mark.parametrize("text", UNKNOWN)
+def test_too_short_or_no_letters_is_unknown(text):
+    assert detect_language(text) == "unknown"
+
+
+def test_threshold_turns_unsure_into_unknown():
+    # a one-word comment shared by several languages is unsure
+    g = guess_language("Prima")
+    assert g.confidence < 0.9
+    assert detect_language("Prima", threshold=0.99) == "unknown"
+
+
+def test_long_comment_is_cheap_and_correct():
+    assert detect_language("De factuur was weer fout en ik moest opnieuw bellen. " * 200) == "nl"
