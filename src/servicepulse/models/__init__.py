@@ -6,6 +6,7 @@ from servicepulse.models.customers import Customer
 from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.models.followups import FollowUp, FollowUpContact
 from servicepulse.models.improvement import ImprovementProject, ProjectTarget
+from servicepulse.models.insights import ScoreDailyCount
 from servicepulse.models.invitations import AnonymousLink, AnonymousSubmission, InvitationToken, TriggerDecision, TriggerRule
 from servicepulse.models.jobs import Job
 from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment
@@ -15,7 +16,7 @@ from servicepulse.models.surveys import Answer, Invitation, Question, Response, 
 __all__ = [
     "Base", "UTCDateTime", "utcnow",
     "Case", "CaseEvent", "Promise", "Customer", "FollowUp", "FollowUpContact",
-    "ImprovementProject", "ProjectTarget", "Job", "DEFAULT_NORMS", "Journey", "Moment",
+    "ImprovementProject", "ProjectTarget", "ScoreDailyCount", "Job", "DEFAULT_NORMS", "Journey", "Moment",
     "ApiKey", "OrgUnit", "TeamMembership", "User",
     "Answer", "Invitation", "Question", "Response", "Survey", "SurveyVersion", "WebhookEndpoint",
     "AnonymousLink", "AnonymousSubmission", "InvitationToken", "TriggerDecision", "TriggerRule",

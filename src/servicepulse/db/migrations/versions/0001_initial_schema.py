@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:45:41.061141
+Create Date: 2026-11-25 07:49:29.820494
 """
 from typing import Sequence, Union
 
@@ -92,6 +92,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_units_parent_id'), ['parent_id'], unique=False)
+
+    op.create_table('score_daily_counts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('measure', sa.String(length=10), nullable=False),
+    sa.Column('moment_id', sa.Integer(), nullable=True),
+    sa.Column('journey_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=20), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('segment', sa.String(length=60), nullable=True),
+    sa.Column('value', sa.SmallInteger(), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score_daily_counts'))
+    )
+    with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
+        batch_op.create_index('ix_score_daily_counts_measure_day', ['measure', 'day'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -623,6 +639,10 @@ def downgrade() -> None:
     op.drop_table('api_keys')
     op.drop_table('webhook_endpoints')
     op.drop_table('users')
+    with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
+        batch_op.drop_index('ix_score_daily_counts_measure_day')
+
+    op.drop_table('score_daily_counts')
     with op.batch_alter_table('org_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_units_parent_id'))
 
