@@ -1,0 +1,1 @@
+"""Responses from every channel: ingestion (API, CSV), idempotency, headline scores, outgoing webhooks."""

@@ -1,0 +1,65 @@
+"""/api/v1/responses: submit responses collected elsewhere (one or a batch), read one back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import JSONResponse
+
+from servicepulse.api.problems import VALIDATION_TYPE, problem
+from servicepulse.feedback import service
+from servicepulse.feedback.schemas import BatchResult, ResponseOut, request_body_schema
+from servicepulse.web.deps import DbSession, WriteSession
+
+router = APIRouter(tags=["responses"])
+
+CONFLICT_TYPE = "urn:servicepulse:problem:external-id-conflict"
+
+
+@router.post(
+    "/responses",
+    summary="Submit one response or a batch (a JSON list, at most 1,000)",
+    description=(
+        "Idempotent by `external_id`: sending the same content again returns the stored resource (200, same id); "
+        "the same `external_id` with different content is a 409. A batch is all or nothing: one bad item rejects "
+        "it, and the 422 names each item and field as a JSON pointer (`/2/answers/nps`). Unknown customers are "
+        "created from their external id; a named case must exist and belong to the customer."
+    ),
+    status_code=201,
+    responses={
+        200: {"description": "Everything was already stored (a replay)", "model": ResponseOut | BatchResult},
+        201: {"description": "Stored; for a list, `items` follows the order sent", "model": ResponseOut | BatchResult},
+        409: {"description": "An external_id is already used for different content"},
+        422: {"description": "Validation failed"},
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_body_schema()}}}},
+    response_class=JSONResponse,
+)
+def post_responses(session: WriteSession, payload: Annotated[Any, Body()] = None):
+    try:
+        result = service.ingest(session, payload)
+    except service.IngestRejected as exc:
+        errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
+        session.rollback()
+        return problem(422, f"nothing was stored: {exc}", type_=VALIDATION_TYPE, title="Validation failed", errors=errors)
+    except service.IngestConflict as exc:
+        errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
+        session.rollback()
+        return problem(409, f"nothing was stored: {exc}", type_=CONFLICT_TYPE, title="Conflict", errors=errors)
+    status = 201 if result.created_count else 200
+    if isinstance(payload, dict):
+        body = result.resources[0]
+        return JSONResponse(body, status_code=status, headers={"Location": f"responses/{body['external_id']}"})
+    return JSONResponse({"created": result.created_count, "replayed": len(result.created) - result.created_count,
+                         "items": result.resources}, status_code=status)
+
+
+@router.get(
+    "/responses/{external_id}",
+    summary="Read one response back by its external id",
+    response_model=ResponseOut,
+    responses={404: {"description": "No response with this external id"}},
+)
+def get_response(session: DbSession, external_id: Annotated[str, Path(max_length=120)]):
+    return JSONResponse(service.get_response(session, external_id))

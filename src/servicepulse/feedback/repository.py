@@ -1,0 +1,144 @@
+"""The queries behind response ingestion: set-based lookups and multi-row inserts (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from servicepulse.errors import NotFound
+from servicepulse.models import Answer, Case, Customer, Response, Survey, SurveyVersion
+
+# Keeps each IN list and multi-row insert well under SQLite's bound-parameter limit.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StoredRef:
+    id: int
+    content_hash: str | None
+    survey_version_id: int
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    customer_id: int | None
+    last_team_id: int | None
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def existing_by_external_id(session: Session, external_ids) -> dict[str, StoredRef]:
+    found = {}
+    for chunk in _chunks(set(external_ids)):
+        rows = session.execute(
+            select(Response.external_id, Response.id, Response.content_hash, Response.survey_version_id)
+            .where(Response.external_id.in_(chunk))
+        )
+        found.update({r.external_id: StoredRef(r.id, r.content_hash, r.survey_version_id) for r in rows})
+    return found
+
+
+def customer_ids(session: Session, external_ids) -> dict[str, int]:
+    found = {}
+    for chunk in _chunks(set(external_ids)):
+        found.update(session.execute(select(Customer.external_id, Customer.id).where(Customer.external_id.in_(chunk))).all())
+    return found
+
+
+def cases_by_external_id(session: Session, external_ids) -> dict[str, CaseRef]:
+    found = {}
+    for chunk in _chunks(set(external_ids)):
+        rows = session.execute(
+            select(Case.external_id, Case.id, Case.customer_id, Case.last_team_id).where(Case.external_id.in_(chunk))
+        )
+        found.update({r.external_id: CaseRef(r.id, r.customer_id, r.last_team_id) for r in rows})
+    return found
+
+
+def _insert_ignoring_duplicates(session: Session, table):
+    """INSERT ... ON CONFLICT DO NOTHING on both databases: a concurrent writer may have won the race."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=["external_id"])
+
+
+def create_customers(session: Session, languages_by_external_id: dict[str, str], now: datetime) -> dict[str, int]:
+    rows = [{"external_id": ext, "language": lang, "attributes": {}, "created_at": now}
+            for ext, lang in languages_by_external_id.items()]
+    for chunk in _chunks(rows):
+        session.execute(_insert_ignoring_duplicates(session, Customer.__table__), chunk)
+    return customer_ids(session, languages_by_external_id)
+
+
+def insert_responses(session: Session, rows: list[dict]) -> dict[str, int]:
+    """Multi-row insert; returns external_id -> id for the rows this call wrote (not those a racing writer did)."""
+    written = {}
+    for chunk in _chunks(rows):
+        stmt = _insert_ignoring_duplicates(session, Response.__table__).returning(
+            Response.__table__.c.external_id, Response.__table__.c.id)
+        written.update(session.execute(stmt, chunk).all())
+    return written
+
+
+def insert_answers(session: Session, rows: list[dict]) -> None:
+    for chunk in _chunks(rows):
+        session.execute(insert(Answer.__table__), chunk)
+
+
+def version_numbers(session: Session, version_ids) -> dict[int, int]:
+    if not version_ids:
+        return {}
+    return dict(session.execute(select(SurveyVersion.id, SurveyVersion.version).where(SurveyVersion.id.in_(list(version_ids)))).all())
+
+
+def load_resources(session: Session, response_ids) -> dict[int, dict]:
+    """Stored responses in their API shape, keyed by id (three queries whatever the number)."""
+    out: dict[int, dict] = {}
+    ids = list(set(response_ids))
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Response.id, Response.external_id, Survey.key.label("survey"), SurveyVersion.version,
+                   Customer.external_id.label("customer"), Case.external_id.label("case"),
+                   Response.submitted_at, Response.language, Response.channel)
+            .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+            .join(Survey, Survey.id == SurveyVersion.survey_id)
+            .outerjoin(Customer, Customer.id == Response.customer_id)
+            .outerjoin(Case, Case.id == Response.case_id)
+            .where(Response.id.in_(chunk))
+        ).all()
+        for r in rows:
+            out[r.id] = {
+                "id": r.id, "external_id": r.external_id, "survey": r.survey, "survey_version": r.version,
+                "customer": r.customer, "case": r.case,
+                "submitted_at": r.submitted_at.isoformat().replace("+00:00", "Z"),
+                "language": r.language, "channel": r.channel, "answers": {},
+            }
+        answers = session.execute(
+            select(Answer.response_id, Answer.question_key, Answer.value_num, Answer.value_text, Answer.value_json)
+            .where(Answer.response_id.in_(chunk)).order_by(Answer.id)
+        )
+        for a in answers:
+            if a.value_json is not None:
+                value = a.value_json
+            elif a.value_text is not None:
+                value = a.value_text
+            else:
+                value = int(a.value_num) if a.value_num is not None and float(a.value_num).is_integer() else a.value_num
+            out[a.response_id]["answers"][a.question_key] = value
+    return out
+
+
+def load_resource(session: Session, external_id: str) -> dict:
+    response_id = session.scalar(select(Response.id).where(Response.external_id == external_id))
+    if response_id is None:
+        raise NotFound(f"there is no response with external_id {external_id!r}")
+    return load_resources(session, [response_id])[response_id]

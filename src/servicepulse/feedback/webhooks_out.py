@@ -1,0 +1,147 @@
+"""The outgoing webhook: every new response is POSTed, signed, to each active endpoint.
+
+Deliveries are jobs (kind ``feedback.response_webhook``), one per response and
+endpoint, queued in the same transaction that stores the response; the job
+worker sends them and retries failures with exponential backoff. Ingestion
+never waits for a receiver.
+
+Signature: ``X-Servicepulse-Signature: sha256=<hex>``, the HMAC-SHA256 with the
+endpoint's secret over ``<timestamp>.<raw body>``, where ``<timestamp>`` is the
+``X-Servicepulse-Timestamp`` header (Unix seconds). Signing the timestamp with
+the body lets a receiver refuse old captured requests replayed at it
+(`verify_signature` rejects timestamps more than five minutes off).
+``X-Servicepulse-Delivery`` is stable across retries, for receivers that
+deduplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from servicepulse.db.session import UnitOfWork
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.feedback import repository
+from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.models import Job, Response
+from servicepulse.models.feedback import WebhookEndpoint
+
+JOB_KIND = "feedback.response_webhook"
+EVENT = "response.created"
+SIGNATURE_HEADER = "X-Servicepulse-Signature"
+TIMESTAMP_HEADER = "X-Servicepulse-Timestamp"
+DELIVERY_HEADER = "X-Servicepulse-Delivery"
+EVENT_HEADER = "X-Servicepulse-Event"
+MAX_ATTEMPTS = 8  # with the queue's backoff (30 s doubling) the last try is about an hour after the first
+TIMEOUT_SECONDS = 10.0
+TOLERANCE_SECONDS = 300
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, timestamp: str | None, signature: str | None,
+                     now: float | None = None, tolerance: int = TOLERANCE_SECONDS) -> bool:
+    """For receivers written in Python: the signature matches and the timestamp is recent."""
+    if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def add_endpoint(session: Session, name: str, url: str, secret: str | None = None) -> WebhookEndpoint:
+    """Register an endpoint; without a secret one is generated (read it from the returned row)."""
+    problems = []
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(("url", f"{url!r} is not an http(s) URL"))
+    if not name or len(name) > 100:
+        problems.append(("name", "a webhook needs a name of 1-100 characters"))
+    elif session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)):
+        problems.append(("name", f"a webhook named {name!r} already exists"))
+    if secret is not None and len(secret) < 16:
+        problems.append(("secret", "a webhook secret must be at least 16 characters"))
+    if problems:
+        raise ValidationFailed("; ".join(m for _, m in problems), problems)
+    endpoint = WebhookEndpoint(name=name, url=url, secret=secret or secrets.token_urlsafe(32), active=True)
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def list_endpoints(session: Session) -> list[WebhookEndpoint]:
+    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.name)))
+
+
+def remove_endpoint(session: Session, name: str) -> None:
+    endpoint = session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.name == name))
+    if endpoint is None:
+        raise NotFound(f"there is no webhook named {name!r}")
+    session.delete(endpoint)
+    session.flush()
+
+
+def enqueue_deliveries(session: Session, response_ids: list[int], now: datetime) -> int:
+    """Queue one delivery job per new response and active endpoint (in the caller's transaction)."""
+    endpoint_ids = list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))))
+    if not endpoint_ids or not response_ids:
+        return 0
+    # A multi-row insert rather than one enqueue() per job: a 1,000-response batch
+    # must not cost 1,000 round trips. The ids are new, so no dedupe check is needed;
+    # the dedupe key still guards against a second enqueue by anyone else.
+    rows = [
+        {"kind": JOB_KIND, "payload": {"endpoint_id": e, "response_id": r}, "status": "queued", "run_at": now,
+         "attempts": 0, "max_attempts": MAX_ATTEMPTS, "dedupe_key": f"webhook:{e}:{r}", "created_at": now}
+        for r in response_ids for e in endpoint_ids
+    ]
+    for start in range(0, len(rows), repository.CHUNK):
+        session.execute(insert(Job.__table__), rows[start:start + repository.CHUNK])
+    return len(rows)
+
+
+def delivery_body(resource: dict) -> bytes:
+    return json.dumps({"event": EVENT, "response": resource}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@job_handler(JOB_KIND)
+def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
+    # Read on a separate read-only connection and leave the job's own session
+    # untouched until the POST is over: on SQLite the job's session holds the
+    # write lock once it starts, and a slow receiver must not stall ingestion.
+    with UnitOfWork(ctx.engine, readonly=True) as reader:
+        endpoint = reader.get(WebhookEndpoint, payload["endpoint_id"])
+        response_id = reader.scalar(select(Response.id).where(Response.id == payload["response_id"]))
+        if endpoint is None or not endpoint.active or response_id is None:
+            return  # endpoint removed or response deleted since: nothing left to deliver
+        resource = repository.load_resources(reader, [response_id])[response_id]
+        url, secret = endpoint.url, endpoint.secret
+    body = delivery_body(resource)
+    timestamp = str(int(time.time()))  # wall clock, which the receiver checks against (not the job clock)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "servicepulse-webhook/1",
+        EVENT_HEADER: EVENT,
+        DELIVERY_HEADER: f"{payload['endpoint_id']}-{payload['response_id']}",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
+    try:
+        reply = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"webhook {url} unreachable: {type(exc).__name__}: {exc}") from None
+    if reply.status_code == 410:  # the receiver says it is gone for good
+        raise PermanentFailure(f"webhook {url} answered 410 Gone")
+    if not 200 <= reply.status_code < 300:
+        raise RetryLater(f"webhook {url} answered HTTP {reply.status_code}")
