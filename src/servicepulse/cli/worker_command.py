@@ -20,10 +20,11 @@ app.add_typer(triggers_app, name="triggers")
 def worker(poll_interval: float = typer.Option(1.0, "--poll-interval", help="Seconds between polls when idle."),
            batch: int = typer.Option(10, "--batch", help="Jobs claimed per poll.")) -> None:
     """Run the background job worker (invitations, reminders, rule evaluation) until stopped."""
-    from servicepulse.jobs.worker import Worker, _load_handlers
+    from servicepulse.jobs.registry import load_handler_modules
+    from servicepulse.jobs.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _load_handlers()
+    load_handler_modules()
     w = Worker(engine(), poll_interval=poll_interval, batch=batch)
 
     def _stop(signum, _frame):

@@ -143,7 +143,8 @@ def run_one(engine: Engine, job: ClaimedJob, worker_id: str, now: datetime) -> s
         _record_failure(engine, job, worker_id, now, f"no handler is registered for job kind {job.kind!r}",
                         permanent=True)
         return "failed"
-    ctx = JobContext(job_id=job.id, kind=job.kind, attempt=job.attempt, now=now, engine=engine)
+    ctx = JobContext(job_id=job.id, kind=job.kind, attempt=job.attempt, max_attempts=job.max_attempts, now=now,
+                     engine=engine)
     try:
         with UnitOfWork(engine) as session:
             handler(session, dict(job.payload), ctx)

@@ -17,8 +17,13 @@ class JobContext:
     job_id: int
     kind: str
     attempt: int  # 1 on the first run
+    max_attempts: int
     now: datetime
     engine: Engine
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
 
 class Handler(Protocol):
@@ -54,7 +59,35 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def handler_for(kind: str) -> Handler | None:
+    if kind not in _HANDLERS:
+        load_handler_modules()
     return _HANDLERS.get(kind)
+
+
+# Modules whose import registers @job_handler functions; imported on first need,
+# so a worker knows every kind without the caller importing the domains.
+HANDLER_MODULES = [
+    "servicepulse.invitations.jobs",
+    "servicepulse.feedback.webhooks",
+]
+_loaded = False
+
+
+def load_handler_modules() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+    import logging
+
+    for module in HANDLER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a domain that is not in this checkout (yet)
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+            logging.getLogger(__name__).debug("job handlers in %s not loaded: %s", module, exc)
+    _loaded = True
 
 
 def registered_kinds() -> list[str]:

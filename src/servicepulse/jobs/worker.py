@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from servicepulse.jobs.queue import default_worker_id, run_pending
+from servicepulse.jobs.registry import load_handler_modules
 from servicepulse.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Worker:
         return summary.claimed
 
     def run_forever(self) -> None:
-        _load_handlers()
+        load_handler_modules()
         while not self._stop.is_set():
             try:
                 claimed = self.run_once()
@@ -62,21 +63,3 @@ class Worker:
 def start_worker_thread(engine: Engine, poll_interval: float = 1.0) -> Worker:
     """Start a daemon worker thread in this process (for `servicepulse serve`); call .stop() to end it."""
     return Worker(engine, poll_interval=poll_interval).start()
-
-
-def _load_handlers() -> None:
-    """Import the modules that register job handlers, so a bare worker knows every kind."""
-    import importlib
-
-    for module in HANDLER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:  # a domain not installed in this checkout
-            log.debug("job handlers in %s not loaded: %s", module, exc)
-
-
-# Modules whose import registers @job_handler functions.
-HANDLER_MODULES = [
-    "servicepulse.invitations.jobs",
-    "servicepulse.feedback.webhooks",
-]

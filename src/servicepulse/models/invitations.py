@@ -38,7 +38,7 @@ class TriggerRule(Base):
     # Events older than this when they reach the rule (a history import) invite nobody.
     max_event_age_hours: Mapped[int] = mapped_column(Integer, default=72)
     expires_days: Mapped[int] = mapped_column(Integer, default=14)
-    reminder_after_days: Mapped[int | None] = mapped_column(Integer, default=3)  # None: no reminder
+    reminder_after_days: Mapped[int | None] = mapped_column(Integer)  # None: no reminder
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
