@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: API-key authentication, problem+json errors, and the router registry."""

@@ -1,0 +1,19 @@
+"""API routers mounted under /api/v1, one line per domain: (module, attribute).
+
+Routers in API_ROUTERS require an API key on every route (the dependency is
+added here, so a new route cannot forget it). PUBLIC_API_ROUTERS are for
+routes that must work without a key (e.g. a survey widget posting an answer
+with its own token). Every module is imported at start-up; one that cannot be
+imported stops the app with a message naming it.
+"""
+
+from __future__ import annotations
+
+API_ROUTERS: list[tuple[str, str]] = [
+    ("servicepulse.api.health", "router"),
+    ("servicepulse.surveys.api", "router"),
+    ("servicepulse.feedback.api", "router"),
+]
+
+PUBLIC_API_ROUTERS: list[tuple[str, str]] = [
+]

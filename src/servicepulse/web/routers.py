@@ -1,0 +1,31 @@
+"""What the web app is made of: page routers and navigation entries.
+
+Another domain plugs in with one line in each list: its page router (a
+``fastapi.APIRouter`` in ``views.py``) and, if it has a menu entry, a
+NavEntry. API routers go in ``servicepulse/api/routers.py``.
+
+Every module listed here is imported at start-up; an entry that cannot be
+imported stops the app with a message naming it (nothing is skipped silently).
+Every page router gets CSRF checking on its POST/PUT/PATCH/DELETE routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    path: str  # where the entry links to; also marks it current for paths below it
+    label: str  # message catalogue key
+    roles: tuple[str, ...] = ()  # who sees it; empty = every logged-in user
+
+
+# (module, attribute) of each page router, in order.
+PAGE_ROUTERS: list[tuple[str, str]] = [
+    ("servicepulse.web.home", "router"),
+]
+
+NAV: list[NavEntry] = [
+    NavEntry("/", "web.nav.home"),
+]

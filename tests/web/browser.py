@@ -1,0 +1,90 @@
+"""Reusable helpers for browser tests in real headless Chromium (Debian's /usr/bin/chromium via Playwright).
+
+    from tests.web.browser import live_server, chromium_page
+
+    def test_something(engine):
+        with live_server(engine) as base_url, chromium_page() as page:
+            page.goto(base_url + "/login")
+
+`chromium_page()` skips the test (with the reason) when Chromium is not
+installed; Playwright never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+CHROMIUM = os.environ.get("SERVICEPULSE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def live_server(engine, settings=None, app=None) -> Iterator[str]:
+    """Serve the real app (uvicorn, background thread) on a free loopback port; yields the base URL."""
+    import uvicorn
+
+    from servicepulse.settings import Settings
+    from servicepulse.web.app import create_app
+
+    if app is None:
+        settings = settings or Settings(secret_key="browser-test-secret-" + "x" * 24)
+        app = create_app(engine, settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the live server on port {port} did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def chromium_path() -> str | None:
+    path = Path(CHROMIUM)
+    if path.exists():
+        return str(path)
+    return shutil.which("chromium")
+
+
+@contextmanager
+def chromium_page():
+    """A Playwright page in headless Chromium; skips the test when Chromium is missing."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(locale="nl-NL")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            context.close()
+        finally:
+            browser.close()
