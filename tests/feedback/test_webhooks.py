@@ -1,0 +1,144 @@
+"""The signed response webhook, delivered by the job worker to a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from servicepulse.db.session import UnitOfWork
+from servicepulse.errors import ValidationFailed
+from servicepulse.feedback import service, webhooks_out
+from servicepulse.jobs import run_pending
+from servicepulse.models import Job
+
+from .conftest import response
+
+SECRET = "receiver-shared-secret-0123456789"
+T0 = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
+
+
+class Receiver:
+    """An HTTP server that checks each request's signature itself (independently of our signing code)."""
+
+    def __init__(self, fail_first: int = 0):
+        self.fail_first = fail_first
+        self.calls: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                timestamp = self.headers["X-Servicepulse-Timestamp"]
+                expected = "sha256=" + hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+                valid = hmac.compare_digest(expected, self.headers["X-Servicepulse-Signature"] or "")
+                fresh = abs(time.time() - int(timestamp)) < 300
+                receiver.calls.append({"body": json.loads(body), "valid": valid and fresh,
+                                       "delivery": self.headers["X-Servicepulse-Delivery"]})
+                tries = sum(c["delivery"] == receiver.calls[-1]["delivery"] for c in receiver.calls)
+                status = 503 if tries <= receiver.fail_first else (200 if valid and fresh else 401)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def jobs(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(Job).where(Job.kind == webhooks_out.JOB_KIND).order_by(Job.id)).all()
+
+
+def submit(engine, payload):
+    with UnitOfWork(engine) as s:
+        return service.ingest(s, payload, now=T0)
+
+
+def add_endpoint(engine, url):
+    with UnitOfWork(engine) as s:
+        webhooks_out.add_endpoint(s, "crm", url, SECRET)
+
+
+def test_signed_delivery_to_a_real_receiver(engine, world):
+    with Receiver() as receiver:
+        add_endpoint(engine, receiver.url)
+        stored = submit(engine, [response("R-1", case="K-1"), response("R-2")])
+        submit(engine, response("R-1", case="K-1"))  # a replay is not news: no second delivery
+        assert len(jobs(engine)) == 2
+        summary = run_pending(engine, now=T0, limit=10)
+    assert (summary.done, summary.failed) == (2, 0)
+    assert all(call["valid"] for call in receiver.calls)
+    bodies = sorted((c["body"] for c in receiver.calls), key=lambda b: b["response"]["external_id"])
+    assert [b["event"] for b in bodies] == ["response.created"] * 2
+    assert bodies[0]["response"] == stored.resources[0]
+    assert {j.status for j in jobs(engine)} == {"done"}
+
+
+def test_failing_receiver_is_retried_with_backoff_and_never_blocks_ingestion(engine, world):
+    """The receiver fails every delivery twice, then accepts it."""
+    with Receiver(fail_first=2) as receiver:
+        add_endpoint(engine, receiver.url)
+        submit(engine, response("R-1"))
+        assert run_pending(engine, now=T0).retried == 1
+        first_retry_at = jobs(engine)[0].run_at
+        assert first_retry_at > T0
+        assert run_pending(engine, now=T0 + timedelta(seconds=1)).claimed == 0  # not due yet
+        submit(engine, response("R-2"))  # ingestion goes on while deliveries wait
+        assert run_pending(engine, now=first_retry_at).retried == 2
+        second_retry_at = jobs(engine)[0].run_at
+        assert second_retry_at - first_retry_at > first_retry_at - T0  # the wait grows
+        now = second_retry_at
+        for _ in range(3):
+            run_pending(engine, now=now)
+            now += timedelta(hours=1)
+    rows = jobs(engine)
+    assert [(j.status, j.attempts) for j in rows] == [("done", 3), ("done", 3)]
+    r1 = [c for c in receiver.calls if c["body"]["response"]["external_id"] == "R-1"]
+    assert len(r1) == 3 and len({c["delivery"] for c in r1}) == 1  # same delivery id on every try
+    assert all(c["valid"] for c in receiver.calls)
+
+
+def test_unreachable_receiver_is_retried(engine, world):
+    with Receiver() as receiver:
+        url = receiver.url
+    add_endpoint(engine, url)  # the server is gone: connection refused
+    submit(engine, response("R-1"))
+    assert run_pending(engine, now=T0).retried == 1
+    assert "unreachable" in jobs(engine)[0].last_error
+
+
+def test_no_endpoints_no_jobs_and_endpoint_validation(engine, world):
+    submit(engine, response("R-1"))
+    assert jobs(engine) == []
+    with UnitOfWork(engine) as s, pytest.raises(ValidationFailed, match="not an http"):
+        webhooks_out.add_endpoint(s, "x", "ftp://example.org/")
+
+
+def test_verify_signature_helper_rejects_tampering_and_old_timestamps():
+    body = b'{"event":"response.created"}'
+    now = 1_780_000_000
+    signature = webhooks_out.sign(SECRET, now, body)
+    assert webhooks_out.verify_signature(SECRET, body, str(now), signature, now=now + 10)
+    assert not webhooks_out.verify_signature(SECRET, body + b" ", str(now), signature, now=now)
+    assert not webhooks_out.verify_signature(SECRET, body, str(now), signature, now=now + 301)
+    assert not webhooks_out.verify_signature("other-secret-000000000", body, str(now), signature, now=now)
