@@ -14,10 +14,7 @@ from servicepulse.cli import db_commands, user_commands  # noqa: F401,E402
 from servicepulse.cli import worker_command  # noqa: F401,E402
 from servicepulse.cli import responses_command  # noqa: F401,E402
 
-try:  # commands whose modules may not exist yet in a partial checkout
-    from servicepulse.cli import demo_command, serve_command  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from servicepulse.cli import demo_command, serve_command  # noqa: F401,E402
 
 
 def main() -> None:

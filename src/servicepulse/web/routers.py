@@ -24,6 +24,7 @@ class NavEntry:
 # (module, attribute) of each page router, in order.
 PAGE_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.web.home", "router"),
+    ("servicepulse.public.views", "router"),
 ]
 
 NAV: list[NavEntry] = [

@@ -13,6 +13,8 @@ password (so a correct guess during a lockout does not get in either).
 * Per client address: in memory in this process (a dictionary, pruned), with
   a more generous allowance because several people may share one address.
   It stops one client from trying one password against many accounts.
+  In-memory counts are forgotten an hour after their last failure, so a
+  shared office address is not slowed down for ever by old typos.
 
 The defaults: account 5 free failures, then 30 s, 60 s, 120 s ... up to 15
 minutes; address 20 free failures, then the same doubling.
@@ -54,21 +56,30 @@ class FailureCounter:
 
     MAX_KEYS = 100_000
 
-    def __init__(self, policy: Policy, clock: Callable[[], datetime] = _utcnow):
+    def __init__(self, policy: Policy, clock: Callable[[], datetime] = _utcnow,
+                 forget_after: timedelta = timedelta(hours=1)):
         self.policy = policy
         self.clock = clock
+        self.forget_after = forget_after
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[int, datetime]] = {}
 
+    def _current(self, key: str, now: datetime) -> tuple[int, datetime | None]:
+        failures, last = self._entries.get(key, (0, None))
+        if last is not None and now - last > self.forget_after:
+            return 0, None
+        return failures, last
+
     def wait(self, key: str) -> float:
+        now = self.clock()
         with self._lock:
-            failures, last = self._entries.get(key, (0, None))
-        return self.policy.wait(failures, last, self.clock())
+            failures, last = self._current(key, now)
+        return self.policy.wait(failures, last, now)
 
     def fail(self, key: str) -> None:
         now = self.clock()
         with self._lock:
-            failures, _ = self._entries.get(key, (0, now))
+            failures, _ = self._current(key, now)
             self._entries[key] = (failures + 1, now)
             if len(self._entries) > self.MAX_KEYS:
                 self._prune(now)
@@ -80,7 +91,7 @@ class FailureCounter:
     def _prune(self, now: datetime) -> None:
         # Forget entries whose longest possible lockout has passed; if an
         # attacker floods us with fresh keys, drop the oldest half.
-        horizon = now - timedelta(seconds=self.policy.cap_seconds)
+        horizon = now - min(self.forget_after, timedelta(seconds=self.policy.cap_seconds))
         self._entries = {k: v for k, v in self._entries.items() if v[1] > horizon}
         if len(self._entries) > self.MAX_KEYS:
             keep = sorted(self._entries.items(), key=lambda kv: kv[1][1])[len(self._entries) // 2:]

@@ -1,0 +1,104 @@
+"""`servicepulse demo`: a ready-to-explore installation with the demo organisation's data."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from servicepulse.cli.app import app
+from servicepulse.cli.context import console, engine
+from servicepulse.cli.serve_command import HOST_HELP, PORT_HELP, display_url, run_server
+from servicepulse.db import migrate
+
+
+
+class DemoSize(str, Enum):
+    tiny = "tiny"
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+# (label, DemoSummary attribute) in the order of the counts table
+COUNTS = [
+    ("departments", "departments"), ("teams", "teams"), ("users", "users"),
+    ("journeys", "journeys"), ("moments", "moments"), ("customers", "customers"),
+    ("cases", "cases"), ("case events", "events"), ("promises", "promises"),
+    ("surveys", "surveys"), ("responses", "responses"), ("answers", "answers"),
+    ("improvement projects", "projects"),
+]
+
+
+def _counts_table(summary) -> Table:
+    table = Table(title="Demo data loaded",
+                  caption=f"size {summary.size}, seed {summary.seed}, {summary.first_day:%d %b %Y} – {summary.last_day:%d %b %Y}")
+    table.add_column("what")
+    table.add_column("rows", justify="right")
+    for label, attribute in COUNTS:
+        table.add_row(label, f"{getattr(summary, attribute):,}")
+    return table
+
+
+def _logins_table(logins) -> Table:
+    table = Table(title="Demo logins")
+    for column in ("role", "e-mail", "password"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.role, login.email, login.password)
+    return table
+
+
+def _known_logins():
+    """The demo's logins when it was loaded earlier (the summary is not available then)."""
+    from servicepulse.demo.catalogue import SHOWN_LOGINS
+
+    return SHOWN_LOGINS
+
+
+@app.command("demo")
+def demo(
+    no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data; do not start the web server."),
+    seed: int = typer.Option(2026, "--seed", help="Random seed: the same seed gives the same data."),
+    size: DemoSize = typer.Option(DemoSize.small, "--size", case_sensitive=False,
+                             help="How much data: tiny (~1,200 cases), small (~6,000), medium (~60,000), large (~600,000)."),
+    reset: bool = typer.Option(False, "--reset", help="Delete ALL data in the database first and load the demo again."),
+    host: str = typer.Option("127.0.0.1", "--host", help=HOST_HELP),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help=PORT_HELP),
+) -> None:
+    """Try servicepulse with a year of made-up data from a fibre-internet provider.
+
+    Creates or upgrades the database (the embedded SQLite file in
+    ./servicepulse-data, or SERVICEPULSE_DATABASE_URL), fills it with the demo
+    organisation, shows what was loaded, and starts the dashboard with the
+    address and demo logins to use. Running it again keeps the data and just
+    starts the server; --reset rebuilds it.
+    """
+    from servicepulse.demo import DemoAlreadyLoaded, load_demo
+
+    eng = engine(check=False)
+    migrate.upgrade(eng)
+    logins = None
+    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=False)
+    try:
+        with progress:
+            summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress)
+    except DemoAlreadyLoaded:
+        console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
+        logins = _known_logins()
+    else:
+        console.print(_counts_table(summary))
+        console.print(f"loaded in {summary.seconds:.1f} s")
+        logins = summary.logins
+    if no_serve:
+        console.print(_logins_table(logins))
+        console.print("Start the dashboard with `servicepulse serve`.")
+        return
+    first = logins[0]
+    run_server(eng, host, port, banner=[
+        f"log in at {display_url(host, port)}login as {first.email} with password {first.password}",
+        _logins_table(logins),
+    ])

@@ -1,0 +1,67 @@
+"""`servicepulse serve`: the web dashboard and the /api/v1 API in one process (uvicorn)."""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+from sqlalchemy.engine import Engine
+
+from servicepulse.cli.app import app
+from servicepulse.cli.context import console, engine
+from servicepulse.errors import ConfigurationError
+
+HOST_HELP = "Address to listen on. 127.0.0.1 (the default) is reachable from this computer only; 0.0.0.0 from the network."
+PORT_HELP = "Port to listen on."
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line instead of uvicorn's log when the port is taken or the host is wrong."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ConfigurationError(f"cannot listen on host {host!r}: it is not a known address of this computer") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot listen on {host}:{port} ({exc.strerror}): "
+                                     "is another server running there? Choose another port with --port") from None
+
+
+def display_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None) -> None:
+    """Build the app (which checks the schema), print where it runs, and serve until Ctrl+C."""
+    import uvicorn
+
+    from servicepulse.settings import get_settings
+    from servicepulse.web.app import create_app
+
+    check_port_free(host, port)
+    web_app = create_app(eng, get_settings())
+    console.print(f"servicepulse is running at [bold]{display_url(host, port)}[/] (stop with Ctrl+C)")
+    for line in banner or []:
+        console.print(line)
+    uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help=HOST_HELP),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help=PORT_HELP),
+) -> None:
+    """Start the web dashboard and the API.
+
+    The database must be migrated first (`servicepulse db upgrade`). The
+    address is printed; open it in a browser and log in with a user made by
+    `servicepulse user create`.
+    """
+    run_server(engine(), host, port)
