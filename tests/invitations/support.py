@@ -125,3 +125,18 @@ def add_case(session, external_id: str, customer: Customer | None, journey: Jour
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def sent_invitation(session, survey, customer, now: datetime, case=None, expires_days: int = 14):
+    """An invitation as if e-mailed at `now`; returns (invitation, token)."""
+    from servicepulse.invitations import service
+    from servicepulse.invitations.tokens import hash_token, new_token
+
+    invitation = service.create_invitation(session, survey.id, customer, now, case_id=case.id if case else None,
+                                           expires_days=expires_days)
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    invitation.status = "sent"
+    invitation.sent_at = now
+    session.flush()
+    return invitation, token

@@ -1,0 +1,352 @@
+"""Public survey pages. Server-rendered, no JavaScript, one page per survey.
+
+    GET  /s/{token}            the survey (saved answers filled in; changeable until expiry)
+    POST /s/{token}            action=save keeps partial answers; action=submit checks and completes
+    GET  /s/{token}/thanks
+    GET  /s/{token}/opt-out    confirmation; POST does it (also after the link has expired)
+    GET  /a/{survey}           anonymous link; POST starts a response (per-address limit)
+    GET  /a/{survey}/r/{resume}[/thanks]   that anonymous response, to finish or change
+
+Language: ?lang= (the switch) > the invitation's > the browser's > the survey's first.
+The 'why' prompt follows the score once the score is known (after a save or on
+coming back); before that the default prompt shows. Forms carry the CSRF token
+(the app checks it on every POST). Bad input: the page again, 422, each message
+under its question and tied to it with aria-describedby.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from servicepulse.invitations import service as invitations
+from servicepulse.invitations.mail import local_date
+from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
+from servicepulse.public import service
+from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
+from servicepulse.surveys.spec import SurveySpec, question_text
+from servicepulse.web.deps import DbSession
+from servicepulse.web.i18n import parse_accept_language
+from servicepulse.web.templating import render
+
+router = APIRouter()
+LANGUAGES = ("nl", "en")
+NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex"}
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()  # parsed once; the CSRF check already read it
+
+
+Form = Annotated[FormData, Depends(form_data)]
+
+
+def clock() -> datetime:
+    return utcnow()
+
+
+# --- language and texts ---------------------------------------------------------------------------
+
+
+def choose_language(request: Request, offered, preferred: str | None = None, form: FormData | None = None) -> str:
+    offered = [lang for lang in offered if lang in LANGUAGES] or ["nl"]
+    asked = request.query_params.get("lang") or (form.get("lang") if form is not None else None)
+    for candidate in (asked, preferred, parse_accept_language(request.headers.get("accept-language"))):
+        if candidate in offered:
+            return candidate
+    return offered[0]
+
+
+def translator(request: Request, lang: str):
+    catalogue = request.app.state.catalogue
+    return lambda key, **values: catalogue.translate(key, lang, **values)
+
+
+def _message_page(request: Request, lang: str, status: int, title_key: str, text_keys: list[str],
+                  offered=LANGUAGES, actions: list[tuple[str, str]] | None = None, form_action: str | None = None,
+                  **values):
+    t = translator(request, lang)
+    return render(request, "public/message.html", {
+        "lang": lang, "t": t, "title": t(title_key, **values), "texts": [t(k, **values) for k in text_keys],
+        "switch": _switch(request, offered, lang), "actions": actions or [], "form_action": form_action,
+        "confirm": t("public.optout.confirm") if form_action else None,
+    }, status_code=status, headers=NO_STORE)
+
+
+def _switch(request: Request, offered, lang: str) -> list[dict]:
+    out = []
+    for code in offered:
+        if code in LANGUAGES:
+            query = dict(request.query_params) | {"lang": code}
+            query.pop("saved", None)
+            out.append({"code": code, "href": f"{request.url.path}?{urlencode(query)}", "current": code == lang})
+    return out
+
+
+# --- the survey form ------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """What a form is answering: an invitation, or an anonymous submission."""
+
+    spec: SurveySpec
+    version: SurveyVersion
+    path: str  # where the form posts and the page lives
+    response: Response | None = None
+    invitation: Invitation | None = None
+    expires_at: datetime | None = None
+    channel: str = "email"
+    offered: tuple = field(default=LANGUAGES)
+
+
+def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, problems, t) -> list[dict]:
+    by_key = {p.key: p for p in problems}
+    out = []
+    for key, question in spec.questions.items():
+        config = question.config
+        problem = by_key.get(key)
+        item = {
+            "key": key, "type": question.type, "required": question.required,
+            "text": question_text(config, lang, organisation, answers),
+            "value": answers.get(key), "error": t(f"public.error.{problem.code}", **problem.values) if problem else None,
+        }
+        if question.type in SCORE_TYPES:
+            scale = SCALES[question.type]
+            labels = CES_POINT_LABELS[lang] if question.type == "ces" else None
+            item["points"] = [(v, labels[v - scale.low] if labels else None) for v in range(scale.low, scale.high + 1)]
+            item["hint"] = t("public.scale_hint", low=scale.low, high=scale.high,
+                             low_label=scale.low_label[lang], high_label=scale.high_label[lang])
+            item["labelled"] = labels is not None
+        elif question.type in ("single", "multi"):
+            item["options"] = [(o["key"], o.get(lang) or o.get("nl") or o.get("en")) for o in config.get("options", [])]
+            if question.type == "multi":
+                item["value"] = answers.get(key) or []
+        else:
+            item["max_length"] = question.max_length
+            item["value"] = answers.get(key) or ""
+        out.append(item)
+    return out
+
+
+def _render_form(request: Request, target: Target, lang: str, answers: dict, problems=(), status: int = 200,
+                 saved: bool = False):
+    t = translator(request, lang)
+    organisation = request.app.state.settings.organisation_name
+    definition = target.spec.definition
+    title = fill((definition.get("title") or {}).get(lang) or definition.get("name", ""), organisation)
+    intro = (definition.get("intro") or {}).get(lang)
+    until = local_date(target.expires_at, lang) if target.expires_at else None
+    notice = None
+    if saved:
+        notice = t("public.saved", date=until) if until else t("public.saved_anonymous")
+    elif target.response is not None and target.response.completed and until:
+        notice = t("public.answered", date=until)
+    return render(request, "public/survey.html", {
+        "lang": lang, "t": t, "title": title, "intro": fill(intro, organisation) if intro else None,
+        "questions": _questions(target.spec, lang, organisation, answers, problems, t),
+        "problems": [{"key": p.key, "message": t(f"public.error.{p.code}", **p.values)} for p in problems],
+        "action": target.path, "switch": _switch(request, target.offered, lang), "notice": notice,
+    }, status_code=status, headers=NO_STORE)
+
+
+def _post(request: Request, session, form: FormData, target: Target, lang: str, now: datetime,
+          on_new_response=None):
+    clean, problems = service.parse_form(target.spec, form)
+    action = form.get("action")
+    partial = action == "save"
+    if problems and not (partial and service.only_required_missing(problems)):
+        return _render_form(request, target, lang, _echo(target.spec, form, clean), problems, status=422)
+    is_new = target.response is None
+    response = service.store(session, target.spec, clean, completed=not partial, now=now, language=lang,
+                             channel=target.channel, response=target.response, invitation=target.invitation)
+    path = target.path
+    if is_new and on_new_response is not None:
+        path = on_new_response(response)
+    where = f"{path}?{urlencode({'lang': lang, 'saved': 1})}" if partial else f"{path}/thanks?{urlencode({'lang': lang})}"
+    return RedirectResponse(where, status_code=303)
+
+
+def _echo(spec: SurveySpec, form: FormData, clean: dict) -> dict:
+    """What the respondent typed, also the invalid bits, so nothing is lost when the page comes back."""
+    echo = dict(clean)
+    for key, question in spec.questions.items():
+        if key in echo:
+            continue
+        values = form.getlist(service.FIELD_PREFIX + key)
+        if question.type == "multi":
+            echo[key] = [v for v in values if isinstance(v, str)]
+        elif values and isinstance(values[-1], str):
+            value = values[-1]
+            echo[key] = int(value) if question.type in SCORE_TYPES and value.strip().lstrip("-").isdigit() else value
+    return echo
+
+
+# --- personal invitations -------------------------------------------------------------------------
+
+
+def _invitation_target(session, token: str, now: datetime):
+    """(target, None) or (None, (status, invitation or None)) for the 404/410 pages."""
+    try:
+        invitation = invitations.resolve(session, token, now)
+    except invitations.LinkUnknown:
+        return None, (404, None)
+    except invitations.LinkExpired as gone:
+        return None, (410, gone.invitation)
+    version = session.get(SurveyVersion, invitation.survey_version_id)
+    spec = service.spec_for_version(session, version)
+    return Target(spec, version, f"/s/{token}", service.invitation_response(session, invitation), invitation,
+                  invitation.expires_at, "email", spec.languages), None
+
+
+def _closed_page(request: Request, session, status: int, invitation: Invitation | None):
+    if invitation is None:
+        lang = choose_language(request, LANGUAGES)
+        return _message_page(request, lang, 404, "public.unknown.title", ["public.unknown.text"])
+    version = session.get(SurveyVersion, invitation.survey_version_id)
+    offered = version.definition.get("languages", LANGUAGES)
+    lang = choose_language(request, offered, invitation.language)
+    texts = ["public.gone.text"] + (["public.gone.answered"] if invitation.responded_at else [])
+    return _message_page(request, lang, 410, "public.gone.title", texts, offered)
+
+
+@router.get("/s/{token}")
+def invitation_page(request: Request, token: str, session: DbSession, saved: int = 0):
+    target, closed = _invitation_target(session, token, clock())
+    if target is None:
+        return _closed_page(request, session, *closed)
+    lang = choose_language(request, target.offered, target.invitation.language)
+    return _render_form(request, target, lang, service.saved_answers(session, target.response), saved=bool(saved))
+
+
+@router.post("/s/{token}")
+def invitation_submit(request: Request, token: str, session: DbSession, form: Form):
+    now = clock()
+    target, closed = _invitation_target(session, token, now)
+    if target is None:
+        return _closed_page(request, session, *closed)
+    lang = choose_language(request, target.offered, target.invitation.language, form)
+    return _post(request, session, form, target, lang, now)
+
+
+@router.get("/s/{token}/thanks")
+def invitation_thanks(request: Request, token: str, session: DbSession):
+    target, closed = _invitation_target(session, token, clock())
+    if target is None:
+        return _closed_page(request, session, *closed)
+    lang = choose_language(request, target.offered, target.invitation.language)
+    until = local_date(target.expires_at, lang)
+    return _message_page(request, lang, 200, "public.thanks.title", ["public.thanks.text", "public.thanks.until"],
+                         target.offered, actions=[(f"/s/{token}?lang={lang}", "public.thanks.change")], date=until)
+
+
+def _optout_invitation(session, token: str) -> Invitation | None:
+    invitation = invitations.find_by_token(session, token)
+    return invitation
+
+
+@router.get("/s/{token}/opt-out")
+def opt_out_page(request: Request, token: str, session: DbSession):
+    invitation = _optout_invitation(session, token)
+    if invitation is None:
+        return _closed_page(request, session, 404, None)
+    lang = choose_language(request, LANGUAGES, invitation.language)
+    organisation = request.app.state.settings.organisation_name
+    return _message_page(request, lang, 200, "public.optout.title", ["public.optout.text"],
+                         form_action=f"/s/{token}/opt-out", organisation=organisation)
+
+
+@router.post("/s/{token}/opt-out")
+def opt_out(request: Request, token: str, session: DbSession, form: Form):
+    invitation = _optout_invitation(session, token)
+    if invitation is None:
+        return _closed_page(request, session, 404, None)
+    invitations.opt_out(session, invitation, clock())
+    lang = choose_language(request, LANGUAGES, invitation.language, form)
+    organisation = request.app.state.settings.organisation_name
+    return _message_page(request, lang, 200, "public.optout.done.title", ["public.optout.done.text"],
+                         organisation=organisation)
+
+
+# --- anonymous links ------------------------------------------------------------------------------
+
+
+def _anonymous_target(session, survey_key: str, resume: str | None = None):
+    found = service.anonymous_survey(session, survey_key)
+    if found is None:
+        return None, None
+    response = None
+    if resume is not None:
+        response = service.anonymous_response(session, found.link, resume)
+        if response is None:
+            return None, found
+    version = session.get(SurveyVersion, response.survey_version_id) if response else found.version
+    spec = service.spec_for_version(session, version)
+    path = f"/a/{survey_key}" + (f"/r/{resume}" if resume else "")
+    return Target(spec, version, path, response, None, None, "web", spec.languages), found
+
+
+def _unknown(request: Request):
+    return _message_page(request, choose_language(request, LANGUAGES), 404, "public.unknown.title",
+                         ["public.unknown.anonymous"])
+
+
+@router.get("/a/{survey_key}")
+def anonymous_page(request: Request, survey_key: str, session: DbSession):
+    target, _ = _anonymous_target(session, survey_key)
+    if target is None:
+        return _unknown(request)
+    return _render_form(request, target, choose_language(request, target.offered), {})
+
+
+@router.post("/a/{survey_key}")
+def anonymous_submit(request: Request, survey_key: str, session: DbSession, form: Form):
+    now = clock()
+    target, found = _anonymous_target(session, survey_key)
+    if target is None:
+        return _unknown(request)
+    lang = choose_language(request, target.offered, None, form)
+    secret = request.app.state.settings.resolved_secret_key()
+    address = request.client.host if request.client else "unknown"
+    if not service.address_allowance(session, found.link, secret, address, now):
+        return _message_page(request, lang, 429, "public.ratelimit.title", ["public.ratelimit.text"], target.offered)
+
+    def remember(response: Response) -> str:
+        resume = service.start_anonymous(session, found.link, secret, address, response, now)
+        return f"/a/{survey_key}/r/{resume}"
+
+    return _post(request, session, form, target, lang, now, on_new_response=remember)
+
+
+@router.get("/a/{survey_key}/r/{resume}")
+def anonymous_resume(request: Request, survey_key: str, resume: str, session: DbSession, saved: int = 0):
+    target, _ = _anonymous_target(session, survey_key, resume)
+    if target is None:
+        return _unknown(request)
+    lang = choose_language(request, target.offered, target.response.language)
+    return _render_form(request, target, lang, service.saved_answers(session, target.response), saved=bool(saved))
+
+
+@router.post("/a/{survey_key}/r/{resume}")
+def anonymous_resume_submit(request: Request, survey_key: str, resume: str, session: DbSession, form: Form):
+    target, _ = _anonymous_target(session, survey_key, resume)
+    if target is None:
+        return _unknown(request)
+    lang = choose_language(request, target.offered, target.response.language, form)
+    return _post(request, session, form, target, lang, clock())
+
+
+@router.get("/a/{survey_key}/r/{resume}/thanks")
+def anonymous_thanks(request: Request, survey_key: str, resume: str, session: DbSession):
+    target, _ = _anonymous_target(session, survey_key, resume)
+    if target is None:
+        return _unknown(request)
+    lang = choose_language(request, target.offered, target.response.language)
+    return _message_page(request, lang, 200, "public.thanks.title", ["public.thanks.text"], target.offered,
+                         actions=[(f"/a/{survey_key}/r/{resume}?lang={lang}", "public.thanks.change")])
