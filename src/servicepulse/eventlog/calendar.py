@@ -102,7 +102,7 @@ class OpeningHours:
         if len(local) == 0:
             return np.zeros(0, dtype=bool)
         day = local.normalize().tz_localize(None)
-        weekday = np.asarray(local.weekday)
+        weekday = np.asarray(local.day_of_week)
         # local wall-clock time of day in microseconds
         tod = (local.tz_localize(None) - day).to_numpy().astype("timedelta64[us]").astype(np.int64)
         open_ = np.zeros(len(local), dtype=bool)

@@ -87,25 +87,19 @@ class FactsConfig:
     as_of: pd.Timestamp | None = None
 
 
-def _codes(df: pd.DataFrame, name: str, order: np.ndarray) -> tuple[np.ndarray, list]:
-    """A column in case order as integer codes (-1 where missing or absent)
-    and the values the codes stand for."""
+def _sorted_values(df: pd.DataFrame, name: str, order: np.ndarray) -> np.ndarray:
+    """A text column in case order as an object array (None where missing)."""
     if name not in df.columns:
-        return np.full(len(order), -1, dtype=np.int64), []
-    codes, uniques = pd.factorize(df[name])
-    return codes[order], list(uniques)
+        return np.full(len(order), None, dtype=object)
+    arr = df[name].to_numpy(dtype=object)[order]
+    return np.where(pd.isna(arr), None, arr)
 
 
-def _code_of(uniques: list, value: str) -> int:
-    return uniques.index(value) if value in uniques else -2  # -2 never matches
-
-
-def _matches(activities: np.ndarray, pattern: str) -> np.ndarray:
-    """Regex test on the distinct activity names only, mapped back."""
-    codes, names = pd.factorize(activities)
+def _matches(o: CaseOrder, pattern: str) -> np.ndarray:
+    """Regex test on the distinct activity names only, mapped to the events."""
     rx = re.compile(pattern, re.IGNORECASE)
-    hit = np.array([bool(rx.search(str(n))) for n in names], dtype=bool)
-    return hit[codes] if len(codes) else np.zeros(0, dtype=bool)
+    hit = np.array([bool(rx.search(str(n))) for n in o.activities], dtype=bool)
+    return hit[o.activity] if len(o.activity) else np.zeros(0, dtype=bool)
 
 
 def _per_case(o: CaseOrder, mask_or_weights: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
@@ -114,12 +108,13 @@ def _per_case(o: CaseOrder, mask_or_weights: np.ndarray, at: np.ndarray | None =
     return np.bincount(cases, weights=mask_or_weights, minlength=o.n_cases)
 
 
-def _changes(o: CaseOrder, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Among events where the coded value is present: their positions, for each
-    consecutive pair whether both are in the same case, and the codes."""
-    idx = np.flatnonzero(codes >= 0)
+def _changes(o: CaseOrder, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Among events where the value is present: their positions, for each
+    consecutive pair whether both are in the same case, and the values.
+    Plain element comparisons; no hashing of every value."""
+    idx = np.flatnonzero(values != None)  # noqa: E711 (element-wise)
     same = o.case[idx][1:] == o.case[idx][:-1]
-    return idx, same, codes[idx]
+    return idx, same, values[idx]
 
 
 def case_facts(
@@ -136,13 +131,11 @@ def case_facts(
     n = o.n_cases
     ts = o.ts
     same_next = ~o.last  # event i and i+1 belong to the same case
-    activity = events["activity"].to_numpy()[o.order]
-    closing = _matches(activity, config.closing_pattern)
-    waiting = _matches(activity, config.waiting_pattern) & ~closing
-    direction, dir_values = _codes(events, "direction", o.order)
-    inbound = direction == _code_of(dir_values, "inbound")
+    closing = _matches(o, config.closing_pattern)
+    waiting = _matches(o, config.waiting_pattern) & ~closing
+    inbound = _sorted_values(events, "direction", o.order) == "inbound"
     if "customer_facing" in events.columns:
-        customer_facing = events["customer_facing"].fillna(False).astype(bool).to_numpy()[o.order]
+        customer_facing = events["customer_facing"].to_numpy(dtype=bool, na_value=False)[o.order]
     else:
         customer_facing = np.zeros(len(ts), dtype=bool)
     last_idx = np.flatnonzero(o.last)
@@ -166,24 +159,24 @@ def case_facts(
     else:
         outside = np.zeros(0, dtype=bool)
     out["after_hours_contacts"] = np.bincount(ib_case[outside], minlength=n)
-    channel, _ = _codes(events, "channel", o.order)
-    idx, same, vals = _changes(o, np.where(inbound, channel, -1))
+    channel = _sorted_values(events, "channel", o.order)
+    idx, same, vals = _changes(o, np.where(inbound, channel, None))
     switch = same & (vals[1:] != vals[:-1])
     out["channel_switches"] = np.bincount(o.case[idx][1:][switch], minlength=n)
 
     # handoffs and ping-pong between teams
-    team, _ = _codes(events, "team", o.order)
-    idx, same, vals = _changes(o, team)
+    idx, same, vals = _changes(o, _sorted_values(events, "team", o.order))
     change = same & (vals[1:] != vals[:-1])
     out["handoffs"] = np.bincount(o.case[idx][1:][change], minlength=n)
     run_start = np.concatenate(([True], ~same | change)) if len(idx) else np.zeros(0, dtype=bool)
-    runs = pd.DataFrame({"case": o.case[idx][run_start], "team": vals[run_start]})
-    revisit = runs.duplicated(keep="first").to_numpy()
-    out["ping_pong"] = np.bincount(runs["case"].to_numpy()[revisit], minlength=n)
+    # only one value per team run is hashed
+    run_case = o.case[idx][run_start]
+    run_team = pd.factorize(vals[run_start])[0]
+    revisit = pd.Series(run_case.astype(np.int64) * (run_team.max(initial=0) + 1) + run_team).duplicated()
+    out["ping_pong"] = np.bincount(run_case[revisit.to_numpy()], minlength=n)
 
-    line, line_values = _codes(events, "line", o.order)
-    front, back = _code_of(line_values, "front"), _code_of(line_values, "back")
-    idx, same, vals = _changes(o, line)
+    front, back = "front", "back"
+    idx, same, vals = _changes(o, _sorted_values(events, "line", o.order))
     f2b = same & (vals[:-1] == front) & (vals[1:] == back)
     b2f = same & (vals[:-1] == back) & (vals[1:] == front)
     out["front_to_back"] = np.bincount(o.case[idx][1:][f2b], minlength=n)

@@ -173,18 +173,39 @@ class _Collector:
             )
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values; clean-up then runs once per distinct value,
+    and equal values end up sharing one string object, which makes every
+    later grouping of the column much faster."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _clean(value) -> str | None:
+    text = str(value).strip()
+    return text or None
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Source values as stripped strings; empty becomes missing."""
-    s = values.astype("str").str.strip()
-    return s.where(s != "", None)
+    codes, uniques = _distinct(values)
+    cleaned = np.array([_clean(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(cleaned[codes], index=values.index, dtype="str")  # code -1 -> None
 
 
 def _coded(values: pd.Series, table: dict, collector: _Collector, field: str, allowed: str) -> pd.Series:
-    s = _text(values)
-    keys = s.str.lower().str.replace(r"[\s_\-]", "", regex=True)
-    mapped = keys.map(table)
-    collector.add(s.notna() & mapped.isna(), field, s, "{field} '{value}' is not " + allowed)
-    return mapped
+    """Map source values through ``table`` (keys compared without case,
+    spaces, '_' and '-'); unknown values are row errors."""
+    codes, uniques = _distinct(values)
+    texts = [_clean(u) for u in uniques]
+    mapped = np.array(
+        [None if t is None else table.get(re.sub(r"[\s_\-]", "", t.lower())) for t in texts] + [None],
+        dtype=object,
+    )
+    bad_unique = np.array([t is not None and m is None for t, m in zip(texts, mapped)] + [False])
+    shown = pd.Series(np.array(texts + [None], dtype=object)[codes], index=values.index)
+    collector.add(bad_unique[codes], field, shown, "{field} '{value}' is not " + allowed)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 def normalise(

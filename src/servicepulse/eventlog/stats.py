@@ -67,8 +67,7 @@ def log_stats(df: pd.DataFrame) -> dict:
     """Cases, events, variants, throughput, activity counts and the
     directly-follows graph of a normalised event frame (see module doc)."""
     order = case_order(df)
-    codes, names = pd.factorize(df["activity"].to_numpy()[order.order])
-    names = np.asarray(names, dtype=object)
+    codes, names = order.activity, order.activities
 
     variants = case_variants(order, codes)
     days = case_durations_us(order) / US_PER_DAY
@@ -97,9 +96,8 @@ def log_stats(df: pd.DataFrame) -> dict:
 def variant_counts(df: pd.DataFrame) -> dict[tuple[str, ...], int]:
     """Every variant (tuple of activities) with its number of cases."""
     order = case_order(df)
-    acts = df["activity"].to_numpy()[order.order]
-    codes, _ = pd.factorize(acts)
-    variants = case_variants(order, codes)
+    acts = order.activities[order.activity]
+    variants = case_variants(order, order.activity)
     ids, first_case, counts = np.unique(variants, return_index=True, return_counts=True)
     ends = np.append(order.starts[1:], len(acts))
     # one Python step per variant (not per event) to spell it out
