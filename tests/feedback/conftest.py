@@ -80,3 +80,9 @@ def api(engine, settings, world, api_key):
     with TestClient(create_app(engine, settings), base_url="http://testserver") as client:
         client.headers["Authorization"] = f"Bearer {api_key}"
         yield client
+
+
+@pytest.fixture
+def settings_(settings) -> Settings:
+    """The same settings under a name that does not clash with hypothesis.settings in test modules."""
+    return settings

@@ -15,6 +15,7 @@ from servicepulse.web.deps import DbSession, WriteSession
 router = APIRouter(tags=["responses"])
 
 CONFLICT_TYPE = "urn:servicepulse:problem:external-id-conflict"
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters (see items.py)
 
 
 @router.post(
@@ -30,6 +31,7 @@ CONFLICT_TYPE = "urn:servicepulse:problem:external-id-conflict"
     responses={
         200: {"description": "Everything was already stored (a replay)", "model": ResponseOut | BatchResult},
         201: {"description": "Stored; for a list, `items` follows the order sent", "model": ResponseOut | BatchResult},
+        400: {"description": "The body is not JSON"},
         409: {"description": "An external_id is already used for different content"},
         422: {"description": "Validation failed"},
     },
@@ -56,10 +58,10 @@ def post_responses(session: WriteSession, payload: Annotated[Any, Body()] = None
 
 
 @router.get(
-    "/responses/{external_id}",
+    "/responses/{external_id:path}",
     summary="Read one response back by its external id",
     response_model=ResponseOut,
     responses={404: {"description": "No response with this external id"}},
 )
-def get_response(session: DbSession, external_id: Annotated[str, Path(max_length=120)]):
+def get_response(session: DbSession, external_id: Annotated[str, Path(max_length=120, pattern=PRINTABLE)]):
     return JSONResponse(service.get_response(session, external_id))

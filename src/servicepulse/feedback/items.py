@@ -76,6 +76,8 @@ def parse_item(raw, index: int | None, now: datetime, problems: list[Problem], d
             bad(key, f"{key} may be at most {limit} characters")
         elif (message := unsafe_text(value)) is not None:
             bad(key, message)
+        elif key != "channel" and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            bad(key, f"{key} must not contain control characters such as line breaks or tabs")
         else:
             values[key] = value.strip()
     submitted_at = _timestamp(raw.get("submitted_at"), now, bad)

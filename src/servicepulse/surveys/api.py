@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from servicepulse.surveys import service
-from servicepulse.surveys.definition import SurveyDefinition
+from servicepulse.surveys.definition import KEY_PATTERN, SurveyDefinition
 from servicepulse.web.deps import DbSession, WriteSession
 
 router = APIRouter(tags=["surveys"])
@@ -52,7 +52,7 @@ def list_surveys(session: DbSession):
 
 @router.get("/surveys/{key}", summary="The newest version of one survey", response_model=SurveyVersionOut,
             responses={404: {"description": "No survey with this key"}})
-def get_survey(session: DbSession, key: Annotated[str, Path(max_length=80)]):
+def get_survey(session: DbSession, key: Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]):
     version = service.current_version(session, key)
     return JSONResponse({"key": key, "version": version.version, "definition": version.definition})
 
@@ -63,7 +63,8 @@ def get_survey(session: DbSession, key: Annotated[str, Path(max_length=80)]):
     description="A definition identical to the newest version changes nothing (200, status `unchanged`).",
     status_code=201,
     response_model=SurveySaved,
-    responses={200: {"description": "Unchanged", "model": SurveySaved}, 422: {"description": "Validation failed"}},
+    responses={200: {"description": "Unchanged", "model": SurveySaved}, 400: {"description": "The body is not JSON"},
+               422: {"description": "Validation failed"}},
 )
 def post_survey(session: WriteSession, definition: SurveyDefinition):
     change = service.upsert_survey(session, definition.model_dump(mode="json", exclude_none=True))
