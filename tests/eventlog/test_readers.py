@@ -201,3 +201,30 @@ def test_not_utf8(tmp_path):
     with pytest.raises(EventLogError, match="not utf-8-sig text"):
         read_event_log(path)
     assert read_event_log(path, encoding="cp1252").loc[0, "activity"] == "caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    "values,expected_utc",
+    [
+        # all naive: local Amsterdam time; spring-forward gap shifted to 03:00 CEST
+        (["2025-03-30 02:30", " 2025-01-01 00:00 "], ["2025-03-30 01:00", "2024-12-31 23:00"]),
+        # all with one offset
+        (["2025-01-01T10:00+01:00", "2025-01-01T11:00+01:00"], ["2025-01-01 09:00", "2025-01-01 10:00"]),
+        # offsets differ across DST, plus a naive and a Zulu value
+        (["2025-01-01T10:00+01:00", "2025-07-01T10:00+02:00", "2025-07-01 10:00", "2025-07-01T10:00Z"],
+         ["2025-01-01 09:00", "2025-07-01 08:00", "2025-07-01 08:00", "2025-07-01 10:00"]),
+        # non-ISO day-first mixed with ISO
+        (["01-02-2025 10:00", "2025-02-01T10:00"], ["2025-02-01 09:00", "2025-02-01 09:00"]),
+    ],
+)
+def test_timestamp_mixtures(tmp_path, values, expected_utc):
+    text = "case_id,activity,timestamp\n" + "".join(f'A,x,"{v}"\n' for v in values)
+    df = read_event_log(write(tmp_path / "log.csv", text))
+    assert df["timestamp"].tolist() == [pd.Timestamp(e, tz="UTC") for e in expected_utc]
+
+
+def test_explicit_timestamp_format(tmp_path):
+    text = "case_id,activity,timestamp\nA,x,02/01/2025 10:00\nA,y,2025-01-02 10:00\n"
+    with pytest.raises(EventLogError) as info:
+        read_event_log(write(tmp_path / "log.csv", text), timestamp_format="%m/%d/%Y %H:%M")
+    assert [str(e) for e in info.value.errors] == ["row 3: timestamp '2025-01-02 10:00' is not a date/time"]
