@@ -10,6 +10,7 @@ whose best posterior stays below the threshold, or that has too few letters
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ DEFAULT_CANDIDATES = ("nl", "en", "de", "fr", "es", "it", "pt", "tr", "pl", "ar"
 DEFAULT_PRIOR = {"nl": 1.0, "en": 1.0}  # every other candidate gets OTHER_PRIOR
 OTHER_PRIOR = 0.2
 MIN_LETTERS = 3
+_ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (MIN_LETTERS - 1))
 THRESHOLD = 0.5
 
 _lock = threading.Lock()
@@ -52,8 +54,7 @@ def guess_language(
 ) -> LanguageGuess:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    letters = sum(1 for c in text if c.isalpha())
-    if letters < MIN_LETTERS:
+    if not _ENOUGH_LETTERS.search(text):
         return LanguageGuess("unknown", "", 0.0)
     ident = _identifier(tuple(candidates))
     # Long comments: the first 2,000 characters decide; enough for a naive Bayes

@@ -20,10 +20,10 @@ phrases and emoji. Scoring rules:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from .tokens import LANGS, Clause, Token, clauses, lemma, tokenize
 
@@ -61,11 +61,23 @@ class Lexicon:
     phrases: dict[str, list[tuple[tuple[str, ...], float]]]  # first word -> (words, valence)
     negators: frozenset[str]
     intensifiers: dict[str, float]
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)  # word -> valence or None
 
     def __len__(self) -> int:
         return len(self.surface) + sum(len(v) for v in self.phrases.values())
 
     def valence(self, low: str, lang: str) -> float | None:
+        try:
+            return self._cache[low]
+        except KeyError:
+            pass
+        v = self._lookup(low, lang)
+        if len(self._cache) > 500_000:  # bound memory on endless vocabularies
+            self._cache.clear()
+        self._cache[low] = v
+        return v
+
+    def _lookup(self, low: str, lang: str) -> float | None:
         v = self.surface.get(low)
         if v is not None:
             return v
@@ -122,8 +134,7 @@ def _is_negator(low: str, negators: frozenset[str]) -> bool:
     return low in negators or low.endswith("n't")
 
 
-@dataclass(frozen=True, slots=True)
-class LexiconHit:
+class LexiconHit(NamedTuple):
     term: str        # as written in the text
     start: int
     end: int

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Sequence
 
 from .codeframe import CodeFrame, load_default_codeframe
 from .tokens import LANGS, Token, lemma, tokenize
 
 
-@dataclass(frozen=True, slots=True)
-class ThemeMention:
+class ThemeMention(NamedTuple):
     theme: str
     start: int      # character span in the text that was coded
     end: int
@@ -33,6 +32,7 @@ class _LangTables:
     phrases: dict[str, list[tuple[tuple[frozenset[str], ...], str]]]  # first form -> (elements, theme)
     regex: re.Pattern | None
     group_theme: dict[str, str]
+    cache: dict = field(default_factory=dict)  # word -> (lemma, hits, phrase candidates)
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
@@ -97,36 +97,41 @@ class ThemeMatcher:
             found.extend(self._find_lang(text, tokens, lang))
         return _dedupe(found, text)
 
+    def _info(self, tb: _LangTables, low: str, lang: str):
+        """Per distinct word: lemma, direct theme hits, phrase candidates (cached)."""
+        info = tb.cache.get(low)
+        if info is None:
+            lem = lemma(low, lang)
+            hits = [(th, "keyword") for th in tb.words.get(low, ())]
+            if lem != low:
+                hits += [(th, "keyword") for th in tb.words.get(lem, ()) if (th, "keyword") not in hits]
+            hits += [(th, "lemma") for th in tb.lemmas.get(lem, ())]
+            cands = list(tb.phrases.get(low, ()))
+            if lem != low:
+                cands += [c for c in tb.phrases.get(lem, ()) if c not in cands]
+            info = (lem, tuple(hits), tuple(cands))
+            if len(tb.cache) > 500_000:  # bound memory on endless vocabularies
+                tb.cache.clear()
+            tb.cache[low] = info
+        return info
+
     def _find_lang(self, text: str, tokens: Sequence[Token], lang: str) -> list[ThemeMention]:
         tb = self._tables[lang]
         out: list[ThemeMention] = []
         words = [t for t in tokens if t.kind == "word"]
-        forms = [(t.lower, lemma(t.lower, lang)) for t in words]
+        infos = [self._info(tb, t.lower, lang) for t in words]
         n = len(words)
-        for i, (low, lem) in enumerate(forms):
+        for i, (lem, hits, cands) in enumerate(infos):
             tok = words[i]
-            cands = tb.phrases.get(low, [])
-            if lem != low and lem in tb.phrases:
-                cands = cands + [c for c in tb.phrases[lem] if c not in cands]
             for elements, theme in cands:
                 m = len(elements)
                 if i + m <= n and all(
-                    forms[i + j][0] in elements[j] or forms[i + j][1] in elements[j] for j in range(1, m)
+                    words[i + j].lower in elements[j] or infos[i + j][0] in elements[j] for j in range(1, m)
                 ):
                     s, e = tok.start, words[i + m - 1].end
                     out.append(ThemeMention(theme, s, e, text[s:e], "phrase", lang))
-            hit = tb.words.get(low)
-            if hit:
-                for theme in hit:
-                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "keyword", lang))
-            hit = tb.words.get(lem) if lem != low else None
-            if hit:
-                for theme in hit:
-                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "keyword", lang))
-            hit = tb.lemmas.get(lem)
-            if hit:
-                for theme in hit:
-                    out.append(ThemeMention(theme, tok.start, tok.end, tok.text, "lemma", lang))
+            for theme, via in hits:
+                out.append(ThemeMention(theme, tok.start, tok.end, tok.text, via, lang))
         if tb.regex is not None:
             for m in tb.regex.finditer(text):
                 if m.end() > m.start():

@@ -6,8 +6,8 @@ sentiment of its clause refer to the same character positions in the comment.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import simplemma
 
@@ -24,8 +24,7 @@ _TOKEN_RE = re.compile(
 LANGS = ("nl", "en")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: built hundreds of thousands of times per batch
     text: str       # surface form as written
     lower: str      # lower-cased, curly apostrophe normalised
     start: int      # character offset in the source text
@@ -35,11 +34,14 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     """Split text into word, symbol and placeholder tokens with offsets."""
+    low = text.lower().replace("’", "'")
+    if len(low) != len(text):  # rare letters whose lower case is longer ('İ'): per token
+        return [Token(m.group(), m.group().lower().replace("’", "'"), m.start(), m.end(), m.lastgroup)
+                for m in _TOKEN_RE.finditer(text)]
     out = []
     for m in _TOKEN_RE.finditer(text):
-        kind = m.lastgroup or "sym"
-        s = m.group()
-        out.append(Token(s, s.lower().replace("’", "'"), m.start(), m.end(), kind))
+        s, e = m.span()
+        out.append(Token(text[s:e], low[s:e], s, e, m.lastgroup))
     return out
 
 
@@ -63,8 +65,7 @@ _SENTENCE_END = re.compile(r"[.!?;\n]+|\s[-–—]\s")
 CONTRAST_WORDS = frozenset({"maar", "echter", "desondanks", "but", "however", "though", "yet"})
 
 
-@dataclass(frozen=True, slots=True)
-class Clause:
+class Clause(NamedTuple):
     start: int
     end: int
     after_contrast: bool   # the clause opens with maar/but: it carries more weight
