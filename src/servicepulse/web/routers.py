@@ -25,8 +25,10 @@ class NavEntry:
 PAGE_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.web.home", "router"),
     ("servicepulse.public.views", "router"),
+    ("servicepulse.surveys_dashboard.views", "router"),
 ]
 
 NAV: list[NavEntry] = [
     NavEntry("/", "web.nav.home"),
+    NavEntry("/surveys", "surveys_dashboard.nav"),
 ]
