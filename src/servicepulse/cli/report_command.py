@@ -1,0 +1,84 @@
+"""`servicepulse report ...`: the monthly management report and the project scan as files; aggregate upkeep."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from servicepulse.cli.app import app
+from servicepulse.cli.context import console, engine
+from servicepulse.errors import ValidationFailed
+
+report_app = typer.Typer(help="Reports as PDF/CSV files, and the aggregates behind the dashboard.",
+                         no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+def _language(language: str) -> str:
+    if language not in ("nl", "en"):
+        raise ValidationFailed(f"--language must be nl or en, got {language!r}", [("language", "nl or en")])
+    return language
+
+
+@report_app.command("monthly")
+def monthly(month: str = typer.Option(..., "--month", help="The month, e.g. 2026-10."),
+            out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+            language: str = typer.Option("nl", "--language", help="nl or en.")) -> None:
+    """Write the monthly management report (headline figures, trend, journeys, drivers) as PDF."""
+    from servicepulse.analytics import AnalyticsInputError
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.insights.report import monthly_report_pdf
+    from servicepulse.settings import get_settings
+
+    settings = get_settings()
+    with console.status(f"building the report for {month} ..."):
+        with UnitOfWork(engine(), readonly=True) as session:
+            try:
+                pdf = monthly_report_pdf(session, month, language=_language(language), min_n=settings.min_n,
+                                         organisation=settings.organisation_name)
+            except AnalyticsInputError as exc:
+                raise ValidationFailed(str(exc), [("month", str(exc))]) from None
+    out.write_bytes(pdf)
+    console.print(f"wrote {out} ({len(pdf):,} bytes)")
+
+
+@report_app.command("scan")
+def scan(out: Path = typer.Option(..., "--out", help="Where to write it: .pdf or .csv."),
+         language: str = typer.Option("nl", "--language", help="nl or en.")) -> None:
+    """Write the 7+/9+ scan of the improvement projects as PDF or CSV."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.improvement import service
+    from servicepulse.improvement.report import scan_pdf
+    from servicepulse.settings import get_settings
+
+    settings = get_settings()
+    if out.suffix.lower() not in (".pdf", ".csv"):
+        raise ValidationFailed(f"--out must end in .pdf or .csv, got {out.name}", [("out", ".pdf or .csv")])
+    with UnitOfWork(engine(), readonly=True) as session:
+        report = service.scan(session, min_n=settings.min_n, language=_language(language))
+    if out.suffix.lower() == ".csv":
+        out.write_text(service.scan_csv(report, language), encoding="utf-8")
+    else:
+        out.write_bytes(scan_pdf(report, language=language, organisation=settings.organisation_name))
+    console.print(f"wrote {out} ({len(report.rows)} projects)")
+
+
+@report_app.command("aggregates")
+def aggregates(since: str = typer.Option("", "--since", help="First UTC day to rebuild (YYYY-MM-DD); default all.")) -> None:
+    """Rebuild the daily score counts the dashboard reads (after an import; incremental with --since)."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.insights.repository import refresh_daily_counts
+
+    day = None
+    if since:
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise ValidationFailed(f"--since must be a date like 2026-10-01, got {since!r}",
+                                   [("since", "YYYY-MM-DD")]) from None
+    with console.status("rebuilding daily score counts ..."):
+        with UnitOfWork(engine()) as session:
+            rows = refresh_daily_counts(session, day)
+    console.print(f"daily score counts rebuilt: {rows:,} rows")

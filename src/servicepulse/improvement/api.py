@@ -1,0 +1,76 @@
+"""/api/v1/improvement: register projects and read the 7+/9+ scan."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from servicepulse.improvement import service
+from servicepulse.settings import get_settings
+from servicepulse.web.deps import DbSession, WriteSession
+
+router = APIRouter(prefix="/improvement", tags=["improvement"])
+
+
+class ProjectIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    owner: str | None = None
+    cost: float | None = Field(default=None, ge=0)
+    expected_improvement: float = Field(default=0.5, gt=0, description="moment points, or for a driver the share 0-1 of affected cases prevented")
+    status: Literal["proposed", "running", "done", "cancelled"] = "proposed"
+    moment_ids: list[int] = []
+    drivers: list[str] = []
+
+
+def _out(p) -> dict:
+    return {"id": p.id, "title": p.title, "description": p.description, "owner": p.owner, "cost": p.cost,
+            "expected_improvement": p.expected_improvement, "status": p.status,
+            "moment_ids": [t.moment_id for t in p.targets if t.moment_id is not None],
+            "drivers": [t.driver for t in p.targets if t.driver]}
+
+
+def _input(body: ProjectIn) -> service.ProjectInput:
+    return service.ProjectInput(title=body.title, description=body.description, owner=body.owner, cost=body.cost,
+                                expected_improvement=body.expected_improvement, status=body.status,
+                                moment_ids=tuple(body.moment_ids), drivers=tuple(body.drivers))
+
+
+@router.get("/projects", summary="All improvement projects")
+def list_projects(session: DbSession):
+    return {"items": [_out(p) for p in service.list_projects(session)]}
+
+
+@router.post("/projects", status_code=201, summary="Register an improvement project")
+def create_project(session: WriteSession, body: ProjectIn):
+    project = service.create_project(session, _input(body))
+    return JSONResponse(_out(project), status_code=201, headers={"Location": f"projects/{project.id}"})
+
+
+@router.get("/projects/{project_id}", summary="One improvement project")
+def get_project(session: DbSession, project_id: int):
+    return _out(service.get_project(session, project_id))
+
+
+@router.put("/projects/{project_id}", summary="Replace an improvement project's fields and targets")
+def update_project(session: WriteSession, project_id: int, body: ProjectIn):
+    return _out(service.update_project(session, project_id, _input(body)))
+
+
+@router.get("/scan", summary="The 7+/9+ scan: expected lift and class of every project, with the reasoning")
+def get_scan(request: Request, session: DbSession, outcome: Literal["nps", "grade"] = "nps",
+             language: Literal["nl", "en"] = "en"):
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    report = service.scan(session, outcome=outcome, min_n=int(settings.min_n), language=language)
+    return {"outcome": outcome, "notes": report.notes, "projects": [{
+        "id": r.project_id, "title": r.title, "class": r.scan.code,
+        "label": r.scan.label_en if language == "en" else r.scan.label_nl,
+        "expected_lift": r.scan.expected_lift, "cost": r.cost, "lift_per_1000_cost": r.lift_per_1000,
+        "reasoning": r.scan.reasoning_en if language == "en" else r.scan.reasoning_nl,
+        "targets": [{"target": e.moment, "kind": e.kind, "score": e.score, "norm": e.norm if e.kind != "driver" else None,
+                     "planned": e.planned, "counted": e.counted, "slope": e.slope, "volume_share": e.volume_share,
+                     "lift": e.lift, "role": e.role} for e in r.scan.targets],
+    } for r in report.rows]}

@@ -1,0 +1,164 @@
+"""Pages of the improvement-project register and its 7+/9+ scan (with CSV and PDF export).
+
+Administrators and analysts register and edit projects; team leads may look.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from fastapi.responses import Response as HttpResponse
+
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.improvement import service
+from servicepulse.improvement.report import scan_pdf
+from servicepulse.insights import repository as insights_repo
+from servicepulse.insights.repository import CASE_DRIVERS
+from servicepulse.insights.service import DRIVER_LABELS
+from servicepulse.web.auth import require_role
+from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.web.errors import error_page
+from servicepulse.web.i18n import request_language
+from servicepulse.web.templating import render
+
+VIEWERS = ("admin", "analyst", "teamlead")
+EDITORS = ("admin", "analyst")
+router = APIRouter(prefix="/improvement")
+
+
+def _scan(request: Request, session):
+    return service.scan(session, min_n=int(request.app.state.settings.min_n), language=request_language(request))
+
+
+@router.get("", dependencies=[Depends(require_role(*VIEWERS))])
+def scan_page(request: Request, session: DbSession):
+    report = _scan(request, session)
+    return render(request, "improvement/scan.html", {"report": report,
+                                                     "can_edit": request.state.user.role in EDITORS})
+
+
+@router.get("/scan.csv", dependencies=[Depends(require_role(*VIEWERS))])
+def scan_csv(request: Request, session: DbSession):
+    text = service.scan_csv(_scan(request, session), request_language(request))
+    return HttpResponse(text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="project-scan.csv"'})
+
+
+@router.get("/scan.pdf", dependencies=[Depends(require_role(*VIEWERS))])
+def scan_pdf_page(request: Request, session: DbSession):
+    language = request_language(request)
+    pdf = scan_pdf(_scan(request, session), language=language,
+                   organisation=request.app.state.settings.organisation_name)
+    return HttpResponse(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": 'attachment; filename="project-scan.pdf"'})
+
+
+def _form_context(request: Request, session, project=None, values=None, problems=None):
+    language = request_language(request)
+    journeys = insights_repo.journeys(session)
+    moments = insights_repo.moments(session)
+    by_journey = {j.id: (j.name(language), [m for m in moments if m.journey_id == j.id]) for j in journeys}
+    if values is None:
+        values = {"title": "", "description": "", "owner": "", "cost": "", "expected_improvement": "0.5",
+                  "status": "proposed", "moment_ids": [], "drivers": []}
+        if project is not None:
+            values = {"title": project.title, "description": project.description or "", "owner": project.owner or "",
+                      "cost": "" if project.cost is None else f"{project.cost:g}",
+                      "expected_improvement": f"{project.expected_improvement:g}", "status": project.status,
+                      "moment_ids": [t.moment_id for t in project.targets if t.moment_id],
+                      "drivers": [t.driver for t in project.targets if t.driver]}
+    drivers = [(d, DRIVER_LABELS[d][0 if language == "nl" else 1]) for d in CASE_DRIVERS]
+    return {"project": project, "values": values, "problems": problems or [], "journeys": by_journey,
+            "drivers": drivers, "statuses": service.STATUSES}
+
+
+def _parse(title, description, owner, cost, expected_improvement, status, moment_ids, drivers):
+    problems = []
+
+    def number(raw: str, field: str, optional: bool):
+        raw = (raw or "").strip().replace(",", ".")
+        if not raw:
+            if not optional:
+                problems.append((field, "required"))
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            problems.append((field, f"'{raw}' is not a number"))
+            return None
+
+    ids = []
+    for raw in moment_ids:
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            problems.append(("moment_ids", f"'{raw}' is not a moment id"))
+    data = service.ProjectInput(
+        title=title, description=description, owner=owner, cost=number(cost, "cost", True),
+        expected_improvement=number(expected_improvement, "expected_improvement", False) or 0.0,
+        status=status, moment_ids=tuple(ids), drivers=tuple(drivers))
+    return data, problems
+
+
+def _save(request: Request, session, project_id: int | None, form: dict):
+    data, problems = _parse(**form)
+    values = {**form, "moment_ids": [int(m) for m in form["moment_ids"] if m.isdigit()]}
+    try:
+        if problems:
+            raise ValidationFailed("invalid input", problems)
+        if project_id is None:
+            service.create_project(session, data)
+        else:
+            service.update_project(session, project_id, data)
+    except ValidationFailed as exc:
+        session.rollback()
+        project = None if project_id is None else service.get_project(session, project_id)
+        ctx = _form_context(request, session, project, values, exc.problems)
+        return render(request, "improvement/form.html", ctx, status_code=400)
+    return RedirectResponse("/improvement", status_code=303)
+
+
+FormText = Annotated[str, Form()]
+
+
+@router.get("/new", dependencies=[Depends(require_role(*EDITORS))])
+def new_page(request: Request, session: DbSession):
+    return render(request, "improvement/form.html", _form_context(request, session))
+
+
+@router.post("/new", dependencies=[Depends(require_role(*EDITORS))])
+def create(request: Request, session: WriteSession, title: FormText = "", description: FormText = "",
+           owner: FormText = "", cost: FormText = "", expected_improvement: FormText = "",
+           status: FormText = "proposed", moment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+           drivers: Annotated[list[str], Form()] = []):  # noqa: B006
+    return _save(request, session, None, dict(title=title, description=description, owner=owner, cost=cost,
+                                              expected_improvement=expected_improvement, status=status,
+                                              moment_ids=moment_ids, drivers=drivers))
+
+
+@router.get("/{project_id}/edit", dependencies=[Depends(require_role(*EDITORS))])
+def edit_page(request: Request, session: DbSession, project_id: int):
+    try:
+        project = service.get_project(session, project_id)
+    except NotFound:
+        return error_page(request, 404)
+    return render(request, "improvement/form.html", _form_context(request, session, project))
+
+
+@router.post("/{project_id}/edit", dependencies=[Depends(require_role(*EDITORS))])
+def update(request: Request, session: WriteSession, project_id: int, title: FormText = "",
+           description: FormText = "", owner: FormText = "", cost: FormText = "", expected_improvement: FormText = "",
+           status: FormText = "proposed", moment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+           drivers: Annotated[list[str], Form()] = []):  # noqa: B006
+    try:
+        service.get_project(session, project_id)
+    except NotFound:
+        return error_page(request, 404)
+    return _save(request, session, project_id, dict(title=title, description=description, owner=owner, cost=cost,
+                                                    expected_improvement=expected_improvement, status=status,
+                                                    moment_ids=moment_ids, drivers=drivers))
+
+
+

@@ -1,0 +1,563 @@
+"""Queries behind the experience metrics: portable SQL aggregates, no Python loops over rows.
+
+Every metric is computed from a handful of sums per group (``FIGURE_COLUMNS``),
+produced by one ``GROUP BY`` with ``SUM(CASE ...)``. The same sums come either
+from the raw ``responses`` table or from the ``score_daily_counts`` aggregate
+(counts of each score value per day and dimension), so both paths give the
+same numbers; the aggregate is what keeps the dashboard fast at tens of
+millions of responses. Period buckets are ISO date strings ('YYYY-MM-DD' of
+the first day of the day, ISO week or month, in UTC) on SQLite and PostgreSQL.
+
+Moment grades live in ``answers`` under the question key ``moment_<moment key>``
+(the journey survey); they are matched to the moment of that key within the
+journey of the response's case (or any journey when the case has none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from servicepulse.models import (
+    Answer,
+    Case,
+    CaseEvent,
+    Customer,
+    Journey,
+    Moment,
+    OrgUnit,
+    Promise,
+    Response,
+    ScoreDailyCount,
+)
+
+PERIODS = ("day", "week", "month")
+DIMENSIONS = ("journey", "moment", "channel", "team", "segment", "period")
+MOMENT_KEY_PREFIX = "moment_"
+
+# The sums every metric is computed from (see service.figures_from_sums).
+FIGURE_COLUMNS = (
+    "responses", "nps_n", "detractors", "passives", "promoters",
+    "grade_n", "grade_sum", "grade_sq", "grade_7", "grade_9",
+    "csat_n", "csat_top2", "ces_n", "ces_sum", "ces_sq", "ces_easy",
+)
+MOMENT_COLUMNS = ("grade_n", "grade_sum", "grade_sq", "grade_7", "grade_9")
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Which responses a figure is about. Dates are UTC days: ``date_from`` inclusive, ``date_to`` exclusive."""
+
+    journey_id: int | None = None
+    moment_id: int | None = None
+    channel: str | None = None
+    team_id: int | None = None
+    segment: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+# -- dialect-aware pieces --------------------------------------------------
+
+def period_bucket(expr: ColumnElement, period: str, dialect: str, *, is_date: bool = False) -> ColumnElement:
+    """First day of the day / ISO week (Monday) / month containing ``expr``, as 'YYYY-MM-DD' text (UTC)."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    if dialect == "sqlite":
+        if period == "day":
+            return func.strftime("%Y-%m-%d", expr)
+        if period == "week":  # to the next Sunday (or stay), then back six days: the Monday
+            return func.date(expr, "weekday 0", "-6 days")
+        return func.strftime("%Y-%m-01", expr)
+    stamp = cast(expr, DateTime(timezone=False)) if is_date else expr.op("AT TIME ZONE")(literal("UTC"))
+    return func.to_char(func.date_trunc(period, stamp), "YYYY-MM-DD")
+
+
+def utc_day(expr: ColumnElement, dialect: str) -> ColumnElement:
+    """The UTC calendar day of a timestamp column, as a DATE."""
+    if dialect == "sqlite":
+        return func.date(expr)
+    return cast(expr.op("AT TIME ZONE")(literal("UTC")), Date)
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sum_if(condition, value=1) -> ColumnElement:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+# -- raw path -------------------------------------------------------------------
+
+def _response_journey():
+    """Journey of a response: its moment's journey, else its case's."""
+    rm = aliased(Moment, name="rm")
+    rc = aliased(Case, name="rc")
+    return rm, rc, func.coalesce(rm.journey_id, rc.journey_id)
+
+
+def _raw_sums():
+    r = Response
+    return [
+        func.count().label("responses"),
+        func.count(r.nps).label("nps_n"),
+        _sum_if(r.nps <= 6).label("detractors"),
+        _sum_if(r.nps.between(7, 8)).label("passives"),
+        _sum_if(r.nps >= 9).label("promoters"),
+        func.count(r.grade).label("grade_n"),
+        func.coalesce(func.sum(r.grade), 0).label("grade_sum"),
+        func.coalesce(func.sum(r.grade * r.grade), 0).label("grade_sq"),
+        _sum_if(r.grade >= 7).label("grade_7"),
+        _sum_if(r.grade >= 9).label("grade_9"),
+        func.count(r.csat).label("csat_n"),
+        _sum_if(r.csat >= 4).label("csat_top2"),
+        func.count(r.ces).label("ces_n"),
+        func.coalesce(func.sum(r.ces), 0).label("ces_sum"),
+        func.coalesce(func.sum(r.ces * r.ces), 0).label("ces_sq"),
+        _sum_if(r.ces >= 5).label("ces_easy"),
+    ]
+
+
+def _raw_dimensions(dialect: str, period: str, journey_expr, segment_expr) -> dict[str, ColumnElement]:
+    return {
+        "journey": journey_expr,
+        "moment": Response.moment_id,
+        "channel": Response.channel,
+        "team": Response.team_id,
+        "segment": segment_expr,
+        "period": period_bucket(Response.submitted_at, period, dialect),
+    }
+
+
+def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.moment_id) -> list:
+    where = []
+    if f.journey_id is not None:
+        where.append(journey_expr == f.journey_id)
+    if f.moment_id is not None:
+        where.append(moment_col == f.moment_id)
+    if f.channel is not None:
+        where.append(Response.channel == f.channel)
+    if f.team_id is not None:
+        where.append(Response.team_id == f.team_id)
+    if f.segment is not None:
+        where.append(segment_expr == f.segment)
+    if f.date_from is not None:
+        where.append(Response.submitted_at >= _start(f.date_from))
+    if f.date_to is not None:
+        where.append(Response.submitted_at < _start(f.date_to))
+    return where
+
+
+def _raw_base(stmt, rm, rc, cu):
+    return (stmt.select_from(Response)
+            .outerjoin(rm, rm.id == Response.moment_id)
+            .outerjoin(rc, rc.id == Response.case_id)
+            .outerjoin(cu, cu.id == Response.customer_id))
+
+
+# -- aggregate path ----------------------------------------------------------------
+
+def _daily_sums():
+    d = ScoreDailyCount
+    m, v, n = d.measure, d.value, d.n
+
+    def total(measure, condition=None, value=None):
+        cond = m == measure if condition is None else and_(m == measure, condition)
+        return func.coalesce(func.sum(case((cond, n if value is None else value * n), else_=0)), 0)
+
+    return [
+        total("responses").label("responses"),
+        total("nps").label("nps_n"),
+        total("nps", v <= 6).label("detractors"),
+        total("nps", v.between(7, 8)).label("passives"),
+        total("nps", v >= 9).label("promoters"),
+        total("grade").label("grade_n"),
+        total("grade", value=v).label("grade_sum"),
+        total("grade", value=v * v).label("grade_sq"),
+        total("grade", v >= 7).label("grade_7"),
+        total("grade", v >= 9).label("grade_9"),
+        total("csat").label("csat_n"),
+        total("csat", v >= 4).label("csat_top2"),
+        total("ces").label("ces_n"),
+        total("ces", value=v).label("ces_sum"),
+        total("ces", value=v * v).label("ces_sq"),
+        total("ces", v >= 5).label("ces_easy"),
+    ]
+
+
+def _daily_dimensions(dialect: str, period: str) -> dict[str, ColumnElement]:
+    d = ScoreDailyCount
+    return {"journey": d.journey_id, "moment": d.moment_id, "channel": d.channel, "team": d.team_id,
+            "segment": d.segment, "period": period_bucket(d.day, period, dialect, is_date=True)}
+
+
+def _daily_where(f: MetricFilter) -> list:
+    d = ScoreDailyCount
+    where = []
+    for value, column in ((f.journey_id, d.journey_id), (f.moment_id, d.moment_id), (f.channel, d.channel),
+                          (f.team_id, d.team_id), (f.segment, d.segment)):
+        if value is not None:
+            where.append(column == value)
+    if f.date_from is not None:
+        where.append(d.day >= f.date_from)
+    if f.date_to is not None:
+        where.append(d.day < f.date_to)
+    return where
+
+
+def has_daily_counts(session: Session) -> bool:
+    return session.scalar(select(ScoreDailyCount.id).limit(1)) is not None
+
+
+def _resolve_source(session: Session, source: str) -> str:
+    if source not in ("auto", "raw", "daily"):
+        raise ValueError(f"source must be 'auto', 'raw' or 'daily', got {source!r}")
+    if source == "auto":
+        return "daily" if has_daily_counts(session) else "raw"
+    return source
+
+
+def _check_by(by: str | None) -> None:
+    if by is not None and by not in DIMENSIONS:
+        raise ValueError(f"group by must be one of {', '.join(DIMENSIONS)}, got {by!r}")
+
+
+def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | None = None, period: str = "month",
+                source: str = "auto") -> pd.DataFrame:
+    """The sums of ``FIGURE_COLUMNS`` per group (``key`` column; one row when ``by`` is None)."""
+    _check_by(by)
+    dialect = _dialect(session)
+    if _resolve_source(session, source) == "daily":
+        key = _daily_dimensions(dialect, period)[by] if by else None
+        stmt = select(*([key.label("key")] if by else []), *_daily_sums()).where(*_daily_where(f))
+        stmt = stmt.where(ScoreDailyCount.measure != "moment")
+    else:
+        rm, rc, journey = _response_journey()
+        cu = aliased(Customer, name="cu")
+        key = _raw_dimensions(dialect, period, journey, cu.segment)[by] if by else None
+        stmt = _raw_base(select(*([key.label("key")] if by else []), *_raw_sums()), rm, rc, cu)
+        stmt = stmt.where(*_raw_where(f, journey, cu.segment))
+    if by:
+        stmt = stmt.group_by(key).order_by(key)
+    frame = pd.DataFrame(session.execute(stmt).mappings().all(), columns=(["key"] if by else []) + list(FIGURE_COLUMNS))
+    frame[list(FIGURE_COLUMNS)] = frame[list(FIGURE_COLUMNS)].fillna(0).astype("int64")
+    return frame
+
+
+def _moment_match(mg, rc):
+    """Answer key 'moment_<key>' of the moment ``mg``, within the response's case journey if it has one."""
+    return and_(Answer.question_key == literal(MOMENT_KEY_PREFIX) + mg.key,
+                or_(rc.journey_id.is_(None), rc.journey_id == mg.journey_id))
+
+
+def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str = "auto") -> pd.DataFrame:
+    """Per graded moment (``moment_id``): n, sum, sum of squares, >= 7 and >= 9 of its grades.
+
+    ``f.journey_id``/``f.moment_id`` select the graded moments.
+    """
+    if _resolve_source(session, source) == "daily":
+        d = ScoreDailyCount
+        stmt = select(
+            d.moment_id.label("moment_id"),
+            func.sum(d.n).label("grade_n"), func.sum(d.value * d.n).label("grade_sum"),
+            func.sum(d.value * d.value * d.n).label("grade_sq"),
+            _sum_if(d.value >= 7, d.n).label("grade_7"), _sum_if(d.value >= 9, d.n).label("grade_9"),
+        ).where(d.measure == "moment", *_daily_where(f)).group_by(d.moment_id)
+    else:
+        mg = aliased(Moment, name="mg")
+        rc = aliased(Case, name="rc")
+        cu = aliased(Customer, name="cu")
+        value = Answer.value_num
+        stmt = (
+            select(mg.id.label("moment_id"), func.count(value).label("grade_n"),
+                   func.sum(value).label("grade_sum"), func.sum(value * value).label("grade_sq"),
+                   _sum_if(value >= 7).label("grade_7"), _sum_if(value >= 9).label("grade_9"))
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .outerjoin(rc, rc.id == Response.case_id)
+            .join(mg, _moment_match(mg, rc))
+            .outerjoin(cu, cu.id == Response.customer_id)
+            .where(value.is_not(None),
+                   *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None}), mg.journey_id, cu.segment,
+                               moment_col=mg.id))
+            .group_by(mg.id)
+        )
+        if f.journey_id is not None:
+            stmt = stmt.where(mg.journey_id == f.journey_id)
+    frame = pd.DataFrame(session.execute(stmt).mappings().all(), columns=["moment_id", *MOMENT_COLUMNS])
+    frame = frame.astype({"moment_id": "int64"}) if len(frame) else frame
+    for column in MOMENT_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(float)
+    return frame.set_index("moment_id")
+
+
+def score_distribution(session: Session, measure: str, f: MetricFilter = MetricFilter(),
+                       source: str = "auto") -> dict[int, int]:
+    """How many answers gave each value of a headline measure (nps, grade, ces, csat)."""
+    if measure not in ("nps", "grade", "ces", "csat"):
+        raise ValueError(f"measure must be nps, grade, ces or csat, got {measure!r}")
+    if _resolve_source(session, source) == "daily":
+        d = ScoreDailyCount
+        stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_daily_where(f))
+                .group_by(d.value))
+    else:
+        rm, rc, journey = _response_journey()
+        cu = aliased(Customer, name="cu")
+        column = getattr(Response, measure)
+        stmt = _raw_base(select(column, func.count()), rm, rc, cu).where(
+            column.is_not(None), *_raw_where(f, journey, cu.segment)).group_by(column)
+    return {int(v): int(n) for v, n in session.execute(stmt).all()}
+
+
+# -- keeping the aggregate up to date ---------------------------------------------
+
+def refresh_daily_counts(session: Session, day_from: date | None = None, day_to: date | None = None) -> int:
+    """Rebuild ``score_daily_counts`` for the UTC days ``day_from`` <= day < ``day_to`` (None: open end).
+
+    Call it after an ingest for the days the new responses fall on. Runs as
+    ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database; returns
+    the number of aggregate rows written.
+    """
+    dialect = _dialect(session)
+    d = ScoreDailyCount
+    window = MetricFilter(date_from=day_from, date_to=day_to)
+    session.execute(delete(d).where(*_daily_where(window)))
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    day = utc_day(Response.submitted_at, dialect)
+    time_where = _raw_where(window, journey, cu.segment)
+    columns = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
+    headline = [("responses", literal(0, Integer)), ("nps", Response.nps), ("grade", Response.grade),
+                ("ces", Response.ces), ("csat", Response.csat)]
+    for measure, value in headline:
+        dims = [day, literal(measure), Response.moment_id, journey, Response.channel, Response.team_id, cu.segment]
+        stmt = _raw_base(select(*dims, value, func.count()), rm, rc, cu).where(*time_where)
+        if measure != "responses":
+            stmt = stmt.where(value.is_not(None))
+        stmt = stmt.group_by(*[c for c in dims if c is not dims[1]], *([] if measure == "responses" else [value]))
+        session.execute(insert(d).from_select(columns, stmt))
+    mg = aliased(Moment, name="mg")
+    grade = cast(func.round(Answer.value_num), Integer)
+    dims = [day, literal("moment"), mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment]
+    stmt = (
+        select(*dims, grade, func.count())
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(rc, rc.id == Response.case_id)
+        .join(mg, _moment_match(mg, rc))
+        .outerjoin(cu, cu.id == Response.customer_id)
+        .where(Answer.value_num.is_not(None), *_raw_where(window, journey, cu.segment))
+        .group_by(day, mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment, grade)
+    )
+    session.execute(insert(d).from_select(columns, stmt))
+    return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window))) or 0)
+
+
+# -- row-level frames (drivers, PRCA, drill-down) -----------------------------------
+
+def moment_grade_frame(session: Session, f: MetricFilter) -> pd.DataFrame:
+    """One row per response (index ``response_id``): ``case_id``, ``nps``, ``grade`` and one column per moment key.
+
+    Fetched long (response, moment key, grade) and pivoted in pandas.
+    """
+    mg = aliased(Moment, name="mg")
+    rc = aliased(Case, name="rc")
+    cu = aliased(Customer, name="cu")
+    stmt = (
+        select(Response.id, mg.key, Answer.value_num)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(rc, rc.id == Response.case_id)
+        .join(mg, _moment_match(mg, rc))
+        .outerjoin(cu, cu.id == Response.customer_id)
+        .where(Answer.value_num.is_not(None),
+               *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}),
+                           mg.journey_id, cu.segment))
+    )
+    if f.journey_id is not None:
+        stmt = stmt.where(mg.journey_id == f.journey_id)
+    long = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "moment", "value"])
+    wide = long.pivot_table(index="response_id", columns="moment", values="value", aggfunc="first")
+    wide.columns.name = None
+    heads = response_frame(session, wide.index.to_list()) if len(wide) else pd.DataFrame(
+        columns=["case_id", "nps", "grade"], index=pd.Index([], name="response_id"))
+    return heads.join(wide, how="inner")
+
+
+def response_frame(session: Session, response_ids: list[int]) -> pd.DataFrame:
+    """``case_id``, ``nps``, ``grade`` by response id (in chunks: long IN lists are slow or refused)."""
+    parts = []
+    for start in range(0, len(response_ids), 5000):
+        chunk = response_ids[start:start + 5000]
+        parts.append(pd.DataFrame(session.execute(
+            select(Response.id, Response.case_id, Response.nps, Response.grade).where(Response.id.in_(chunk))
+        ).all(), columns=["response_id", "case_id", "nps", "grade"]))
+    frame = pd.concat(parts) if parts else pd.DataFrame(columns=["response_id", "case_id", "nps", "grade"])
+    return frame.set_index("response_id")
+
+
+def response_outcomes(session: Session, f: MetricFilter) -> pd.DataFrame:
+    """``case_id``, ``nps``, ``grade``, ``ces`` of the responses in scope that belong to a case."""
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    stmt = _raw_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces),
+                     rm, rc, cu).where(Response.case_id.is_not(None), *_raw_where(f, journey, cu.segment))
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "case_id", "nps", "grade", "ces"])
+    return frame.set_index("response_id")
+
+
+# Case-level drivers: the effort the customer went through, from the case record.
+CASE_DRIVERS = (
+    "broken_promise", "dark_period_over_2_days", "repeat_contact", "handoff", "reopened",
+    "after_hours_contact", "channel_switch", "proactive_update", "first_time_right",
+)
+DARK_PERIOD_HOURS = 48.0
+PROACTIVE_PATTERN = re.compile(r"proactive|proactief", re.IGNORECASE)
+
+
+def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
+    """0/1 effort drivers per case (index case id, columns ``CASE_DRIVERS``).
+
+    The single switch point for case facts: until a stored ``case_facts``
+    table exists, the facts are computed on the fly with the event-log kernel
+    (:func:`servicepulse.eventlog.case_facts`, default opening hours) from
+    ``case_events``, and broken promises are counted from ``promises``.
+    Cases without events are left out.
+    """
+    from servicepulse.eventlog import case_facts
+
+    ids = sorted({int(c) for c in case_ids})
+    event_parts, promise_parts = [], []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        event_parts.append(pd.DataFrame(session.execute(
+            select(CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id,
+                   CaseEvent.actor, OrgUnit.key, CaseEvent.channel, CaseEvent.direction, CaseEvent.line,
+                   CaseEvent.customer_facing)
+            .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
+            .where(CaseEvent.case_id.in_(chunk))
+        ).all(), columns=["case_id", "activity", "timestamp", "seq", "event_id", "resource", "team", "channel",
+                          "direction", "line", "customer_facing"]))
+        promise_parts.append(pd.DataFrame(session.execute(
+            select(Promise.case_id, func.count()).where(Promise.case_id.in_(chunk), Promise.status == "broken")
+            .group_by(Promise.case_id)
+        ).all(), columns=["case_id", "broken"]))
+    events = pd.concat(event_parts, ignore_index=True) if event_parts else pd.DataFrame()
+    if events.empty:
+        return pd.DataFrame(columns=list(CASE_DRIVERS), index=pd.Index([], name="case_id"), dtype="int8")
+    events = events.sort_values(["case_id", "seq", "event_id"], kind="stable").reset_index(drop=True)
+    events["timestamp"] = pd.to_datetime(events["timestamp"], utc=True).astype("datetime64[us, UTC]")
+    events["customer_facing"] = events["customer_facing"].astype("boolean")
+    events["file_order"] = np.arange(len(events), dtype="int64")
+    events["row"] = events["file_order"] + 1
+    events["event_id"] = events["event_id"].astype(str)
+    proactive = events.loc[events["activity"].str.contains(PROACTIVE_PATTERN, na=False), "case_id"].unique()
+    events["case_id"] = events["case_id"].astype(str)
+    facts = case_facts(events.drop(columns=["seq"]))
+    facts.index = facts.index.astype("int64")
+    broken = pd.concat(promise_parts).set_index("case_id")["broken"] if promise_parts else pd.Series(dtype=int)
+    out = pd.DataFrame(index=facts.index)
+    out["broken_promise"] = broken.reindex(facts.index).fillna(0).to_numpy() > 0
+    out["dark_period_over_2_days"] = facts["dark_period_hours"] > DARK_PERIOD_HOURS
+    out["repeat_contact"] = facts["repeat_contacts"] > 0
+    out["handoff"] = facts["front_to_back"] > 0  # handed from the front to the back office
+    out["reopened"] = facts["reopenings"] > 0
+    out["after_hours_contact"] = facts["after_hours_contacts"] > 0
+    out["channel_switch"] = facts["channel_switches"] > 0
+    out["proactive_update"] = out.index.isin(proactive)
+    out["first_time_right"] = facts["first_time_right"].astype(bool)
+    out.index.name = "case_id"
+    return out.astype("int8")[list(CASE_DRIVERS)]
+
+
+# -- drill-down ------------------------------------------------------------------
+
+def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    """(total, one page of responses) behind a figure, newest first.
+
+    With ``graded_moment_id`` the responses that graded that moment, with the grade.
+    """
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    columns = [Response.id, Response.submitted_at, Response.channel, Response.nps, Response.grade, Response.ces,
+               Response.csat, Response.comment, cu.segment, OrgUnit.name.label("team")]
+    if graded_moment_id is not None:
+        mg = aliased(Moment, name="mg")
+        base = (select(*columns, Answer.value_num.label("moment_grade"))
+                .select_from(Response)
+                .outerjoin(rm, rm.id == Response.moment_id)
+                .outerjoin(rc, rc.id == Response.case_id)
+                .outerjoin(cu, cu.id == Response.customer_id)
+                .join(Answer, Answer.response_id == Response.id)
+                .join(mg, and_(_moment_match(mg, rc), mg.id == graded_moment_id))
+                .where(Answer.value_num.is_not(None)))
+        where = _raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}), journey, cu.segment)
+    else:
+        base = _raw_base(select(*columns, null().label("moment_grade")), rm, rc, cu)
+        where = _raw_where(f, journey, cu.segment)
+    base = base.outerjoin(OrgUnit, OrgUnit.id == Response.team_id).where(*where)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
+                           .limit(limit).offset(offset)).mappings().all()
+    return int(total), [dict(r) for r in rows]
+
+
+# -- names ------------------------------------------------------------------------
+
+def journeys(session: Session) -> list[Journey]:
+    return list(session.scalars(select(Journey).order_by(Journey.id)))
+
+
+def moments(session: Session, journey_id: int | None = None) -> list[Moment]:
+    stmt = select(Moment).order_by(Moment.journey_id, Moment.position, Moment.id)
+    if journey_id is not None:
+        stmt = stmt.where(Moment.journey_id == journey_id)
+    return list(session.scalars(stmt))
+
+
+def team_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+
+
+def first_response_day(session: Session) -> date | None:
+    value = session.scalar(select(func.min(Response.submitted_at)))
+    return value.date() if value else None
+
+
+def last_response_day(session: Session) -> date | None:
+    value = session.scalar(select(func.max(Response.submitted_at)))
+    return value.date() if value else None
+
+
+__all__ = [
+    "CASE_DRIVERS", "DIMENSIONS", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame",
+    "has_daily_counts", "list_responses", "metric_sums", "moment_grade_frame", "moment_sums", "period_bucket",
+    "refresh_daily_counts", "response_outcomes", "score_distribution", "utc_day",
+]
