@@ -134,7 +134,7 @@ def _read_csv(stream, name, mapping, delimiter, encoding, options) -> pd.DataFra
             raise EventLogError(f"{name}: the file is empty (no header row)")
         sep = delimiter or _sniff_delimiter(header)
         rest = pd.read_csv(
-            text, sep=sep, dtype=str, keep_default_na=False, header=None,
+            text, sep=sep, dtype=object, keep_default_na=False, header=None,
             skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL, engine="c",
         )
     except UnicodeDecodeError as exc:
