@@ -251,7 +251,8 @@ def update_case_facts(
     ``load_history(case_ids)`` must return the complete event history of
     those cases (the batch may or may not be in it; duplicates are dropped on
     ``event_id``). Without it, ``batch`` itself must hold the complete history
-    of its cases. Returns the new facts frame; ``stored`` is not modified.
+    of its cases. Returns the new facts frame (untouched rows first, then the
+    recomputed ones; sort it if order matters); ``stored`` is not modified.
     """
     touched = pd.unique(batch["case_id"].astype("str"))
     if load_history is not None:
@@ -267,4 +268,4 @@ def update_case_facts(
     if stored is None or len(stored) == 0:
         return fresh
     kept = stored[~stored.index.isin(fresh.index)]
-    return pd.concat([kept, fresh]).sort_index()
+    return pd.concat([kept, fresh])  # touched cases move to the end: row order carries no meaning
