@@ -228,3 +228,20 @@ def test_explicit_timestamp_format(tmp_path):
     with pytest.raises(EventLogError) as info:
         read_event_log(write(tmp_path / "log.csv", text), timestamp_format="%m/%d/%Y %H:%M")
     assert [str(e) for e in info.value.errors] == ["row 3: timestamp '2025-01-02 10:00' is not a date/time"]
+
+
+def test_stream_input_needs_format_and_is_read(tmp_path):
+    import io
+
+    data = gzip.compress(b"case_id,activity,timestamp\nA,x,2020-01-01T00:00Z\n")
+    with pytest.raises(EventLogError, match="give the format"):
+        read_event_log(io.BytesIO(data))
+    df = read_event_log(io.BytesIO(data), format="csv")
+    assert df["case_id"].tolist() == ["A"]
+
+
+def test_duplicate_header_and_ragged_rows(tmp_path):
+    with pytest.raises(EventLogError, match="'activity' appear more than once"):
+        read_event_log(write(tmp_path / "a.csv", "case_id,activity,activity,timestamp\nA,x,y,2020-01-01\n"))
+    with pytest.raises(EventLogError, match="row 3 has 4 fields, expected 3"):
+        read_event_log(write(tmp_path / "b.csv", "case_id,activity,timestamp\nA,x,2020-01-01\nB,y,2020-01-02,z\n"))

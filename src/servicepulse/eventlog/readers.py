@@ -150,6 +150,9 @@ def _read_csv(stream, name, mapping, delimiter, encoding, options) -> pd.DataFra
         text.detach()
     columns = next(csv.reader([header], delimiter=sep))
     columns = [c.strip() for c in columns]
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise EventLogError(f"{name}: column name(s) {', '.join(repr(c) for c in twice)} appear more than once in the header")
     if rest.shape[1] > len(columns):
         raise EventLogError(
             f"{name}: some rows have {rest.shape[1]} fields but the header has {len(columns)}"
