@@ -140,7 +140,10 @@ def _render_form(request: Request, target: Target, lang: str, answers: dict, pro
     t = translator(request, lang)
     organisation = request.app.state.settings.organisation_name
     definition = target.spec.definition
-    title = fill((definition.get("title") or {}).get(lang) or definition.get("name", ""), organisation)
+    name = definition.get("name", "")
+    if isinstance(name, dict):  # some definitions name the survey per language
+        name = name.get(lang) or next(iter(name.values()), "")
+    title = fill((definition.get("title") or {}).get(lang) or str(name), organisation)
     intro = (definition.get("intro") or {}).get(lang)
     until = local_date(target.expires_at, lang) if target.expires_at else None
     notice = None
