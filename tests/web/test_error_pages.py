@@ -1,0 +1,53 @@
+"""Pages: errors are pages in the user's language, never a traceback."""
+
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from servicepulse.errors import ValidationFailed
+from servicepulse.web.auth import CurrentUser
+
+from .conftest import login
+
+
+def _routes(app):
+    router = APIRouter()
+
+    @router.get("/test/crash")
+    def crash(user: CurrentUser):
+        raise RuntimeError("secret internal detail")
+
+    @router.get("/test/refuse")
+    def refuse():
+        raise ValidationFailed("the file has 2 problems", [("row 3, e-mail", "not an e-mail address")])
+
+    @router.get("/test/number")
+    def number(n: int):
+        return {"n": n}
+
+    app.include_router(router)
+
+
+def test_not_found_page(client):
+    response = client.get("/no/such/page", headers={"Accept-Language": "en"})
+    assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+    assert "Not found" in response.text
+
+
+def test_crash_is_a_500_page_without_details(app, make_user):
+    _routes(app)
+    make_user("ann@example.org")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        login(client, "ann@example.org")
+        response = client.get("/test/crash")
+    assert response.status_code == 500
+    assert "Er ging iets mis" in response.text and "Ann" in response.text  # still the layout, logged in
+    assert "secret internal detail" not in response.text and "Traceback" not in response.text
+
+
+def test_validation_problems_are_listed(app, client):
+    _routes(app)
+    refused = client.get("/test/refuse")
+    assert refused.status_code == 400
+    assert "row 3, e-mail" in refused.text and "not an e-mail address" in refused.text
+    bad = client.get("/test/number?n=many")
+    assert bad.status_code == 400 and "<strong>n</strong>" in bad.text
