@@ -351,8 +351,8 @@ def driver_frame(session: Session, f: MetricFilter, *, include: str = "case", ou
         if f.journey_id is None:
             raise ValueError("moment drivers need a journey")
         base = repo.moment_grade_frame(session, f)
-        keys = [m.key for m in repo.moments(session, f.journey_id) if m.key in base.columns]
-        base = base[["case_id", outcome] + keys]
+        keys = [m.key for m in repo.moments(session, f.journey_id)]
+        base = base.reindex(columns=["case_id", outcome] + keys)  # an empty period still names its moments
     if include in ("case", "all"):
         cases = repo.case_driver_frame(session, base["case_id"].dropna().astype("int64").tolist())
         base = base.join(cases, on="case_id", how="inner")
