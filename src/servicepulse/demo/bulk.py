@@ -78,45 +78,46 @@ def _convert(table: Table, columns: Mapping[str, Sequence], dialect: str) -> dic
     return out
 
 
+def _slice(values, start: int, stop: int):
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values[start:stop] if isinstance(values, pd.Index) else values.iloc[start:stop]
+    return values[start:stop]
+
+
 def write(conn: Connection, table: Table, columns: Mapping[str, Sequence],
           progress: Callable[[int], None] | None = None) -> int:
-    """Insert the rows described by ``columns``; returns the number of rows."""
+    """Insert the rows described by ``columns``; returns the number of rows.
+    Values are converted chunk by chunk, so memory stays bounded at any size."""
     names = list(columns)
     n = len(next(iter(columns.values()))) if names else 0
     if n == 0:
         return 0
     dialect = conn.dialect.name
-    values = _convert(table, columns, dialect)
-    if dialect == "postgresql":
-        _copy(conn, table, names, values, n, progress)
-    else:
-        sql = str(insert(table).compile(dialect=conn.dialect, column_keys=names))
-        cursor = conn.connection.driver_connection.cursor()
-        rows = list(zip(*(values[c] for c in names)))
-        try:
-            for start in range(0, n, CHUNK):
-                cursor.executemany(sql, rows[start:start + CHUNK])
-                if progress:
-                    progress(min(start + CHUNK, n))
-        finally:
-            cursor.close()
+    cursor = conn.connection.driver_connection.cursor()
+    sql = str(insert(table).compile(dialect=conn.dialect, column_keys=names))
+    step = CHUNK if dialect == "sqlite" else CHUNK * 5
+    try:
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            values = _convert(table, {c: _slice(columns[c], start, stop) for c in names}, dialect)
+            if dialect == "postgresql":
+                _copy(cursor, table, names, values)
+            else:
+                cursor.executemany(sql, list(zip(*(values[c] for c in names))))
+            if progress:
+                progress(stop)
+    finally:
+        cursor.close()
     return n
 
 
-def _copy(conn: Connection, table: Table, names: list[str], values: dict[str, list], n: int, progress) -> None:
+def _copy(cursor, table: Table, names: list[str], values: dict[str, list]) -> None:
     frame = pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in names})
+    buf = io.StringIO()
+    frame.to_csv(buf, header=False, index=False)
     cols = ", ".join(f'"{c}"' for c in names)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        for start in range(0, n, CHUNK * 5):
-            buf = io.StringIO()
-            frame.iloc[start:start + CHUNK * 5].to_csv(buf, header=False, index=False)
-            with cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
-                copy.write(buf.getvalue())
-            if progress:
-                progress(min(start + CHUNK * 5, n))
-    finally:
-        cursor.close()
+    with cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
+        copy.write(buf.getvalue())
 
 
 def next_id(conn: Connection, table: Table) -> int:

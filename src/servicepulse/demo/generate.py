@@ -218,6 +218,7 @@ def _closing_regex():
 
 def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
     """Who answers the journey-end survey, and what they answer."""
+    progress("responses", 0, 1)
     closed = cases[cases["closed_at"].notna()]
     opted = customers["opted_out_at"].notna().to_numpy()[closed["customer"].to_numpy()]
     answer = (rng.random(len(closed)) < spec.response_rate) & ~opted
@@ -273,5 +274,5 @@ def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
         causes.append(chosen)
     resp["comment"] = comments
     resp["causes"] = causes
-    progress("responses", len(resp), len(resp))
+    progress("responses", 1, 1)
     return resp, grades

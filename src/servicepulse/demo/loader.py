@@ -160,7 +160,7 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
     try:
         org = create_organisation(session, password_hashes)
         jids = create_journeys(session, org.departments)
-        surveys = create_journey_surveys(session, jids.moments, created_at)
+        surveys = create_journey_surveys(session, created_at)
         n_projects = create_projects(session, jids.moments, created_at)
         session.flush()
     finally:
