@@ -87,7 +87,7 @@ def test_validation_errors_name_each_field(app, client, engine):
         ("rows[3].email", "not an e-mail address"), ("team", "unknown team")]
 
     body = _is_problem(client.get("/api/v1/test/missing", headers=auth), 404)
-    assert body["detail"] == "journey 'x' does not exist"
+    assert body["detail"] == "journey 'x' does not exist" and body["instance"] == "/api/v1/test/missing"
     _is_problem(client.get("/api/v1/no/such/route", headers=auth), 404)
 
 

@@ -36,6 +36,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    instance: str | None = None
     errors: list[FieldError] | None = None
 
 
@@ -44,13 +45,16 @@ class ProblemResponse(JSONResponse):
 
 
 def problem(status: int, detail: str, *, type_: str = "about:blank", title: str | None = None,
-            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> ProblemResponse:
+            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+            request: Request | None = None) -> ProblemResponse:
     body: dict[str, Any] = {
         "type": type_,
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
+    if request is not None:
+        body["instance"] = request.url.path
     if errors is not None:
         body["errors"] = errors
     return ProblemResponse(body, status_code=status, headers=headers)
@@ -71,32 +75,32 @@ def install_problem_handlers(app: FastAPI) -> None:
     def _invalid(request: Request, exc: RequestValidationError):
         errors = _field_errors(exc)
         return problem(422, f"{len(errors)} field(s) rejected: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                       type_=VALIDATION_TYPE, title="Validation failed", errors=errors)
+                       type_=VALIDATION_TYPE, title="Validation failed", errors=errors, request=request)
 
     @app.exception_handler(ValidationFailed)
     def _failed(request: Request, exc: ValidationFailed):
         errors = [{"location": None, "field": loc, "message": msg} for loc, msg in exc.problems]
-        return problem(422, str(exc), type_=VALIDATION_TYPE, title="Validation failed", errors=errors)
+        return problem(422, str(exc), type_=VALIDATION_TYPE, title="Validation failed", errors=errors, request=request)
 
     @app.exception_handler(NotFound)
     def _not_found(request: Request, exc: NotFound):
-        return problem(404, str(exc))
+        return problem(404, str(exc), request=request)
 
     @app.exception_handler(DatabaseUnavailable)
     def _down(request: Request, exc: DatabaseUnavailable):
         log.error("database unavailable: %s", exc)
-        return problem(503, "the database is not reachable; try again later")
+        return problem(503, "the database is not reachable; try again later", request=request)
 
     @app.exception_handler(ServicepulseError)
     def _other(request: Request, exc: ServicepulseError):
-        return problem(400, str(exc))
+        return problem(400, str(exc), request=request)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-        return problem(exc.status_code, detail, headers=exc.headers)
+        return problem(exc.status_code, detail, headers=exc.headers, request=request)
 
     @app.exception_handler(Exception)
     def _crash(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "an unexpected error occurred; it has been logged")
+        return problem(500, "an unexpected error occurred; it has been logged", request=request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import typer
@@ -46,6 +47,8 @@ def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = Non
     from servicepulse.web.app import create_app
 
     check_port_free(host, port)
+    # Our own warnings and errors (e.g. a failed page, logged with its traceback) next to uvicorn's log.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     web_app = create_app(eng, get_settings())
     console.print(f"servicepulse is running at [bold]{display_url(host, port)}[/] (stop with Ctrl+C)")
     for line in banner or []:

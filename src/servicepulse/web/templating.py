@@ -95,6 +95,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "csrf_field": csrf_field,
         "nav": nav,
         "current_path": path,
+        "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
         "organisation_name": state.settings.organisation_name,
         "number": lambda value, digits=1: format_number(value, language, digits),
     }
