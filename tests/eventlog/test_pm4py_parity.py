@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servicepulse.eventlog import log_stats, read_event_log, variant_counts
+from servicepulse.eventlog import case_facts, log_stats, read_event_log, variant_counts
 
 pm4py = pytest.importorskip("pm4py")
 
@@ -98,3 +98,12 @@ def test_shuffled_log_with_timestamp_ties_equals_pm4py():
         case_id="cid", activity_key="act", timestamp_key="ts",
     )
     assert_same(log_stats(ours), pm4py_figures(ref), variant_counts(ours))
+
+
+def test_case_facts_throughput_equals_pm4py_case_durations(helpdesk):
+    ours, ref = helpdesk
+    facts = case_facts(ours)
+    assert len(facts) == ref["case:concept:name"].nunique()
+    ref_durations = np.sort(np.asarray(pm4py.get_all_case_durations(ref), dtype=float))
+    np.testing.assert_allclose(np.sort(facts["throughput_days"].to_numpy() * 86400.0), ref_durations, rtol=1e-12)
+    assert facts["events"].sum() == len(ref)

@@ -102,12 +102,6 @@ def _matches(o: CaseOrder, pattern: str) -> np.ndarray:
     return hit[o.activity] if len(o.activity) else np.zeros(0, dtype=bool)
 
 
-def _per_case(o: CaseOrder, mask_or_weights: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
-    """Sum per case of values given at sorted positions ``at`` (all if None)."""
-    cases = o.case if at is None else o.case[at]
-    return np.bincount(cases, weights=mask_or_weights, minlength=o.n_cases)
-
-
 def _changes(o: CaseOrder, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Among events where the value is present: their positions, for each
     consecutive pair whether both are in the same case, and the values.
@@ -128,98 +122,115 @@ def case_facts(
     if len(events) == 0:
         return _empty()
     o = case_order(events)
-    n = o.n_cases
-    ts = o.ts
-    same_next = ~o.last  # event i and i+1 belong to the same case
     closing = _matches(o, config.closing_pattern)
     waiting = _matches(o, config.waiting_pattern) & ~closing
-    inbound = _sorted_values(events, "direction", o.order) == "inbound"
-    if "customer_facing" in events.columns:
-        customer_facing = events["customer_facing"].to_numpy(dtype=bool, na_value=False)[o.order]
-    else:
-        customer_facing = np.zeros(len(ts), dtype=bool)
     last_idx = np.flatnonzero(o.last)
 
-    out: dict[str, np.ndarray] = {}
-    out["events"] = np.bincount(o.case, minlength=n)
-    start_us, end_us = ts[o.starts], ts[last_idx]
-    out["started_at"] = start_us
-    out["ended_at"] = end_us
-    out["throughput_days"] = (end_us - start_us) / US_PER_DAY
+    out: dict[str, np.ndarray] = {"events": np.bincount(o.case, minlength=o.n_cases)}
+    out["started_at"], out["ended_at"] = o.ts[o.starts], o.ts[last_idx]
+    out["throughput_days"] = (out["ended_at"] - out["started_at"]) / US_PER_DAY
+    out.update(_contacts(o, events, calendar, config))
+    out.update(_handoffs(o, events))
+    reopen = np.zeros(len(o.ts), dtype=bool)
+    reopen[1:] = ~o.first[1:] & closing[:-1] & ~closing[1:]
+    out["reopenings"] = np.bincount(o.case, weights=reopen, minlength=o.n_cases).astype(np.int64)
+    out["closed"] = closing[last_idx]
+    out["first_time_right"] = out["closed"] & (out["inbound_contacts"] == 1) & (out["reopenings"] == 0)
+    gap = _gaps(o, closing, last_idx, config.as_of)
+    out.update(_waiting(o, gap, closing, waiting))
+    out["dark_period_hours"] = _dark_periods(o, events, gap, closing, reopen)
+    return _frame(o, out)
 
-    # inbound contacts, repeats, after-hours, channel switches
+
+def _contacts(o: CaseOrder, events: pd.DataFrame, calendar: OpeningHours, config: FactsConfig) -> dict:
+    """Inbound contacts, repeats within the window, after-hours, channel switches."""
+    n = o.n_cases
+    inbound = _sorted_values(events, "direction", o.order) == "inbound"
     ib = np.flatnonzero(inbound)
-    ib_case, ib_ts = o.case[ib], ts[ib]
-    out["inbound_contacts"] = np.bincount(ib_case, minlength=n)
-    window = config.repeat_window_days * US_PER_DAY
-    repeat = (ib_case[1:] == ib_case[:-1]) & (ib_ts[1:] - ib_ts[:-1] <= window)
-    out["repeat_contacts"] = np.bincount(ib_case[1:][repeat], minlength=n)
-    if len(ib):
-        outside = ~calendar.is_open(pd.DatetimeIndex(ib_ts.astype("datetime64[us]")).tz_localize("UTC"))
-    else:
-        outside = np.zeros(0, dtype=bool)
-    out["after_hours_contacts"] = np.bincount(ib_case[outside], minlength=n)
+    ib_case, ib_ts = o.case[ib], o.ts[ib]
+    repeat = (ib_case[1:] == ib_case[:-1]) & (ib_ts[1:] - ib_ts[:-1] <= config.repeat_window_days * US_PER_DAY)
+    outside = ~calendar.is_open(pd.DatetimeIndex(ib_ts.astype("datetime64[us]")).tz_localize("UTC"))
     channel = _sorted_values(events, "channel", o.order)
     idx, same, vals = _changes(o, np.where(inbound, channel, None))
     switch = same & (vals[1:] != vals[:-1])
-    out["channel_switches"] = np.bincount(o.case[idx][1:][switch], minlength=n)
+    return {
+        "inbound_contacts": np.bincount(ib_case, minlength=n),
+        "repeat_contacts": np.bincount(ib_case[1:][repeat], minlength=n),
+        "after_hours_contacts": np.bincount(ib_case[outside], minlength=n),
+        "channel_switches": np.bincount(o.case[idx][1:][switch], minlength=n),
+    }
 
-    # handoffs and ping-pong between teams
+
+def _handoffs(o: CaseOrder, events: pd.DataFrame) -> dict:
+    """Team changes, returns to an earlier team, front/back line changes."""
+    n = o.n_cases
     idx, same, vals = _changes(o, _sorted_values(events, "team", o.order))
     change = same & (vals[1:] != vals[:-1])
-    out["handoffs"] = np.bincount(o.case[idx][1:][change], minlength=n)
+    # a team run starts at a case's first team or a change; only one value
+    # per run is hashed. A run whose (case, team) was seen before is ping-pong.
     run_start = np.concatenate(([True], ~same | change)) if len(idx) else np.zeros(0, dtype=bool)
-    # only one value per team run is hashed
     run_case = o.case[idx][run_start]
     run_team = pd.factorize(vals[run_start])[0]
     revisit = pd.Series(run_case.astype(np.int64) * (run_team.max(initial=0) + 1) + run_team).duplicated()
-    out["ping_pong"] = np.bincount(run_case[revisit.to_numpy()], minlength=n)
+    l_idx, l_same, line = _changes(o, _sorted_values(events, "line", o.order))
+    f2b = l_same & (line[:-1] == "front") & (line[1:] == "back")
+    b2f = l_same & (line[:-1] == "back") & (line[1:] == "front")
+    return {
+        "handoffs": np.bincount(o.case[idx][1:][change], minlength=n),
+        "front_to_back": np.bincount(o.case[l_idx][1:][f2b], minlength=n),
+        "back_to_front": np.bincount(o.case[l_idx][1:][b2f], minlength=n),
+        "ping_pong": np.bincount(run_case[revisit.to_numpy()], minlength=n),
+    }
 
-    front, back = "front", "back"
-    idx, same, vals = _changes(o, _sorted_values(events, "line", o.order))
-    f2b = same & (vals[:-1] == front) & (vals[1:] == back)
-    b2f = same & (vals[:-1] == back) & (vals[1:] == front)
-    out["front_to_back"] = np.bincount(o.case[idx][1:][f2b], minlength=n)
-    out["back_to_front"] = np.bincount(o.case[idx][1:][b2f], minlength=n)
 
-    # closure and reopening
-    reopen = np.zeros(len(ts), dtype=bool)
-    reopen[1:] = ~o.first[1:] & closing[:-1] & ~closing[1:]
-    out["reopenings"] = np.bincount(o.case, weights=reopen, minlength=n).astype(np.int64)
-    out["closed"] = closing[last_idx]
-    out["first_time_right"] = out["closed"] & (out["inbound_contacts"] == 1) & (out["reopenings"] == 0)
-
-    # time after each event until the next one of its case (0 for the last,
-    # or up to as_of for a case still open)
-    gap = np.zeros(len(ts), dtype=np.float64)
-    gap[:-1] = np.where(same_next[:-1], ts[1:] - ts[:-1], 0)
-    if config.as_of is not None:
-        as_of = pd.Timestamp(config.as_of)
+def _gaps(o: CaseOrder, closing: np.ndarray, last_idx: np.ndarray, as_of) -> np.ndarray:
+    """Microseconds from each event to the next of its case: 0 for the last
+    event, or up to ``as_of`` when the case is still open."""
+    gap = np.zeros(len(o.ts), dtype=np.float64)
+    gap[:-1] = np.where(~o.last[:-1], o.ts[1:] - o.ts[:-1], 0)
+    if as_of is not None:
+        as_of = pd.Timestamp(as_of)
         if as_of.tzinfo is None:
             raise ValueError("as_of must be timezone-aware")
-        as_of_us = as_of.value // 1_000  # .value is always nanoseconds
         tail = last_idx[~closing[last_idx]]
-        gap[tail] = np.maximum(as_of_us - ts[tail], 0)
-    out["closed_hours"] = np.bincount(o.case, weights=np.where(closing, gap, 0), minlength=n) / US_PER_HOUR
-    out["waiting_on_customer_hours"] = np.bincount(o.case, weights=np.where(waiting, gap, 0), minlength=n) / US_PER_HOUR
-    us_gap = np.where(~closing & ~waiting, gap, 0)
-    out["waiting_on_us_hours"] = np.bincount(o.case, weights=us_gap, minlength=n) / US_PER_HOUR
+        gap[tail] = np.maximum(as_of.value // 1_000 - o.ts[tail], 0)  # .value is nanoseconds
+    return gap
 
-    # dark periods: open time summed in stretches that restart at case start,
-    # customer-facing events and reopenings; closed time never counts
-    boundary = o.first | customer_facing | reopen
-    segment = np.cumsum(boundary) - 1
-    open_gap = np.where(closing, 0, gap)
-    seg_sum = np.bincount(segment, weights=open_gap)
-    seg_case = o.case[boundary]
-    first_seg = np.flatnonzero(np.concatenate(([True], seg_case[1:] != seg_case[:-1])))
-    out["dark_period_hours"] = np.maximum.reduceat(seg_sum, first_seg) / US_PER_HOUR
 
+def _waiting(o: CaseOrder, gap: np.ndarray, closing: np.ndarray, waiting: np.ndarray) -> dict:
+    """Each gap belongs to the state the event before it put the case in."""
+    def hours(mask):
+        return np.bincount(o.case, weights=np.where(mask, gap, 0), minlength=o.n_cases) / US_PER_HOUR
+
+    return {
+        "waiting_on_customer_hours": hours(waiting),
+        "closed_hours": hours(closing),
+        "waiting_on_us_hours": hours(~closing & ~waiting),
+    }
+
+
+def _dark_periods(o: CaseOrder, events: pd.DataFrame, gap: np.ndarray, closing: np.ndarray,
+                  reopen: np.ndarray) -> np.ndarray:
+    """Longest open stretch per case without a customer-facing event: open
+    time is summed in stretches that restart at the case start, at each
+    customer-facing event and at each reopening; closed time never counts."""
+    if "customer_facing" in events.columns:
+        facing = events["customer_facing"].astype("boolean").to_numpy(dtype=bool, na_value=False)[o.order]
+    else:
+        facing = np.zeros(len(o.ts), dtype=bool)
+    boundary = o.first | facing | reopen
+    stretch_sum = np.bincount(np.cumsum(boundary) - 1, weights=np.where(closing, 0, gap))
+    stretch_case = o.case[boundary]
+    first_of_case = np.flatnonzero(np.concatenate(([True], stretch_case[1:] != stretch_case[:-1])))
+    return np.maximum.reduceat(stretch_sum, first_of_case) / US_PER_HOUR
+
+
+def _frame(o: CaseOrder, out: dict) -> pd.DataFrame:
     frame = pd.DataFrame(out, index=pd.Index(o.cases, name="case_id", dtype="str"))
     for col in ("started_at", "ended_at"):
         frame[col] = pd.to_datetime(frame[col].to_numpy().astype("datetime64[us]")).tz_localize("UTC")
-    counts = [c for c in FACT_COLUMNS if c not in ("started_at", "ended_at", "throughput_days", "closed",
-                                                   "first_time_right") and not c.endswith("_hours")]
+    not_counts = {"throughput_days", "started_at", "ended_at", "closed", "first_time_right"}
+    counts = [c for c in FACT_COLUMNS if c not in not_counts and not c.endswith("_hours")]
     frame[counts] = frame[counts].astype(np.int64)
     frame[["closed", "first_time_right"]] = frame[["closed", "first_time_right"]].astype(bool)
     return frame[list(FACT_COLUMNS)]
