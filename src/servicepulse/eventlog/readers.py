@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import MAX_ROW_ERRORS, EventLogError, RowError
 from .schema import normalise
 from .timestamps import DEFAULT_TZ
-from .xes import read_xes_records
+from .xes import read_xes_frame
 
 FORMATS = ("csv", "jsonl", "xes")
 _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl",
@@ -111,10 +111,9 @@ def read_event_log(
 
 
 def _read_xes(stream, name, mapping, options) -> pd.DataFrame:
-    records = read_xes_records(stream, name)
-    if not records:
+    raw = read_xes_frame(stream, name)
+    if raw.empty:
         raise EventLogError(f"{name}: the XES log contains no events")
-    raw = pd.DataFrame(records, dtype=object)
     rows = np.arange(1, len(raw) + 1, dtype=np.int64)
     return normalise(raw, rows, mapping, name, unit="event", xes=True, **options)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+import numpy as np
+import pandas as pd
 from lxml import etree
 
 from .errors import EventLogError
@@ -49,21 +51,55 @@ def _value(tag: str, raw: str | None) -> Any:
     return raw
 
 
-def _attributes(elem, prefix: str = "") -> dict[str, Any]:
-    """The direct typed attribute children of a trace or event element."""
+def _attributes(elem, intern: dict, prefix: str = "") -> dict[str, Any]:
+    """The direct typed attribute children of a trace or event element.
+    Repeated text (activity names, resources, ...) is shared through
+    ``intern``; dates are not, as they rarely repeat."""
     attrs: dict[str, Any] = {}
     for child in elem:
         tag = _local(child.tag)
         if tag in _VALUE_TAGS:
             key = child.get("key")
             if key is not None:
-                attrs[prefix + key] = _value(tag, child.get("value"))
+                value = _value(tag, child.get("value"))
+                if tag == "string" and value is not None:
+                    value = intern.setdefault(value, value)
+                attrs[prefix + key] = value
     return attrs
 
 
-def read_xes_records(stream: IO[bytes], source: str) -> list[dict[str, Any]]:
-    """Every event of the log as a flat dict, in file order."""
-    records: list[dict[str, Any]] = []
+class _Columns:
+    """Column-wise event store: one list per attribute key, padded with None,
+    which takes far less memory than one dict per event."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list] = {}
+        self.n = 0
+
+    def add(self, event: dict[str, Any], case_attrs: dict[str, Any]) -> None:
+        for attrs in (event, case_attrs):
+            for key, value in attrs.items():
+                column = self.columns.get(key)
+                if column is None:
+                    column = self.columns[key] = [None] * self.n
+                column.append(value)
+        self.n += 1
+        for column in self.columns.values():
+            if len(column) < self.n:
+                column.append(None)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {key: np.array(values, dtype=object) for key, values in self.columns.items()},
+            index=pd.RangeIndex(self.n),
+        )
+
+
+def read_xes_frame(stream: IO[bytes], source: str) -> pd.DataFrame:
+    """Every event of the log as one row (event attributes by key, trace
+    attributes as ``case:<key>``), in file order, all values as objects."""
+    store = _Columns()
+    intern: dict[str, str] = {}
     pending: list[dict[str, Any]] = []  # events of the trace being read
     context = etree.iterparse(
         stream, events=("end",), tag=("{*}event", "{*}trace"), huge_tree=True, remove_comments=True
@@ -77,15 +113,15 @@ def read_xes_records(stream: IO[bytes], source: str) -> list[dict[str, Any]]:
             if _local(elem.tag) == "event":
                 parent = elem.getparent()
                 if parent is not None and _local(parent.tag) == "trace":
-                    pending.append(_attributes(elem))
+                    pending.append(_attributes(elem, intern))
                 else:  # an event outside any trace has no case
-                    records.append(_attributes(elem))
+                    store.add(_attributes(elem, intern), {})
                 elem.clear()
             else:
-                case_attrs = _attributes(elem, "case:")
+                # trace attributes may follow the events, so events wait here
+                case_attrs = _attributes(elem, intern, "case:")
                 for event in pending:
-                    event.update(case_attrs)
-                records.extend(pending)
+                    store.add(event, case_attrs)
                 pending = []
                 elem.clear()
                 # drop finished traces so memory stays flat
@@ -97,7 +133,7 @@ def read_xes_records(stream: IO[bytes], source: str) -> list[dict[str, Any]]:
         raise EventLogError(f"{source}: cannot read the file ({exc})") from None
     if not root_checked:
         _check_root(getattr(context, "root", None), source)
-    return records
+    return store.frame()
 
 
 def _check_root(root, source: str) -> None:
