@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
 from servicepulse.api.problems import VALIDATION_TYPE, problem
 from servicepulse.feedback import service
 from servicepulse.feedback.schemas import BatchResult, ResponseOut, request_body_schema
-from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.db.session import UnitOfWork
+from servicepulse.feedback.writer import sqlite_writer
+from servicepulse.web.deps import DbSession, get_engine
 
 router = APIRouter(tags=["responses"])
 
@@ -38,16 +40,18 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_body_schema()}}}},
     response_class=JSONResponse,
 )
-def post_responses(session: WriteSession, payload: Annotated[Any, Body()] = None):
+def post_responses(request: Request, payload: Annotated[Any, Body()] = None):
+    engine = get_engine(request)
+    # Own unit of work (instead of the WriteSession dependency) so that, on SQLite, the
+    # whole write transaction including its commit runs under the one-writer lock.
     try:
-        result = service.ingest(session, payload)
+        with sqlite_writer(engine), UnitOfWork(engine) as session:
+            result = service.ingest(session, payload)
     except service.IngestRejected as exc:
         errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
-        session.rollback()
         return problem(422, f"nothing was stored: {exc}", type_=VALIDATION_TYPE, title="Validation failed", errors=errors)
     except service.IngestConflict as exc:
         errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
-        session.rollback()
         return problem(409, f"nothing was stored: {exc}", type_=CONFLICT_TYPE, title="Conflict", errors=errors)
     status = 201 if result.created_count else 200
     if isinstance(payload, dict):

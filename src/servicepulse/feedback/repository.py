@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,46 +36,62 @@ def _chunks(values):
         yield values[start:start + CHUNK]
 
 
+# Statements are built once: on the single-response path, building SQL expressions
+# per call cost more than running them.
+_R, _C, _K, _A = Response.__table__, Customer.__table__, Case.__table__, Answer.__table__
+_EXISTING = select(_R.c.external_id, _R.c.id, _R.c.content_hash, _R.c.survey_version_id).where(
+    _R.c.external_id.in_(bindparam("ids", expanding=True)))
+_CUSTOMERS = select(_C.c.external_id, _C.c.id).where(_C.c.external_id.in_(bindparam("ids", expanding=True)))
+_CASES = select(_K.c.external_id, _K.c.id, _K.c.customer_id, _K.c.last_team_id).where(
+    _K.c.external_id.in_(bindparam("ids", expanding=True)))
+_INSERT_ANSWERS = insert(_A)
+_INSERTS: dict[tuple[str, str], object] = {}
+
+
 def existing_by_external_id(session: Session, external_ids) -> dict[str, StoredRef]:
     found = {}
+    conn = session.connection()
     for chunk in _chunks(set(external_ids)):
-        rows = session.execute(
-            select(Response.external_id, Response.id, Response.content_hash, Response.survey_version_id)
-            .where(Response.external_id.in_(chunk))
-        )
-        found.update({r.external_id: StoredRef(r.id, r.content_hash, r.survey_version_id) for r in rows})
+        for r in conn.execute(_EXISTING, {"ids": chunk}):
+            found[r.external_id] = StoredRef(r.id, r.content_hash, r.survey_version_id)
     return found
 
 
 def customer_ids(session: Session, external_ids) -> dict[str, int]:
     found = {}
+    conn = session.connection()
     for chunk in _chunks(set(external_ids)):
-        found.update(session.execute(select(Customer.external_id, Customer.id).where(Customer.external_id.in_(chunk))).all())
+        found.update(conn.execute(_CUSTOMERS, {"ids": chunk}).all())
     return found
 
 
 def cases_by_external_id(session: Session, external_ids) -> dict[str, CaseRef]:
     found = {}
+    conn = session.connection()
     for chunk in _chunks(set(external_ids)):
-        rows = session.execute(
-            select(Case.external_id, Case.id, Case.customer_id, Case.last_team_id).where(Case.external_id.in_(chunk))
-        )
-        found.update({r.external_id: CaseRef(r.id, r.customer_id, r.last_team_id) for r in rows})
+        for r in conn.execute(_CASES, {"ids": chunk}):
+            found[r.external_id] = CaseRef(r.id, r.customer_id, r.last_team_id)
     return found
 
 
-def _insert_ignoring_duplicates(session: Session, table):
-    """INSERT ... ON CONFLICT DO NOTHING on both databases: a concurrent writer may have won the race."""
+def _insert_ignoring_duplicates(session: Session, table, returning: bool = False):
+    """INSERT ... ON CONFLICT (external_id) DO NOTHING on both databases: a concurrent writer may have won the race."""
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=["external_id"])
+    key = (dialect, table.name)
+    if key not in _INSERTS:
+        module = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(table).on_conflict_do_nothing(index_elements=["external_id"])
+        if table is _R:
+            stmt = stmt.returning(_R.c.external_id, _R.c.id)
+        _INSERTS[key] = stmt
+    return _INSERTS[key]
 
 
 def create_customers(session: Session, languages_by_external_id: dict[str, str], now: datetime) -> dict[str, int]:
     rows = [{"external_id": ext, "language": lang, "attributes": {}, "created_at": now}
             for ext, lang in languages_by_external_id.items()]
     for chunk in _chunks(rows):
-        session.execute(_insert_ignoring_duplicates(session, Customer.__table__), chunk)
+        session.connection().execute(_insert_ignoring_duplicates(session, _C), chunk)
     return customer_ids(session, languages_by_external_id)
 
 
@@ -83,15 +99,13 @@ def insert_responses(session: Session, rows: list[dict]) -> dict[str, int]:
     """Multi-row insert; returns external_id -> id for the rows this call wrote (not those a racing writer did)."""
     written = {}
     for chunk in _chunks(rows):
-        stmt = _insert_ignoring_duplicates(session, Response.__table__).returning(
-            Response.__table__.c.external_id, Response.__table__.c.id)
-        written.update(session.execute(stmt, chunk).all())
+        written.update(session.connection().execute(_insert_ignoring_duplicates(session, _R), chunk).all())
     return written
 
 
 def insert_answers(session: Session, rows: list[dict]) -> None:
     for chunk in _chunks(rows):
-        session.execute(insert(Answer.__table__), chunk)
+        session.connection().execute(_INSERT_ANSWERS, chunk)
 
 
 def version_numbers(session: Session, version_ids) -> dict[int, int]:

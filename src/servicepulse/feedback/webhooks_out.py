@@ -93,9 +93,12 @@ def remove_endpoint(session: Session, name: str) -> None:
     session.flush()
 
 
+_ACTIVE_ENDPOINTS = select(WebhookEndpoint.__table__.c.id).where(WebhookEndpoint.__table__.c.active.is_(True))
+
+
 def enqueue_deliveries(session: Session, response_ids: list[int], now: datetime) -> int:
     """Queue one delivery job per new response and active endpoint (in the caller's transaction)."""
-    endpoint_ids = list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))))
+    endpoint_ids = list(session.connection().scalars(_ACTIVE_ENDPOINTS))
     if not endpoint_ids or not response_ids:
         return 0
     # A multi-row insert rather than one enqueue() per job: a 1,000-response batch
@@ -107,7 +110,7 @@ def enqueue_deliveries(session: Session, response_ids: list[int], now: datetime)
         for r in response_ids for e in endpoint_ids
     ]
     for start in range(0, len(rows), repository.CHUNK):
-        session.execute(insert(Job.__table__), rows[start:start + repository.CHUNK])
+        session.connection().execute(insert(Job.__table__), rows[start:start + repository.CHUNK])
     return len(rows)
 
 

@@ -7,10 +7,10 @@ the version they were given to, so their meaning never shifts).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from servicepulse.errors import NotFound, ValidationFailed
@@ -90,22 +90,36 @@ def current_version(session: Session, key: str) -> SurveyVersion:
     return version
 
 
+# A version never changes once written, so its parsed form is kept per process, keyed by
+# database, id and creation time (ids alone can be reused after a delete on SQLite).
+_SPEC_CACHE: dict[tuple, SurveySpec] = {}
+_NEWEST = (
+    select(Survey.key, Survey.moment_id, SurveyVersion.id, SurveyVersion.version, SurveyVersion.created_at)
+    .join(SurveyVersion, SurveyVersion.survey_id == Survey.id)
+    .where(Survey.key.in_(bindparam("keys", expanding=True)), Survey.active.is_(True),
+           SurveyVersion.version == select(func.max(SurveyVersion.version)).where(SurveyVersion.survey_id == Survey.id)
+           .correlate(Survey).scalar_subquery())
+)
+
+
 def current_specs(session: Session, keys) -> dict[str, SurveySpec]:
-    """The newest version of each named survey (one query), ready to check answers against."""
+    """The newest version of each named survey (one small query; definitions parsed once per process)."""
     keys = sorted(set(keys))
     if not keys:
         return {}
-    newest = (
-        select(SurveyVersion.survey_id, func.max(SurveyVersion.version).label("version"))
-        .group_by(SurveyVersion.survey_id).subquery()
-    )
-    rows = session.execute(
-        select(Survey.key, Survey.moment_id, SurveyVersion.id, SurveyVersion.version, SurveyVersion.definition)
-        .join(SurveyVersion, SurveyVersion.survey_id == Survey.id)
-        .join(newest, (newest.c.survey_id == SurveyVersion.survey_id) & (newest.c.version == SurveyVersion.version))
-        .where(Survey.key.in_(keys), Survey.active.is_(True))
-    ).all()
-    return {r.key: SurveySpec.from_definition(r.definition, r.version, r.id, r.moment_id) for r in rows}
+    connection = session.connection()
+    rows = connection.execute(_NEWEST, {"keys": keys}).all()
+    database = connection.engine.url.render_as_string(hide_password=True)
+    cache_keys = {r.id: (database, r.id, r.created_at) for r in rows}
+    missing = [r.id for r in rows if cache_keys[r.id] not in _SPEC_CACHE]
+    if missing:
+        definitions = dict(connection.execute(
+            select(SurveyVersion.id, SurveyVersion.definition).where(SurveyVersion.id.in_(missing))).all())
+        for r in rows:
+            if r.id in definitions:
+                _SPEC_CACHE[cache_keys[r.id]] = SurveySpec.from_definition(definitions[r.id], r.version, r.id, None)
+    # The survey's moment may change with a later version, so it is read fresh each time.
+    return {r.key: replace(_SPEC_CACHE[cache_keys[r.id]], moment_id=r.moment_id) for r in rows}
 
 
 def list_surveys(session: Session) -> list[dict]:
