@@ -211,6 +211,9 @@ def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str
             val *= CONTRAST_BEFORE
         for k in range(i, span_end):
             in_phrase[k] = True
+        if span_end - i > 1 and _is_negator(words[span_end - 1].lower, lex.negators):
+            # "werkt niet goed": a phrase ending in a negator still negates what follows
+            in_phrase[span_end - 1] = False
         end_tok = words[span_end - 1]
         hits.append(LexiconHit(text[t.start:end_tok.end] if text else t.text, t.start, end_tok.end,
                                val, base, negated, ci[i]))

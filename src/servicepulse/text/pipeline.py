@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .codeframe import CodeFrame
 from .language import guess_language
@@ -22,8 +22,7 @@ from .themes import ThemeMatcher, matcher_for
 from .tokens import clauses, tokenize
 
 
-@dataclass(frozen=True, slots=True)
-class MentionResult:
+class MentionResult(NamedTuple):
     theme: str
     start: int            # span in the redacted text
     end: int
