@@ -93,3 +93,11 @@ def test_long_comment():
     text = "De medewerker was vriendelijk maar het duurde lang. " * 200  # ~10,000 characters
     assert len(text) >= 10_000
     assert -1.0 <= lex(text, "nl") <= 1.0
+
+
+def test_mixed_language_comment_uses_both_lexicons_without_false_friends():
+    hits = {h.term.lower(): h.valence for h in lexicon_hits("Monteur kwam niet opdagen, very bad service", "nl")}
+    assert hits["bad"] < 0  # English word in a Dutch comment still counts
+    # English "kind" is a Dutch child: not a sentiment word in a Dutch comment
+    assert "kind" not in {h.term.lower() for h in lexicon_hits("Het kind speelde in de wachtkamer", "nl")}
+    assert "kind" in {h.term.lower() for h in lexicon_hits("She was kind", "en")}

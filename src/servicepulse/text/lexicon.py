@@ -46,6 +46,13 @@ INTENSIFIERS = {
            "slightly": 0.6, "somewhat": 0.6, "fairly": 0.8, "rather": 0.8, "bit": 0.6, "kinda": 0.7,
            "quite": 0.9},
 }
+# Entries skipped when a lexicon is the *secondary* one for a comment:
+# words that are ordinary, differently-meant words in the other language.
+FALSE_FRIENDS = {
+    "en": frozenset({"kind", "lied", "lies", "long", "glad", "best", "hold", "fine", "rate"}),
+    "nl": frozenset({"storing", "steeds", "direct", "dank", "lief", "lang", "hinder", "weer", "boos", "gelijk",
+                     "top", "super", "laat", "lang", "gewoon"}),
+}
 SCOPE_BREAKS = frozenset(",:;()[]")  # punctuation that ends a negation's scope
 NEGATION_FACTOR = -0.6
 NEGATION_WINDOW = 3
@@ -108,8 +115,10 @@ def _build(langs: tuple[str, ...]) -> Lexicon:
     phrases: dict[str, list] = {}
     negators: set[str] = set()
     intens: dict[str, float] = {}
-    for lang in langs:  # earlier languages win on a clash (nl first for mixed text)
+    for n, lang in enumerate(langs):  # earlier languages win on a clash
         for term, val in _read_tsv(lang):
+            if n > 0 and term in FALSE_FRIENDS[lang]:
+                continue
             words = tuple(t.lower for t in tokenize(term) if t.kind != "ph")
             if len(words) == 1:
                 surface.setdefault(words[0], val)
@@ -126,8 +135,16 @@ def _build(langs: tuple[str, ...]) -> Lexicon:
 
 @lru_cache(maxsize=4)
 def get_lexicon(language: str) -> Lexicon:
-    """Lexicon for 'nl' or 'en'; any other value gets both (Dutch first)."""
-    return _build((language,) if language in LANGS else LANGS)
+    """Lexicon for a comment in `language`.
+
+    Comments mix languages ("monteur kwam niet, very bad service"), so the
+    other language's entries are added after the comment's own, minus false
+    friends (English "kind" is a Dutch child). Any language other than nl/en
+    gets both, Dutch first.
+    """
+    if language == "en":
+        return _build(("en", "nl"))
+    return _build(("nl", "en"))
 
 
 def _is_negator(low: str, negators: frozenset[str]) -> bool:
