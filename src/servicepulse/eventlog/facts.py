@@ -1,7 +1,7 @@
 """Per-case effort facts from a normalised event frame, fully vectorised.
 
 ``case_facts(events, calendar, config)`` returns one row per case (index
-``case_id``, sorted) with these columns:
+``case_id``, cases in order of first appearance) with these columns:
 
 =========================  =====================================================
 events                     number of events

@@ -21,7 +21,8 @@ class CaseOrder:
     """A log sorted by (case, timestamp, source order).
 
     ``order`` indexes the original frame; ``case`` holds the case code of each
-    sorted event, ``cases`` the case ids by code (sorted), ``starts`` the
+    sorted event, ``cases`` the case ids by code (in order of first
+    appearance in the frame), ``starts`` the
     position of each case's first sorted event and ``first``/``last`` flag
     case borders. ``activity`` holds activity codes (sorted events) standing
     for ``activities``.
@@ -48,43 +49,31 @@ def check_columns(df: pd.DataFrame) -> None:
         raise ValueError(f"event frame lacks column(s) {', '.join(missing)}; read it with read_event_log")
 
 
-def factorize_text(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def factorize_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (-1 for missing) and the distinct values of a text column.
 
     Goes through a plain object array: much faster than factorizing the
     python-backed pandas string column directly.
     """
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    uniques = np.asarray(uniques, dtype=object)
-    if sort and len(uniques) > 1:
-        by_value = np.argsort(uniques)
-        rank = np.empty_like(by_value)
-        rank[by_value] = np.arange(len(by_value))
-        codes = np.where(codes >= 0, rank[codes], -1)
-        uniques = uniques[by_value]
-    return codes, uniques
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def case_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted-case codes for the case_id column.
+    """Case codes (-1 for missing) numbered in order of first appearance, and
+    the case ids by code.
 
-    Fast path for the usual export layout where each case's events are
-    contiguous: only the first value of each run is hashed (one per case, not
-    per event). Falls back to hashing every value when a case id reappears.
+    Only the first value of each run of equal ids is hashed: in the usual
+    export layout, where each case's events are contiguous, that is one id per
+    case instead of one per event.
     """
     arr = values.to_numpy(dtype=object)
-    if len(arr) > 1:
-        run_start = np.ones(len(arr), dtype=bool)
-        run_start[1:] = arr[1:] != arr[:-1]
-        heads = arr[run_start]
-        head_codes, uniques = pd.factorize(heads)
-        if len(uniques) == len(heads) and not (head_codes < 0).any():
-            uniques = np.asarray(uniques, dtype=object)
-            by_value = np.argsort(uniques)
-            rank = np.empty_like(by_value)
-            rank[by_value] = np.arange(len(by_value))
-            return rank[np.cumsum(run_start) - 1], uniques[by_value]
-    return factorize_text(values, sort=True)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    run_start = np.ones(len(arr), dtype=bool)
+    run_start[1:] = arr[1:] != arr[:-1]
+    head_codes, uniques = pd.factorize(arr[run_start])
+    return head_codes[np.cumsum(run_start) - 1], np.asarray(uniques, dtype=object)
 
 
 def timestamps_us(ts: pd.Series) -> np.ndarray:
@@ -126,7 +115,7 @@ def _sort_order(codes: np.ndarray, ts: np.ndarray, tie: np.ndarray | None) -> np
         return order
     if tie is not None and not (tie[1:] >= tie[:-1]).all():
         order = np.argsort(tie, kind="stable")
-    elif (codes[1:] >= codes[:-1]).all():  # cases contiguous, in code order
+    elif (codes[1:] >= codes[:-1]).all():  # each case's events contiguous
         same_case = codes[1:] == codes[:-1]
         inverted = same_case & (ts[1:] < ts[:-1])
         if not inverted.any():
