@@ -154,7 +154,7 @@ JOURNEYS = (
         "fault_repair", "Storing verhelpen", "Fault repair",
         "From reporting a fault to a confirmed fix; the moment of truth is the wait without internet.", 0.35,
         (
-            MomentSpec("report_fault", "Storing melden", "Reporting the fault", F, CS, "phone", 7.6),
+            MomentSpec("report_fault", "Storing melden", "Reporting the fault", F, CS, "phone", 7.9),
             MomentSpec("diagnosis_appointment", "Diagnose en afspraak", "Diagnosis and appointment", F, TS, "phone", 7.1),
             MomentSpec("waiting_engineer", "Wachten op de monteur", "Waiting for the engineer", E, TS, "sms", 6.4),
             MomentSpec("engineer_visit", "Bezoek van de monteur", "The engineer's visit", E, FS, "field", 7.9),
@@ -175,7 +175,7 @@ JOURNEYS = (
         "billing_question", "Vraag over factuur", "Billing question",
         "A question about an invoice, from asking to a corrected or explained bill.", 0.25,
         (
-            MomentSpec("ask_question", "Vraag stellen", "Asking the question", F, CS, "phone", 7.4),
+            MomentSpec("ask_question", "Vraag stellen", "Asking the question", F, CS, "phone", 7.7),
             MomentSpec("explanation", "Serieus genomen worden", "Being taken seriously", E, CS, "phone", 7.2),
             MomentSpec("correction", "Correctie van de factuur", "Correcting the invoice", F, BI, "email", 6.8),
             MomentSpec("confirmation", "Bevestiging", "Confirmation", F, BI, "email", 7.3),
@@ -187,8 +187,8 @@ JOURNEYS = (
         (
             MomentSpec("cancel_request", "Opzegging doorgeven", "Requesting the cancellation", F, CS, "phone", 7.2),
             MomentSpec("retention_offer", "Aanbod om te blijven", "Offer to stay", E, CS, "phone", 6.6),
-            MomentSpec("cancel_confirmation", "Bevestiging opzegging", "Cancellation confirmed", F, CS, "email", 7.5),
-            MomentSpec("equipment_return", "Apparatuur terugsturen", "Returning the equipment", F, PD, "web", 7.0),
+            MomentSpec("cancel_confirmation", "Bevestiging opzegging", "Cancellation confirmed", F, CS, "email", 7.7),
+            MomentSpec("equipment_return", "Apparatuur terugsturen", "Returning the equipment", F, PD, "web", 7.3),
             MomentSpec("final_invoice", "Eindfactuur", "Final invoice", F, BI, "email", 6.5),
         ),
     ),

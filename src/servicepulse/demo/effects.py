@@ -36,7 +36,7 @@ How the scores are made (all coefficients are the named fields of
    so they spread from 4 to 10. A fact hits the moments it concerns with full
    weight (`MOMENT_SENSITIVITY`) and every other moment with
    ``spill_over`` of it.
-2. NPS (0-10): intercept + the direct effect of each driver + the moment
+2. NPS (0-10): intercept + the journey's offset + the direct effect of each driver + the moment
    grades in the 7+/9+ way: a functional moment only costs when it falls
    below 7 (``functional_below_7`` per point) and adds almost nothing above
    (``functional_above_7``); an emotional moment counts throughout
@@ -134,7 +134,7 @@ class EffectModel:
     # 2. NPS (latent 0-10)
     nps_intercept: float = 10.6
     nps_effects: dict[str, float] = field(default_factory=lambda: _coefs(
-        broken_promise=-2.8, dark_period_over_2_days=-2.1, repeat_contact=-1.6, handoff=-1.4, reopened=-0.3,
+        broken_promise=-2.8, dark_period_over_2_days=-2.1, repeat_contact=-1.7, handoff=-1.7, reopened=-0.3,
         after_hours_contact=-0.1, channel_switch=-0.1, proactive_update=0.4, first_time_right=0.0,
     ))
     functional_below_7: float = 0.35  # NPS points per grade point below 7, per functional moment
@@ -142,6 +142,11 @@ class EffectModel:
     emotional_slope: float = 0.22  # NPS points per grade point around 7, per emotional moment
     emotional_above_8_5: float = 0.45  # extra per point above 8.5 (9+: the moment of truth won)
     nps_noise: float = 2.3
+    # where the customer comes from: someone who is leaving recommends less,
+    # someone who just got (or kept) a working connection a little more
+    journey_offsets: dict[str, float] = field(default_factory=lambda: _coefs(
+        new_connection=0.6, fault_repair=0.0, moving_house=0.6, billing_question=-0.3, cancellation=-1.8,
+    ))
     # 3. grade (rapportcijfer) = grade_intercept + grade_slope * latent NPS + noise
     grade_intercept: float = 2.7
     grade_slope: float = 0.62
@@ -224,10 +229,13 @@ class Scores:
 
 
 def overall_scores(drivers: np.ndarray, moment_term: np.ndarray, rng: np.random.Generator,
-                   model: EffectModel = EFFECTS) -> Scores:
-    """NPS, grade and CES for n respondents; ``moment_term``: summed `moment_contribution`."""
+                   model: EffectModel = EFFECTS, journeys: np.ndarray | None = None) -> Scores:
+    """NPS, grade and CES for n respondents; ``moment_term``: summed `moment_contribution`;
+    ``journeys``: journey key per respondent (for `journey_offsets`)."""
     n = len(drivers)
     latent = model.nps_intercept + _effect_sum(drivers, model.nps_effects) + moment_term
+    if journeys is not None:
+        latent = latent + np.array([model.journey_offsets.get(j, 0.0) for j in journeys])
     latent = latent + rng.normal(0.0, model.nps_noise, n)
     nps = np.clip(np.rint(latent), 0, 10).astype(np.int16)
     grade = model.grade_intercept + model.grade_slope * latent + rng.normal(0.0, model.grade_noise, n)

@@ -175,6 +175,12 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
     cases["closed_at"] = last["occurred_at"].where(closing).reindex(cases.index)
     cases["last_team"] = last_team.reindex(cases.index)
     cases = cases[cases["opened_at"].notna()]
+    # a customer whose first case is a new connection became a customer then
+    first_case = cases.drop_duplicates("customer")
+    new = first_case[first_case["journey"] == "new_connection"]
+    created = customers["created_at"].copy()
+    created.iloc[new["customer"].to_numpy()] = new["opened_at"].to_numpy()
+    customers["created_at"] = created
 
     # -- promises: kept, broken or still open at the end of the window ---------
     pr = pd.DataFrame({"case": pr_case, "kind": pr_kind, "made": pr_made, "due": pr_due,
@@ -233,23 +239,27 @@ def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
     resp["channel"] = np.where(rng.random(len(resp)) < 0.75, "email", "sms")
     resp["external_id"] = [f"GN-R{i + 1:08d}" for i in range(len(resp))]
 
-    # which moments each case went through
-    met = ev.dropna(subset=["moment"]).drop_duplicates(["case", "moment"])[["case", "moment"]]
-    met_set = set(zip(met["case"].to_numpy().tolist(), met["moment"].to_numpy().tolist()))
+    # which moments each case went through: every moment up to the furthest
+    # one its events reached (a wait without any event was still a wait)
+    position = {(j.key, m.key): i for j in JOURNEYS for i, m in enumerate(j.moments)}
+    tagged = ev.dropna(subset=["moment"])
+    pos = pd.Series([position[k] for k in zip(tagged["journey"].tolist(), tagged["moment"].tolist())],
+                    index=tagged.index)
+    reached = pos.groupby(tagged["case"]).max()
     d = drivers.reindex(resp["case"]).to_numpy(dtype=float)
     moment_term = np.zeros(len(resp))
     grade_rows = []
     for j in JOURNEYS:
         rows = np.flatnonzero(resp["journey"].to_numpy() == j.key)
-        cases_j = resp["case"].to_numpy()[rows]
-        for m in j.moments:
+        reached_j = reached.reindex(resp["case"].to_numpy()[rows]).fillna(-1).to_numpy()
+        for i, m in enumerate(j.moments):
             g = effects.moment_grades(d[rows], m.kind, m.base, m.key, rng).astype(float)
-            seen = np.array([(c, m.key) in met_set for c in cases_j.tolist()], dtype=bool)
+            seen = reached_j >= i
             g[~seen] = np.nan
             moment_term[rows] += effects.moment_contribution(g, m.kind)
             grade_rows.append(pd.DataFrame({"response": rows[seen], "journey": j.key, "moment": m.key,
                                             "grade": g[seen].astype(np.int16)}))
-    scores = effects.overall_scores(d, moment_term, rng)
+    scores = effects.overall_scores(d, moment_term, rng, journeys=resp["journey"].to_numpy())
     resp["nps"], resp["grade"], resp["ces"] = scores.nps, scores.grade, scores.ces
     grades = pd.concat(grade_rows, ignore_index=True).sort_values(["response", "journey"], kind="stable")
 

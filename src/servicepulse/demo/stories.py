@@ -139,7 +139,7 @@ class Story:
             self.t = next_open(self.t, FRONT_HOURS) + self.rnd.uniform(0.1, 3.0)
         self.customer_contact("Customer contacts again", moment, channel)
 
-    def wait(self, until: float, moment: str, team: str, proactive: bool, chase_after: float = 60.0,
+    def wait(self, until: float, moment: str, proactive: bool, chase_after: float = 60.0,
              p_chase: float = 0.65) -> None:
         """The customer waits until ``until``. With proactive updates we write first;
         without them a long silence makes many customers chase."""
@@ -166,8 +166,9 @@ class Story:
             t = self.t
         self.t = max(self.t, start)
 
-    def handoff(self, team: str, moment: str | None = None) -> None:
-        self.add("Handed to back office", INT, None, self.front, False, moment)
+    def handoff(self, moment: str | None = None, activity: str = "Handed to back office") -> None:
+        """The front office passes the case on (the next team's events follow)."""
+        self.add(activity, INT, None, self.front, False, moment)
 
     def close(self, team: str | None, activity: str = "Case closed") -> None:
         self.later(0.05, 2.0)
@@ -198,7 +199,7 @@ def _visit(s: Story, back: str | None, moment_plan: str, moment_wait: str, momen
     ws = _appointment(s, lead_days)
     s.add("Engineer appointment planned", OUT, "phone" if back else "email", back, True, moment_plan)
     p = s.promise("appointment", ws + 4.0, s.field_team, window_start=ws)
-    s.wait(ws, moment_wait, back, proactive)
+    s.wait(ws, moment_wait, proactive)
     if s.rnd.random() < _p_broken(s, p_broken):
         # no-show: the customer waited at home for nothing and calls
         s.t = p.due_at + s.rnd.uniform(0.3, 3.0)
@@ -245,7 +246,7 @@ def _premature_close(s: Story, back: str, moment: str) -> None:
     s.later(0.05, 0.3)
     s.add("Ticket reopened", INT, None, s.front, False, moment)
     s.later(0.05, 0.3)
-    s.handoff(back, moment)
+    s.handoff(moment)
 
 
 def fault_repair(s: Story, lateness: float) -> None:
@@ -257,7 +258,7 @@ def fault_repair(s: Story, lateness: float) -> None:
         s.close(s.front, "Case resolved")
         return
     back = "gn-ts-faults"
-    s.handoff(back, "report_fault")
+    s.handoff("report_fault")
     if s.rnd.random() < 0.10:
         _premature_close(s, back, "diagnosis_appointment")
     s.t = next_open(s.t + s.rnd.expovariate(1 / 3.0), BACK_HOURS)
@@ -288,7 +289,7 @@ def new_connection(s: Story, lateness: float) -> None:
     else:
         back = "gn-ts-orders"
         s.later(0.01, 0.3)
-        s.handoff(back, "order")
+        s.handoff("order")
         s.t = next_open(s.t + s.rnd.uniform(2.0, 30.0), BACK_HOURS)
         s.add("Order picked up", INT, None, back, False, "planning")
         _visit(s, back, "planning", "waiting_activation", "installation", "Installation visit", proactive,
@@ -319,7 +320,7 @@ def moving_house(s: Story, lateness: float) -> None:
         closer = None
     else:
         back = "gn-ts-orders"
-        s.handoff(back, "report_move")
+        s.handoff("report_move")
         _callback(s, back, "Address check done", "address_check", 48.0, 0.12 * lateness, kind="reply_by")
         _visit(s, back, "address_check", "switchover_day", "switchover_day", "Switchover visit", proactive,
                (2.0, 10.0), 0.12 * lateness)
@@ -338,7 +339,7 @@ def billing_question(s: Story, lateness: float) -> None:
         s.close(s.front, "Case resolved")
         return
     back = "gn-billing-ops"
-    s.handoff(back, "explanation")
+    s.handoff("explanation")
     kind = "reply_by" if s.channel == "email" else "resolved_by"
     p = s.promise(kind, s.t + (48.0 if kind == "reply_by" else 120.0), back)
     if s.rnd.random() < 0.10:
@@ -347,7 +348,7 @@ def billing_question(s: Story, lateness: float) -> None:
     work = next_open(s.t + s.rnd.expovariate(1 / 30.0), BACK_HOURS)
     if s.rnd.random() < 0.15 * lateness:
         work = max(work, next_open(p.due_at + s.rnd.uniform(2.0, 72.0), BACK_HOURS))
-    s.wait(work, "correction", back, proactive, chase_after=50.0, p_chase=0.5)
+    s.wait(work, "correction", proactive, chase_after=50.0, p_chase=0.5)
     s.t = max(s.t, work)
     if s.rnd.random() < 0.12:
         s.add("Information requested", OUT, "email", back, True, "correction")
@@ -370,7 +371,7 @@ def cancellation(s: Story, lateness: float) -> None:
     if s.channel == "phone":
         s.add("Retention offer made", OUT, "phone", retention, True, "retention_offer")
     else:
-        s.handoff(retention, "cancel_request")
+        s.handoff("cancel_request", "Handed to retention team")
         _callback(s, retention, "Retention offer made", "retention_offer", 48.0, 0.12 * lateness)
     if s.rnd.random() < 0.18:
         s.later(0.05, 0.3)
