@@ -75,3 +75,11 @@ def test_with_model_and_frames():
     assert len(comments) == 30
     assert set(mentions.columns) >= {"index", "theme", "start", "end", "sentiment"}
     assert len(mentions) == sum(len(r.mentions) for r in res)
+
+
+def test_languages_per_comment():
+    res = analyse_comments(["factuur fout", "invoice wrong", "factuur fout"], language=["nl", "en", None])
+    assert [r.language for r in res] == ["nl", "en", "nl"]
+    assert res[1].themes == ("invoice_clarity",)
+    with pytest.raises(ValueError, match="2 comments but 1 languages"):
+        analyse_comments(["a", "b"], language=["nl"])

@@ -81,10 +81,10 @@ def _analyse_one(i: int, raw, redactor: Redactor | None, matcher: ThemeMatcher,
 
 
 def _analyse_chunk(args) -> list[CommentAnalysis]:
-    start, texts, do_redact, patterns, codeframe, force_language = args
+    start, texts, do_redact, patterns, codeframe, languages = args
     redactor = Redactor(customer_patterns=patterns) if do_redact else None
     matcher = matcher_for(codeframe)
-    return [_analyse_one(start + k, t, redactor, matcher, force_language) for k, t in enumerate(texts)]
+    return [_analyse_one(start + k, t, redactor, matcher, lg) for k, (t, lg) in enumerate(zip(texts, languages))]
 
 
 def analyse_comments(
@@ -94,7 +94,7 @@ def analyse_comments(
     model=None,
     redact: bool = True,
     customer_patterns: Sequence[str] | None = None,
-    language: str | None = None,
+    language: str | Sequence[str | None] | None = None,
     workers: int = 1,
     chunk_size: int = 5000,
 ) -> list[CommentAnalysis]:
@@ -102,14 +102,21 @@ def analyse_comments(
 
     model: a fitted SentimentModel; its score becomes `sentiment` (the
         lexicon score stays in `lexicon_sentiment`).
-    language: force one language for all comments instead of detecting it.
+    language: skip detection: one language for all comments, or one per
+        comment (e.g. the language the survey was sent in; None = detect).
     workers: processes to use (0 = all cores); 1 runs in this process.
     """
     texts = list(texts)
     patterns = tuple(customer_patterns) if customer_patterns is not None else DEFAULT_CUSTOMER_PATTERNS
     if workers == 0:
         workers = os.cpu_count() or 1
-    chunks = [(s, texts[s:s + chunk_size], redact, patterns, codeframe, language)
+    if language is None or isinstance(language, str):
+        langs = [language] * len(texts)
+    else:
+        langs = list(language)
+        if len(langs) != len(texts):
+            raise ValueError(f"got {len(texts)} comments but {len(langs)} languages; they must pair up")
+    chunks = [(s, texts[s:s + chunk_size], redact, patterns, codeframe, langs[s:s + chunk_size])
               for s in range(0, len(texts), chunk_size)]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
