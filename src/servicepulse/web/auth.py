@@ -151,7 +151,8 @@ def login(request: Request, session: DbSession, email: Annotated[str, Form()] = 
     if not ok or user is None or not user.active:
         throttle.addresses.fail(address)
         if user is not None:
-            user.failed_logins = (user.failed_logins or 0) + 1
+            # An SQL increment, so that concurrent failures are all counted.
+            user.failed_logins = User.failed_logins + 1
             user.last_failed_login_at = utcnow()
         else:
             throttle.unknown_accounts.fail(email_key)

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.get("/health")
+@router.api_route("/health", methods=["GET", "HEAD"])
 def health(request: Request):
     engine = request.app.state.engine
     try:
