@@ -9,9 +9,6 @@ comparisons on the Helpdesk log).
 
 from __future__ import annotations
 
-import gzip
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -96,35 +93,3 @@ def mean_by_prefix_length(train_events: pd.DataFrame, truth: pd.DataFrame) -> pd
     by_length = train_truth.groupby("prefix_length")["remaining_s"].mean()
     estimate = truth["prefix_length"].map(by_length).fillna(train_truth["remaining_s"].mean())
     return estimate.astype(float)
-
-
-def read_xes(path: str | Path) -> pd.DataFrame:
-    """Read an IEEE XES (optionally gzipped) log into case_id/activity/timestamp/resource.
-
-    Uses the standard keys: trace ``concept:name``, event ``concept:name``,
-    ``time:timestamp`` and ``org:resource``. Timestamps keep their offsets and
-    are brought to UTC.
-    """
-    from lxml import etree  # a package dependency; imported here to keep import light
-
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    keys = {"concept:name": "activity", "time:timestamp": "timestamp", "org:resource": "resource"}
-    rows: list[dict] = []
-    with opener(path, "rb") as handle:
-        for _, trace in etree.iterparse(handle, tag="{*}trace"):
-            case_id = None
-            for child in trace:
-                if child.get("key") == "concept:name" and not child.tag.endswith("event"):
-                    case_id = child.get("value")
-            for event in trace.iterfind("{*}event"):
-                row = {"case_id": case_id}
-                for attribute in event:
-                    name = keys.get(attribute.get("key"))
-                    if name:
-                        row[name] = attribute.get("value")
-                rows.append(row)
-            trace.clear()
-    frame = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "resource"])
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
-    return frame

@@ -73,9 +73,9 @@ class PrefixFeatureBuilder:
         activity_vocab = self.activities + [START_TOKEN]
         features = pd.DataFrame(index=events.index)
         features["prefix_length"] = by_case.cumcount().to_numpy() + 1
-        features["last_activity"] = pd.Categorical(events["activity"], categories=activity_vocab)
-        features["previous_activity"] = pd.Categorical(
-            by_case["activity"].shift(1).fillna(START_TOKEN), categories=activity_vocab
+        features["last_activity"] = _categorical(events["activity"], activity_vocab)
+        features["previous_activity"] = _categorical(
+            by_case["activity"].shift(1).fillna(START_TOKEN), activity_vocab
         )
         features["elapsed_days"] = (events["timestamp"] - start).dt.total_seconds() / SECONDS_PER_DAY
         features["days_since_previous"] = (
@@ -88,9 +88,9 @@ class PrefixFeatureBuilder:
         features["day_of_month"] = stamps.dt.day.astype(float)
         for name, vocab in self.categories.items():
             values = events[name] if name in events.columns else pd.Series(np.nan, index=events.index)
-            features[f"last_{name}"] = pd.Categorical(values, categories=vocab)
+            features[f"last_{name}"] = _categorical(values, vocab)
 
-        codes = pd.Categorical(events["activity"], categories=self.counted_activities).codes
+        codes = pd.Index(self.counted_activities).get_indexer(events["activity"])
         onehot = np.zeros((len(events), len(self.counted_activities)), dtype=np.float64)
         known = codes >= 0
         onehot[np.flatnonzero(known), codes[known]] = 1.0
@@ -101,6 +101,11 @@ class PrefixFeatureBuilder:
         )
         counts.columns = [f"count_{i}" for i in range(len(self.counted_activities))]
         return pd.concat([features, counts], axis=1)[self.feature_names]
+
+
+def _categorical(values: pd.Series, vocab: list[str]) -> pd.Categorical:
+    """Values coded against a frozen vocabulary; unseen values become missing."""
+    return pd.Categorical.from_codes(pd.Index(vocab).get_indexer(values), categories=vocab)
 
 
 def remaining_days(events: pd.DataFrame) -> pd.Series:

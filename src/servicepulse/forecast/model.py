@@ -22,6 +22,7 @@ of the closed cases by start time, mirroring a forecast that always looks ahead)
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from pathlib import Path
@@ -46,6 +47,38 @@ from .promise import WorkingCalendar, describe_forecast
 OUTPUT_COLUMNS = ["remaining_s", "lower_s", "upper_s"]
 MIN_TRAINING_CASES = 10
 _FORMAT_VERSION = 1
+
+
+def _validation_arguments(x_valid, y_valid) -> dict[str, Any]:
+    # LightGBM 4.6 renamed eval_set to eval_X/eval_y; support both sides of the change.
+    if "eval_X" in inspect.signature(lgb.LGBMRegressor.fit).parameters:
+        return {"eval_X": (x_valid,), "eval_y": (y_valid,)}
+    return {"eval_set": [(x_valid, y_valid)]}
+
+
+class _OffsetTable:
+    """Median remaining days per last activity: the trees model what is left over.
+
+    L1 boosting splits on the *sign* of the residuals only, so two states whose
+    residuals share a sign (say 0.5 and 4 days above the global median) are never
+    told apart. Starting every prefix from the median of its last activity removes
+    that blind spot; the trees then learn the corrections.
+    """
+
+    def __init__(self, table: dict[str, float], default: float) -> None:
+        self.table = table
+        self.default = default
+
+    @classmethod
+    def learn(cls, features: pd.DataFrame, target: pd.Series, enabled: bool = True) -> _OffsetTable:
+        if not enabled:
+            return cls({}, 0.0)
+        by_activity = target.groupby(features["last_activity"].astype(str).to_numpy()).median()
+        return cls(by_activity.to_dict(), float(target.median()))
+
+    def __call__(self, features: pd.DataFrame) -> np.ndarray:
+        activity = features["last_activity"].astype(str)
+        return activity.map(self.table).fillna(self.default).to_numpy(dtype=float)
 
 
 class NotFittedError(_SklearnNotFittedError):
@@ -87,6 +120,7 @@ class ResolutionForecaster:
         max_rounds: int = 3000,
         early_stopping_rounds: int = 200,
         refit_full: bool = True,
+        median_offset: bool = True,
         n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
@@ -106,6 +140,7 @@ class ResolutionForecaster:
         self.max_rounds = max_rounds
         self.early_stopping_rounds = early_stopping_rounds
         self.refit_full = refit_full
+        self.median_offset = median_offset
         self.n_jobs = n_jobs
         self.random_state = random_state
         self._fitted: dict[str, Any] | None = None
@@ -131,7 +166,7 @@ class ResolutionForecaster:
         model.fit(
             x_train,
             y_train,
-            eval_set=[(x_valid, y_valid)],
+            **_validation_arguments(x_valid, y_valid),
             eval_metric=metric,
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
@@ -163,17 +198,19 @@ class ResolutionForecaster:
         calib_rows = usable & in_calibration
 
         x_train, y_train = features[train_rows], target[train_rows]
-        x_calib, y_calib = features[calib_rows], target[calib_rows]
+        x_calib, y_calib = features[calib_rows], target[calib_rows].to_numpy()
         x_all, y_all = features[usable], target[usable]
         low_q = (1.0 - self.coverage) / 2.0
         high_q = 1.0 - low_q
 
         # Step 1: choose rounds by early stopping; calibrate on held-out cases.
+        offsets = _OffsetTable.learn(x_train, y_train, self.median_offset)
+        r_train, r_calib = y_train - offsets(x_train), y_calib - offsets(x_calib)
         seeds = [self.random_state + i for i in range(self.n_seeds)]
         point_models, point_rounds = [], []
         for seed in seeds:
             model, rounds = self._train(
-                self._params("l1", seed, len(x_train)), x_train, y_train, x_calib, y_calib, "l1"
+                self._params("l1", seed, len(x_train)), x_train, r_train, x_calib, r_calib, "l1"
             )
             point_models.append(model)
             point_rounds.append(rounds)
@@ -181,24 +218,27 @@ class ResolutionForecaster:
         for name, alpha in (("low", low_q), ("high", high_q)):
             params = self._params("quantile", self.random_state, len(x_train), alpha=alpha)
             quantile_models[name], quantile_rounds[name] = self._train(
-                params, x_train, y_train, x_calib, y_calib, "quantile"
+                params, x_train, r_train, x_calib, r_calib, "quantile"
             )
 
-        low = quantile_models["low"].predict(x_calib)
-        high = quantile_models["high"].predict(x_calib)
-        scores = np.maximum(low - y_calib.to_numpy(), y_calib.to_numpy() - high)
+        base = offsets(x_calib)
+        low = base + quantile_models["low"].predict(x_calib)
+        high = base + quantile_models["high"].predict(x_calib)
+        scores = np.maximum(low - y_calib, y_calib - high)
         n = len(scores)
         level = min(1.0, math.ceil((n + 1) * self.coverage) / n)
         correction = float(np.quantile(scores, level, method="higher"))
         raw_coverage = float(np.mean((y_calib >= low) & (y_calib <= high)))
-        calib_point = np.mean([m.predict(x_calib) for m in point_models], axis=0)
-        calibration_mae = float(np.mean(np.abs(calib_point - y_calib.to_numpy())))
+        calib_point = base + np.mean([m.predict(x_calib) for m in point_models], axis=0)
+        calibration_mae = float(np.mean(np.abs(calib_point - y_calib)))
 
         # Step 2: the same models, retrained on everything including the newest cases.
         if self.refit_full:
+            offsets = _OffsetTable.learn(x_all, y_all, self.median_offset)
+            r_all = y_all - offsets(x_all)
             point_models = [
                 lgb.LGBMRegressor(n_estimators=rounds, **self._params("l1", seed, len(x_all))).fit(
-                    x_all, y_all
+                    x_all, r_all
                 )
                 for seed, rounds in zip(seeds, point_rounds)
             ]
@@ -206,11 +246,12 @@ class ResolutionForecaster:
                 params = self._params("quantile", self.random_state, len(x_all), alpha=alpha)
                 quantile_models[name] = lgb.LGBMRegressor(
                     n_estimators=quantile_rounds[name], **params
-                ).fit(x_all, y_all)
+                ).fit(x_all, r_all)
 
         self._fitted = {
             "format_version": _FORMAT_VERSION,
             "builder": builder,
+            "offsets": offsets,
             "point_models": point_models,
             "quantile_models": quantile_models,
             "correction_days": correction,
@@ -262,10 +303,11 @@ class ResolutionForecaster:
             return empty
         last = last_event_rows(events)
         features = builder.transform(events).loc[last]
-        point = np.mean([m.predict(features) for m in fitted["point_models"]], axis=0)
+        base = fitted["offsets"](features)
+        point = base + np.mean([m.predict(features) for m in fitted["point_models"]], axis=0)
         correction = fitted["correction_days"]
-        low = fitted["quantile_models"]["low"].predict(features) - correction
-        high = fitted["quantile_models"]["high"].predict(features) + correction
+        low = base + fitted["quantile_models"]["low"].predict(features) - correction
+        high = base + fitted["quantile_models"]["high"].predict(features) + correction
         # Remaining time is never negative, and the interval must hold the estimate.
         point = np.clip(point, 0.0, None)
         low = np.clip(np.minimum(low, point), 0.0, None)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from servicepulse.forecast import ResolutionForecaster
+
+from .synthetic import make_log
+
+
+@pytest.fixture(scope="session")
+def deterministic_log():
+    return make_log(400, sigma=0.0, seed=1, with_channel=True)
+
+
+@pytest.fixture(scope="session")
+def fitted_deterministic(deterministic_log):
+    return ResolutionForecaster(n_seeds=1, learning_rate=0.1).fit(deterministic_log)
