@@ -91,8 +91,7 @@ def _sorted_values(df: pd.DataFrame, name: str, order: np.ndarray) -> np.ndarray
     """A text column in case order as an object array (None where missing)."""
     if name not in df.columns:
         return np.full(len(order), None, dtype=object)
-    arr = df[name].to_numpy(dtype=object)[order]
-    return np.where(pd.isna(arr), None, arr)
+    return df[name].to_numpy(dtype=object, na_value=None)[order]
 
 
 def _matches(o: CaseOrder, pattern: str) -> np.ndarray:
