@@ -120,7 +120,9 @@ def test_jsonl_reports_bad_lines_with_line_numbers(tmp_path):
     with pytest.raises(EventLogError) as info:
         read_event_log(write(tmp_path / "log.ndjson", text))
     assert [(e.row, e.field) for e in info.value.errors] == [(3, "(line)"), (4, "timestamp")]
-    df = read_event_log(write(tmp_path / "ok.jsonl", json.dumps(good[0]) + "\n"))
+    nested = {"case_id": "C", "activity": "x", "timestamp": "2024-01-02T10:00:00Z", "team": {"name": "Front"}}
+    df = read_event_log(write(tmp_path / "ok.jsonl", json.dumps(good[0]) + "\n" + json.dumps(nested) + "\n"))
+    assert df.loc[1, "team"] == "{'name': 'Front'}"  # kept as text, not a crash
     assert df.loc[0, "case_id"] == "17"  # JSON numbers become text ids
     assert df.loc[0, "attributes"] == {"extra": {"k": 1}}
     assert df.loc[0, "timestamp"] == pd.Timestamp("2024-01-02 10:00", tz="UTC")
@@ -245,3 +247,6 @@ def test_duplicate_header_and_ragged_rows(tmp_path):
         read_event_log(write(tmp_path / "a.csv", "case_id,activity,activity,timestamp\nA,x,y,2020-01-01\n"))
     with pytest.raises(EventLogError, match="row 3 has 4 fields, expected 3"):
         read_event_log(write(tmp_path / "b.csv", "case_id,activity,timestamp\nA,x,2020-01-01\nB,y,2020-01-02,z\n"))
+
+    with pytest.raises(EventLogError, match=r"header has 3 columns but row\(s\) 2 have more fields"):
+        read_event_log(write(tmp_path / "c.csv", "case_id,activity,timestamp\nA,x,2020-01-01,z\nB,y,2020-01-02\n"))

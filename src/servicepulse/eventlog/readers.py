@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -153,8 +154,11 @@ def _read_csv(stream, name, mapping, delimiter, encoding, options) -> pd.DataFra
     if twice:
         raise EventLogError(f"{name}: column name(s) {', '.join(repr(c) for c in twice)} appear more than once in the header")
     if rest.shape[1] > len(columns):
+        extra = rest.iloc[:, len(columns):]
+        long_rows = np.flatnonzero((extra.notna() & (extra != "")).any(axis=1).to_numpy()) + 2
+        where = ", ".join(str(r) for r in long_rows[:10]) + (" ..." if len(long_rows) > 10 else "")
         raise EventLogError(
-            f"{name}: some rows have {rest.shape[1]} fields but the header has {len(columns)}"
+            f"{name}: the header has {len(columns)} columns but row(s) {where} have more fields"
         )
     if rest.empty:
         raise EventLogError(f"{name}: the file has a header but no rows")
@@ -169,8 +173,6 @@ def _read_csv(stream, name, mapping, delimiter, encoding, options) -> pd.DataFra
 def _csv_message(exc: Exception) -> str:
     msg = str(exc).strip()
     # pandas counts lines after the header we consumed; make it a file row.
-    import re
-
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
     if m:
         return f"row {int(m.group(2)) + 1} has {m.group(3)} fields, expected {m.group(1)}"

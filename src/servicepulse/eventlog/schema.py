@@ -177,7 +177,12 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes and distinct values; clean-up then runs once per distinct value,
     and equal values end up sharing one string object, which makes every
     later grouping of the column much faster."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    arr = values.to_numpy(dtype=object)
+    try:
+        codes, uniques = pd.factorize(arr)
+    except TypeError:  # unhashable values (JSON objects/lists): use their text
+        arr = np.array([v if v is None or isinstance(v, (str, int, float)) else str(v) for v in arr], dtype=object)
+        codes, uniques = pd.factorize(arr)
     return codes, np.asarray(uniques, dtype=object)
 
 
