@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.api_route("/health", methods=["GET", "HEAD"])
+@router.api_route("/health", methods=["GET", "HEAD"], include_in_schema=False)
 def health(request: Request):
     engine = request.app.state.engine
     try:
