@@ -14,6 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
+import numpy as np
+
 from .codeframe import CodeFrame
 from .language import guess_language
 from .lexicon import score_tokens, squash
@@ -124,7 +126,10 @@ def analyse_comments(
     else:
         results = [r for c in chunks for r in _analyse_chunk(c)]
     if model is not None and results:
-        scores = model.predict([r.text for r in results])
+        if getattr(model, "language", None) in ("nl", "en"):
+            scores = model.predict([r.text for r in results])
+        else:  # reuse the detected language and the lexicon score computed above
+            scores = model._predict([r.text for r in results], np.array([r.lexicon_sentiment for r in results]))
         results = [
             CommentAnalysis(r.index, r.text, r.language, r.language_confidence, r.redactions, r.mentions,
                             float(s), r.lexicon_sentiment, r.themes)

@@ -11,7 +11,7 @@ passive's text is mixed and blurs the two ends. With ``middle='neutral'`` they
 form a third class. Either way `predict` returns P(positive) - P(negative),
 a float in [-1, 1].
 
-Features: TF-IDF of word 1-2-grams and of character 2-5-grams within words
+Features: TF-IDF of word 1-2-grams and of character 3-5-grams within words
 (robust to Dutch compounds and typos), plus the lexicon score as one extra
 column, into a logistic regression (scikit-learn). `explain` decomposes the
 linear score into per-word contributions.
@@ -152,7 +152,7 @@ class SentimentModel:
         min_df = self.min_df if len(texts) >= 20 * self.min_df else 1
         self._word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=min_df, sublinear_tf=True,
                                      token_pattern=r"(?u)\b\w[\w']*\b", max_features=200_000, dtype=np.float32)
-        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True,
+        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=min_df, sublinear_tf=True,
                                      max_features=300_000, dtype=np.float32)
         cut = [t[:MAX_CHARS] for t in texts]
         self._word.fit(cut)
@@ -183,13 +183,25 @@ class SentimentModel:
         p, n = cls.index(1), cls.index(-1)
         return coef[p] - coef[n], float(icpt[p] - icpt[n])
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentiment per comment in [-1, 1]: P(positive) - P(negative)."""
+    def predict(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> np.ndarray:
+        """Sentiment per comment in [-1, 1]: P(positive) - P(negative).
+
+        languages: the comments' languages if already known (skips detection
+        when the model was built with language='auto').
+        """
         self._check()
         texts = _as_texts(texts)
         if not texts:
             return np.zeros(0)
-        lex = self._lex(texts, self._langs(texts))
+        if languages is None:
+            langs = self._langs(texts)
+        elif len(languages) != len(texts):
+            raise ValueError(f"got {len(texts)} comments but {len(languages)} languages; they must pair up")
+        else:
+            langs = list(languages) if self.language not in ("nl", "en") else [self.language] * len(texts)
+        return self._predict(texts, self._lex(texts, langs))
+
+    def _predict(self, texts: list[str], lex: np.ndarray) -> np.ndarray:
         proba = self._clf.predict_proba(self._features(texts, lex))
         cls = list(self._clf.classes_)
         score = proba[:, cls.index(1)] - proba[:, cls.index(-1)]
@@ -215,7 +227,7 @@ class SentimentModel:
         cut = text[:MAX_CHARS]
         words = [t.lower for t in tokenize(cut) if t.kind == "word"]
         analyzer = self._char.build_analyzer()
-        grams_per_word = {wd: analyzer(wd) for wd in set(words)}
+        grams_per_word = {wd: set(analyzer(wd)) for wd in set(words)}
         for j, v in zip(x.indices, x.data):
             c = float(w[j] * v)
             if j < self._n_word:

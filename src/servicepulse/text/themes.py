@@ -160,6 +160,7 @@ def _dedupe(found: list[ThemeMention], text: str) -> list[ThemeMention]:
 
 _lock = threading.Lock()
 _matchers: dict[int, ThemeMatcher] = {}
+_MAX_MATCHERS = 16  # code frames compiled and kept; the oldest is dropped beyond this
 
 
 def matcher_for(codeframe: CodeFrame | None = None) -> ThemeMatcher:
@@ -169,7 +170,10 @@ def matcher_for(codeframe: CodeFrame | None = None) -> ThemeMatcher:
         m = _matchers.get(id(cf))
         if m is None or m.codeframe is not cf:
             m = ThemeMatcher(cf)
+            _matchers.pop(id(cf), None)
             _matchers[id(cf)] = m
+            while len(_matchers) > _MAX_MATCHERS:
+                del _matchers[next(iter(_matchers))]
         return m
 
 
