@@ -29,6 +29,8 @@ def log(layout: str, seed: int) -> pd.DataFrame:
         df = df.sort_values(["case_id", "timestamp"], kind="stable")
     elif layout == "grouped-unsorted-cases":
         df = df.sort_values(["timestamp"], kind="stable").sort_values("case_id", kind="stable", key=lambda s: s.str.len())
+    elif layout == "time-sorted":
+        df = df.sort_values("timestamp", kind="stable")
     elif layout == "shuffled":
         df = df.sample(frac=1.0, random_state=seed)
     # "grouped": contiguous cases, in random case order, times out of order
@@ -40,7 +42,8 @@ def log(layout: str, seed: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "layout", ["grouped", "grouped-sorted", "grouped-unsorted-cases", "shuffled", "file-order-permuted"]
+    "layout",
+    ["grouped", "grouped-sorted", "grouped-unsorted-cases", "time-sorted", "shuffled", "file-order-permuted"],
 )
 @pytest.mark.parametrize("seed", [1, 2])
 def test_order_equals_lexsort(layout, seed):

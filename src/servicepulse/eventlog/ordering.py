@@ -125,5 +125,7 @@ def _sort_order(codes: np.ndarray, ts: np.ndarray, tie: np.ndarray | None) -> np
         sub = np.flatnonzero(bad[codes])
         order[sub] = sub[np.lexsort((sub, ts[sub], codes[sub]))]
         return order
-    order = order[np.argsort(ts[order], kind="stable")]
+    ts_in_order = ts[order]
+    if not (ts_in_order[1:] >= ts_in_order[:-1]).all():  # audit-log exports are already time-sorted
+        order = order[np.argsort(ts_in_order, kind="stable")]
     return order[np.argsort(codes[order], kind="stable")]
