@@ -53,7 +53,8 @@ class ProjectInput:
     drivers: tuple[str, ...] = ()
 
 
-def _check(session: Session, data: ProjectInput) -> None:
+def validate(session: Session, data: ProjectInput) -> list[tuple[str, str]]:
+    """Every problem with the input as (field, message); empty when it can be saved."""
     problems = []
     if not (data.title or "").strip():
         problems.append(("title", "a project needs a title"))
@@ -75,6 +76,11 @@ def _check(session: Session, data: ProjectInput) -> None:
         missing = [str(m) for m in data.moment_ids if m not in known]
         if missing:
             problems.append(("moment_ids", f"no moment with id {', '.join(missing)}"))
+    return problems
+
+
+def _check(session: Session, data: ProjectInput) -> None:
+    problems = validate(session, data)
     if problems:
         raise ValidationFailed("the project could not be saved: " + "; ".join(f"{f}: {m}" for f, m in problems),
                                problems)

@@ -18,7 +18,7 @@ from servicepulse.insights import repository as insights_repo
 from servicepulse.insights.repository import CASE_DRIVERS
 from servicepulse.insights.service import DRIVER_LABELS
 from servicepulse.web.auth import require_role
-from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.web.deps import DbSession
 from servicepulse.web.errors import error_page
 from servicepulse.web.i18n import request_language
 from servicepulse.web.templating import render
@@ -106,8 +106,10 @@ def _save(request: Request, session, project_id: int | None, form: dict):
     data, problems = _parse(**form)
     values = {**form, "moment_ids": [int(m) for m in form["moment_ids"] if m.isdigit()]}
     try:
-        if problems:
-            raise ValidationFailed("invalid input", problems)
+        if problems:  # report the form's own problems together with the service's
+            known = {f for f, _ in problems}
+            raise ValidationFailed("invalid input", problems + [
+                p for p in service.validate(session, data) if p[0] not in known])
         if project_id is None:
             service.create_project(session, data)
         else:
@@ -129,7 +131,7 @@ def new_page(request: Request, session: DbSession):
 
 
 @router.post("/new", dependencies=[Depends(require_role(*EDITORS))])
-def create(request: Request, session: WriteSession, title: FormText = "", description: FormText = "",
+def create(request: Request, session: DbSession, title: FormText = "", description: FormText = "",
            owner: FormText = "", cost: FormText = "", expected_improvement: FormText = "",
            status: FormText = "proposed", moment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
            drivers: Annotated[list[str], Form()] = []):  # noqa: B006
@@ -148,7 +150,7 @@ def edit_page(request: Request, session: DbSession, project_id: int):
 
 
 @router.post("/{project_id}/edit", dependencies=[Depends(require_role(*EDITORS))])
-def update(request: Request, session: WriteSession, project_id: int, title: FormText = "",
+def update(request: Request, session: DbSession, project_id: int, title: FormText = "",
            description: FormText = "", owner: FormText = "", cost: FormText = "", expected_improvement: FormText = "",
            status: FormText = "proposed", moment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
            drivers: Annotated[list[str], Form()] = []):  # noqa: B006
