@@ -20,6 +20,8 @@ def test_default_frame_has_the_service_themes_in_both_languages():
     assert cf.theme("website_selfservice").department == "digital"
     assert cf.ancestors("invoice_clarity") == ["billing_price"]
     assert set(cf.children("staff")) == {"friendliness", "competence"}
+    assert cf.rollup(["price", "invoice_clarity", "friendliness"]) == [
+        "billing_price", "invoice_clarity", "price", "staff", "friendliness"]
 
 
 def test_yaml_round_trip(tmp_path):

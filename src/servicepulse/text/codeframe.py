@@ -88,6 +88,15 @@ class CodeFrame:
             cur = by_key[cur].parent
         return out
 
+    def rollup(self, keys) -> list[str]:
+        """The given theme keys plus all their ancestors, without duplicates,
+        in code-frame order (for counting mentions at every level)."""
+        want = set()
+        for k in keys:
+            want.add(k)
+            want.update(self.ancestors(k))
+        return [t.key for t in self.themes if t.key in want]
+
     def children(self, key: str) -> list[str]:
         return [t.key for t in self.themes if t.parent == key]
 
