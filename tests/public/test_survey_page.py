@@ -85,25 +85,28 @@ def test_complete_then_change_until_expiry_one_response(client, engine, invited)
         assert s.scalar(select(func.count()).select_from(Response)) == 1
 
 
-@pytest.mark.parametrize("data, key, message", [
+BAD_INPUT = [
     ({"q_grade": "7"}, "ces", "Beantwoord deze vraag alstublieft."),
     ({"q_ces": "9"}, "ces", "Kies een getal van 1 tot en met 7."),
     ({"q_ces": "zes"}, "ces", "Kies een getal van 1 tot en met 7."),
     ({"q_ces": "5", "q_resolved": "maybe"}, "resolved", "Kies een van de getoonde mogelijkheden."),
     ({"q_ces": "5", "q_why": "x" * 5001}, "why", "Uw tekst is 5001 tekens lang; er passen er 5000."),
-])
-def test_bad_input_is_explained_on_the_page_next_to_its_question(client, engine, invited, data, key, message):
+]
+
+
+def test_bad_input_is_explained_on_the_page_next_to_its_question(client, engine, invited):
     invitation_id, token = invited
-    page = _post(client, f"/s/{token}", {**data, "action": "submit"})
-    assert page.status_code == 422
-    assert message in page.text
-    # The message is tied to its question for screen readers, and linked from the summary.
-    assert f'<p class="error" id="err-{key}">{message}' in page.text
-    assert re.search(rf'aria-describedby="[^"]*\berr-{key}\b', page.text)
-    assert f'<a href="#q-{key}">' in page.text and f'id="q-{key}"' in page.text
-    assert _response(engine, invitation_id)[0] is None  # nothing half-written
-    if "q_why" in data:
-        assert "x" * 5001 in page.text  # what they typed is not lost
+    for data, key, message in BAD_INPUT:
+        page = _post(client, f"/s/{token}", {**data, "action": "submit"})
+        assert page.status_code == 422, data
+        assert message in page.text
+        # The message is tied to its question for screen readers, and linked from the summary.
+        assert f'<p class="error" id="err-{key}">{message}' in page.text
+        assert re.search(rf'aria-describedby="[^"]*\berr-{key}\b', page.text)
+        assert f'<a href="#q-{key}">' in page.text and f'id="q-{key}"' in page.text
+        assert _response(engine, invitation_id)[0] is None  # nothing half-written
+        if "q_why" in data:
+            assert "x" * 5001 in page.text  # what they typed is not lost
 
 
 def test_bad_input_in_english_and_save_with_missing_required_answers(client, engine, invited):
