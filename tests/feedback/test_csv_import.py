@@ -28,10 +28,10 @@ def stored(engine) -> int:
         return conn.scalar(select(func.count()).select_from(Response))
 
 
-def run_import(engine, path, mapping=MAPPING, **kw):
+def run_import(engine, path, mapping=MAPPING, timezone="Europe/Amsterdam", **kw):
     with UnitOfWork(engine) as s:
         return csv_import.import_responses(s, path, "after_contact", csv_import.parse_mapping(mapping),
-                                           timezone="Europe/Amsterdam", **kw)
+                                           timezone=timezone, **kw)
 
 
 def test_import_with_mapping_and_local_time(engine, world, tmp_path):
@@ -82,6 +82,15 @@ def test_mapping_mistakes(engine, world, tmp_path, mapping, words):
         run_import(engine, path, mapping)
 
 
+def test_unknown_survey_and_time_zone(engine, world, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    with UnitOfWork(engine) as s, pytest.raises(ValidationFailed, match="no active survey with key 'nope'"):
+        csv_import.import_responses(s, path, "nope", csv_import.parse_mapping(MAPPING))
+    with pytest.raises(ValidationFailed, match="not a time zone name"):
+        run_import(engine, path, timezone="Mars/Olympus")
+
+
 def _cli(engine, *args, tmp_path):
     env = dict(os.environ, SERVICEPULSE_DATABASE_URL=engine.url.render_as_string(hide_password=False),
                SERVICEPULSE_DATA_DIR=str(tmp_path), SERVICEPULSE_SECRET_KEY="x" * 40, COLUMNS="200")
@@ -103,6 +112,3 @@ def test_cli_reports_rows_and_exits_non_zero(engine, world, tmp_path):
               "--timezone", "Europe/Amsterdam", tmp_path=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "imported 3 new responses from 3 rows" in ok.stdout
-    unknown = _cli(engine, "import", "responses", str(path), "--survey", "nope", tmp_path=tmp_path)
-    assert unknown.returncode == 1 and "no active survey with key 'nope'" in unknown.stderr
-    assert "Traceback" not in unknown.stderr

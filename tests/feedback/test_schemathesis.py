@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from servicepulse.web.app import create_app
 
-EXAMPLES_PER_OPERATION = 15  # per operation and mode: keeps the test well under a minute per database
+EXAMPLES_PER_OPERATION = 10  # per operation and mode: keeps the test well under a minute per database
 # "Schema-valid data must be accepted" does not hold for a business API: a well-formed
 # answer for a survey that does not exist is rightly a 422.
 EXCLUDED = [schemathesis.checks.positive_data_acceptance]
