@@ -87,11 +87,18 @@ class FactsConfig:
     as_of: pd.Timestamp | None = None
 
 
-def _sorted_values(df: pd.DataFrame, name: str, order: np.ndarray) -> np.ndarray:
-    """A text column in case order as an object array (None where missing)."""
+def _codes(df: pd.DataFrame, name: str, order: np.ndarray) -> np.ndarray:
+    """A text column in case order as integer codes (-1 where missing)."""
     if name not in df.columns:
-        return np.full(len(order), None, dtype=object)
-    return df[name].to_numpy(dtype=object, na_value=None)[order]
+        return np.full(len(order), -1, dtype=np.int64)
+    return pd.factorize(df[name].to_numpy(dtype=object))[0][order]
+
+
+def _is(df: pd.DataFrame, name: str, value: str, order: np.ndarray) -> np.ndarray:
+    """Boolean array in case order: does the column equal ``value``?"""
+    if name not in df.columns:
+        return np.zeros(len(order), dtype=bool)
+    return (df[name].to_numpy(dtype=object) == value)[order]
 
 
 def _matches(o: CaseOrder, pattern: str) -> np.ndarray:
@@ -101,13 +108,12 @@ def _matches(o: CaseOrder, pattern: str) -> np.ndarray:
     return hit[o.activity] if len(o.activity) else np.zeros(0, dtype=bool)
 
 
-def _changes(o: CaseOrder, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Among events where the value is present: their positions, for each
-    consecutive pair whether both are in the same case, and the values.
-    Plain element comparisons; no hashing of every value."""
-    idx = np.flatnonzero(values != None)  # noqa: E711 (element-wise)
+def _changes(o: CaseOrder, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Among events where the coded value is present: their positions, for
+    each consecutive pair whether both are in the same case, and the codes."""
+    idx = np.flatnonzero(codes >= 0)
     same = o.case[idx][1:] == o.case[idx][:-1]
-    return idx, same, values[idx]
+    return idx, same, codes[idx]
 
 
 def case_facts(
@@ -144,13 +150,12 @@ def case_facts(
 def _contacts(o: CaseOrder, events: pd.DataFrame, calendar: OpeningHours, config: FactsConfig) -> dict:
     """Inbound contacts, repeats within the window, after-hours, channel switches."""
     n = o.n_cases
-    inbound = _sorted_values(events, "direction", o.order) == "inbound"
+    inbound = _is(events, "direction", "inbound", o.order)
     ib = np.flatnonzero(inbound)
     ib_case, ib_ts = o.case[ib], o.ts[ib]
     repeat = (ib_case[1:] == ib_case[:-1]) & (ib_ts[1:] - ib_ts[:-1] <= config.repeat_window_days * US_PER_DAY)
     outside = ~calendar.is_open(pd.DatetimeIndex(ib_ts.astype("datetime64[us]")).tz_localize("UTC"))
-    channel = _sorted_values(events, "channel", o.order)
-    idx, same, vals = _changes(o, np.where(inbound, channel, None))
+    idx, same, vals = _changes(o, np.where(inbound, _codes(events, "channel", o.order), -1))
     switch = same & (vals[1:] != vals[:-1])
     return {
         "inbound_contacts": np.bincount(ib_case, minlength=n),
@@ -163,17 +168,18 @@ def _contacts(o: CaseOrder, events: pd.DataFrame, calendar: OpeningHours, config
 def _handoffs(o: CaseOrder, events: pd.DataFrame) -> dict:
     """Team changes, returns to an earlier team, front/back line changes."""
     n = o.n_cases
-    idx, same, vals = _changes(o, _sorted_values(events, "team", o.order))
+    idx, same, vals = _changes(o, _codes(events, "team", o.order))
     change = same & (vals[1:] != vals[:-1])
-    # a team run starts at a case's first team or a change; only one value
-    # per run is hashed. A run whose (case, team) was seen before is ping-pong.
+    # a team run starts at a case's first team or a change; a run whose
+    # (case, team) was seen before in that case is ping-pong
     run_start = np.concatenate(([True], ~same | change)) if len(idx) else np.zeros(0, dtype=bool)
     run_case = o.case[idx][run_start]
-    run_team = pd.factorize(vals[run_start])[0]
+    run_team = vals[run_start]
     revisit = pd.Series(run_case.astype(np.int64) * (run_team.max(initial=0) + 1) + run_team).duplicated()
-    l_idx, l_same, line = _changes(o, _sorted_values(events, "line", o.order))
-    f2b = l_same & (line[:-1] == "front") & (line[1:] == "back")
-    b2f = l_same & (line[:-1] == "back") & (line[1:] == "front")
+    front, back = _is(events, "line", "front", o.order), _is(events, "line", "back", o.order)
+    l_idx, l_same, line = _changes(o, np.where(front, 0, np.where(back, 1, -1)))
+    f2b = l_same & (line[:-1] == 0) & (line[1:] == 1)
+    b2f = l_same & (line[:-1] == 1) & (line[1:] == 0)
     return {
         "handoffs": np.bincount(o.case[idx][1:][change], minlength=n),
         "front_to_back": np.bincount(o.case[l_idx][1:][f2b], minlength=n),
