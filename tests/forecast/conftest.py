@@ -4,7 +4,7 @@ import pytest
 
 from servicepulse.forecast import ResolutionForecaster
 
-from .synthetic import make_log
+from .synthetic import FAST, make_log
 
 
 @pytest.fixture(scope="session")
@@ -14,4 +14,4 @@ def deterministic_log():
 
 @pytest.fixture(scope="session")
 def fitted_deterministic(deterministic_log):
-    return ResolutionForecaster(n_seeds=1, learning_rate=0.1).fit(deterministic_log)
+    return ResolutionForecaster(**FAST).fit(deterministic_log)

@@ -78,3 +78,7 @@ def deterministic_remaining_days(activity: str, escalated: bool) -> float:
         "Escalate": DELAY_DAYS["Escalate"] + fix,
         "Fix": fix,
     }[activity]
+
+
+# Forecaster settings that keep the synthetic tests quick (one model, fast learning).
+FAST = {"n_seeds": 1, "learning_rate": 0.1, "early_stopping_rounds": 50}

@@ -8,7 +8,7 @@ import pytest
 
 from servicepulse.forecast import NotFittedError, ResolutionForecaster
 
-from .synthetic import make_log
+from .synthetic import FAST, make_log
 
 OUTPUT = ["remaining_s", "lower_s", "upper_s"]
 
@@ -113,7 +113,7 @@ def test_events_all_at_one_timestamp(fitted_deterministic):
 def test_training_cases_without_duration_forecast_zero():
     log = make_log(40, sigma=0.0, seed=11)
     log["timestamp"] = log.groupby("case_id")["timestamp"].transform("min")
-    forecast = ResolutionForecaster(n_seeds=1, learning_rate=0.1).fit(log).predict(log.head(2))
+    forecast = ResolutionForecaster(**FAST).fit(log).predict(log.head(2))
     assert np.allclose(forecast[OUTPUT].to_numpy(), 0.0, atol=1.0)
 
 

@@ -9,7 +9,7 @@ import pytest
 from servicepulse.forecast import ResolutionForecaster
 from servicepulse.forecast.evaluation import interval_coverage, mae_days, make_prefixes
 
-from .synthetic import deterministic_remaining_days, make_log
+from .synthetic import FAST, deterministic_remaining_days, make_log
 
 DAY = 86_400.0
 
@@ -43,7 +43,7 @@ def test_interval_orders_and_point_inside(fitted_deterministic):
 
 def _oracle_medians(sigma: float) -> dict[str, float]:
     """Median remaining days per last activity, by simulating many cases independently."""
-    simulated = make_log(20_000, sigma=sigma, seed=99)
+    simulated = make_log(5_000, sigma=sigma, seed=99)
     end = simulated.groupby("case_id")["timestamp"].transform("max")
     remaining = (end - simulated["timestamp"]).dt.total_seconds() / DAY
     keep = simulated["activity"] != "Close"
@@ -54,7 +54,7 @@ def _oracle_medians(sigma: float) -> dict[str, float]:
 def noisy_result():
     train = make_log(800, sigma=0.5, seed=2)
     test = make_log(400, sigma=0.5, seed=3, start="2025-01-01")
-    forecaster = ResolutionForecaster(n_seeds=1, learning_rate=0.1).fit(train)
+    forecaster = ResolutionForecaster(**FAST).fit(train)
     prefixes, truth = make_prefixes(test, min_length=1)
     return forecaster.predict(prefixes), truth, _last(prefixes, "activity")
 
@@ -76,8 +76,8 @@ def test_point_error_close_to_oracle_median(noisy_result):
 
 def test_uses_optional_team_column():
     # No escalations: the remaining time is a function of activity and team only.
-    train = make_log(500, sigma=0.0, seed=4, with_teams=True, escalation_probability=0.0)
-    forecaster = ResolutionForecaster(n_seeds=1, learning_rate=0.1).fit(train)
+    train = make_log(300, sigma=0.0, seed=4, with_teams=True, escalation_probability=0.0)
+    forecaster = ResolutionForecaster(**FAST).fit(train)
     test = make_log(40, sigma=0.0, seed=5, with_teams=True, escalation_probability=0.0, start="2025-02-01")
     prefixes, _ = make_prefixes(test, min_length=1)
     forecast = forecaster.predict(prefixes)
