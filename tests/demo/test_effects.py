@@ -93,8 +93,8 @@ def test_moment_grades_saturate_on_functional_and_spread_on_emotional_moments(lo
     assert per_moment["functional"].max() < per_moment["emotional"].min()
 
 
-def test_a_driver_analysis_ranks_the_designed_causes_on_top():
-    data = generate("small", seed=3)
+def test_a_driver_analysis_ranks_the_designed_causes_on_top(small_data):
+    data = small_data
     r = data.responses
     x = data.drivers.reindex(r["case"]).reset_index(drop=True).astype(float)
     nps = relative_weights(x[list(effects.NEGATIVE_DRIVERS)], r["nps"].astype(float))

@@ -1,9 +1,29 @@
 """The demo organisation: Glasvezel Noord, a fictional Dutch fibre-internet provider.
 
 ``load_demo(engine, size="small", seed=2026, reset=False, progress=None)``
-writes twelve months of customers, cases with their event logs and promises,
-journey-end survey responses with verbatims, and improvement projects. The
-scores follow a documented effect model (`servicepulse.demo.effects`).
+writes, in one transaction:
+
+- the organisation: five departments, nine teams (front office, back office,
+  field engineers), 19 users of every role with published demo passwords
+  (``DemoSummary.logins``: admin@demo.servicepulse / demo-admin-2026,
+  analyst@demo.servicepulse / demo-analyst-2026, team leads demo-lead-2026,
+  agents demo-agent-2026); see `catalogue.py`;
+- five journeys (new connection, fault repair, moving house, billing
+  question, cancellation) with 4-5 functional/emotional moments each;
+- twelve months of customers, cases, case events and promises, ending on the
+  fixed `stories.END_DATE` (2026-10-31) so a seed always gives the same data;
+  cases whose story runs past that day stay open; see `stories.py`;
+- one journey-end survey per journey and the responses to it, with a grade
+  per moment and an open answer; the scores follow `effects.py`, the open
+  answers `verbatims.py` (the causes written into each comment are stored in
+  the ``value_json`` of its ``why`` answer);
+- nine improvement projects for the 7+/9+ scan (`projects.py`).
+
+Sizes (`SIZES`): ``tiny`` (tests), ``small`` (~2k customers, 6k cases, 44k
+events, 2.6k responses), ``medium`` (10x small), ``large`` (100x small).
+``progress`` is ``progress(stage, done, total)`` or a rich ``Progress``.
+Loading twice raises `DemoAlreadyLoaded` unless ``reset=True``, which
+deletes every row of every table first.
 """
 
 from servicepulse.demo.generate import SIZES
