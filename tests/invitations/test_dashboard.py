@@ -75,5 +75,6 @@ def test_survey_dashboard_shows_rate_distributions_verbatims_and_decisions(engin
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert html.index("Prima geholpen") < html.index("Duurde veel te lang")
     decided = dict(re.findall(r'data-reason="(\w+)"><th scope="row">[^<]+</th><td class="num">(\d+)', html))
+    assert re.search(r'data-rule="r1"><th scope="row">r1</th><td>Contact closed</td>', html)
     assert decided == {"invited": "3", "throttled": "2", "sampled_out": "1", "opted_out": "0", "case_open": "0",
                        "no_contact": "0"}

@@ -13,6 +13,7 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.api.health", "router"),
     ("servicepulse.surveys.api", "router"),
     ("servicepulse.feedback.api", "router"),
+    ("servicepulse.invitations.api", "router"),
 ]
 
 PUBLIC_API_ROUTERS: list[tuple[str, str]] = [

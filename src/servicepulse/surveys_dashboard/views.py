@@ -9,6 +9,7 @@ from servicepulse import charts
 from servicepulse.analytics.intervals import wilson
 from servicepulse.analytics.nps import nps
 from servicepulse.errors import NotFound
+from servicepulse.invitations.rules import list_rules
 from servicepulse.models import Survey, SurveyVersion
 from servicepulse.models.invitations import AnonymousLink
 from servicepulse.surveys.scales import SCALES, SCORE_TYPES
@@ -76,5 +77,6 @@ def survey_page(request: Request, key: str, user: CurrentUser, session: DbSessio
         "verbatims": repository.latest_verbatims(session, survey.id),
         "reasons": repository.decisions_by_reason(session, survey.id),
         "by_rule": repository.decisions_by_rule(session, survey.id),
+        "rules": list_rules(session, survey.id),
         "anonymous_url": f"{settings.base_url.rstrip('/')}/a/{survey.key}" if anonymous else None,
     })
