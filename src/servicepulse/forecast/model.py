@@ -18,6 +18,12 @@ of the closed cases by start time, mirroring a forecast that always looks ahead)
 2. if ``refit_full``: retrain with the chosen number of rounds on *all* cases, so
    the most recent behaviour of the process is in the final model, and keep the
    correction from step 1.
+
+An untrained forecaster raises :class:`NotFittedError` (a ``ValueError``) on
+``predict``/``summary``/``save``; it never returns a made-up forecast.
+
+Helpdesk (bench/forecast_helpdesk.py, literature protocol): MAE 4.80-4.82 days
+depending on the seed (GGNN 4.80, PGTNet 5.41), 80% interval coverage ~0.76.
 """
 
 from __future__ import annotations
@@ -103,6 +109,11 @@ class ResolutionForecaster:
         steadies the estimate.
     refit_full:
         Retrain on all cases after choosing the number of rounds (see module doc).
+    median_offset:
+        Start every prefix from the median remaining time of its last activity
+        (see ``_OffsetTable``). Costs ~0.05 days of validation MAE on Helpdesk,
+        but without it a rare state that always takes, say, 7 days can be
+        forecast at the 3.5 days of a common one.
     n_jobs:
         LightGBM threads; the default 1 is kind to shared machines.
     """
