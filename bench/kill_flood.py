@@ -24,7 +24,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from responses_load import REPO, Server, fresh_postgres_database, make_response, prepare_database, verify  # noqa: E402
+from responses_load import (REPO, Server, drop_postgres_database, fresh_postgres_database, make_response,  # noqa: E402
+                            prepare_database, verify)
 
 
 class Flood:
@@ -136,6 +137,8 @@ def main() -> None:
     resent = flood.resend_unknown()
     server.stop()
     check = verify(url, flood.acknowledged)
+    if url.startswith("postgresql"):
+        drop_postgres_database(url)
     lost_requests = sum(len(items) for items in flood.unknown)
     print(f"requests by final status: {dict(sorted(flood.statuses.items()))}; of these, {sum(flood.retried.values())} "
           f"were cut off by a kill and sent again: {dict(sorted(flood.retried.items()))} "

@@ -272,10 +272,22 @@ def main() -> None:
     finally:
         server.stop()
     check = verify(url, all_ok)
+    if url.startswith("postgresql"):
+        drop_postgres_database(url)
     print(f"verify: {check['acknowledged']} responses got a 2xx, {check['found']} of them are in the database, "
           f"{check['duplicates']} duplicate external ids, {check['rows_in_table']} rows in total")
     if check["found"] != check["distinct_acknowledged"] or check["duplicates"]:
         raise SystemExit("FAILED: acknowledged responses are missing or duplicated")
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 def fresh_postgres_database(url: str) -> str:
