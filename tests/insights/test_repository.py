@@ -143,3 +143,22 @@ def test_build_is_deterministic(engine):
     a = build_small(engine, n=5, seed=1).frame
     assert len(a) == 5
     assert timedelta(0) <= a["submitted_at"].max() - a["submitted_at"].min()
+
+
+@pytest.mark.parametrize("f, by, period, grain", [
+    (MetricFilter(date_from=date(2026, 2, 1), date_to=date(2026, 4, 1)), "journey", "month", 2),
+    (MetricFilter(date_from=date(2026, 2, 3), date_to=date(2026, 4, 1)), "period", "month", 1),
+    (MetricFilter(date_from=date(2026, 2, 1), date_to=date(2026, 4, 1)), "period", "week", 1),
+    (MetricFilter(segment="business"), None, "month", 0),
+])
+def test_each_rollup_gives_the_raw_figures(engine, small, f, by, period, grain):
+    assert repo.choose_grain(f, by, period) == grain
+    with UnitOfWork(engine) as s:
+        repo.refresh_daily_counts(s)
+        raw = repo.metric_sums(s, f, by=by, period=period, source="raw")
+        daily = repo.metric_sums(s, f, by=by, period=period, source="daily")
+        pd.testing.assert_frame_equal(raw, daily, check_dtype=False)
+        moments_raw = repo.moment_sums(s, f, source="raw").sort_index()
+        pd.testing.assert_frame_equal(moments_raw, repo.moment_sums(s, f, source="daily").sort_index(),
+                                      check_dtype=False)
+        assert s.query(ScoreDailyCount).filter(ScoreDailyCount.grain == grain).count() > 0

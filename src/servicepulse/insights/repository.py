@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,7 @@ from servicepulse.models import (
     Response,
     ScoreDailyCount,
 )
+from servicepulse.models.insights import GRAIN_DAY, GRAIN_DETAIL, GRAIN_MONTH
 
 PERIODS = ("day", "week", "month")
 DIMENSIONS = ("journey", "moment", "channel", "team", "segment", "period")
@@ -99,6 +100,13 @@ def utc_day(expr: ColumnElement, dialect: str) -> ColumnElement:
     if dialect == "sqlite":
         return func.date(expr)
     return cast(expr.op("AT TIME ZONE")(literal("UTC")), Date)
+
+
+def month_start(expr: ColumnElement, dialect: str) -> ColumnElement:
+    """The first day of the month of a DATE column, as a DATE."""
+    if dialect == "sqlite":
+        return func.date(expr, "start of month")
+    return cast(func.date_trunc("month", cast(expr, DateTime(timezone=False))), Date)
 
 
 def _start(day: date) -> datetime:
@@ -217,9 +225,18 @@ def _daily_dimensions(dialect: str, period: str) -> dict[str, ColumnElement]:
             "segment": d.segment, "period": period_bucket(d.day, period, dialect, is_date=True)}
 
 
-def _daily_where(f: MetricFilter) -> list:
+def choose_grain(f: MetricFilter, by: str | None = None, period: str = "month") -> int:
+    """The coarsest roll-up of score_daily_counts that answers the query exactly."""
+    if f.channel is not None or f.team_id is not None or f.segment is not None or by in ("channel", "team", "segment"):
+        return GRAIN_DETAIL
+    if (by == "period" and period != "month") or any(d is not None and d.day != 1 for d in (f.date_from, f.date_to)):
+        return GRAIN_DAY
+    return GRAIN_MONTH
+
+
+def _daily_where(f: MetricFilter, grain: int | None = GRAIN_DETAIL) -> list:
     d = ScoreDailyCount
-    where = []
+    where = [] if grain is None else [d.grain == grain]
     for value, column in ((f.journey_id, d.journey_id), (f.moment_id, d.moment_id), (f.channel, d.channel),
                           (f.team_id, d.team_id), (f.segment, d.segment)):
         if value is not None:
@@ -255,7 +272,8 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
     dialect = _dialect(session)
     if _resolve_source(session, source) == "daily":
         key = _daily_dimensions(dialect, period)[by] if by else None
-        stmt = select(*([key.label("key")] if by else []), *_daily_sums()).where(*_daily_where(f))
+        stmt = select(*([key.label("key")] if by else []), *_daily_sums()).where(
+            *_daily_where(f, choose_grain(f, by, period)))
         stmt = stmt.where(ScoreDailyCount.measure != "moment")
     else:
         rm, rc, journey = _response_journey()
@@ -288,7 +306,7 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
             func.sum(d.n).label("grade_n"), func.sum(d.value * d.n).label("grade_sum"),
             func.sum(d.value * d.value * d.n).label("grade_sq"),
             _sum_if(d.value >= 7, d.n).label("grade_7"), _sum_if(d.value >= 9, d.n).label("grade_9"),
-        ).where(d.measure == "moment", *_daily_where(f)).group_by(d.moment_id)
+        ).where(d.measure == "moment", *_daily_where(f, choose_grain(f))).group_by(d.moment_id)
     else:
         mg = aliased(Moment, name="mg")
         rc = aliased(Case, name="rc")
@@ -324,7 +342,7 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
         raise ValueError(f"measure must be nps, grade, ces or csat, got {measure!r}")
     if _resolve_source(session, source) == "daily":
         d = ScoreDailyCount
-        stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_daily_where(f))
+        stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_daily_where(f, choose_grain(f)))
                 .group_by(d.value))
     else:
         rm, rc, journey = _response_journey()
@@ -347,7 +365,7 @@ def refresh_daily_counts(session: Session, day_from: date | None = None, day_to:
     dialect = _dialect(session)
     d = ScoreDailyCount
     window = MetricFilter(date_from=day_from, date_to=day_to)
-    session.execute(delete(d).where(*_daily_where(window)))
+    session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
     rm, rc, journey = _response_journey()
     cu = aliased(Customer, name="cu")
     day = utc_day(Response.submitted_at, dialect)
@@ -376,7 +394,28 @@ def refresh_daily_counts(session: Session, day_from: date | None = None, day_to:
         .group_by(day, mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment, grade)
     )
     session.execute(insert(d).from_select(columns, stmt))
-    return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window))) or 0)
+    _roll_up(session, window, dialect)
+    return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window, None))) or 0)
+
+
+def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:
+    """Rebuild the day and month roll-ups (grain 1 and 2) from the detail rows for the window."""
+    d = ScoreDailyCount
+    columns = ["grain", "day", "measure", "moment_id", "journey_id", "value", "n"]
+    session.execute(delete(d).where(*_daily_where(window, GRAIN_DAY)))
+    dims = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
+    session.execute(insert(d).from_select(columns, select(
+        literal(GRAIN_DAY), *dims, func.sum(d.n)).where(*_daily_where(window, GRAIN_DETAIL)).group_by(*dims)))
+    # whole months: from the first of the first month to the first of the month after the last day
+    months = MetricFilter(
+        date_from=window.date_from.replace(day=1) if window.date_from else None,
+        date_to=None if window.date_to is None else (
+            window.date_to if window.date_to.day == 1 else (window.date_to.replace(day=28) + timedelta(days=4)).replace(day=1)))
+    session.execute(delete(d).where(*_daily_where(months, GRAIN_MONTH)))
+    month = month_start(d.day, dialect)
+    dims = [month, d.measure, d.moment_id, d.journey_id, d.value]
+    session.execute(insert(d).from_select(columns, select(
+        literal(GRAIN_MONTH), *dims, func.sum(d.n)).where(*_daily_where(months, GRAIN_DETAIL)).group_by(*dims)))
 
 
 # -- row-level frames (drivers, PRCA, drill-down) -----------------------------------

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:49:29.820494
+Create Date: 2026-11-25 08:30:09.353881
 """
 from typing import Sequence, Union
 
@@ -95,6 +95,7 @@ def upgrade() -> None:
 
     op.create_table('score_daily_counts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('grain', sa.SmallInteger(), server_default='0', nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('measure', sa.String(length=10), nullable=False),
     sa.Column('moment_id', sa.Integer(), nullable=True),
@@ -107,7 +108,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_daily_counts'))
     )
     with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
-        batch_op.create_index('ix_score_daily_counts_measure_day', ['measure', 'day'], unique=False)
+        batch_op.create_index('ix_score_daily_counts_grain_measure_day', ['grain', 'measure', 'day'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -640,7 +641,7 @@ def downgrade() -> None:
     op.drop_table('webhook_endpoints')
     op.drop_table('users')
     with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
-        batch_op.drop_index('ix_score_daily_counts_measure_day')
+        batch_op.drop_index('ix_score_daily_counts_grain_measure_day')
 
     op.drop_table('score_daily_counts')
     with op.batch_alter_table('org_units', schema=None) as batch_op:
