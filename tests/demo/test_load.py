@@ -238,3 +238,16 @@ def test_responses_follow_their_cases(loaded):
     assert (why == r["comment"].reindex(why.index)).all()
     assert r["comment"].notna().sum() == len(why)
     assert a[a["question_key"].str.startswith("moment_")]["value_num"].between(1, 10).all()
+
+
+def test_clashing_data_is_a_clear_error_and_nothing_is_written(engine):
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.demo import DemoConflict
+    from servicepulse.org.service import create_user
+
+    with UnitOfWork(engine) as session:  # someone made the demo admin by hand
+        create_user(session, "admin@demo.servicepulse", "Hand made", "a-long-password", "admin")
+    with pytest.raises(DemoConflict, match="clashes with the demo .*use --reset"):
+        load_demo(engine, size="tiny", seed=1)
+    with engine.connect() as conn:
+        assert _count(conn, Case) == 0 and _count(conn, OrgUnit) == 0 and _count(conn, User) == 1

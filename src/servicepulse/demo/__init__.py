@@ -23,10 +23,13 @@ Sizes (`SIZES`): ``tiny`` (tests), ``small`` (~2k customers, 6k cases, 44k
 events, 2.6k responses), ``medium`` (10x small), ``large`` (100x small).
 ``progress`` is ``progress(stage, done, total)`` or a rich ``Progress``.
 Loading twice raises `DemoAlreadyLoaded` unless ``reset=True``, which
-deletes every row of every table first.
+deletes every row of every table first; other data that clash with the
+demo's keys raise `DemoConflict` (nothing is written).
 """
 
 from servicepulse.demo.generate import SIZES
-from servicepulse.demo.loader import DemoAlreadyLoaded, DemoLoginInfo, DemoSummary, demo_loaded, load_demo
+from servicepulse.demo.loader import (
+    DemoAlreadyLoaded, DemoConflict, DemoLoginInfo, DemoSummary, demo_loaded, load_demo,
+)
 
-__all__ = ["load_demo", "DemoAlreadyLoaded", "DemoSummary", "DemoLoginInfo", "demo_loaded", "SIZES"]
+__all__ = ["load_demo", "DemoAlreadyLoaded", "DemoConflict", "DemoSummary", "DemoLoginInfo", "demo_loaded", "SIZES"]

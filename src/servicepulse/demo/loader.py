@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicepulse.demo import bulk
@@ -46,6 +47,10 @@ ProgressCallback = Callable[[str, int, int], None]
 
 class DemoAlreadyLoaded(ServicepulseError):
     """The database already holds the demo organisation."""
+
+
+class DemoConflict(ServicepulseError):
+    """Other data in the database clash with the demo's (same keys or e-mail addresses)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,13 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
                 elif conn.scalar(select(OrgUnit.id).where(OrgUnit.key == ORGANISATION_KEY)) is not None:
                     raise _refuse()
                 counts = _write(conn, data, hashes.result(), report)
+        except (IntegrityError, ValidationFailed) as exc:
+            # e.g. a user with a demo e-mail address created by hand; nothing was written
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise DemoConflict(
+                f"the database holds data that clashes with the demo ({reason}); load the demo into an empty "
+                "database, or use --reset to delete everything first"
+            ) from None
         finally:
             if sqlite:
                 raw.execute("PRAGMA foreign_keys=ON")

@@ -291,7 +291,7 @@ def choose_causes(rnd: random.Random, journey: str, nps: int, drivers: dict[str,
         candidates.append((cause, polarity, weight))
 
     if drivers.get("broken_promise"):
-        visit = max(moment_grades.get("engineer_visit", 10), 0) <= 5 or max(moment_grades.get("installation", 10), 0) <= 5
+        visit = min(moment_grades.get(k, 10) for k in ("engineer_visit", "installation", "switchover_day")) <= 5
         add("engineer_visit" if visit and rnd.random() < 0.5 else "promise_not_kept", "negative", 3.0)
     if drivers.get("dark_period_over_2_days") and not drivers.get("proactive_update"):
         add("kept_informed", "negative", 2.6)
