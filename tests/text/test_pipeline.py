@@ -83,3 +83,8 @@ def test_languages_per_comment():
     assert res[1].themes == ("invoice_clarity",)
     with pytest.raises(ValueError, match="2 comments but 1 languages"):
         analyse_comments(["a", "b"], language=["nl"])
+
+
+def test_placeholders_do_not_sway_language():
+    (r,) = analyse_comments(["Bel me op 06-12345678"])
+    assert r.text == "Bel me op [PHONE]" and r.language == "nl"

@@ -55,9 +55,9 @@ def guess_language(
     if not _ENOUGH_LETTERS.search(text):
         return LanguageGuess("unknown", "", 0.0)
     ident = _identifier(tuple(candidates))
-    # Long comments: the first 2,000 characters decide; enough for a naive Bayes
+    # Long comments: the first 1,000 characters decide; enough for a naive Bayes
     # over byte n-grams and it keeps a 10,000-character comment cheap.
-    ranked = ident.rank(text[:2000])
+    ranked = ident.rank(text[:1000])
     prior = DEFAULT_PRIOR if prior is None else prior
     # ten numbers: plain Python is faster than NumPy here
     post = [(p * prior.get(lang, OTHER_PRIOR), lang) for lang, p in ranked]

@@ -10,6 +10,7 @@ lexicon score is kept alongside.
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
@@ -32,6 +33,9 @@ class MentionResult(NamedTuple):
     clause_start: int
     clause_end: int
     sentiment: float      # lexicon sentiment of the clause, in [-1, 1]
+
+
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ def _analyse_one(i: int, raw, redactor: Redactor | None, matcher: ThemeMatcher,
     if force_language:
         lang, conf = force_language, 1.0
     else:
-        g = guess_language(text)
+        # placeholders are English-looking words ([PHONE]); keep them out of detection
+        g = guess_language(_PLACEHOLDER.sub(" ", text) if "[" in text else text)
         lang, conf = g.language, g.confidence
     toks = tokenize(text)
     cls = clauses(text, toks)
