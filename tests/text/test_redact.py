@@ -29,6 +29,8 @@ POSITIVE = [
     ("postcode 3511 LX huisnummer 7a", "address", "3511 LX huisnummer 7a"),
     ("Het pakket ging naar Dorpsstraat 12a in plaats van mijn huis", "address", "Dorpsstraat 12a"),
     ("stuur het naar 2512ab 10", "address", "2512ab 10"),
+    ("Verhuisd naar 3011 KM 44 in Rotterdam", "address", "3011 KM 44"),
+    ("Ons nieuwe adres: 9712 CP", "address", "9712 CP"),
     ("Mijn klantnummer is KL-123456", "customer_no", "KL-123456"),
     ("klantnummer 12345678 staat op de factuur", "customer_no", "12345678"),
     ("Customer number: 87654321, still no answer", "customer_no", "87654321"),
@@ -70,6 +72,8 @@ NEGATIVE = [
     "NL91 ABNA 0417 1643 01 heeft een foute controle",  # bad checksum: not an IBAN, and not a phone
     "Ik woon al 1234 jaar niet meer daar",           # four digits + Dutch word, no house number
     "Version 2.10.3 of the app crashes",
+    "De auto had 4000 KM gereden en de laptop 16 GB",
+    "Order 2024 OK bevonden",
 ]
 
 

@@ -169,9 +169,21 @@ _STREET = re.compile(
 )
 
 
+# Units and codes that follow a number in ordinary text ("4000 KM", "16 GB");
+# with these letters a postcode only counts when a house number follows.
+_UNIT_LIKE = frozenset({"KM", "KG", "CM", "MM", "MB", "GB", "KB", "TB", "KW", "MW", "GW", "EU", "OK", "PM", "AM",
+                        "NL", "BE", "DE", "UK", "US", "HD", "TV", "PC", "CD"})
+_POSTCODE_LETTERS = re.compile(r"[1-9]\d{3}\s?([A-Za-z]{2})")
+
+
 def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
     for rx in (_POSTCODE_UPPER, _POSTCODE_LOWER, _STREET):
         for m in rx.finditer(text):
+            if rx is _POSTCODE_UPPER:
+                letters = _POSTCODE_LETTERS.match(m.group())
+                has_number = any(c.isdigit() for c in m.group()[letters.end():])
+                if letters.group(1) in _UNIT_LIKE and not has_number:
+                    continue
             yield m.start(), m.end()
 
 
