@@ -96,6 +96,8 @@ def test_one_bad_item_rejects_the_whole_batch_and_is_named(engine, world):
     ({"submitted_at": "2026-03-02T10:15:00"}, "/submitted_at", "no time zone"),
     ({"submitted_at": "gisteren"}, "/submitted_at", "not an ISO 8601"),
     ({"submitted_at": "2027-01-01T00:00:00Z"}, "/submitted_at", "in the future"),
+    ({"submitted_at": "9999-12-31T23:59:59-12:00"}, "/submitted_at", "in the future"),
+    ({"submitted_at": "0001-01-01T00:00:00+01:00"}, "/submitted_at", "before 2000"),
     ({"language": "de"}, "/language", "nl or en"),
     ({"external_id": ""}, "/external_id", "must not be empty"),
     ({"external_id": 17}, "/external_id", "must be a text"),

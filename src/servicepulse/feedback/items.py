@@ -130,7 +130,11 @@ def _timestamp(value, now: datetime, bad) -> datetime | None:
     if parsed.year < EARLIEST_YEAR:
         bad("submitted_at", f"{_short(value)} is before {EARLIEST_YEAR}: not a plausible submission time")
         return None
-    parsed = parsed.astimezone(timezone.utc)
+    try:
+        parsed = parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59-12:00 is past the last representable instant
+        bad("submitted_at", f"{_short(value)} is in the future")
+        return None
     if parsed > now + FUTURE_TOLERANCE:
         bad("submitted_at", f"{_short(value)} is in the future")
         return None

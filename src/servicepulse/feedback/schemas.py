@@ -3,6 +3,9 @@ so that a batch can name every bad item and field in one reply)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 AnswerValue = int | float | str | list[str] | None
@@ -15,8 +18,8 @@ class ResponseIn(BaseModel):
     survey: str = Field(max_length=80, description="Survey key (see GET /surveys)")
     customer: str = Field(max_length=100, description="Customer external id; unknown customers are created")
     case: str | None = Field(None, max_length=100, description="Case external id; must exist and belong to the customer")
-    submitted_at: str = Field(description="ISO 8601 with a time zone, e.g. 2026-03-01T14:30:00+01:00")
-    language: str = Field("nl", description="nl or en")
+    submitted_at: datetime = Field(description="ISO 8601 with a time zone, e.g. 2026-03-01T14:30:00+01:00")
+    language: Literal["nl", "en"] = Field("nl", description="Language the answers were given in")
     channel: str | None = Field(None, max_length=20, description="Where the answer was given (default: api)")
     answers: dict[str, AnswerValue] = Field(description="Question key -> value (score, option key, option keys, text)")
 
