@@ -1,7 +1,7 @@
 """Code frame: default frame, YAML round trip, validation messages."""
 import pytest
 
-from servicepulse.text import CodeFrame, CodeFrameError, load_codeframe, load_default_codeframe
+from servicepulse.text import CodeFrameError, load_codeframe, load_default_codeframe
 from servicepulse.text.codeframe import codeframe_from_yaml
 
 REQUIRED = ["reachability_waiting", "kept_informed", "promise_not_kept", "repeat_yourself", "engineer_visit",

@@ -37,7 +37,7 @@ INTENSIFIERS = {
            "vreselijk": 1.6, "verschrikkelijk": 1.6, "hartstikke": 1.5, "bijzonder": 1.4, "uiterst": 1.6,
            "extreem": 1.6, "buitengewoon": 1.5, "zo": 1.3, "zó": 1.5, "totaal": 1.5, "helemaal": 1.4,
            "volledig": 1.4, "compleet": 1.5, "absoluut": 1.5, "werkelijk": 1.4, "ongelooflijk": 1.6,
-           "mega": 1.6, "uitermate": 1.6, "bijzonder": 1.4, "veel": 1.3, "hele": 1.3,
+           "mega": 1.6, "uitermate": 1.6, "veel": 1.3, "hele": 1.3,
            "beetje": 0.6, "enigszins": 0.6, "ietwat": 0.6, "tamelijk": 0.8, "vrij": 0.8, "redelijk": 0.8},
     "en": {"very": 1.5, "really": 1.4, "extremely": 1.7, "so": 1.3, "super": 1.6, "incredibly": 1.7,
            "totally": 1.5, "absolutely": 1.6, "completely": 1.5, "highly": 1.5, "truly": 1.4,
