@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from scipy.stats import binomtest
@@ -15,7 +15,7 @@ from servicepulse.invitations.decisions import decide
 from servicepulse.invitations.tokens import hash_token
 from servicepulse.jobs import run_pending
 from servicepulse.models import Case, Customer, Invitation, Job, Response, utcnow
-from servicepulse.models.invitations import InvitationToken, TriggerDecision, TriggerRule
+from servicepulse.models.invitations import InvitationToken, TriggerDecision
 from servicepulse.surveys import load_template
 
 from .support import add_case, add_customer, hours, seed_world, text_part, html_part, token_in
