@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -18,7 +19,8 @@ from servicepulse.eventlog.facts import DEFAULT_CLOSING
 from servicepulse.models import Answer, Case, CaseEvent, Customer, OrgUnit, Promise, Response, User
 from servicepulse.org.passwords import verify_password
 
-END_UTC = pd.Timestamp(f"{END_DATE.isoformat()} 23:59:59", tz="Europe/Amsterdam").tz_convert("UTC")
+# the demo window ends (exclusive) at midnight after its last day
+END_UTC = pd.Timestamp(END_DATE + timedelta(days=1), tz="Europe/Amsterdam").tz_convert("UTC")
 
 
 def _count(conn, model) -> int:
@@ -179,7 +181,7 @@ def test_cases_agree_with_their_events(loaded):
     closed = cases[cases["closed_at"].notna()]
     assert (closed["closed_at"] == last["occurred_at"].reindex(closed.index)).all()
     assert cases["closed_at"].isna().sum() > 0  # cases still open at the end of the window
-    assert ev["occurred_at"].max() <= END_UTC
+    assert ev["occurred_at"].max() < END_UTC
     assert set(ev["direction"]) == {"inbound", "outbound", "internal"}
 
 
@@ -205,8 +207,8 @@ def test_promises_agree_with_their_events(loaded):
     kept, broken, open_ = (pr[pr["status"] == s] for s in ("kept", "broken", "open"))
     assert kept["kept_at"].notna().all() and (kept["kept_at"] <= kept["due_at"]).all()
     assert kept["broken_at"].isna().all() and broken["kept_at"].isna().all()
-    assert (broken["broken_at"] == broken["due_at"]).all() and (broken["due_at"] <= END_UTC).all()
-    assert (open_["due_at"] > END_UTC).all() and open_["kept_at"].isna().all() and open_["broken_at"].isna().all()
+    assert (broken["broken_at"] == broken["due_at"]).all() and (broken["due_at"] < END_UTC).all()
+    assert (open_["due_at"] >= END_UTC).all() and open_["kept_at"].isna().all() and open_["broken_at"].isna().all()
     assert (pr["made_at"] <= pr["due_at"]).all()
     # a kept promise is kept by a customer-facing event of its case at that moment
     facing = set(zip(ev["case_id"], ev["occurred_at"]))
@@ -222,7 +224,7 @@ def test_responses_follow_their_cases(loaded):
         JOIN survey_versions v ON v.id = r.survey_version_id JOIN surveys s ON s.id = v.survey_id""")
     for col in ("submitted_at", "closed_at"):
         r[col] = pd.to_datetime(r[col], utc=True)
-    assert (r["submitted_at"] > r["closed_at"]).all() and (r["submitted_at"] <= END_UTC).all()
+    assert (r["submitted_at"] > r["closed_at"]).all() and (r["submitted_at"] < END_UTC).all()
     assert (r["language"] == r["customer_language"]).all()
     assert r["opted_out_at"].isna().all()
     assert (r["moment_id"] == r["survey_moment"]).all()

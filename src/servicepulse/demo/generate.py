@@ -148,7 +148,7 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
 
     # -- events: cut at the end of the window, to UTC, ordered per case ---
     t = np.asarray(ev_t)
-    keep = t <= END_H
+    keep = t < END_H  # the window ends at midnight after END_DATE
     ev = pd.DataFrame({
         "case": np.asarray(ev_case)[keep], "t": t[keep], "activity": np.asarray(ev_act, dtype=object)[keep],
         "channel": np.asarray(ev_ch, dtype=object)[keep], "direction": np.asarray(ev_dir, dtype=object)[keep],
@@ -186,11 +186,11 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
     pr = pd.DataFrame({"case": pr_case, "kind": pr_kind, "made": pr_made, "due": pr_due,
                        "ws": pd.array(pr_ws, dtype="Float64"), "done": pd.array(pr_done, dtype="Float64"),
                        "team": pr_team})
-    pr = pr[pr["made"] <= END_H].reset_index(drop=True)
+    pr = pr[pr["made"] < END_H].reset_index(drop=True)
     done = pr["done"].to_numpy(dtype=float, na_value=np.nan)
     due = pr["due"].to_numpy(dtype=float)
-    kept = (done <= due) & (done <= END_H)
-    broken = ~kept & (due <= END_H)
+    kept = (done <= due) & (done < END_H)
+    broken = ~kept & (due < END_H)
     pr["status"] = np.where(kept, "kept", np.where(broken, "broken", "open"))
     pr["made_at"] = _local_to_utc(pr["made"].to_numpy())
     pr["due_at"] = _local_to_utc(due)
@@ -232,7 +232,7 @@ def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
     delay_h = np.minimum(rng.lognormal(np.log(8.0), 1.0, len(resp)), 240.0)
     resp["submitted_at"] = resp["closed_at"] + pd.to_timedelta(np.rint(delay_h * 3600), unit="s")
     end_utc = _local_to_utc(np.array([END_H]))[0]
-    resp = resp[resp["submitted_at"] <= end_utc]
+    resp = resp[resp["submitted_at"] < end_utc]
     resp["case"] = resp.index
     resp = resp.reset_index(drop=True)
     resp["language"] = customers["language"].to_numpy()[resp["customer"].to_numpy()]
