@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from http.client import HTTPConnection
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.models import Journey, Moment, Question, Survey, SurveyVersion
+from servicepulse.models import Journey, Moment, Question, SurveyVersion
 from servicepulse.surveys import conditions, list_surveys, load_template, question_text, template_names, upsert_survey
 from servicepulse.surveys.definition import normalise
 from servicepulse.surveys.loader import read_definition_file

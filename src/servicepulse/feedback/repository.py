@@ -108,12 +108,6 @@ def insert_answers(session: Session, rows: list[dict]) -> None:
         session.connection().execute(_INSERT_ANSWERS, chunk)
 
 
-def version_numbers(session: Session, version_ids) -> dict[int, int]:
-    if not version_ids:
-        return {}
-    return dict(session.execute(select(SurveyVersion.id, SurveyVersion.version).where(SurveyVersion.id.in_(list(version_ids)))).all())
-
-
 def load_resources(session: Session, response_ids) -> dict[int, dict]:
     """Stored responses in their API shape, keyed by id (three queries whatever the number)."""
     out: dict[int, dict] = {}

@@ -22,13 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import ServicepulseError, ValidationFailed
 from servicepulse.feedback import repository
 from servicepulse.feedback.items import Item, Problem, parse_item
-from servicepulse.models import Answer, Case, Customer, Response, utcnow
+from servicepulse.models import utcnow
 from servicepulse.surveys.service import current_specs
 from servicepulse.surveys.spec import SurveySpec
 
