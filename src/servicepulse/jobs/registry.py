@@ -68,7 +68,8 @@ def handler_for(kind: str) -> Handler | None:
 # so a worker knows every kind without the caller importing the domains.
 HANDLER_MODULES = [
     "servicepulse.invitations.jobs",
-    "servicepulse.feedback.webhooks",
+    "servicepulse.feedback.webhooks_out",
+    "servicepulse.followups.jobs",
 ]
 _loaded = False
 
