@@ -184,11 +184,17 @@ def generate(port: int, key: str, mode: str, duration: float, threads: int, batc
 
 def run_generator_process(port: int, key: str, mode: str, duration: float, threads: int, batch_size: int,
                           workdir: Path, prefix: str) -> dict:
+    import resource
+
     out = workdir / f"gen-{prefix}.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, __file__, "--generator", "--port", str(port), "--key", key, "--mode", mode,
                     "--duration", str(duration), "--threads", str(threads), "--batch-size", str(batch_size),
                     "--out", str(out), "--prefix", prefix], check=True)
-    return json.loads(out.read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(out.read_text())
+    result["generator_cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result
 
 
 # ---------------------------------------------------------------- checks and figures
@@ -229,7 +235,8 @@ def report(name: str, result: dict, batch_size: int, server_cpu: float) -> None:
           f"  statuses {result['statuses']}")
     if lat:
         print(f"        server CPU {server_cpu:.1f} s = {server_cpu / len(lat) * 1000:.2f} ms per request, "
-              f"{server_cpu / max(responses, 1) * 1000:.2f} ms per response")
+              f"{server_cpu / max(responses, 1) * 1000:.2f} ms per response; load generator CPU "
+              f"{result['generator_cpu']:.1f} s; load average now {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:

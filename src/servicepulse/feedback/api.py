@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from servicepulse.api.problems import VALIDATION_TYPE, problem
 from servicepulse.feedback import service
 from servicepulse.feedback.schemas import BatchResult, ResponseOut, request_body_schema
-from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback.writer import sqlite_writer
+from servicepulse.feedback.writer import writer_for
 from servicepulse.web.deps import DbSession, get_engine
 
 router = APIRouter(tags=["responses"])
@@ -41,24 +40,21 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters
     response_class=JSONResponse,
 )
 def post_responses(request: Request, payload: Annotated[Any, Body()] = None):
-    engine = get_engine(request)
-    # Own unit of work (instead of the WriteSession dependency) so that, on SQLite, the
-    # whole write transaction including its commit runs under the one-writer lock.
+    writer = writer_for(get_engine(request))
     try:
-        with sqlite_writer(engine), UnitOfWork(engine) as session:
-            result = service.ingest(session, payload)
+        if isinstance(payload, dict):
+            resource, created = writer.write_one(payload)
+            status = 201 if created else 200
+            return JSONResponse(resource, status_code=status, headers={"Location": f"responses/{resource['external_id']}"})
+        result = writer.write_batch(payload)
     except service.IngestRejected as exc:
         errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
         return problem(422, f"nothing was stored: {exc}", type_=VALIDATION_TYPE, title="Validation failed", errors=errors)
     except service.IngestConflict as exc:
         errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
         return problem(409, f"nothing was stored: {exc}", type_=CONFLICT_TYPE, title="Conflict", errors=errors)
-    status = 201 if result.created_count else 200
-    if isinstance(payload, dict):
-        body = result.resources[0]
-        return JSONResponse(body, status_code=status, headers={"Location": f"responses/{body['external_id']}"})
     return JSONResponse({"created": result.created_count, "replayed": len(result.created) - result.created_count,
-                         "items": result.resources}, status_code=status)
+                         "items": result.resources}, status_code=201 if result.created_count else 200)
 
 
 @router.get(

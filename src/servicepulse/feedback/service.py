@@ -176,6 +176,9 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
         from servicepulse.feedback import webhooks_out
 
         webhooks_out.enqueue_deliveries(session, result.new_response_ids, now)
+        from servicepulse.followups.alerts import enqueue_evaluation  # closed loop: alert rules run in a job
+
+        enqueue_evaluation(session, result.new_response_ids, now)
     return result
 
 
