@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
@@ -130,6 +131,7 @@ def _response_journey():
     return rm, rc, func.coalesce(rm.journey_id, rc.journey_id)
 
 
+@lru_cache(maxsize=1)
 def _raw_sums():
     r = Response
     return [
@@ -191,6 +193,7 @@ def _raw_base(stmt, rm, rc, cu):
 
 # -- aggregate path ----------------------------------------------------------------
 
+@lru_cache(maxsize=1)  # built once: the expressions are immutable and take a while to build
 def _daily_sums():
     d = ScoreDailyCount
     m, v, n = d.measure, d.value, d.n
@@ -283,9 +286,9 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
         stmt = stmt.where(*_raw_where(f, journey, cu.segment))
     if by:
         stmt = stmt.group_by(key).order_by(key)
-    frame = pd.DataFrame(session.execute(stmt).mappings().all(), columns=(["key"] if by else []) + list(FIGURE_COLUMNS))
-    frame[list(FIGURE_COLUMNS)] = frame[list(FIGURE_COLUMNS)].fillna(0).astype("int64")
-    return frame
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=(["key"] if by else []) + list(FIGURE_COLUMNS))
+    sums = frame[list(FIGURE_COLUMNS)].fillna(0).astype("int64")
+    return pd.concat([frame[["key"]], sums], axis=1) if by else sums
 
 
 def _moment_match(mg, rc):
@@ -328,11 +331,10 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
         )
         if f.journey_id is not None:
             stmt = stmt.where(mg.journey_id == f.journey_id)
-    frame = pd.DataFrame(session.execute(stmt).mappings().all(), columns=["moment_id", *MOMENT_COLUMNS])
-    frame = frame.astype({"moment_id": "int64"}) if len(frame) else frame
-    for column in MOMENT_COLUMNS:
-        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(float)
-    return frame.set_index("moment_id")
+    rows = session.execute(stmt).all()
+    index = pd.Index([int(r[0]) for r in rows], name="moment_id", dtype="int64")
+    values = np.array([[float(v or 0) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(MOMENT_COLUMNS))
+    return pd.DataFrame(values, index=index, columns=list(MOMENT_COLUMNS))
 
 
 def score_distribution(session: Session, measure: str, f: MetricFilter = MetricFilter(),
