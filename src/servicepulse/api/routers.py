@@ -14,6 +14,8 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.surveys.api", "router"),
     ("servicepulse.feedback.api", "router"),
     ("servicepulse.invitations.api", "router"),
+    ("servicepulse.insights.api", "router"),
+    ("servicepulse.improvement.api", "router"),
 ]
 
 PUBLIC_API_ROUTERS: list[tuple[str, str]] = [

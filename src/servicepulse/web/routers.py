@@ -26,9 +26,13 @@ PAGE_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.web.home", "router"),
     ("servicepulse.public.views", "router"),
     ("servicepulse.surveys_dashboard.views", "router"),
+    ("servicepulse.insights.views", "router"),
+    ("servicepulse.improvement.views", "router"),
 ]
 
 NAV: list[NavEntry] = [
     NavEntry("/", "web.nav.home"),
     NavEntry("/surveys", "surveys_dashboard.nav"),
+    NavEntry("/insights", "insights.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/improvement", "improvement.nav", ("admin", "analyst", "teamlead")),
 ]
