@@ -253,3 +253,23 @@ def test_rule_files_report_problems_by_place(engine, tmp_path):
     with UnitOfWork(engine) as s:
         [view] = rules.load_rules_file(s, path)
     assert (view.delay_minutes, view.sample_percent, view.reminder_after_days, view.journey_key) == (1440, 25, None, "service")
+
+
+def test_activity_patterns_treat_sql_wildcards_literally(engine):
+    from servicepulse.invitations.rules import activity_matches
+    from servicepulse.models import CaseEvent
+
+    with UnitOfWork(engine) as s:
+        world = seed_world(s)
+        names = ["50% done", "500 done", "Contact_closed", "ContactXclosed", "Visit done", "Visit"]
+        case = add_case(s, "P-1", None, world["journey"], [(n, T0) for n in names])
+
+        def hits(pattern):
+            return sorted(s.scalars(select(CaseEvent.activity).where(CaseEvent.case_id == case.id,
+                                                                     activity_matches(CaseEvent.activity, pattern))))
+
+        assert hits("50% *") == ["50% done"]
+        assert hits("Contact_closed") == ["Contact_closed"]
+        assert hits("Contact?closed") == ["ContactXclosed", "Contact_closed"]
+        assert hits("Visit *") == ["Visit done"]
+        assert hits("*") == sorted(names)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.jobs import enqueue
@@ -51,26 +51,26 @@ def match_cases(session: Session, case_ids: list[int], now: datetime) -> int:
     rules = session.scalars(select(TriggerRule).where(TriggerRule.active.is_(True)).order_by(TriggerRule.id)).all()
     for rule in rules:
         oldest = now - timedelta(hours=rule.max_event_age_hours)
-        first = (
-            select(CaseEvent.case_id, func.min(CaseEvent.occurred_at).label("at"))
+        # Matching events of these cases, oldest first; few per case, so one query and a pass in Python.
+        matching = (
+            select(CaseEvent.case_id, CaseEvent.id, CaseEvent.occurred_at)
             .join(Case, Case.id == CaseEvent.case_id)
             .where(CaseEvent.case_id.in_(case_ids), activity_matches(CaseEvent.activity, rule.activity),
                    CaseEvent.occurred_at >= oldest, CaseEvent.occurred_at <= now)
-            .group_by(CaseEvent.case_id)
+            .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id)
         )
         if rule.journey_id is not None:
-            first = first.where(Case.journey_id == rule.journey_id)
+            matching = matching.where(Case.journey_id == rule.journey_id)
         decided = set(session.scalars(
             select(TriggerDecision.case_id).where(TriggerDecision.rule_id == rule.id,
                                                   TriggerDecision.case_id.in_(case_ids))))
-        for case_id, at in session.execute(first):
+        first: dict[int, tuple[int, datetime]] = {}
+        for case_id, event_id, at in session.execute(matching):
+            first.setdefault(case_id, (event_id, at))
+        for case_id, (event_id, at) in first.items():
             if case_id in decided:
                 continue
-            event_id = session.scalar(
-                select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.occurred_at == at,
-                                           activity_matches(CaseEvent.activity, rule.activity))
-                .order_by(CaseEvent.seq, CaseEvent.id).limit(1))
-            run_at = max(_aware(at) + timedelta(minutes=rule.delay_minutes), now)
+            run_at = max(at + timedelta(minutes=rule.delay_minutes), now)
             enqueue(session, "triggers.decide", {"rule_id": rule.id, "case_id": case_id, "event_id": event_id},
                     run_at=run_at, dedupe_key=f"trigger:{rule.id}:{case_id}")
             scheduled += 1
@@ -119,9 +119,3 @@ def _reason(session: Session, rule: TriggerRule, case: Case, customer: Customer 
         if recent is not None:
             return "throttled"
     return "invited"
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
