@@ -5,6 +5,7 @@ from servicepulse.models.cases import Case, CaseEvent, Promise
 from servicepulse.models.customers import Customer
 from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.models.followups import FollowUp, FollowUpContact
+from servicepulse.models.followups_budget import AlertRouting, AlertRule, Gesture, NotificationChannel, RecoveryBudget, Resurvey, RootCause
 from servicepulse.models.improvement import ImprovementProject, ProjectTarget
 from servicepulse.models.insights import ScoreDailyCount
 from servicepulse.models.invitations import AnonymousLink, AnonymousSubmission, InvitationToken, TriggerDecision, TriggerRule

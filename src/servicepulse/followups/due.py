@@ -1,0 +1,39 @@
+"""Due times in working days: weekends and Dutch public holidays do not count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from servicepulse.eventlog.calendar import OpeningHours
+
+_CALENDAR = OpeningHours()
+_START_OF_DAY = dt.time(8, 0)
+
+
+def is_working_day(day: dt.date, calendar: OpeningHours = _CALENDAR) -> bool:
+    return day.weekday() < 5 and day not in calendar.closed_dates([day.year])
+
+
+def add_working_days(start: dt.datetime, days: int, calendar: OpeningHours = _CALENDAR) -> dt.datetime:
+    """`start` plus `days` working days, at the same local time of day.
+
+    An alert raised on a weekend or holiday starts counting at 08:00 on the
+    next working day: a customer who complains on Saturday hears from us by
+    Tuesday 08:00 (two working days), not by Monday night.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    tz = ZoneInfo(calendar.tz)
+    local = start.astimezone(tz)
+    day, time_of_day = local.date(), local.timetz().replace(tzinfo=None)
+    if not is_working_day(day, calendar):
+        while not is_working_day(day, calendar):
+            day += dt.timedelta(days=1)
+        time_of_day = _START_OF_DAY
+    left = days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(day, calendar):
+            left -= 1
+    return dt.datetime.combine(day, time_of_day, tz).astimezone(dt.timezone.utc)

@@ -1,0 +1,178 @@
+"""Announcing new and overdue follow-ups: e-mail and signed webhooks (Slack, Teams or generic JSON).
+
+Every announcement is a job per channel (kind ``followups.notify``), queued in
+the transaction that opened or escalated the follow-up, so a channel that is
+down never blocks the workflow: the job queue retries it with backoff and
+gives up after MAX_ATTEMPTS. Webhook requests are signed exactly like the
+response webhook (``servicepulse.feedback.webhooks_out.sign``: HMAC-SHA256
+over ``<timestamp>.<body>``); Slack and Teams ignore the extra headers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.feedback.webhooks_out import (DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+                                                TIMEOUT_SECONDS, sign)
+from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.models import FollowUp, OrgUnit
+from servicepulse.models.followups_budget import CHANNEL_KINDS, NotificationChannel
+from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+
+JOB_KIND = "followups.notify"
+MAX_ATTEMPTS = 6
+EVENTS = ("new", "overdue")
+_TITLES = {
+    "new": ("Nieuwe opvolging", "New follow-up"),
+    "overdue": ("Opvolging over tijd", "Follow-up overdue"),
+}
+
+
+def add_channel(session: Session, name: str, kind: str, target: str, secret: str | None = None,
+                team_id: int | None = None) -> NotificationChannel:
+    problems = []
+    if not name or len(name) > 100:
+        problems.append(("name", "a channel needs a name of 1-100 characters"))
+    elif session.scalar(select(NotificationChannel.id).where(NotificationChannel.name == name)):
+        problems.append(("name", f"a channel named {name!r} already exists"))
+    if kind not in CHANNEL_KINDS:
+        problems.append(("kind", f"kind {kind!r} is unknown; choose one of {', '.join(CHANNEL_KINDS)}"))
+    elif kind == "email":
+        if "@" not in (target or ""):
+            problems.append(("target", f"{target!r} is not an e-mail address"))
+    else:
+        parts = urlsplit(target or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(("target", f"{target!r} is not an http(s) URL"))
+    if problems:
+        raise ValidationFailed("; ".join(m for _, m in problems), problems)
+    channel = NotificationChannel(name=name, kind=kind, target=target, secret=secret, team_id=team_id, active=True)
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def remove_channel(session: Session, channel_id: int) -> None:
+    channel = session.get(NotificationChannel, channel_id)
+    if channel is None:
+        raise NotFound(f"there is no notification channel {channel_id}")
+    session.delete(channel)
+    session.flush()
+
+
+def announce(session: Session, followup_ids: list[int], event: str, now: datetime,
+             extra_emails: dict[int, list[str]] | None = None) -> int:
+    """Queue one notification job per follow-up and matching channel (and per extra address)."""
+    from servicepulse.jobs.queue import enqueue
+
+    if not followup_ids:
+        return 0
+    channels = list(session.execute(select(NotificationChannel.id, NotificationChannel.team_id)
+                                    .where(NotificationChannel.active.is_(True))))
+    extra_emails = extra_emails or {}
+    if not channels and not extra_emails:
+        return 0
+    teams = dict(session.execute(select(FollowUp.id, FollowUp.team_id).where(FollowUp.id.in_(followup_ids))).all())
+    count = 0
+    for fid in followup_ids:
+        for channel_id, team_id in channels:
+            if team_id is None or team_id == teams.get(fid):
+                enqueue(session, JOB_KIND, {"followup_id": fid, "event": event, "channel_id": channel_id},
+                        run_at=now, dedupe_key=f"fu-notify:{event}:{fid}:c{channel_id}", max_attempts=MAX_ATTEMPTS)
+                count += 1
+        for address in extra_emails.get(fid, []):
+            enqueue(session, JOB_KIND, {"followup_id": fid, "event": event, "email": address},
+                    run_at=now, dedupe_key=f"fu-notify:{event}:{fid}:{address}", max_attempts=MAX_ATTEMPTS)
+            count += 1
+    return count
+
+
+def describe(session: Session, fu: FollowUp, base_url: str) -> dict:
+    team = session.get(OrgUnit, fu.team_id) if fu.team_id else None
+    return {
+        "id": fu.id, "cause": fu.cause, "summary": fu.summary or "", "priority": fu.priority, "status": fu.status,
+        "team": team.name if team else None, "due_at": fu.due_at.isoformat(),
+        "url": f"{base_url.rstrip('/')}/followups/{fu.id}",
+    }
+
+
+def message_text(event: str, info: dict) -> str:
+    nl, en = _TITLES[event]
+    return (f"{nl} / {en} #{info['id']}: {info['cause']} ({info['summary']}), "
+            f"team {info['team'] or '-'}, due {info['due_at']} - {info['url']}")
+
+
+def payload_for(kind: str, event: str, info: dict) -> dict:
+    """The JSON body: Slack incoming webhooks take {"text"}, Teams a MessageCard; generic gets the data too."""
+    text = message_text(event, info)
+    if kind == "slack":
+        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    if kind == "teams":
+        return {"@type": "MessageCard", "@context": "https://schema.org/extensions", "summary": _TITLES[event][1],
+                "themeColor": "D83B01" if event == "overdue" else "0078D7", "title": _TITLES[event][1],
+                "text": text}
+    return {"event": f"followup.{event}", "text": text, "followup": info}
+
+
+def _settings():
+    from servicepulse.settings import get_settings
+
+    return get_settings()
+
+
+@job_handler(JOB_KIND)
+def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
+    fu = session.get(FollowUp, payload["followup_id"])
+    if fu is None:
+        return
+    settings = _settings()
+    info = describe(session, fu, settings.base_url)
+    event = payload["event"]
+    if "email" in payload:
+        _mail(payload["email"], event, info, SmtpConfig.from_settings(settings), ctx)
+        return
+    channel = session.get(NotificationChannel, payload["channel_id"])
+    if channel is None or not channel.active:
+        return
+    if channel.kind == "email":
+        _mail(channel.target, event, info, SmtpConfig.from_settings(settings), ctx)
+        return
+    body = json.dumps(payload_for(channel.kind, event, info), separators=(",", ":"), ensure_ascii=False).encode()
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "User-Agent": "servicepulse-webhook/1",
+               EVENT_HEADER: f"followup.{event}", DELIVERY_HEADER: f"fu-{fu.id}-{event}-{channel.id}",
+               TIMESTAMP_HEADER: timestamp}
+    if channel.secret:
+        headers[SIGNATURE_HEADER] = sign(channel.secret, timestamp, body)
+    try:
+        reply = httpx.post(channel.target, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
+                           follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"channel {channel.name}: {channel.target} unreachable: {type(exc).__name__}: {exc}") from None
+    if reply.status_code in (404, 410):  # a deleted Slack/Teams webhook stays deleted
+        raise PermanentFailure(f"channel {channel.name}: {channel.target} answered HTTP {reply.status_code}")
+    if not 200 <= reply.status_code < 300:
+        raise RetryLater(f"channel {channel.name}: {channel.target} answered HTTP {reply.status_code}")
+
+
+def _mail(address: str, event: str, info: dict, smtp: SmtpConfig, ctx: JobContext) -> None:
+    message = EmailMessage()
+    message["To"] = address
+    message["Subject"] = f"{_TITLES[event][0]} / {_TITLES[event][1]} #{info['id']}: {info['cause']}"
+    message.set_content(message_text(event, info))
+    try:
+        send_message(message, smtp)
+    except MailNotSent as exc:
+        if exc.permanent:
+            raise PermanentFailure(str(exc)) from None
+        raise RetryLater(str(exc)) from None
+

@@ -1,0 +1,136 @@
+"""Alert rules: which responses and cases deserve a person's attention.
+
+Pure functions on plain values, so that the rules are easy to test and reuse.
+Risk words are found with the text kernel's theme matcher on a small code frame
+of its own (word form or simplemma lemma, Dutch and English), so "opzeggen",
+"zeg op" and "opgezegd" all count, and "cancelled" as well as "cancel".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from servicepulse.text.codeframe import CodeFrame, codeframe_from_dict
+from servicepulse.text.themes import find_themes
+
+
+@dataclass(frozen=True)
+class RuleDefault:
+    threshold: float | None
+    priority: int  # 1 high .. 3 low
+    label_nl: str
+    label_en: str
+
+
+# Rule key -> default. Scores at or below the threshold alert (effort: at or above).
+DEFAULTS: dict[str, RuleDefault] = {
+    "detractor": RuleDefault(6, 2, "Criticaster (NPS 0-6)", "Detractor (NPS 0-6)"),
+    "low_grade": RuleDefault(5, 2, "Onvoldoende rapportcijfer", "Failing grade"),
+    "high_effort_answer": RuleDefault(3, 2, "Veel moeite (CES)", "High effort (CES)"),
+    "risk_word": RuleDefault(None, 1, "Risicowoord in de toelichting", "Risk word in the comment"),
+    "high_effort_index": RuleDefault(70, 2, "Hoge inspanningsindex", "High effort index"),
+    "broken_promise": RuleDefault(None, 1, "Gebroken belofte", "Broken promise"),
+}
+RESPONSE_RULES = ("detractor", "low_grade", "high_effort_answer", "risk_word")
+CASE_RULES = ("high_effort_index", "broken_promise")
+
+# The risk vocabulary. Multi-word entries are phrases; lemmas catch inflections.
+RISK_FRAME = {
+    "name": "servicepulse risk words",
+    "themes": {
+        "cancel": {
+            "labels": {"nl": "Opzeggen", "en": "Cancelling"},
+            "nl": {"keywords": ["opzeggen", "opzegging", "opgezegd", "zeg op", "zeg ik op", "overstappen",
+                                "stap over", "ik stap over", "vertrek", "weglopen", "andere provider"],
+                   "lemmas": ["opzeggen", "overstappen"]},
+            "en": {"keywords": ["cancel", "cancelling", "canceling", "cancellation", "switch provider",
+                                "switching provider", "leave you", "leaving you", "terminate", "terminate my contract"],
+                   "lemmas": ["cancel", "terminate"]},
+        },
+        "complaint": {
+            "labels": {"nl": "Klacht", "en": "Complaint"},
+            "nl": {"keywords": ["klacht", "klachten", "klacht indienen", "klaag"], "lemmas": ["klacht", "klagen"]},
+            "en": {"keywords": ["complaint", "complain", "formal complaint"], "lemmas": ["complaint", "complain"]},
+        },
+        "ombudsman": {
+            "labels": {"nl": "Ombudsman", "en": "Ombudsman"},
+            "nl": {"keywords": ["ombudsman", "ombudsvrouw", "kifid"]},
+            "en": {"keywords": ["ombudsman"]},
+        },
+        "legal": {
+            "labels": {"nl": "Juridisch", "en": "Legal"},
+            "nl": {"keywords": ["advocaat", "jurist", "rechter", "rechtszaak", "juridische stappen", "aansprakelijk",
+                                "rechtsbijstand", "dagvaarding", "incassobureau"],
+                   "lemmas": ["advocaat", "rechtszaak"]},
+            "en": {"keywords": ["lawyer", "attorney", "solicitor", "legal action", "sue", "court", "lawsuit"],
+                   "lemmas": ["lawyer", "sue"]},
+        },
+        "disputes": {
+            "labels": {"nl": "Geschillencommissie", "en": "Disputes committee"},
+            "nl": {"keywords": ["geschillencommissie", "geschil"]},
+            "en": {"keywords": ["disputes committee", "dispute"]},
+        },
+        "regulator": {
+            "labels": {"nl": "Toezichthouder", "en": "Regulator"},
+            "nl": {"keywords": ["acm", "consuwijzer", "toezichthouder", "autoriteit consument en markt", "afm"]},
+            "en": {"keywords": ["acm", "regulator", "watchdog", "consumer authority"]},
+        },
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def risk_codeframe() -> CodeFrame:
+    return codeframe_from_dict(RISK_FRAME, "risk words")
+
+
+def risk_words(text: str | None, language: str | None = None) -> list[str]:
+    """The risk categories mentioned in `text` (e.g. ['cancel', 'legal']), in order of appearance."""
+    if not text or not text.strip():
+        return []
+    mentions = find_themes(text, language if language in ("nl", "en") else "unknown", risk_codeframe())
+    seen: list[str] = []
+    for m in sorted(mentions, key=lambda m: m.start):
+        if m.theme not in seen:
+            seen.append(m.theme)
+    return seen
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    key: str
+    enabled: bool
+    threshold: float | None
+    priority: int
+    due_working_days: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    rule: str
+    priority: int
+    reason: str  # short English explanation shown on the follow-up
+
+
+def response_alerts(nps: int | None, grade: int | None, ces: int | None, comment: str | None,
+                    language: str | None, settings: dict[str, RuleSetting]) -> list[Alert]:
+    """The alerts one response raises (one per rule at most)."""
+    out: list[Alert] = []
+
+    def on(key: str) -> RuleSetting | None:
+        s = settings.get(key)
+        return s if s is not None and s.enabled else None
+
+    if (s := on("detractor")) and nps is not None and nps <= s.threshold:
+        out.append(Alert("detractor", s.priority, f"NPS {nps}"))
+    if (s := on("low_grade")) and grade is not None and grade <= s.threshold:
+        out.append(Alert("low_grade", s.priority, f"grade {grade}"))
+    # CES 2.0: 1 = strongly disagree that it was easy, so low is high effort.
+    if (s := on("high_effort_answer")) and ces is not None and ces <= s.threshold:
+        out.append(Alert("high_effort_answer", s.priority, f"CES {ces}"))
+    if (s := on("risk_word")) and comment:
+        found = risk_words(comment, language)
+        if found:
+            out.append(Alert("risk_word", s.priority, "risk words: " + ", ".join(found)))
+    return out

@@ -1,0 +1,101 @@
+"""Alerts open exactly one follow-up per cause, for the right team, also when evaluated concurrently."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from servicepulse.db.session import UnitOfWork
+from servicepulse.followups import alerts
+from servicepulse.jobs.queue import run_pending
+from servicepulse.models import FollowUp, Job, Promise
+from servicepulse.models.followups_budget import AlertRouting, AlertRule
+
+from .conftest import NOW, add_response
+
+
+def _followups(engine):
+    with UnitOfWork(engine, readonly=True) as s:
+        rows = list(s.scalars(select(FollowUp).order_by(FollowUp.id)))
+        s.expunge_all()  # detached before the read-only rollback expires them
+        return rows
+
+
+def test_ingestion_queues_the_rules_and_the_job_opens_follow_ups(engine, org):
+    detractor = add_response(engine, "R-1", ces=2, grade=4, why="Ik ga opzeggen, dit is een klacht", case="K-1")
+    add_response(engine, "R-2", ces=6, grade=8, why="Snel geholpen")
+    with UnitOfWork(engine, readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == alerts.EVALUATE_JOB)) == 2
+    assert _followups(engine) == []  # nothing before the job ran: ingestion never waits for the rules
+    import servicepulse.followups.jobs  # noqa: F401  (the worker imports it through HANDLER_MODULES)
+    summary = run_pending(engine, now=NOW)
+    assert summary.failed == 0
+    found = _followups(engine)
+    assert sorted(f.cause for f in found) == ["high_effort_answer", "low_grade", "risk_word"]
+    for fu in found:
+        assert fu.response_id == detractor and fu.status == "open"
+        # the moment belongs to the department; the case's last team (B) is in it, so B owns it
+        assert fu.team_id == org.team_b
+        assert fu.due_at == NOW + timedelta(days=2)  # Monday -> Wednesday, same time
+    assert next(f for f in found if f.cause == "risk_word").priority == 1
+
+
+def test_running_the_rules_again_opens_nothing_new(engine, org):
+    add_response(engine, "R-1", ces=1, grade=2, why="slecht")
+    with UnitOfWork(engine) as s:
+        first = alerts.run_all(s, NOW)
+    with UnitOfWork(engine) as s:
+        again = alerts.run_all(s, NOW)
+    assert first["responses"] == 2 and again == {"responses": 0, "cases": 0}
+    assert len(_followups(engine)) == 2
+
+
+def test_concurrent_evaluations_open_one_follow_up_per_cause(engine, org):
+    rid = add_response(engine, "R-1", ces=1, grade=2, why="klacht")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def evaluate():
+        try:
+            barrier.wait()
+            with UnitOfWork(engine) as s:
+                alerts.evaluate_responses(s, [rid], NOW)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=evaluate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    causes = [f.cause for f in _followups(engine)]
+    assert sorted(causes) == ["high_effort_answer", "low_grade", "risk_word"]
+
+
+def test_configured_routing_and_rule_settings_win(engine, org):
+    with UnitOfWork(engine) as s:
+        s.add(AlertRouting(moment_id=org.moment, team_id=org.team_a))
+        s.add(AlertRule(key="low_grade", enabled=False, priority=2, due_working_days=2))
+        s.add(AlertRule(key="high_effort_answer", enabled=True, threshold=2, priority=3, due_working_days=5))
+    add_response(engine, "R-1", ces=2, grade=1, why="")
+    with UnitOfWork(engine) as s:
+        alerts.run_all(s, NOW)
+    (fu,) = _followups(engine)
+    assert (fu.cause, fu.team_id, fu.priority) == ("high_effort_answer", org.team_a, 3)
+    assert fu.due_at == NOW + timedelta(days=7)  # five working days from Monday: next Monday
+
+
+def test_a_broken_promise_opens_one_follow_up_for_the_promising_team(engine, org):
+    with UnitOfWork(engine) as s:
+        s.add(Promise(case_id=org.case, kind="callback", made_at=NOW - timedelta(days=3),
+                      due_at=NOW - timedelta(days=1), status="broken", broken_at=NOW - timedelta(days=1),
+                      made_by_team_id=org.team_a))
+        s.add(Promise(case_id=org.case, kind="callback", made_at=NOW - timedelta(days=3),
+                      due_at=NOW + timedelta(days=1), status="open"))
+    with UnitOfWork(engine) as s:
+        assert alerts.run_all(s, NOW)["cases"] == 1
+    (fu,) = _followups(engine)
+    assert (fu.cause, fu.case_id, fu.team_id, fu.priority) == ("broken_promise", org.case, org.team_a, 1)
