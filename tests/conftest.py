@@ -36,6 +36,21 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+_created_pg_databases: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the PostgreSQL databases this test process created."""
+    if not _created_pg_databases:
+        return
+    import psycopg
+
+    base = make_url(os.environ[PG_ENV].replace("postgresql://", "postgresql+psycopg://", 1))
+    with psycopg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as conn:
+        for name in _created_pg_databases:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def create_pg_database(suffix: str) -> str:
     """Create a fresh PostgreSQL database and return its URL."""
     import psycopg
@@ -46,6 +61,7 @@ def create_pg_database(suffix: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    _created_pg_databases.append(name)
     return base.set(database=name).render_as_string(hide_password=False)
 
 
@@ -68,7 +84,8 @@ def migrated_engine(backend, tmp_path_factory):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'servicepulse.sqlite'}"
     else:
-        url = create_pg_database(_worker())
+        # The process id keeps concurrent test runs on one server apart.
+        url = create_pg_database(f"{_worker()}_{os.getpid()}")
     engine = make_engine(url)
     migrate.upgrade(engine)
     yield engine

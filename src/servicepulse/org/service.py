@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -86,7 +87,8 @@ def verify_api_key(session: Session, key: str) -> ApiKey | None:
     if not key or not key.startswith(API_KEY_PREFIX):
         return None
     api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
-    if api_key is not None:
+    # Record use at most once a minute: a write on every call would serialise the API on SQLite.
+    if api_key is not None and (api_key.last_used_at is None or utcnow() - api_key.last_used_at > timedelta(minutes=1)):
         api_key.last_used_at = utcnow()
     return api_key
 
