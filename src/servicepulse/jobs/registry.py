@@ -70,6 +70,7 @@ HANDLER_MODULES = [
     "servicepulse.invitations.jobs",
     "servicepulse.feedback.webhooks_out",
     "servicepulse.followups.jobs",
+    "servicepulse.verbatims.jobs",
 ]
 _loaded = False
 

@@ -13,6 +13,7 @@ from servicepulse.models.jobs import Job
 from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment
 from servicepulse.models.org import ApiKey, OrgUnit, TeamMembership, User
 from servicepulse.models.surveys import Answer, Invitation, Question, Response, Survey, SurveyVersion
+from servicepulse.models.verbatims import Verbatim, VerbatimCodeFrame, VerbatimMention, VerbatimThemeOwner
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow",

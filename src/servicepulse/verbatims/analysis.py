@@ -1,0 +1,117 @@
+"""Analyse responses' comments with the text kernel and store the results.
+
+Work goes in batches of response ids: read the comments, run the kernel's
+batch pipeline (in `workers` processes), replace the batch's stored rows with
+Core bulk inserts. Nothing here commits; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from servicepulse.models import Response, Verbatim, VerbatimMention, utcnow
+from servicepulse.text import CodeFrame, analyse_comments
+from servicepulse.verbatims.codeframes import current_codeframe
+from servicepulse.verbatims.settings import VerbatimSettings
+
+BATCH = 20_000
+MAX_MATCHED = 200
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AnalysisSummary:
+    analysed: int       # comments analysed and stored
+    skipped_empty: int  # responses whose comment was empty or only white space
+    mentions: int
+
+
+def _todo_query(response_ids: Sequence[int] | None, only_missing: bool):
+    q = select(Response.id).where(Response.comment.is_not(None))
+    if response_ids is not None:
+        q = q.where(Response.id.in_(list(response_ids)))
+    if only_missing:
+        q = q.where(~exists().where(Verbatim.response_id == Response.id))
+    return q
+
+
+def analyse_responses(
+    session: Session,
+    response_ids: Sequence[int] | None = None,
+    *,
+    only_missing: bool = True,
+    codeframe: CodeFrame | None = None,
+    model=None,
+    settings: VerbatimSettings | None = None,
+    workers: int = 1,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> AnalysisSummary:
+    """Analyse the comments of `response_ids` (None = every response with a comment).
+
+    only_missing: skip responses analysed before (False re-analyses, e.g. after the code frame changed).
+    model: a fitted text.SentimentModel for the comment score; None = the lexicon.
+    """
+    settings = settings or VerbatimSettings()
+    version = None
+    if codeframe is None:
+        codeframe, version = current_codeframe(session)
+    ids = [i for i in session.scalars(_todo_query(response_ids, only_missing).order_by(Response.id))]
+    total = len(ids)
+    done = analysed = skipped = n_mentions = 0
+    if progress:
+        progress(0, total)
+    for s in range(0, total, batch):
+        chunk = ids[s:s + batch]
+        rows = session.execute(select(Response.id, Response.comment).where(Response.id.in_(chunk))).all()
+        session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(chunk)))
+        session.execute(delete(Verbatim).where(Verbatim.response_id.in_(chunk)))
+        keep = [(rid, c) for rid, c in rows if c is not None and c.strip()]
+        skipped += len(rows) - len(keep)
+        if keep:
+            per_worker = max(500, -(-len(keep) // max(1, 2 * max(workers, 1))))
+            results = analyse_comments([c for _, c in keep], codeframe=codeframe, model=model,
+                                       customer_patterns=settings.customer_patterns, workers=workers,
+                                       chunk_size=per_worker)
+            now = utcnow()
+            verbatims, mentions = [], []
+            for (rid, original), r in zip(keep, results):
+                verbatims.append({
+                    "response_id": rid, "text": r.text, "original": original if settings.keep_original else None,
+                    "language": r.language, "language_confidence": float(r.language_confidence),
+                    "sentiment": float(r.sentiment), "lexicon_sentiment": float(r.lexicon_sentiment),
+                    "redactions": min(len(r.redactions), 32767), "codeframe_version": version, "analysed_at": now,
+                })
+                for m in r.mentions:
+                    mentions.append({"response_id": rid, "theme": m.theme, "start": m.start, "end": m.end,
+                                     "matched": m.matched[:MAX_MATCHED], "sentiment": float(m.sentiment)})
+            session.execute(insert(Verbatim), verbatims)
+            if mentions:
+                session.execute(insert(VerbatimMention), mentions)
+            analysed += len(verbatims)
+            n_mentions += len(mentions)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    session.flush()
+    return AnalysisSummary(analysed, skipped, n_mentions)
+
+
+def count_pending(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_todo_query(None, True).subquery())) or 0
+
+
+def train_sentiment_model(session: Session, min_comments: int = 200):
+    """A SentimentModel fitted on the organisation's own analysed comments and their NPS
+    (the score that came with the comment is a free label); None when too few."""
+    from servicepulse.text import SentimentModel
+
+    rows = session.execute(select(Verbatim.text, Response.nps).join(Response, Response.id == Verbatim.response_id)
+                           .where(Response.nps.is_not(None))).all()
+    if len(rows) < min_comments:
+        return None
+    return SentimentModel(language="auto").fit([t for t, _ in rows], [s for _, s in rows])

@@ -1,0 +1,199 @@
+"""Queries on analysed comments: filters, score aggregates per theme (in SQL), the theme indicator matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Sequence
+
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from servicepulse.models import Response, Verbatim, VerbatimMention
+
+SENTIMENT_CUT = 0.05  # |sentiment| below this counts as neutral
+NPS_GROUPS = ("detractor", "passive", "promoter")
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class VerbatimFilter:
+    themes: tuple[str, ...] = ()        # leaf theme keys (a parent theme is passed as its leaves)
+    sentiment: str | None = None        # negative / neutral / positive
+    moment_id: int | None = None
+    nps_group: str | None = None        # detractor / passive / promoter
+    date_from: date | None = None
+    date_to: date | None = None         # inclusive
+    language: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=timezone.utc)
+
+
+def conditions(f: VerbatimFilter) -> list:
+    """WHERE conditions on Verbatim joined with Response."""
+    out = []
+    if f.themes:
+        out.append(exists().where(VerbatimMention.response_id == Verbatim.response_id,
+                                  VerbatimMention.theme.in_(list(f.themes))))
+    if f.sentiment == "negative":
+        out.append(Verbatim.sentiment <= -SENTIMENT_CUT)
+    elif f.sentiment == "positive":
+        out.append(Verbatim.sentiment >= SENTIMENT_CUT)
+    elif f.sentiment == "neutral":
+        out.append(and_(Verbatim.sentiment > -SENTIMENT_CUT, Verbatim.sentiment < SENTIMENT_CUT))
+    if f.moment_id is not None:
+        out.append(Response.moment_id == f.moment_id)
+    if f.nps_group == "detractor":
+        out.append(Response.nps <= 6)
+    elif f.nps_group == "passive":
+        out.append(Response.nps.between(7, 8))
+    elif f.nps_group == "promoter":
+        out.append(Response.nps >= 9)
+    if f.date_from is not None:
+        out.append(Response.submitted_at >= _day_start(f.date_from))
+    if f.date_to is not None:
+        out.append(Response.submitted_at < _day_start(f.date_to + timedelta(days=1)))
+    if f.language:
+        out.append(Verbatim.language == f.language)
+    return out
+
+
+def _score_columns():
+    """Counts and sums from which NPS and the mean/sd of grade and CES follow (portable SQL)."""
+    one = literal(1)
+    return [
+        func.count().label("n"),
+        func.sum(case((Response.nps <= 6, one), else_=0)).label("detractors"),
+        func.sum(case((Response.nps.between(7, 8), one), else_=0)).label("passives"),
+        func.sum(case((Response.nps >= 9, one), else_=0)).label("promoters"),
+        func.count(Response.grade).label("grade_n"),
+        func.sum(Response.grade).label("grade_sum"),
+        func.sum(Response.grade * Response.grade).label("grade_sq"),
+        func.count(Response.ces).label("ces_n"),
+        func.sum(Response.ces).label("ces_sum"),
+        func.sum(Response.ces * Response.ces).label("ces_sq"),
+        func.sum(case((Verbatim.sentiment <= -SENTIMENT_CUT, one), else_=0)).label("negative"),
+    ]
+
+
+def score_totals(session: Session, f: VerbatimFilter) -> dict:
+    """Aggregates over every analysed comment matching `f`."""
+    q = select(*_score_columns()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
+    row = session.execute(q.where(*conditions(f))).mappings().one()
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def score_totals_by_theme(session: Session, f: VerbatimFilter, groups: dict[str, Sequence[str]]) -> dict[str, dict]:
+    """Aggregates over the comments mentioning each group of leaf themes (group key -> leaf keys);
+    a comment counts once per group however often it mentions it."""
+    out = {}
+    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}))
+    for key, leaves in groups.items():
+        if not leaves:
+            continue
+        has = exists().where(VerbatimMention.response_id == Verbatim.response_id,
+                             VerbatimMention.theme.in_(list(leaves)))
+        q = (select(*_score_columns()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
+             .where(has, *base))
+        out[key] = {k: int(v or 0) for k, v in session.execute(q).mappings().one().items()}
+    return out
+
+
+def monthly_counts(session: Session, f: VerbatimFilter, groups: dict[str, Sequence[str]]) -> tuple[dict, dict]:
+    """(totals per (year, month), {group: {(year, month): comments mentioning it}})."""
+    y = func.extract("year", Response.submitted_at)
+    m = func.extract("month", Response.submitted_at)
+    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}))
+    q = (select(y, m, func.count()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
+         .where(*base).group_by(y, m))
+    totals = {(int(a), int(b)): int(c) for a, b, c in session.execute(q)}
+    per: dict[str, dict] = {}
+    for key, leaves in groups.items():
+        has = exists().where(VerbatimMention.response_id == Verbatim.response_id,
+                             VerbatimMention.theme.in_(list(leaves)))
+        q = (select(y, m, func.count()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
+             .where(has, *base).group_by(y, m))
+        per[key] = {(int(a), int(b)): int(c) for a, b, c in session.execute(q)}
+    return totals, per
+
+
+def browse(session: Session, f: VerbatimFilter, limit: int = 50, offset: int = 0):
+    """(rows, total): comments matching `f`, newest first, each with its response's scores."""
+    q = (select(Verbatim.response_id, Verbatim.text, Verbatim.language, Verbatim.sentiment, Response.submitted_at,
+                Response.nps, Response.grade, Response.ces, Response.moment_id)
+         .join(Response, Response.id == Verbatim.response_id).where(*conditions(f)))
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = session.execute(q.order_by(Response.submitted_at.desc(), Verbatim.response_id.desc())
+                           .limit(limit).offset(offset)).mappings().all()
+    return [dict(r) for r in rows], int(total or 0)
+
+
+def mentions_for(session: Session, response_ids: Iterable[int]) -> dict[int, list]:
+    ids = list(response_ids)
+    out: dict[int, list] = {i: [] for i in ids}
+    if not ids:
+        return out
+    q = (select(VerbatimMention.response_id, VerbatimMention.start, VerbatimMention.end, VerbatimMention.theme,
+                VerbatimMention.sentiment)
+         .where(VerbatimMention.response_id.in_(ids)).order_by(VerbatimMention.response_id, VerbatimMention.start))
+    for rid, s, e, th, sent in session.execute(q):
+        out[rid].append((s, e, th, sent))
+    return out
+
+
+def example_comments(session: Session, f: VerbatimFilter, leaves: Sequence[str], n: int = 3) -> list[dict]:
+    """The most negative comments mentioning one of `leaves` (by the sentiment of the mention's clause)."""
+    worst = func.min(VerbatimMention.sentiment)
+    q = (select(VerbatimMention.response_id, worst.label("worst"))
+         .join(Verbatim, Verbatim.response_id == VerbatimMention.response_id)
+         .join(Response, Response.id == Verbatim.response_id)
+         .where(VerbatimMention.theme.in_(list(leaves)), *conditions(VerbatimFilter(**{**f.__dict__, "themes": ()})))
+         .group_by(VerbatimMention.response_id).order_by(worst, VerbatimMention.response_id).limit(n))
+    ids = [r[0] for r in session.execute(q)]
+    if not ids:
+        return []
+    rows = {r["response_id"]: dict(r) for r in session.execute(
+        select(Verbatim.response_id, Verbatim.text, Verbatim.language, Verbatim.sentiment, Response.nps,
+               Response.ces, Response.submitted_at).join(Response, Response.id == Verbatim.response_id)
+        .where(Verbatim.response_id.in_(ids))).mappings()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def uncovered_comments(session: Session, limit: int = 3000) -> list[tuple[int, str, str]]:
+    """Recent comments no theme covers: (response_id, redacted text, language), for theme discovery."""
+    q = (select(Verbatim.response_id, Verbatim.text, Verbatim.language)
+         .where(~exists().where(VerbatimMention.response_id == Verbatim.response_id))
+         .order_by(Verbatim.response_id.desc()).limit(limit))
+    return [tuple(r) for r in session.execute(q)]
+
+
+def theme_matrix(session: Session, response_ids: Sequence[int] | None = None, themes: Sequence[str] | None = None,
+                 codeframe=None):
+    """A DataFrame indexed by response_id (every analysed comment, or those of `response_ids`),
+    one 0/1 column per theme: 1 when the comment mentions the theme (parent themes roll up their
+    children when `codeframe` is given). For the key-driver analysis: themes as drivers."""
+    import pandas as pd
+
+    vq = select(Verbatim.response_id)
+    mq = select(VerbatimMention.response_id, VerbatimMention.theme).distinct()
+    if response_ids is not None:
+        ids = [int(i) for i in response_ids]
+        vq = vq.where(Verbatim.response_id.in_(ids))
+        mq = mq.where(VerbatimMention.response_id.in_(ids))
+    index = pd.Index(sorted(session.scalars(vq)), name="response_id")
+    pairs = pd.DataFrame(session.execute(mq).all(), columns=["response_id", "theme"])
+    if codeframe is not None and not pairs.empty:
+        known = set(codeframe.keys)
+        extra = [(r, a) for r, t in pairs.itertuples(index=False) if t in known for a in codeframe.ancestors(t)]
+        if extra:
+            pairs = pd.concat([pairs, pd.DataFrame(extra, columns=["response_id", "theme"])]).drop_duplicates()
+    cols = list(themes) if themes is not None else (
+        list(codeframe.keys) if codeframe is not None else sorted(pairs["theme"].unique()))
+    if pairs.empty:
+        return pd.DataFrame(0, index=index, columns=cols, dtype="int8")
+    pairs = pairs[pairs["theme"].isin(cols)]
+    m = pd.crosstab(pairs["response_id"], pairs["theme"]).clip(upper=1)
+    return m.reindex(index=index, columns=cols, fill_value=0).astype("int8")
