@@ -39,7 +39,7 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None) -> None:
+def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None, worker: bool = True) -> None:
     """Build the app (which checks the schema), print where it runs, and serve until Ctrl+C."""
     import uvicorn
 
@@ -53,13 +53,26 @@ def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = Non
     console.print(f"servicepulse is running at [bold]{display_url(host, port)}[/] (stop with Ctrl+C)")
     for line in banner or []:
         console.print(line)
-    uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+    # Background work (survey invitations, reminders, webhooks, rules) runs in this process
+    # unless a separate `servicepulse worker` does it.
+    job_worker = None
+    if worker:
+        from servicepulse.jobs.worker import start_worker_thread
+
+        job_worker = start_worker_thread(eng)
+    try:
+        uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
 
 
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help=HOST_HELP),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help=PORT_HELP),
+    worker: bool = typer.Option(True, "--worker/--no-worker",
+                                help="Run the background job worker in this process (turn off when `servicepulse worker` runs separately)."),
 ) -> None:
     """Start the web dashboard and the API.
 
@@ -67,4 +80,4 @@ def serve(
     address is printed; open it in a browser and log in with a user made by
     `servicepulse user create`.
     """
-    run_server(engine(), host, port)
+    run_server(engine(), host, port, worker=worker)
