@@ -19,7 +19,6 @@ PostgreSQL: --pg-url postgresql+psycopg://postgres@127.0.0.1/postgres (a databas
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import tempfile

@@ -162,3 +162,15 @@ def test_each_rollup_gives_the_raw_figures(engine, small, f, by, period, grain):
         pd.testing.assert_frame_equal(moments_raw, repo.moment_sums(s, f, source="daily").sort_index(),
                                       check_dtype=False)
         assert s.query(ScoreDailyCount).filter(ScoreDailyCount.grain == grain).count() > 0
+
+
+def test_auto_source_falls_back_to_raw_when_the_aggregate_is_behind(engine, small):
+    with UnitOfWork(engine) as s:
+        assert not repo.has_daily_counts(s)
+        repo.refresh_daily_counts(s)
+        assert repo.has_daily_counts(s)
+        version = s.query(Response.survey_version_id).first()[0]
+        s.add(Response(survey_version_id=version, submitted_at=datetime(2027, 1, 5, tzinfo=timezone.utc), nps=10))
+        s.flush()
+        assert not repo.has_daily_counts(s)
+        assert repo.metric_sums(s).iloc[0]["responses"] == len(small.frame) + 1

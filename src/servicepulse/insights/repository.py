@@ -252,7 +252,18 @@ def _daily_where(f: MetricFilter, grain: int | None = GRAIN_DETAIL) -> list:
 
 
 def has_daily_counts(session: Session) -> bool:
-    return session.scalar(select(ScoreDailyCount.id).limit(1)) is not None
+    """Whether the aggregate exists and reaches the day of the latest response (both index lookups).
+
+    A cheap guard against a forgotten refresh: answers added later to days
+    that are already aggregated are not detected; ingest refreshes those days.
+    """
+    last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
+    if last_day is None:
+        return False
+    if isinstance(last_day, str):  # SQLite hands DATE back as text in aggregate results
+        last_day = date.fromisoformat(last_day)
+    latest = session.scalar(select(func.max(Response.submitted_at)))
+    return latest is None or latest.astimezone(timezone.utc).date() <= last_day
 
 
 def _resolve_source(session: Session, source: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from servicepulse import analytics
 from servicepulse.analytics import AnalyticsInputError, MeanResult, NpsResult, ShareResult
 from servicepulse.insights import repository as repo
-from servicepulse.insights.repository import CASE_DRIVERS, MetricFilter
+from servicepulse.insights.repository import MetricFilter
 from servicepulse.models import Moment
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
