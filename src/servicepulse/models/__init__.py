@@ -3,6 +3,7 @@
 from servicepulse.models.base import Base, UTCDateTime, utcnow
 from servicepulse.models.cases import Case, CaseEvent, Promise
 from servicepulse.models.customers import Customer
+from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
 from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.models.followups import FollowUp, FollowUpContact
 from servicepulse.models.followups_budget import AlertRouting, AlertRule, Gesture, NotificationChannel, RecoveryBudget, Resurvey, RootCause
