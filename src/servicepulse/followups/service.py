@@ -19,7 +19,7 @@ from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.followups import notify
 from servicepulse.followups.access import Actor, check_view, check_work
 from servicepulse.followups.errors import Conflict, NotAllowed
-from servicepulse.models import (Case, Customer, FollowUp, FollowUpContact, Response, SurveyVersion, TeamMembership,
+from servicepulse.models import (Case, Customer, FollowUp, FollowUpContact, Moment, Response, SurveyVersion, TeamMembership,
                                  User)
 from servicepulse.models.followups import FOLLOWUP_OUTCOMES
 from servicepulse.models.followups_budget import Resurvey, RootCause
@@ -115,7 +115,12 @@ def root_causes(session: Session, journey_id: int | None) -> list[RootCause]:
 
 
 def journey_of(session: Session, fu: FollowUp) -> int | None:
-    return session.scalar(select(Case.journey_id).where(Case.id == fu.case_id)) if fu.case_id else None
+    """The case's journey, else the journey of the answered moment."""
+    journey = session.scalar(select(Case.journey_id).where(Case.id == fu.case_id)) if fu.case_id else None
+    if journey is None and fu.response_id:
+        journey = session.scalar(select(Moment.journey_id).join(Response, Response.moment_id == Moment.id)
+                                 .where(Response.id == fu.response_id))
+    return journey
 
 
 def close(session: Session, actor: Actor, followup_id: int, outcome: str, root_cause: str | None, now: datetime,
