@@ -68,3 +68,17 @@ def test_demo_promises_evaluated_rated_and_costed(engine):
     assert np.isclose(effect.difference, b.mean() - a.mean())
     assert np.isclose(effect.low, ci.low) and np.isclose(effect.high, ci.high)
     assert effect.difference < 0  # the demo's customers mind broken promises
+
+    # Signals on the demo: a replay at the same moment adds nothing; a day later only new causes.
+    from servicepulse.expectations.signals import run_signals
+
+    mid = DEMO_END - timedelta(days=20)
+    with UnitOfWork(engine) as s:
+        first = run_signals(s, mid, notify=False)
+    with UnitOfWork(engine) as s:
+        assert run_signals(s, mid, notify=False) == []
+        later = run_signals(s, mid + timedelta(days=1), notify=False)
+    kinds = Counter(x.details["rule"] for x in first)
+    assert kinds["dark_too_long"] > 0, kinds
+    keys = [(x.rule_id, x.case_id, x.cause_key) for x in first + later]
+    assert len(keys) == len(set(keys))

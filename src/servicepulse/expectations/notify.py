@@ -1,0 +1,123 @@
+"""Telling people about a new signal: e-mail to the rule's addresses, and a signed
+webhook to every active endpoint (when the rule asks for it).
+
+Both go through the job queue, one job per signal and recipient, with a dedupe
+key so that a signal is announced once. The webhook reuses the response
+webhook's signing scheme and headers (`feedback.webhooks_out.sign`), so one
+receiver can verify both; only the event name (``signal.raised``) differs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from email.message import EmailMessage
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicepulse.db.session import UnitOfWork
+from servicepulse.feedback import webhooks_out
+from servicepulse.jobs.queue import enqueue
+from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.models import Case
+from servicepulse.models.expectations import Signal, SignalRule
+from servicepulse.models.feedback import WebhookEndpoint
+from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+from servicepulse.settings import get_settings
+
+MAIL_JOB = "expectations.signal_mail"
+WEBHOOK_JOB = "expectations.signal_webhook"
+EVENT = "signal.raised"
+
+# Mail text in both product languages: a team list may hold either.
+RULE_TITLES = {
+    "dark_too_long": ("Klant te lang zonder bericht", "Customer without news for too long"),
+    "promise_due_soon": ("Toezegging verloopt binnenkort", "Promise due soon"),
+    "reopened": ("Zaak heropend", "Case reopened"),
+    "repeat_contact": ("Klant nam twee keer contact op binnen een dag", "Customer contacted us twice within a day"),
+    "forecast_after_promise": ("Verwachte oplossing ligt na de toezegging", "Forecast resolution after the promise"),
+}
+
+
+def enqueue_notifications(session: Session, signals: list[Signal], rules: dict[int, SignalRule],
+                          now: datetime) -> int:
+    endpoints = None
+    queued = 0
+    for signal in signals:
+        rule = rules[signal.rule_id]
+        for address in rule.notify_emails or []:
+            enqueue(session, MAIL_JOB, {"signal_id": signal.id, "to": address}, run_at=now,
+                    dedupe_key=f"signal-mail:{signal.id}:{address}", max_attempts=6)
+            queued += 1
+        if rule.notify_webhooks:
+            if endpoints is None:
+                endpoints = list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))))
+            for endpoint_id in endpoints:
+                enqueue(session, WEBHOOK_JOB, {"signal_id": signal.id, "endpoint_id": endpoint_id}, run_at=now,
+                        dedupe_key=f"signal-webhook:{endpoint_id}:{signal.id}", max_attempts=webhooks_out.MAX_ATTEMPTS)
+                queued += 1
+    return queued
+
+
+def signal_resource(session: Session, signal: Signal) -> dict:
+    rule = session.get(SignalRule, signal.rule_id)
+    case = session.get(Case, signal.case_id)
+    return {"id": signal.id, "rule": rule.key if rule else None, "kind": rule.kind if rule else None,
+            "case": case.external_id if case else None, "team_id": signal.team_id, "promise_id": signal.promise_id,
+            "cause": signal.cause_key, "fired_at": signal.fired_at.isoformat(), "details": signal.details or {}}
+
+
+@job_handler(MAIL_JOB)
+def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
+    signal = session.get(Signal, payload["signal_id"])
+    if signal is None:
+        return
+    resource = signal_resource(session, signal)
+    nl, en = RULE_TITLES.get(resource["kind"], (resource["rule"], resource["rule"]))
+    settings = get_settings()
+    message = EmailMessage()
+    message["To"] = payload["to"]
+    message["Subject"] = f"[{settings.organisation_name}] {nl} / {en}: {resource['case']}"
+    link = f"{settings.base_url.rstrip('/')}/expectations"
+    details = "\n".join(f"  {k}: {v}" for k, v in resource["details"].items())
+    message.set_content(f"{nl} - zaak {resource['case']}\n{en} - case {resource['case']}\n\n{details}\n\n{link}\n")
+    try:
+        send_message(message, SmtpConfig.from_settings(settings))
+    except MailNotSent as exc:
+        if exc.permanent:
+            raise PermanentFailure(str(exc)) from None
+        raise RetryLater(str(exc)) from None
+
+
+@job_handler(WEBHOOK_JOB)
+def deliver_signal_webhook(session: Session, payload: dict, ctx: JobContext) -> None:
+    # As the response webhook: read on a separate read-only unit, POST without holding the write lock.
+    with UnitOfWork(ctx.engine, readonly=True) as reader:
+        endpoint = reader.get(WebhookEndpoint, payload["endpoint_id"])
+        signal = reader.get(Signal, payload["signal_id"])
+        if endpoint is None or not endpoint.active or signal is None:
+            return
+        resource = signal_resource(reader, signal)
+        url, secret = endpoint.url, endpoint.secret
+    body = json.dumps({"event": EVENT, "signal": resource}, separators=(",", ":"), ensure_ascii=False).encode()
+    timestamp = str(int(time.time()))  # wall clock: the receiver checks it against its own
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "servicepulse-webhook/1",
+        webhooks_out.EVENT_HEADER: EVENT,
+        webhooks_out.DELIVERY_HEADER: f"signal-{payload['endpoint_id']}-{payload['signal_id']}",
+        webhooks_out.TIMESTAMP_HEADER: timestamp,
+        webhooks_out.SIGNATURE_HEADER: webhooks_out.sign(secret, timestamp, body),
+    }
+    try:
+        reply = httpx.post(url, content=body, headers=headers, timeout=webhooks_out.TIMEOUT_SECONDS,
+                           follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"webhook {url} unreachable: {type(exc).__name__}: {exc}") from None
+    if reply.status_code == 410:
+        raise PermanentFailure(f"webhook {url} answered 410 Gone")
+    if not 200 <= reply.status_code < 300:
+        raise RetryLater(f"webhook {url} answered HTTP {reply.status_code}")
