@@ -60,3 +60,36 @@ def list_rules() -> None:
             state = "on" if rule.active else "off"
             console.print(f"{rule.key} [{state}]: after {rule.activity!r} in journey {rule.journey_key or '*'} "
                           f"-> survey {rule.survey_key}, delay {rule.delay_minutes} min, sample {rule.sample_percent:g} %")
+
+
+links_app = typer.Typer(help="Anonymous survey links (/a/<survey key>), with a limit per client address.",
+                        no_args_is_help=True)
+app.add_typer(links_app, name="links")
+
+
+@links_app.command("enable")
+def enable_link(
+    survey: str = typer.Argument(..., help="Survey key."),
+    per_address: int = typer.Option(5, "--per-address", min=1, help="Responses one address may start per window."),
+    window_minutes: int = typer.Option(60, "--window-minutes", min=1, help="Length of that window in minutes."),
+) -> None:
+    """Open a survey to anyone with its link."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.public.service import enable_anonymous_link
+    from servicepulse.settings import get_settings
+
+    with UnitOfWork(engine()) as session:
+        enable_anonymous_link(session, survey, per_address, window_minutes)
+    console.print(f"anonymous link open: {get_settings().base_url.rstrip('/')}/a/{survey} "
+                  f"(at most {per_address} per address per {window_minutes} min)")
+
+
+@links_app.command("disable")
+def disable_link(survey: str = typer.Argument(..., help="Survey key.")) -> None:
+    """Close a survey's anonymous link (answers already given stay)."""
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.public.service import enable_anonymous_link
+
+    with UnitOfWork(engine()) as session:
+        enable_anonymous_link(session, survey, enabled=False)
+    console.print(f"anonymous link closed: /a/{survey}")
