@@ -14,6 +14,7 @@ API_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.surveys.api", "router"),
     ("servicepulse.feedback.api", "router"),
     ("servicepulse.invitations.api", "router"),
+    ("servicepulse.cases.api", "router"),
     ("servicepulse.insights.api", "router"),
     ("servicepulse.improvement.api", "router"),
 ]

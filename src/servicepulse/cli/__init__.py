@@ -14,6 +14,7 @@ from servicepulse.cli import db_commands, user_commands  # noqa: F401,E402
 from servicepulse.cli import worker_command  # noqa: F401,E402
 from servicepulse.cli import responses_command  # noqa: F401,E402
 from servicepulse.cli import verbatims_command  # noqa: F401,E402
+from servicepulse.cli import events_command  # noqa: F401,E402
 from servicepulse.cli import report_command  # noqa: F401,E402
 
 from servicepulse.cli import demo_command, serve_command  # noqa: F401,E402

@@ -2,6 +2,7 @@
 
 from servicepulse.models.base import Base, UTCDateTime, utcnow
 from servicepulse.models.cases import Case, CaseEvent, Promise
+from servicepulse.models.cases_facts import CaseFacts, EffortModel, MomentRule
 from servicepulse.models.customers import Customer
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
 from servicepulse.models.feedback import WebhookEndpoint

@@ -1,0 +1,214 @@
+"""Customer Effort Index: effort per case from its facts, with learned weights.
+
+The weights are learned, not invented: a ridge regression of the CES answer
+(1-7, 7 = easy) on the case's facts (log1p-scaled, standardised) over the
+cases that have both. The model is validated on held-out cases (a fixed-seed
+split): Pearson correlation of predicted and given CES, and the ROC AUC of
+the prediction for "high effort" (CES <= 3). Weights, intercept, scaling and
+those figures are stored in `effort_models`.
+
+The index is 0-100, higher = more effort: ``(7 - CES) / 6 * 100``. A case
+with a CES answer gets its measured effort as the index; every case gets the
+estimate from its facts (``effort_estimate``), which is the index of cases
+without an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.linear_model import Ridge
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from servicepulse.errors import ValidationFailed
+from servicepulse.models import Promise, Response
+from servicepulse.models.base import utcnow
+from servicepulse.models.cases_facts import CaseFacts, EffortModel
+
+FEATURES = (
+    "inbound_contacts", "repeat_contacts", "after_hours_contacts", "channel_switches", "handoffs",
+    "front_to_back", "back_to_front", "ping_pong", "dark_period_hours", "reopenings", "first_time_right",
+    "waiting_on_customer_hours", "waiting_on_us_hours", "throughput_days", "broken_promises",
+)
+HIGH_EFFORT_CES = 3  # CES <= 3 is "high effort"
+MIN_CASES = 50
+CHUNK = 5_000
+
+
+def ces_to_effort(ces) -> np.ndarray:
+    return (7.0 - np.clip(np.asarray(ces, dtype=float), 1, 7)) / 6.0 * 100.0
+
+
+def _transform(frame: pd.DataFrame) -> np.ndarray:
+    x = frame[list(FEATURES)].astype(float).to_numpy()
+    return np.log1p(np.maximum(x, 0.0))  # counts and hours are right-skewed; a tenth hour matters less
+
+
+def _by_case(session: Session, stmt_for, ids: np.ndarray) -> dict[int, float]:
+    out: dict[int, float] = {}
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), CHUNK):
+        out.update(session.execute(stmt_for(ids[start:start + CHUNK])).all())
+    return out
+
+
+def broken_promises(session: Session, ids: np.ndarray) -> np.ndarray:
+    counts = _by_case(session, lambda part: select(Promise.case_id, func.count())
+                      .where(Promise.case_id.in_(part), Promise.status == "broken").group_by(Promise.case_id), ids)
+    return np.array([counts.get(int(i), 0) for i in ids], dtype=float)
+
+
+def latest_ces(session: Session, ids: np.ndarray) -> np.ndarray:
+    """The most recent CES answer per case (NaN where none)."""
+    def stmt(part):
+        latest = (select(Response.case_id, func.max(Response.submitted_at).label("at"))
+                  .where(Response.case_id.in_(part), Response.ces.is_not(None)).group_by(Response.case_id).subquery())
+        return (select(Response.case_id, func.max(Response.ces))
+                .join(latest, (latest.c.case_id == Response.case_id) & (latest.c.at == Response.submitted_at))
+                .where(Response.ces.is_not(None)).group_by(Response.case_id))
+    found = _by_case(session, stmt, ids)
+    return np.array([found.get(int(i), np.nan) for i in ids], dtype=float)
+
+
+def active_model(session: Session) -> EffortModel | None:
+    return session.scalars(select(EffortModel).where(EffortModel.active.is_(True))
+                           .order_by(EffortModel.trained_at.desc(), EffortModel.id.desc()).limit(1)).first()
+
+
+def predict_ces(model: EffortModel, features: pd.DataFrame) -> np.ndarray:
+    x = _transform(features)
+    z = (x - np.asarray(model.scaling["mean"])) / np.asarray(model.scaling["scale"])
+    return np.clip(z @ np.asarray(model.weights) + model.intercept, 1.0, 7.0)
+
+
+def effort_for(session: Session, ids: np.ndarray, facts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(estimate, index) per case; the estimate is NaN while no model is trained."""
+    model = active_model(session)
+    if model is not None:
+        features = facts.assign(broken_promises=broken_promises(session, ids))
+        estimate = ces_to_effort(predict_ces(model, features))
+    else:
+        estimate = np.full(len(ids), np.nan)
+    measured = ces_to_effort(latest_ces(session, ids))  # NaN where the case has no answer
+    index = np.where(np.isnan(measured), estimate, measured)
+    return estimate, index
+
+
+@dataclass
+class TrainingResult:
+    model_id: int
+    validation: dict
+    test_case_ids: np.ndarray
+    test_predicted_ces: np.ndarray
+    test_ces: np.ndarray
+    weights: dict[str, float]
+
+
+def training_frame(session: Session) -> pd.DataFrame:
+    """Stored facts of the cases that have a CES answer, with that answer."""
+    rows = session.execute(select(CaseFacts)).scalars().all()
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame([{c: getattr(r, c) for c in ("case_id",) + FEATURES if c != "broken_promises"}
+                          for r in rows]).set_index("case_id")
+    ids = frame.index.to_numpy()
+    frame["ces"] = latest_ces(session, ids)
+    frame = frame[frame["ces"].notna()]
+    frame["broken_promises"] = broken_promises(session, frame.index.to_numpy())
+    return frame
+
+
+def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: float = 1.0) -> TrainingResult:
+    """Learn the weights, validate on held-out cases, store the model as the active one
+    and re-score every stored case."""
+    frame = training_frame(session)
+    if len(frame) < MIN_CASES:
+        raise ValidationFailed(
+            f"too few cases with both facts and a CES answer to learn effort weights "
+            f"({len(frame)}; at least {MIN_CASES} needed)", [("ces", "not enough answered cases")])
+    y = frame["ces"].to_numpy(dtype=float)
+    high = y <= HIGH_EFFORT_CES
+    x = _transform(frame)
+    idx = np.arange(len(frame))
+    stratify = high if 2 <= high.sum() <= len(high) - 2 else None
+    train_idx, test_idx = train_test_split(idx, test_size=test_size, random_state=seed, stratify=stratify)
+    scaler = StandardScaler().fit(x[train_idx])
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    z = (x - scaler.mean_) / scale
+    reg = Ridge(alpha=alpha).fit(z[train_idx], y[train_idx])
+    pred = np.clip(reg.predict(z), 1.0, 7.0)
+    validation = {
+        "n_train": int(len(train_idx)), "n_test": int(len(test_idx)), "seed": seed, "test_size": test_size,
+        "high_effort_share_test": float(high[test_idx].mean()),
+        "correlation": _pearson(pred[test_idx], y[test_idx]),
+        "auc_high_effort": _auc(high[test_idx], -pred[test_idx]),
+        "mae": float(np.mean(np.abs(pred[test_idx] - y[test_idx]))),
+        "mae_baseline": float(np.mean(np.abs(np.mean(y[train_idx]) - y[test_idx]))),
+        "correlation_train": _pearson(pred[train_idx], y[train_idx]),
+    }
+    session.execute(update(EffortModel).values(active=False))
+    model = EffortModel(trained_at=utcnow(), features=list(FEATURES), weights=[float(w) for w in reg.coef_],
+                        intercept=float(reg.intercept_),
+                        scaling={"transform": "log1p", "mean": scaler.mean_.tolist(), "scale": scale.tolist()},
+                        validation=validation, active=True)
+    session.add(model)
+    session.flush()
+    rescore(session)
+    return TrainingResult(model.id, validation, frame.index.to_numpy()[test_idx], pred[test_idx], y[test_idx],
+                          dict(zip(FEATURES, map(float, reg.coef_))))
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
+    if len(a) < 3 or np.std(a) == 0 or np.std(b) == 0:
+        return None
+    return float(stats.pearsonr(a, b).statistic)
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    if labels.all() or not labels.any():
+        return None
+    return float(roc_auc_score(labels, scores))
+
+
+def rescore(session: Session) -> int:
+    """Recompute effort_estimate / effort_index of every stored case with the active model."""
+    from servicepulse.cases import bulkio
+
+    rows = session.execute(select(CaseFacts)).scalars().all()
+    if not rows:
+        return 0
+    facts = pd.DataFrame([{c: getattr(r, c) for c in ("case_id",) + FEATURES if c != "broken_promises"}
+                          for r in rows]).set_index("case_id")
+    ids = facts.index.to_numpy()
+    estimate, index = effort_for(session, ids, facts)
+    conn = session.connection()
+    stage = bulkio.temp_table(conn, [bulkio.id_column("id", primary_key=True), _float_col("estimate"), _float_col("idx")])
+    bulkio.write_rows(conn, stage, {"id": ids.astype(object), "estimate": _obj(estimate), "idx": _obj(index)})
+    s = f'"{stage.name}"'
+    conn.execute(text(
+        f"UPDATE case_facts SET effort_estimate = (SELECT estimate FROM {s} WHERE {s}.id = case_facts.case_id), "
+        f"effort_index = (SELECT idx FROM {s} WHERE {s}.id = case_facts.case_id) "
+        f"WHERE case_id IN (SELECT id FROM {s})"))
+    bulkio.drop_temp(conn, stage)
+    session.expire_all()
+    return len(ids)
+
+
+def _float_col(name: str):
+    from sqlalchemy import Column, Float
+
+    return Column(name, Float())
+
+
+def _obj(values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    out = arr.astype(object)
+    out[np.isnan(arr)] = None
+    return out

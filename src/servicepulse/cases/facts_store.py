@@ -1,0 +1,167 @@
+"""The `case_facts` table, kept up to date for the cases an import touches.
+
+Follows the kernel's incremental contract (`eventlog.update_case_facts`): the
+facts of a case depend only on its own events, so after an import only the
+touched cases are recomputed, from their complete stored history (cases
+created by the import need no history: the batch is all they have). Frames
+here use the database case id (as text) for ``case_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from servicepulse.cases import bulkio
+from servicepulse.eventlog import FactsConfig, OpeningHours, update_case_facts
+from servicepulse.eventlog.facts import FACT_COLUMNS
+from servicepulse.models import CaseEvent, OrgUnit
+from servicepulse.models.base import utcnow
+from servicepulse.models.cases_facts import CaseFacts
+
+CHUNK = 5_000
+
+
+def load_history(session: Session, case_ids: Sequence[int]) -> pd.DataFrame:
+    """Every stored event of these cases in the kernel's normalised layout
+    (plus ``team_id``), ordered by case, time, seq and insertion."""
+    frames = []
+    ids = sorted({int(i) for i in case_ids})
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        rows = session.execute(
+            select(CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.actor, OrgUnit.name,
+                   CaseEvent.team_id, CaseEvent.channel, CaseEvent.direction, CaseEvent.line,
+                   CaseEvent.customer_facing, CaseEvent.external_id)
+            .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
+            .where(CaseEvent.case_id.in_(part))
+            .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id)).all()
+        frames.append(pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "resource", "team", "team_id",
+                                                  "channel", "direction", "line", "customer_facing", "event_id"]))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frame.empty:
+        return _empty_history()
+    frame["case_id"] = frame["case_id"].astype(str)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
+    frame["customer_facing"] = frame["customer_facing"].astype("boolean")
+    frame["team_id"] = frame["team_id"].astype("Int64")
+    frame["file_order"] = np.arange(len(frame), dtype=np.int64)
+    return frame
+
+
+def _empty_history() -> pd.DataFrame:
+    cols = ["case_id", "activity", "resource", "team", "channel", "direction", "line", "event_id"]
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    frame["timestamp"] = pd.Series(dtype="datetime64[us, UTC]")
+    frame["customer_facing"] = pd.Series(dtype="boolean")
+    frame["team_id"] = pd.Series(dtype="Int64")
+    frame["file_order"] = pd.Series(dtype="int64")
+    return frame
+
+
+def refresh(session: Session, batch: pd.DataFrame, existing: set[int], *, calendar: OpeningHours | None = None,
+            config: FactsConfig | None = None) -> pd.DataFrame:
+    """Recompute and store the facts of every case in ``batch`` (case_id = db id as text,
+    plus ``team_id``); update the cases' opened_at / closed_at / last team. Returns the facts."""
+    history: dict[str, pd.DataFrame] = {}
+
+    def load(ids: Sequence[str]) -> pd.DataFrame:
+        frame = load_history(session, [int(i) for i in ids if int(i) in existing])
+        history["frame"] = frame
+        return frame
+
+    facts = update_case_facts(None, batch, load, calendar=calendar, config=config)
+    events = pd.concat([history["frame"], batch], ignore_index=True) if len(history["frame"]) else batch
+    if events["event_id"].notna().any():
+        events = events[~(events["event_id"].duplicated(keep="first") & events["event_id"].notna())]
+    store(session, facts)
+    _update_cases(session, facts, events)
+    return facts
+
+
+def recompute_all(session: Session, case_ids: Sequence[int] | None = None, *, calendar: OpeningHours | None = None,
+                  config: FactsConfig | None = None) -> int:
+    """Facts for these cases (default: every case with events) from their stored history.
+    For data written without the importer (e.g. the demo loader); returns cases done."""
+    if case_ids is None:
+        case_ids = session.scalars(select(CaseEvent.case_id).distinct()).all()
+    ids = sorted(int(i) for i in case_ids)
+    done = 0
+    for start in range(0, len(ids), 50_000):
+        part = ids[start:start + 50_000]
+        events = load_history(session, part)
+        if events.empty:
+            continue
+        facts = update_case_facts(None, events, None, calendar=calendar, config=config)
+        store(session, facts)
+        _update_cases(session, facts, events)
+        done += len(facts)
+    return done
+
+
+def store(session: Session, facts: pd.DataFrame) -> None:
+    """Replace the stored facts rows of these cases, with the effort index of the active model."""
+    from servicepulse.cases import effort
+
+    if facts.empty:
+        return
+    conn = session.connection()
+    dialect = conn.dialect.name
+    ids = facts.index.astype(np.int64).to_numpy()
+    for start in range(0, len(ids), CHUNK):
+        session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(ids[start:start + CHUNK].tolist())))
+    estimate, index = effort.effort_for(session, ids, facts)
+    columns: dict[str, np.ndarray] = {"case_id": ids.astype(object)}
+    for c in FACT_COLUMNS:
+        s = facts[c]
+        if c in ("started_at", "ended_at"):
+            columns[c] = bulkio.ts_text(s, dialect)
+        elif c in ("closed", "first_time_right"):
+            columns[c] = bulkio.booleans(s, dialect)
+        elif s.dtype.kind == "f":
+            columns[c] = bulkio.floats(s)
+        else:
+            columns[c] = bulkio.ints(s)
+    columns["effort_estimate"] = _nullable_floats(estimate)
+    columns["effort_index"] = _nullable_floats(index)
+    columns["updated_at"] = bulkio.ts_text(pd.Series([utcnow()] * len(ids)), dialect)
+    bulkio.write_rows(conn, CaseFacts.__table__, columns)
+
+
+def _nullable_floats(values: np.ndarray | None) -> np.ndarray:
+    if values is None:
+        return np.full(0, None, dtype=object)
+    arr = np.asarray(values, dtype=float).astype(object)
+    arr[np.isnan(np.asarray(values, dtype=float))] = None
+    return arr
+
+
+def _update_cases(session: Session, facts: pd.DataFrame, events: pd.DataFrame) -> None:
+    """opened_at = first event, closed_at = last event if the case is closed, last team."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    ids = facts.index.astype(np.int64).to_numpy()
+    teams = events.loc[events["team_id"].notna(), ["case_id", "timestamp", "file_order", "team_id"]]
+    last_team = (teams.sort_values(["timestamp", "file_order"], kind="stable").drop_duplicates("case_id", keep="last")
+                 .set_index("case_id")["team_id"])
+    closed_at = facts["ended_at"].where(facts["closed"])
+    stage = bulkio.temp_table(conn, [bulkio.id_column("id", primary_key=True), bulkio.ts_column("opened_at"),
+                                     bulkio.ts_column("closed_at"), bulkio.id_column("last_team_id")])
+    bulkio.write_rows(conn, stage, {
+        "id": ids.astype(object),
+        "opened_at": bulkio.ts_text(facts["started_at"], dialect),
+        "closed_at": bulkio.ts_text(closed_at, dialect),
+        "last_team_id": bulkio.ints(last_team.reindex(facts.index).astype("Int64")),
+    })
+    s = f'"{stage.name}"'
+    conn.execute(text(
+        f"UPDATE cases SET opened_at = (SELECT opened_at FROM {s} WHERE {s}.id = cases.id), "
+        f"closed_at = (SELECT closed_at FROM {s} WHERE {s}.id = cases.id), "
+        f"last_team_id = COALESCE((SELECT last_team_id FROM {s} WHERE {s}.id = cases.id), cases.last_team_id) "
+        f"WHERE id IN (SELECT id FROM {s})"))
+    bulkio.drop_temp(conn, stage)
+    session.expire_all()

@@ -1,0 +1,252 @@
+"""Bulk event ingestion: a normalised event frame into cases and case_events.
+
+Steps, all in the caller's transaction (nothing is half-imported):
+
+1. every event gets an external id: its own (``event_id``) or, when the
+   source has none, a content hash of (case, activity, timestamp, resource,
+   occurrence), so that importing the same file twice stores it once;
+   duplicates inside the batch keep their first occurrence;
+2. teams are resolved by name or key (unknown names become new teams),
+   moments by the moment mapping rules;
+3. cases are found by external id or created (customer and journey from the
+   event attributes ``customer`` / ``journey`` when given; otherwise the
+   journey of the first mapped moment);
+4. events are written with the database skipping external ids it already has
+   (SQLite: executemany ``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY`` into a
+   temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``);
+5. the facts of the touched cases only are recomputed with the kernel's
+   incremental contract (`cases.facts_store`) and the cases' opened_at,
+   closed_at and last team updated.
+
+Ties in time are broken by ``seq`` (the event's position in its source)
+and then by insertion order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Column, select, text
+from sqlalchemy.orm import Session
+
+from servicepulse.cases import bulkio
+from servicepulse.journeys.repository import load_rules
+from servicepulse.journeys.rules import assign_moments
+from servicepulse.models import Case, CaseEvent, Customer, Journey, OrgUnit
+
+Progress = Callable[[str, int, int], None]
+CUSTOMER_KEYS = ("customer", "customer_id", "case:customer", "klant")
+JOURNEY_KEYS = ("journey", "case:journey", "klantreis")
+LOOKUP_CHUNK = 5_000
+
+
+@dataclass
+class IngestSummary:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    cases_created: int = 0
+    cases_touched: int = 0
+    teams_created: int = 0
+    customers_created: int = 0
+    case_ids: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("case_ids", "seconds")}
+
+
+def event_external_ids(frame: pd.DataFrame) -> pd.Series:
+    """The event's own id, or a stable content hash where it has none."""
+    ids = frame["event_id"].astype(object)
+    missing = ids.isna().to_numpy()
+    if not missing.any():
+        return ids
+    part = frame.loc[missing, ["case_id", "activity", "timestamp", "resource"]]
+    h = pd.util.hash_pandas_object(part, index=False)
+    occurrence = h.groupby(h.to_numpy()).cumcount().to_numpy()
+    made = [f"h:{v:016x}" if k == 0 else f"h:{v:016x}:{k}" for v, k in zip(h.to_numpy().tolist(), occurrence.tolist())]
+    out = ids.to_numpy(dtype=object).copy()
+    out[missing] = made
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+def _first_attribute(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
+    """Per case, the first non-empty value of any of ``keys`` in the event attributes."""
+    attrs = frame["attributes"].to_numpy(dtype=object)
+    has = np.fromiter((isinstance(a, dict) for a in attrs), dtype=bool, count=len(attrs))
+    if not has.any():
+        return pd.Series(dtype=object)
+    vals = []
+    for a in attrs[has]:
+        v = next((a[k] for k in keys if a.get(k) not in (None, "")), None)
+        vals.append(None if v is None else str(v).strip() or None)
+    s = pd.Series(vals, index=frame["case_id"].to_numpy()[has], dtype=object).dropna()
+    return s[~s.index.duplicated(keep="first")]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")[:70] or "team"
+
+
+def resolve_teams(session: Session, names: pd.Series, summary: IngestSummary) -> tuple[pd.Series, dict[str, str]]:
+    """Team id per event (by name or key, case-insensitive); unknown teams are created."""
+    wanted = pd.unique(names.dropna().to_numpy(dtype=object))
+    units = session.execute(select(OrgUnit.id, OrgUnit.key, OrgUnit.name).where(OrgUnit.kind == "team")).all()
+    by_name = {}
+    aliases = {}
+    for uid, key, name in units:
+        by_name.setdefault(name.casefold(), uid)
+        by_name.setdefault(key.casefold(), uid)
+        aliases[name] = key
+    keys = {k for _, k, _ in session.execute(select(OrgUnit.id, OrgUnit.key, OrgUnit.name)).all()}
+    for name in wanted:
+        if name.casefold() in by_name:
+            continue
+        key, i = _slug(name), 1
+        while key in keys:
+            i += 1
+            key = f"{_slug(name)[:66]}_{i}"
+        unit = OrgUnit(key=key, name=name[:200], kind="team")
+        session.add(unit)
+        session.flush()
+        keys.add(key)
+        by_name[name.casefold()] = unit.id
+        aliases[name] = key
+        summary.teams_created += 1
+    lookup = {n: by_name[n.casefold()] for n in wanted}
+    return names.map(lookup), aliases
+
+
+def _chunks(values: list, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _case_ids(session: Session, externals: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in _chunks(externals):
+        found.update((ext, cid) for cid, ext in session.execute(
+            select(Case.id, Case.external_id).where(Case.external_id.in_(part))))
+    return found
+
+
+def resolve_cases(session: Session, frame: pd.DataFrame, moment_ids: np.ndarray,
+                  summary: IngestSummary) -> tuple[pd.Series, set[int]]:
+    """Case id per event, creating missing cases; returns (ids, ids of cases that existed before)."""
+    conn = session.connection()
+    externals = pd.unique(frame["case_id"].to_numpy(dtype=object)).tolist()
+    existing = _case_ids(session, externals)
+    new = [e for e in externals if e not in existing]
+    if new:
+        customers = _resolve_customers(session, frame, summary)
+        journeys = _resolve_journeys(session, frame, moment_ids)
+        if len(new) < 2_000:
+            conn.execute(Case.__table__.insert(), [
+                {"external_id": e, "customer_id": customers.get(e), "journey_id": journeys.get(e), "attributes": {}}
+                for e in new])
+        else:
+            _bulk_cases(conn, new, customers, journeys)
+        created = _case_ids(session, new)
+        summary.cases_created = len(created)
+        existing_ids = set(existing.values())
+        existing.update(created)
+    else:
+        existing_ids = set(existing.values())
+    ids = frame["case_id"].map(existing)
+    return ids, existing_ids
+
+
+def _bulk_cases(conn, new: list[str], customers: dict, journeys: dict) -> None:
+    bulkio.write_rows(conn, Case.__table__, {
+        "external_id": np.array(new, dtype=object),
+        "customer_id": np.array([customers.get(e) for e in new], dtype=object),
+        "journey_id": np.array([journeys.get(e) for e in new], dtype=object),
+        "attributes": np.full(len(new), "{}", dtype=object),
+    })
+
+
+def _resolve_customers(session: Session, frame: pd.DataFrame, summary: IngestSummary) -> dict[str, int]:
+    per_case = _first_attribute(frame, CUSTOMER_KEYS)
+    if per_case.empty:
+        return {}
+    wanted = pd.unique(per_case.to_numpy(dtype=object)).tolist()
+    known: dict[str, int] = {}
+    for part in _chunks(wanted):
+        known.update((ext, cid) for cid, ext in session.execute(
+            select(Customer.id, Customer.external_id).where(Customer.external_id.in_(part))))
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        session.execute(Customer.__table__.insert(), [{"external_id": m[:100], "attributes": {}, "language": "nl",
+                                                       "created_at": pd.Timestamp.now(tz="UTC").to_pydatetime()}
+                                                      for m in missing])
+        summary.customers_created += len(missing)
+        for part in _chunks(missing):
+            known.update((ext, cid) for cid, ext in session.execute(
+                select(Customer.id, Customer.external_id).where(Customer.external_id.in_(part))))
+    return {case: known[c] for case, c in per_case.items()}
+
+
+def _resolve_journeys(session: Session, frame: pd.DataFrame, moment_ids: np.ndarray) -> dict[str, int]:
+    """Journey per case: a ``journey`` attribute (key), else the journey of its first mapped moment."""
+    out: dict[str, int] = {}
+    from servicepulse.models import Moment
+
+    moment_journey = dict(session.execute(select(Moment.id, Moment.journey_id)).all())
+    mapped = pd.Series(moment_ids, index=frame.index)
+    has = mapped.notna().to_numpy()
+    if has.any():
+        first = frame.loc[has].assign(m=mapped[has]).sort_values(["timestamp", "file_order"], kind="stable")
+        first = first.drop_duplicates("case_id")
+        out.update({c: moment_journey.get(m) for c, m in zip(first["case_id"], first["m"])})
+    per_case = _first_attribute(frame, JOURNEY_KEYS)
+    if not per_case.empty:
+        keys = dict(session.execute(select(Journey.key, Journey.id)).all())
+        out.update({c: keys[k] for c, k in per_case.items() if k in keys})
+    return {c: j for c, j in out.items() if j is not None}
+
+
+def _attributes_text(values: pd.Series) -> np.ndarray:
+    return np.array([json.dumps(a, ensure_ascii=False, default=str) if isinstance(a, dict) else "{}"
+                     for a in values], dtype=object)
+
+
+def write_events(session: Session, frame: pd.DataFrame, case_ids: pd.Series, team_ids: pd.Series,
+                 moment_ids: np.ndarray, external_ids: pd.Series, progress: Callable[[int], None] | None = None) -> int:
+    """Insert the events, skipping external ids already stored; returns how many were stored."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    now = bulkio.ts_text(pd.Series([pd.Timestamp.now(tz="UTC")] * 1), dialect)[0]
+    n = len(frame)
+    columns = {
+        "case_id": bulkio.ints(case_ids),
+        "external_id": external_ids.to_numpy(dtype=object),
+        "occurred_at": bulkio.ts_text(frame["timestamp"], dialect),
+        "seq": bulkio.ints(frame["file_order"]),
+        "activity": frame["activity"].to_numpy(dtype=object),
+        "channel": bulkio.plain(frame["channel"]),
+        "direction": bulkio.plain(frame["direction"]),
+        "actor": bulkio.plain(frame["resource"]),
+        "team_id": bulkio.ints(team_ids),
+        "line": bulkio.plain(frame["line"]),
+        "customer_facing": bulkio.booleans(frame["customer_facing"], dialect),
+        "moment_id": bulkio.ints(pd.Series(moment_ids, dtype=object)),
+        "attributes": _attributes_text(frame["attributes"]),
+        "ingested_at": np.full(n, now, dtype=object),
+    }
+    table = CaseEvent.__table__
+    if dialect != "postgresql":
+        return bulkio.write_rows(conn, table, columns, ignore_conflicts_on="external_id", progress=progress)
+    stage = bulkio.temp_table(conn, [Column(c.name, c.type) for c in table.columns if c.name in columns])
+    bulkio.write_rows(conn, stage, columns, progress=progress)
+    names = ", ".join(f'"{c}"' for c in columns)
+    result = conn.execute(text(
+        f'INSERT INTO case_events ({names}) SELECT {names} FROM "{stage.name}" ORDER BY seq '
+        f"ON CONFLICT (external_id) DO NOTHING"))
+    bulkio.drop_temp(conn, stage)
+    return result.rowcount

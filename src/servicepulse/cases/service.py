@@ -1,0 +1,133 @@
+"""Cases domain service: the one entry point for storing case events.
+
+``ingest_events(session, frame_or_records, ...)`` takes a normalised event
+frame (from `servicepulse.eventlog.read_event_log`) or API-style records
+(dicts with the event fields: case_id, activity, timestamp, resource, team,
+channel, direction, line, customer_facing, event_id; other keys become event
+attributes, ``customer`` and ``journey`` also resolve the case's customer and
+journey). It never commits: the caller's unit of work holds the whole import,
+so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from servicepulse.cases import facts_store, ingest
+from servicepulse.cases.ingest import IngestSummary
+from servicepulse.eventlog import EventLogError, FactsConfig, OpeningHours
+from servicepulse.eventlog.schema import COLUMNS, normalise
+from servicepulse.eventlog.timestamps import DEFAULT_TZ
+from servicepulse.journeys.repository import load_rules
+from servicepulse.journeys.rules import assign_moments
+
+Progress = Callable[[str, int, int], None]
+MAX_FIELD = {"case_id": 100, "event_id": 120, "activity": 200, "channel": 30, "resource": 200, "team": 200}
+
+__all__ = ["ingest_events", "records_frame", "IngestSummary", "EventLogError"]
+
+
+def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, str] | None = None,
+                  default_tz: str = DEFAULT_TZ, source: str = "request") -> pd.DataFrame:
+    """API records (one dict or a list of dicts) -> the normalised frame; items numbered from 0."""
+    items = [records] if isinstance(records, Mapping) else list(records)
+    bad = [i for i, r in enumerate(items) if not isinstance(r, Mapping)]
+    if bad:
+        from servicepulse.eventlog.errors import RowError
+
+        raise EventLogError(f"{source}: {len(bad)} item(s) are not JSON objects; nothing was stored",
+                            [RowError(i, "-", None, "not a JSON object", "item") for i in bad[:100]], len(bad))
+    raw = pd.DataFrame.from_records(items) if items else pd.DataFrame()
+    return normalise(raw, np.arange(len(items)), mapping, source, unit="item", default_tz=default_tz)
+
+
+def _check_lengths(frame: pd.DataFrame, source: str) -> None:
+    """Values longer than their column: a clear row error instead of a database error."""
+    from servicepulse.eventlog.errors import RowError, raise_row_errors
+
+    errors, total = [], 0
+    for field, limit in MAX_FIELD.items():
+        lengths = frame[field].str.len()
+        bad = np.flatnonzero((lengths > limit).to_numpy(dtype=bool, na_value=False))
+        total += len(bad)
+        unit = "item" if source == "request" else "row"
+        errors += [RowError(int(frame["row"].iloc[i]), field, None,
+                            f"{field} is longer than {limit} characters", unit) for i in bad[:100]]
+    raise_row_errors(errors, total, source)
+
+
+def ingest_events(session: Session, frame_or_records, *, mapping: Mapping[str, str] | None = None,
+                  default_tz: str = DEFAULT_TZ, source: str = "events", progress: Progress | None = None,
+                  calendar: OpeningHours | None = None, config: FactsConfig | None = None,
+                  notify: bool = True) -> IngestSummary:
+    """Store events (idempotent by external id), create/update their cases, refresh the
+    touched cases' facts and tell the survey triggers. Raises `EventLogError` for bad input."""
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = now - clock
+        clock = now
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress:
+            progress(stage, done, total)
+
+    if isinstance(frame_or_records, pd.DataFrame):
+        frame = frame_or_records
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"event frame lacks column(s) {', '.join(missing)}; read it with read_event_log")
+    else:
+        frame = records_frame(frame_or_records, mapping=mapping, default_tz=default_tz, source=source)
+    _check_lengths(frame, source)
+    summary = IngestSummary(received=len(frame))
+    if frame.empty:
+        return summary
+    frame = frame.reset_index(drop=True)
+    external = ingest.event_external_ids(frame)
+    dup = external.duplicated(keep="first").to_numpy()
+    if dup.any():
+        frame, external = frame[~dup].reset_index(drop=True), external[~dup].reset_index(drop=True)
+    lap("prepare")
+
+    team_ids, aliases = ingest.resolve_teams(session, frame["team"], summary)
+    moment_ids = assign_moments(frame["activity"], frame["channel"], frame["team"], load_rules(session), aliases)
+    case_ids, existing = ingest.resolve_cases(session, frame, moment_ids, summary)
+    lap("cases")
+    report("events", 0, len(frame))
+    summary.stored = ingest.write_events(session, frame, case_ids, team_ids, moment_ids, external,
+                                         progress=lambda done: report("events", done, len(frame)))
+    summary.duplicates = summary.received - summary.stored
+    lap("events")
+
+    batch = frame.assign(case_id=case_ids.astype(np.int64).astype(str), event_id=external,
+                         team_id=team_ids.astype("Int64"))
+    report("facts", 0, 1)
+    facts = facts_store.refresh(session, batch, existing, calendar=calendar, config=config)
+    report("facts", 1, 1)
+    summary.case_ids = facts.index.astype(np.int64).tolist()
+    summary.cases_touched = len(summary.case_ids)
+    lap("facts")
+    if notify:
+        _notify(session, summary.case_ids)
+    summary.seconds = seconds
+    return summary
+
+
+def _notify(session: Session, case_ids: list[int]) -> None:
+    """Survey triggers look at new events (the invitations domain's hook, when installed)."""
+    try:
+        from servicepulse.invitations import on_events
+    except ImportError:
+        return
+    if case_ids:
+        on_events(session, case_ids)
