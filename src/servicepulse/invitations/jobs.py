@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from servicepulse.invitations import decisions, service
 from servicepulse.jobs import JobContext, enqueue, job_handler
-from servicepulse.models import Case, Invitation
+from servicepulse.models import Case, Customer, Invitation
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 from servicepulse.notify.mail import MailNotSent, SmtpConfig
 from servicepulse.settings import get_settings
@@ -38,19 +38,13 @@ def decide(session, payload: dict, ctx: JobContext) -> None:
     decision = decisions.decide(session, rule, case, payload.get("event_id"), ctx.now)
     if decision.reason != "invited":
         return
-    customer = case_customer(session, case)
+    customer = session.get(Customer, case.customer_id)
     invitation = service.create_invitation(session, rule.survey_id, customer, ctx.now, case_id=case.id,
                                            expires_days=rule.expires_days)
     decision.invitation_id = invitation.id
     enqueue(session, "invitations.send",
             {"invitation_id": invitation.id, "reminder_after_days": rule.reminder_after_days},
             run_at=ctx.now, dedupe_key=f"send:{invitation.id}")
-
-
-def case_customer(session, case):
-    from servicepulse.models import Customer
-
-    return session.get(Customer, case.customer_id)
 
 
 def _mail_context():
