@@ -31,6 +31,9 @@ class PrefixFeatureBuilder:
     activities: list[str] = field(default_factory=list)
     counted_activities: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
+    # Extra "process position" features (see ``_position_features``); a switch
+    # so the bench can measure what they add.
+    position_features: bool = True
 
     def learn(self, events: pd.DataFrame) -> PrefixFeatureBuilder:
         """Freeze vocabularies from the training events."""
@@ -57,6 +60,8 @@ class PrefixFeatureBuilder:
             "day_of_month",
         ]
         names += [f"last_{name}" for name in self.categories]
+        if self.position_features:
+            names += list(POSITION_FEATURES)
         # Positional names: activity names may hold characters LightGBM refuses.
         names += [f"count_{i}" for i in range(len(self.counted_activities))]
         return names
@@ -90,6 +95,9 @@ class PrefixFeatureBuilder:
             values = events[name] if name in events.columns else pd.Series(np.nan, index=events.index)
             features[f"last_{name}"] = _categorical(values, vocab)
 
+        if self.position_features:
+            features = pd.concat([features, _position_features(events, stamps, by_case)], axis=1)
+
         codes = pd.Index(self.counted_activities).get_indexer(events["activity"])
         onehot = np.zeros((len(events), len(self.counted_activities)), dtype=np.float64)
         known = codes >= 0
@@ -101,6 +109,52 @@ class PrefixFeatureBuilder:
         )
         counts.columns = [f"count_{i}" for i in range(len(self.counted_activities))]
         return pd.concat([features, counts], axis=1)[self.feature_names]
+
+
+POSITION_FEATURES = (
+    "days_since_resolution",
+    "resolved",
+    "events_since_resolution",
+    "wait_count",
+    "days_to_month_end",
+    "working_days_elapsed",
+)
+# Activity names that mark "solved, waiting to be closed" and "on hold" states.
+# Matched case-insensitively by substring so that logs in other wordings still hit.
+_RESOLUTION_WORDS = ("resolve", "resolved", "opgelost")
+_WAIT_WORDS = ("wait", "upgrade", "wacht")
+
+
+def _position_features(events: pd.DataFrame, stamps: pd.Series, by_case) -> pd.DataFrame:
+    """Where the case stands in the process: after the resolution the close follows a rule."""
+    activity = events["activity"].astype(str).str.lower()
+    is_resolution = activity.str.contains("|".join(_RESOLUTION_WORDS), regex=True).to_numpy()
+    is_wait = activity.str.contains("|".join(_WAIT_WORDS), regex=True).to_numpy()
+    case = events["case_id"].to_numpy()
+    resolution_time = pd.Series(
+        np.where(is_resolution, events["timestamp"].astype("int64"), np.nan), index=events.index
+    )
+    last_resolution = resolution_time.groupby(case, sort=False).ffill()
+    since = (events["timestamp"].astype("int64") - last_resolution) / 1e9 / SECONDS_PER_DAY
+    resolution_number = pd.Series(is_resolution.astype(float), index=events.index).groupby(case, sort=False).cumsum()
+    position = by_case.cumcount()
+    last_resolution_position = pd.Series(
+        np.where(is_resolution, position, np.nan), index=events.index
+    ).groupby(case, sort=False).ffill()
+    start = by_case["timestamp"].transform("min")
+    start_local = start.dt.tz_convert(stamps.dt.tz) if stamps.dt.tz is not None else start
+    working = np.busday_count(
+        start_local.dt.date.to_numpy().astype("datetime64[D]"),
+        stamps.dt.date.to_numpy().astype("datetime64[D]"),
+    )
+    out = pd.DataFrame(index=events.index)
+    out["days_since_resolution"] = since.to_numpy()
+    out["resolved"] = (resolution_number > 0).astype(float).to_numpy()
+    out["events_since_resolution"] = (position - last_resolution_position).to_numpy()
+    out["wait_count"] = pd.Series(is_wait.astype(float), index=events.index).groupby(case, sort=False).cumsum().to_numpy()
+    out["days_to_month_end"] = (stamps.dt.days_in_month - stamps.dt.day).astype(float).to_numpy()
+    out["working_days_elapsed"] = working.astype(float)
+    return out
 
 
 def _categorical(values: pd.Series, vocab: list[str]) -> pd.Categorical:

@@ -114,6 +114,11 @@ class ResolutionForecaster:
         (see ``_OffsetTable``). Costs ~0.05 days of validation MAE on Helpdesk,
         but without it a rare state that always takes, say, 7 days can be
         forecast at the 3.5 days of a common one.
+    position_features:
+        Add where the case stands in the process (time since its resolution,
+        waits so far, working days elapsed, days to month end). On Helpdesk
+        (fit on the 64% train cases, scored on the validation prefixes) they
+        lower MAE by ~0.02 days for each of two seeds.
     n_jobs:
         LightGBM threads; the default 1 is kind to shared machines.
     """
@@ -132,6 +137,7 @@ class ResolutionForecaster:
         early_stopping_rounds: int = 200,
         refit_full: bool = True,
         median_offset: bool = True,
+        position_features: bool = True,
         n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
@@ -152,6 +158,7 @@ class ResolutionForecaster:
         self.early_stopping_rounds = early_stopping_rounds
         self.refit_full = refit_full
         self.median_offset = median_offset
+        self.position_features = position_features
         self.n_jobs = n_jobs
         self.random_state = random_state
         self._fitted: dict[str, Any] | None = None
@@ -187,7 +194,9 @@ class ResolutionForecaster:
         """Learn from closed cases (every case's last event is its resolution)."""
         started = time.perf_counter()
         events = validate_events(events, what="training events")
-        builder = PrefixFeatureBuilder(timezone=self.timezone).learn(events)
+        builder = PrefixFeatureBuilder(
+            timezone=self.timezone, position_features=self.position_features
+        ).learn(events)
         features = builder.transform(events)
         target = remaining_days(events)
         usable = is_open_prefix(events).to_numpy()
