@@ -36,3 +36,5 @@ NAV: list[NavEntry] = [
     NavEntry("/insights", "insights.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/improvement", "improvement.nav", ("admin", "analyst", "teamlead")),
 ]
+PAGE_ROUTERS.append(("servicepulse.followups.views", "router"))
+NAV.append(NavEntry("/followups", "followups.nav"))

@@ -1,0 +1,201 @@
+"""Pages of the closed loop: work lists, a follow-up (claim, contact, gesture, close), the dashboard,
+and the administrator's settings (budgets, rules). Forbidden actions get the 403 refusal page."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from servicepulse.errors import ValidationFailed
+from servicepulse.followups import budget, config, dashboard, service
+from servicepulse.followups.access import Actor, is_lead_of
+from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
+from servicepulse.followups.rules import DEFAULTS
+from servicepulse.models import Customer, OrgUnit, User, utcnow
+from servicepulse.models.followups_budget import GESTURE_KINDS, RecoveryBudget
+from servicepulse.models.followups import FOLLOWUP_OUTCOMES
+from servicepulse.web.auth import CurrentUser, Forbidden, require_role
+from servicepulse.web.deps import DbSession
+from servicepulse.web.errors import error_page
+from servicepulse.web.i18n import request_language
+from servicepulse.web.templating import render
+
+router = APIRouter(prefix="/followups")
+
+
+@contextmanager
+def refusals():
+    try:
+        yield
+    except NotAllowed:
+        raise Forbidden() from None
+
+
+def _teams(session) -> dict[int, str]:
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "team")).all())
+
+
+def _users(session) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.name)).all())
+
+
+@router.get("")
+def work_list(request: Request, session: DbSession, user: CurrentUser, team: int | None = None,
+              mine: bool = False, status: str | None = None):
+    actor = Actor.of(user)
+    with refusals():
+        items = service.work_list(session, actor, team_id=team, mine=mine, status=status or None)
+        figures = dashboard.figures(session, actor, utcnow(), team)
+    return render(request, "followups/list.html", {
+        "items": items, "figures": figures, "teams": _teams(session), "users": _users(session), "mine": mine,
+        "team": team, "status": status or "", "now": utcnow(), "my_teams": sorted(actor.team_ids),
+        "pending": budget.pending_for(session, actor),
+        "budget_use": budget.use_by_team(session, actor, budget.local_day(utcnow())),
+    })
+
+
+def _detail(request: Request, session, actor: Actor, followup_id: int, error: str | None = None,
+            status_code: int = 200):
+    fu = service.get(session, actor, followup_id)
+    language = request_language(request)
+    customer = session.get(Customer, fu.customer_id) if fu.customer_id else None
+    day = budget.local_day(utcnow())
+    return render(request, "followups/detail.html", {
+        "fu": fu, "verbatim": service.verbatim(session, actor, followup_id), "customer": customer,
+        "teams": _teams(session), "users": _users(session), "gestures": budget.gestures_of(session, fu.id),
+        "root_causes": [(rc.key, rc.label(language)) for rc in service.root_causes(session, service.journey_of(session, fu))],
+        "outcomes": FOLLOWUP_OUTCOMES, "kinds": GESTURE_KINDS, "error": error,
+        "can_work": actor.role in ("agent", "teamlead") and fu.team_id in actor.team_ids and fu.status != "closed",
+        "is_mine": fu.assignee_id == actor.id or is_lead_of(actor, fu.team_id),
+        "is_lead": is_lead_of(actor, fu.team_id),
+        "my_budget": budget.state(session, day, user_id=actor.id),
+        "team_budget": budget.state(session, day, team_id=fu.team_id) if fu.team_id else None,
+        "euros": budget.euros,
+    }, status_code=status_code)
+
+
+@router.get("/{followup_id:int}")
+def detail(request: Request, followup_id: int, session: DbSession, user: CurrentUser):
+    with refusals():
+        return _detail(request, session, Actor.of(user), followup_id)
+
+
+def _act(request: Request, session, actor: Actor, followup_id: int, action):
+    """Run a change; refusals of state or budget re-show the page with the reason (409)."""
+    with refusals():
+        try:
+            with session.begin_nested():
+                action()
+        except (Conflict, OverBudget) as exc:
+            return _detail(request, session, actor, followup_id, error=str(exc), status_code=409)
+        except ValidationFailed as exc:
+            return _detail(request, session, actor, followup_id, error=str(exc), status_code=400)
+    return RedirectResponse(f"/followups/{followup_id}", status_code=303)
+
+
+@router.post("/{followup_id:int}/claim")
+def claim(request: Request, followup_id: int, session: DbSession, user: CurrentUser):
+    actor = Actor.of(user)
+    return _act(request, session, actor, followup_id, lambda: service.claim(session, actor, followup_id, utcnow()))
+
+
+@router.post("/{followup_id:int}/contact")
+def contact(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+            note: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    return _act(request, session, actor, followup_id,
+                lambda: service.log_contact(session, actor, followup_id, note, outcome or None, utcnow()))
+
+
+def _cents(raw: str) -> int:
+    try:
+        value = round(float(raw.replace("€", "").replace(" ", "").replace(",", ".")) * 100)
+    except ValueError:
+        raise ValidationFailed(f"{raw!r} is not an amount in euros", [("amount", "not a number")]) from None
+    return int(value)
+
+
+@router.post("/{followup_id:int}/gesture")
+def gesture(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+            kind: Annotated[str, Form()] = "", amount: Annotated[str, Form()] = "",
+            note: Annotated[str, Form()] = "", ask_approval: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    return _act(request, session, actor, followup_id,
+                lambda: budget.spend(session, actor, followup_id, kind, _cents(amount), note, utcnow(),
+                                     ask_approval=bool(ask_approval)))
+
+
+@router.post("/{followup_id:int}/close")
+def close(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+          outcome: Annotated[str, Form()] = "", root_cause: Annotated[str, Form()] = "",
+          resurvey: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    return _act(request, session, actor, followup_id,
+                lambda: service.close(session, actor, followup_id, outcome, root_cause or None, utcnow(),
+                                      resurvey=bool(resurvey)))
+
+
+@router.post("/gestures/{gesture_id:int}/decide")
+def decide(request: Request, gesture_id: int, session: DbSession, user: CurrentUser,
+           approve: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    with refusals():
+        try:
+            g = budget.decide(session, actor, gesture_id, approve == "1", utcnow())
+        except Conflict as exc:
+            return error_page(request, 409, detail=str(exc))
+    return RedirectResponse(f"/followups/{g.followup_id}", status_code=303)
+
+
+@router.get("/settings", dependencies=[Depends(require_role("admin"))])
+def settings_page(request: Request, session: DbSession):
+    return _settings(request, session)
+
+
+def _settings(request: Request, session, error: str | None = None, status_code: int = 200):
+    budgets = list(session.scalars(select(RecoveryBudget).order_by(RecoveryBudget.period_start.desc())))
+    return render(request, "followups/settings.html", {
+        "budgets": budgets, "rules": config.list_rules(session), "teams": _teams(session), "users": _users(session),
+        "defaults": DEFAULTS, "error": error, "euros": budget.euros,
+    }, status_code=status_code)
+
+
+@router.post("/settings/budget", dependencies=[Depends(require_role("admin"))])
+def settings_budget(request: Request, session: DbSession, user: CurrentUser,
+                    owner: Annotated[str, Form()] = "", period_start: Annotated[str, Form()] = "",
+                    period_end: Annotated[str, Form()] = "", amount: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    try:
+        kind, _, raw_id = owner.partition(":")
+        owner_id = int(raw_id)
+        start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
+        budget.set_budget(session, actor, team_id=owner_id if kind == "team" else None,
+                          user_id=owner_id if kind == "user" else None, period_start=start, period_end=end,
+                          amount_cents=_cents(amount))
+    except ValueError:
+        return _settings(request, session, error="choose an owner and give dates as YYYY-MM-DD", status_code=400)
+    except ValidationFailed as exc:
+        return _settings(request, session, error=str(exc), status_code=400)
+    return RedirectResponse("/followups/settings", status_code=303)
+
+
+@router.post("/settings/rule", dependencies=[Depends(require_role("admin"))])
+def settings_rule(request: Request, session: DbSession, user: CurrentUser,
+                  key: Annotated[str, Form()] = "", enabled: Annotated[str, Form()] = "",
+                  threshold: Annotated[str, Form()] = "", priority: Annotated[int, Form()] = 2,
+                  due_working_days: Annotated[int, Form()] = 2):
+    actor = Actor.of(user)
+    try:
+        value = float(threshold.replace(",", ".")) if threshold.strip() else None
+        config.set_rule(session, actor, key, enabled=bool(enabled), threshold=value, priority=priority,
+                        due_working_days=due_working_days)
+    except ValueError:
+        return _settings(request, session, error=f"{threshold!r} is not a number", status_code=400)
+    except ValidationFailed as exc:
+        return _settings(request, session, error=str(exc), status_code=400)
+    return RedirectResponse("/followups/settings", status_code=303)
