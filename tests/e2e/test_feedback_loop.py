@@ -16,7 +16,7 @@ from servicepulse.models import Case, CaseEvent, Customer, Journey, Response, ut
 from servicepulse.models.invitations import TriggerDecision
 
 from ..invitations.support import configure, start_smtp, text_part, token_in
-from ..public.axe import browser_context
+from ..public.axe import assert_no_violations, axe_script, browser_context
 from ..web.browser import live_server
 
 SURVEY = "journey-end-fault-repair"
@@ -103,6 +103,9 @@ def test_a_closed_demo_case_leads_to_an_answer_on_the_dashboard(engine, settings
                 assert page.locator('tr[data-reason="invited"] td').inner_text() == "1"
                 assert page.locator('[data-figure="sent"]').inner_text() == "1"
                 assert page.locator('[data-figure="answered"]').inner_text() == "1"
+                assert_no_violations(page, axe_script(), "the survey dashboard (phone)")
+                page.goto(f"{url}/surveys")
+                assert_no_violations(page, axe_script(), "the survey list (phone)")
     finally:
         controller.stop()
 
