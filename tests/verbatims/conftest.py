@@ -49,3 +49,7 @@ def add_department(engine, key: str, name: str) -> int:
 @pytest.fixture
 def survey_version(engine) -> int:
     return add_survey(engine)
+
+
+# Page fixtures of the web shell (app on the `engine` database, users, cheap argon2).
+from tests.web.conftest import app, client, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: E402,F401

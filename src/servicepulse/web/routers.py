@@ -36,5 +36,13 @@ NAV: list[NavEntry] = [
     NavEntry("/insights", "insights.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/improvement", "improvement.nav", ("admin", "analyst", "teamlead")),
 ]
+PAGE_ROUTERS.append(("servicepulse.verbatims.views", "router"))
+NAV.append(NavEntry("/verbatims", "verbatims.nav", ("admin", "analyst", "teamlead")))
 PAGE_ROUTERS.append(("servicepulse.followups.views", "router"))
 NAV.append(NavEntry("/followups", "followups.nav"))
+PAGE_ROUTERS.append(("servicepulse.expectations.views", "router"))
+NAV.append(NavEntry("/expectations", "expectations.nav", ("admin", "analyst", "teamlead")))
+PAGE_ROUTERS.append(("servicepulse.cases.views", "router"))
+PAGE_ROUTERS.append(("servicepulse.journeys.views", "router"))
+NAV.append(NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")))
+NAV.append(NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")))

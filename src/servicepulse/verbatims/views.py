@@ -1,0 +1,258 @@
+"""Dashboard pages for verbatims: themes with trend and impact, the comment browser, the code frame,
+theme discovery, and the department report (page and PDF)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from servicepulse.errors import ValidationFailed
+from servicepulse.models import Moment, OrgUnit, User
+from servicepulse.text import ThemeProposal, adopt_proposal, discover_themes
+from servicepulse.verbatims import repository
+from servicepulse.verbatims.codeframes import (
+    current_codeframe, departments, parse_codeframe, save_codeframe, set_theme_owner, theme_owners,
+)
+from servicepulse.verbatims.highlight import highlight
+from servicepulse.verbatims.impact import leaf_groups, theme_impact
+from servicepulse.verbatims.jobs import enqueue_analysis
+from servicepulse.verbatims.report import department_list, department_report, report_pdf
+from servicepulse.verbatims.repository import NPS_GROUPS, SENTIMENTS, VerbatimFilter
+from servicepulse.web.auth import require_role
+from servicepulse.web.deps import DbSession
+from servicepulse.web.i18n import request_language
+from servicepulse.web.templating import base_context, render
+
+router = APIRouter()
+
+Viewer = Annotated[User, Depends(require_role("admin", "analyst", "teamlead"))]
+Editor = Annotated[User, Depends(require_role("admin", "analyst"))]
+PAGE_SIZE = 50
+BROWSER_CHARS = 2000  # a 10,000-character comment is cut on the list (with an ellipsis)
+LANGUAGE_CHOICES = ("nl", "en", "other", "unknown")
+
+
+def _parse_date(value: str | None, field: str, problems: list) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append((field, value))
+        return None
+
+
+def _filter(request: Request, codeframe, problems: list) -> tuple[VerbatimFilter, dict]:
+    q = request.query_params
+    raw = {k: q.get(k, "") for k in ("theme", "sentiment", "moment", "nps", "from", "to", "language")}
+    themes: tuple[str, ...] = ()
+    if raw["theme"]:
+        if raw["theme"] in codeframe.keys:
+            themes = tuple(leaf_groups(codeframe)[raw["theme"]])
+        else:
+            problems.append(("theme", raw["theme"]))
+    moment = None
+    if raw["moment"]:
+        if raw["moment"].isdigit():
+            moment = int(raw["moment"])
+        else:
+            problems.append(("moment", raw["moment"]))
+    for key, allowed in (("sentiment", SENTIMENTS), ("nps", NPS_GROUPS), ("language", LANGUAGE_CHOICES)):
+        if raw[key] and raw[key] not in allowed:
+            problems.append((key, raw[key]))
+            raw[key] = ""
+    f = VerbatimFilter(themes=themes, sentiment=raw["sentiment"] or None, moment_id=moment,
+                       nps_group=raw["nps"] or None, date_from=_parse_date(raw["from"], "from", problems),
+                       date_to=_parse_date(raw["to"], "to", problems), language=raw["language"] or None)
+    return f, raw
+
+
+def _theme_choices(codeframe, lang: str) -> list[tuple[str, str]]:
+    return [(t.key, ("— " if t.parent else "") + t.label(lang)) for t in codeframe.themes]
+
+
+@router.get("/verbatims")
+def overview(request: Request, user: Viewer, session: DbSession):
+    lang = request_language(request)
+    codeframe, _ = current_codeframe(session)
+    problems: list = []
+    f, raw = _filter(request, codeframe, problems)
+    f = VerbatimFilter(date_from=f.date_from, date_to=f.date_to)
+    impacts, totals = theme_impact(session, codeframe, f, min_n=request.app.state.settings.min_n, language=lang)
+    owners = theme_owners(session, codeframe)
+    return render(request, "verbatims/overview.html", {
+        "impacts": impacts, "totals": totals, "owners": owners, "raw": raw, "problems": problems,
+        "pending": repository_pending(session),
+    })
+
+
+def repository_pending(session) -> int:
+    from servicepulse.verbatims.analysis import count_pending
+
+    return count_pending(session)
+
+
+@router.get("/verbatims/comments")
+def comments(request: Request, user: Viewer, session: DbSession, page: int = 1):
+    lang = request_language(request)
+    codeframe, _ = current_codeframe(session)
+    problems: list = []
+    f, raw = _filter(request, codeframe, problems)
+    page = max(1, page)
+    rows, total = repository.browse(session, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    spans = repository.mentions_for(session, [r["response_id"] for r in rows])
+    labels = {t.key: t.label(lang) for t in codeframe.themes}
+    for r in rows:
+        found = spans[r["response_id"]]
+        r["html"] = highlight(r["text"], [(s, e, th) for s, e, th, _ in found], max_chars=BROWSER_CHARS)
+        r["themes"] = [labels.get(th, th) for th in dict.fromkeys(th for _, _, th, _ in found)]
+    name = Moment.name_nl if lang == "nl" else Moment.name_en
+    moments = session.execute(select(Moment.id, name).order_by(name)).all()
+    query = urlencode({k: v for k, v in raw.items() if v})
+    return render(request, "verbatims/comments.html", {
+        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "raw": raw,
+        "problems": problems, "theme_choices": _theme_choices(codeframe, lang), "moments": moments,
+        "sentiments": SENTIMENTS, "nps_groups": NPS_GROUPS, "language_choices": LANGUAGE_CHOICES, "query": query,
+    })
+
+
+@router.get("/verbatims/departments")
+def department_index(request: Request, user: Viewer, session: DbSession):
+    lang = request_language(request)
+    codeframe, _ = current_codeframe(session)
+    labels = {t.key: t.label(lang) for t in codeframe.themes}
+    return render(request, "verbatims/departments.html", {
+        "departments": [(d, [labels[k] for k in keys]) for d, keys in department_list(session)]})
+
+
+def _report_context(request: Request, session, key: str) -> dict:
+    lang = request_language(request)
+    codeframe, _ = current_codeframe(session)
+    problems: list = []
+    f, raw = _filter(request, codeframe, problems)
+    f = VerbatimFilter(date_from=f.date_from, date_to=f.date_to)
+    report = department_report(session, key, f, min_n=request.app.state.settings.min_n, language=lang)
+    query = urlencode({k: raw[k] for k in ("from", "to") if raw[k]})
+    return {"report": report, "raw": raw, "problems": problems, "query": query}
+
+
+@router.get("/verbatims/departments/{key}.pdf")
+def department_pdf(request: Request, key: str, user: Viewer, session: DbSession):
+    context = base_context(request)
+    context.update(_report_context(request, session, key))
+    context["pdf"] = True
+    html = request.app.state.templates.env.get_template("verbatims/department_pdf.html").render(context)
+    filename = f"department-report-{key}.pdf".replace('"', "")
+    return Response(report_pdf(html), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/verbatims/departments/{key}")
+def department_page(request: Request, key: str, user: Viewer, session: DbSession):
+    return render(request, "verbatims/department.html", {**_report_context(request, session, key), "pdf": False})
+
+
+@router.get("/verbatims/codeframe")
+def codeframe_page(request: Request, user: Editor, session: DbSession, saved: str = ""):
+    lang = request_language(request)
+    codeframe, version = current_codeframe(session)
+    owners = theme_owners(session, codeframe)
+    return render(request, "verbatims/codeframe.html", {
+        "yaml_text": codeframe.to_yaml(), "version": version, "problems": [], "saved": saved,
+        "themes": [(t.key, t.label(lang), owners.get(t.key)) for t in codeframe.themes],
+        "departments": departments(session),
+    })
+
+
+@router.get("/verbatims/codeframe.yaml")
+def codeframe_file(request: Request, user: Editor, session: DbSession):
+    codeframe, _ = current_codeframe(session)
+    return Response(codeframe.to_yaml(), media_type="application/x-yaml",
+                    headers={"Content-Disposition": 'attachment; filename="codeframe.yaml"'})
+
+
+@router.post("/verbatims/codeframe")
+def codeframe_save(request: Request, user: Editor, session: DbSession,
+                   yaml_text: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None):
+    lang = request_language(request)
+    text = yaml_text
+    if file is not None and file.filename:
+        try:
+            text = file.file.read(2_000_000).decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    try:
+        if text is None:
+            raise ValidationFailed("the file is not UTF-8 text", [("codeframe", "the file is not UTF-8 text")])
+        codeframe = parse_codeframe(text)
+    except ValidationFailed as exc:
+        current, version = current_codeframe(session)
+        owners = theme_owners(session, current)
+        return render(request, "verbatims/codeframe.html", {
+            "yaml_text": text or "", "version": version, "problems": [m for _, m in exc.problems], "saved": "",
+            "themes": [(t.key, t.label(lang), owners.get(t.key)) for t in current.themes],
+            "departments": departments(session)}, status_code=422)
+    save_codeframe(session, codeframe, user.id, note="edited on the dashboard")
+    enqueue_analysis(session, reanalyse=True)
+    return RedirectResponse("/verbatims/codeframe?saved=1", status_code=303)
+
+
+@router.post("/verbatims/owners")
+def owners_save(request: Request, user: Editor, session: DbSession,
+                theme: Annotated[list[str], Form()] = [], owner: Annotated[list[str], Form()] = []):  # noqa: B006
+    """Pairs of (theme, department id or empty) from the owners table."""
+    if len(theme) != len(owner):
+        raise ValidationFailed("every theme needs an owner field (empty for none)", [("owner", "missing")])
+    codeframe, _ = current_codeframe(session)
+    for key, value in zip(theme, owner):
+        if key not in codeframe.keys:
+            raise ValidationFailed(f"theme {key!r} is not in the code frame", [("theme", key)])
+        if value and not value.isdigit():
+            raise ValidationFailed(f"owner of theme {key}: {value!r} is not a department", [("owner", key)])
+        set_theme_owner(session, key, int(value) if value else None)
+    return RedirectResponse("/verbatims/codeframe?saved=owners", status_code=303)
+
+
+@router.get("/verbatims/discovery")
+def discovery(request: Request, user: Editor, session: DbSession):
+    codeframe, _ = current_codeframe(session)
+    rows = repository.uncovered_comments(session)
+    proposals = discover_themes([t for _, t, _ in rows], [lg for _, _, lg in rows], codeframe) if rows else []
+    return render(request, "verbatims/discovery.html", {
+        "proposals": proposals, "uncovered": len(rows), "departments": departments(session),
+        "existing": set(codeframe.keys)})
+
+
+@router.post("/verbatims/discovery/adopt")
+def discovery_adopt(request: Request, user: Editor, session: DbSession,
+                    key: Annotated[str, Form()], terms: Annotated[str, Form()],
+                    languages: Annotated[str, Form()] = "", label_nl: Annotated[str, Form()] = "",
+                    label_en: Annotated[str, Form()] = "", department: Annotated[str, Form()] = ""):
+    codeframe, _ = current_codeframe(session)
+    top = tuple(t for t in terms.split("|") if t.strip())[:20]
+    if not top:
+        raise ValidationFailed("the proposal has no terms", [("terms", "empty")])
+    if key in codeframe.keys:
+        raise ValidationFailed(f"theme {key!r} is in the code frame already", [("key", "exists")])
+    proposal = ThemeProposal(key=key, top_terms=top, term_weights=tuple(1.0 for _ in top), size=0,
+                             languages=tuple(lg for lg in languages.split("|") if lg), example_indices=(), examples=())
+    labels = None
+    if label_nl.strip() or label_en.strip():
+        labels = {"nl": (label_nl or label_en).strip()[:120], "en": (label_en or label_nl).strip()[:120]}
+    try:
+        new = adopt_proposal(codeframe, proposal, labels=labels)
+    except ValueError as exc:  # CodeFrameError: e.g. a key that is not a valid theme key
+        raise ValidationFailed(f"the proposal can not be adopted: {exc}", [("key", str(exc))]) from None
+    save_codeframe(session, new, user.id, note=f"adopted discovered theme {key}")
+    if department:
+        unit = session.get(OrgUnit, int(department)) if department.isdigit() else None
+        if unit is None:
+            raise ValidationFailed(f"department {department!r} does not exist", [("department", "unknown")])
+        set_theme_owner(session, key, unit.id)
+    enqueue_analysis(session, reanalyse=True)
+    return RedirectResponse("/verbatims/codeframe?saved=adopted", status_code=303)
