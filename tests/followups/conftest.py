@@ -87,3 +87,10 @@ def add_response(engine, external_id: str, *, ces: int = 6, grade: int = 8, why:
         item["case"] = case
     with UnitOfWork(engine) as s:
         return ingest(s, item, now=now).new_response_ids[0]
+
+
+@pytest.fixture
+def sqlite_only(backend):
+    """Browser tests run once (SQLite): the PostgreSQL behaviour is covered by the service and API tests."""
+    if backend != "sqlite":
+        pytest.skip("browser test runs on SQLite only")

@@ -67,3 +67,13 @@ def test_due_time_is_two_working_days(start, expected):
 def test_due_time_refuses_naive_times():
     with pytest.raises(ValueError):
         add_working_days(datetime(2026, 3, 2, 10, 0), 2)
+
+
+def test_the_quick_gate_lets_every_risk_term_through():
+    from servicepulse.followups.rules import _GATE, RISK_FRAME
+
+    for theme in RISK_FRAME["themes"].values():
+        for language in ("nl", "en"):
+            section = theme.get(language, {})
+            for term in section.get("keywords", []) + section.get("lemmas", []):
+                assert _GATE.search(term), term

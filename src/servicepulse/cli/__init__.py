@@ -18,6 +18,7 @@ from servicepulse.cli import events_command  # noqa: F401,E402
 from servicepulse.cli import report_command  # noqa: F401,E402
 
 from servicepulse.cli import demo_command, serve_command  # noqa: F401,E402
+from servicepulse.cli import followups_command  # noqa: F401,E402
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ of its own (word form or simplemma lemma, Dutch and English), so "opzeggen",
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -85,9 +86,20 @@ def risk_codeframe() -> CodeFrame:
     return codeframe_from_dict(RISK_FRAME, "risk words")
 
 
+# A cheap gate before the full matcher (a few ms per comment): a comment without any of these
+# stems cannot hold a risk word. Every keyword and lemma above contains one (tested), and the stems
+# are short enough to catch inflected and separated forms ("zegde ... op", "overgestapt", "sued").
+_GATE = re.compile(
+    r"zeg|zei|stap|vertr|weglo|provider|cancel|switch|leav|termin|klacht|klag|klaag|complain|ombuds|kifid|"
+    r"advoca|jurist|recht|aansprak|dagvaard|incasso|lawyer|attorney|solicitor|legal|sue|suing|court|lawsuit|"
+    r"geschil|dispute|acm|consuwijzer|toezicht|autoriteit|afm|regulator|watchdog|consumer",
+    re.IGNORECASE,
+)
+
+
 def risk_words(text: str | None, language: str | None = None) -> list[str]:
     """The risk categories mentioned in `text` (e.g. ['cancel', 'legal']), in order of appearance."""
-    if not text or not text.strip():
+    if not text or not text.strip() or not _GATE.search(text):
         return []
     mentions = find_themes(text, language if language in ("nl", "en") else "unknown", risk_codeframe())
     seen: list[str] = []

@@ -1,0 +1,66 @@
+"""On the small demo, `servicepulse alerts run` opens follow-ups: exactly one per alerting response and
+rule (counted independently in SQL), one per broken promise, each for a team; a second run opens none."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from servicepulse.cli import app
+from servicepulse.db import migrate
+from servicepulse.db.engine import make_engine
+from servicepulse.db.session import UnitOfWork
+from servicepulse.demo import load_demo
+from servicepulse.followups.rules import risk_words
+from servicepulse.models import FollowUp, Promise, Response
+from servicepulse.settings import get_settings
+from tests.conftest import fresh_database_url
+from tests.demo.conftest import _drop_pg_database
+
+NOW = "2026-11-02T09:00:00+01:00"
+
+
+@pytest.fixture
+def demo(backend, tmp_path, monkeypatch):
+    url = fresh_database_url(backend, tmp_path)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    load_demo(engine, size="small", seed=5)
+    monkeypatch.setenv("SERVICEPULSE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()
+    engine.dispose()
+    if backend == "postgresql":
+        _drop_pg_database(engine.url)
+
+
+def test_alerts_on_the_small_demo(demo):
+    runner = CliRunner()
+    result = runner.invoke(app, ["alerts", "run", "--now", NOW])
+    assert result.exit_code == 0, result.output
+    with UnitOfWork(demo, readonly=True) as s:
+        by_cause = dict(s.execute(select(FollowUp.cause, func.count()).group_by(FollowUp.cause)).all())
+        expected = {
+            "detractor": s.scalar(select(func.count()).select_from(Response).where(Response.nps <= 6)),
+            "low_grade": s.scalar(select(func.count()).select_from(Response).where(Response.grade <= 5)),
+            "high_effort_answer": s.scalar(select(func.count()).select_from(Response).where(Response.ces <= 3)),
+            "broken_promise": s.scalar(select(func.count()).select_from(Promise).where(Promise.status == "broken")),
+        }
+        comments = s.execute(select(Response.comment, Response.language).where(Response.comment.is_not(None))).all()
+        expected["risk_word"] = sum(1 for text, lang in comments if risk_words(text, lang))
+        without_team = s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.team_id.is_(None)))
+    for cause, n in expected.items():
+        assert n > 0, f"the demo has no {cause} alerts"
+        assert by_cause.get(cause) == n, cause
+    assert without_team == 0
+    assert f"opened {sum(v for k, v in expected.items() if k != 'broken_promise')} follow-up(s) from responses" \
+        in result.output
+
+    again = runner.invoke(app, ["alerts", "run", "--now", NOW])
+    assert "opened 0 follow-up(s) from responses and 0 from cases" in again.output
+    escalated = runner.invoke(app, ["followups", "escalate", "--now", "2026-11-20T09:00:00+01:00"])
+    assert escalated.exit_code == 0 and f"escalated {sum(expected.values())} overdue" in escalated.output
+    bad = runner.invoke(app, ["followups", "escalate", "--now", "yesterday"])
+    assert bad.exit_code != 0
