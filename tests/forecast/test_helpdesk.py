@@ -56,8 +56,9 @@ def test_helpdesk_test_prefixes(helpdesk):
     mae = mae_days(forecast["remaining_s"], truth["remaining_s"])
     baseline = mae_days(mean_by_prefix_length(helpdesk[helpdesk["case_id"].isin(train)], truth), truth["remaining_s"])
     # Published: GGNN 4.80, PGTNet 5.41, ProcessTransformer 5.42, DALSTM 12.90 days.
-    # This model scores 4.80-4.82 depending on the seed: level with GGNN, not clearly
-    # below it, so the bound asserted is "better than every other published model".
+    # This model scores 4.74-4.79 depending on the seed: below GGNN, but by too little
+    # for seed 0 (0.006 days) to assert it, so the bound asserted is "better than
+    # every other published model".
     assert mae < 5.0, mae
     assert mae < 0.5 * baseline, (mae, baseline)
     coverage = interval_coverage(forecast, truth["remaining_s"])

@@ -131,11 +131,12 @@ def _position_features(events: pd.DataFrame, stamps: pd.Series, by_case) -> pd.D
     is_resolution = activity.str.contains("|".join(_RESOLUTION_WORDS), regex=True).to_numpy()
     is_wait = activity.str.contains("|".join(_WAIT_WORDS), regex=True).to_numpy()
     case = events["case_id"].to_numpy()
-    resolution_time = pd.Series(
-        np.where(is_resolution, events["timestamp"].astype("int64"), np.nan), index=events.index
-    )
+    # Seconds since the first event of the log (not int64 casts: their unit
+    # follows the column's resolution, which may be ns, us or ms).
+    seconds = (events["timestamp"] - events["timestamp"].min()).dt.total_seconds()
+    resolution_time = seconds.where(is_resolution)
     last_resolution = resolution_time.groupby(case, sort=False).ffill()
-    since = (events["timestamp"].astype("int64") - last_resolution) / 1e9 / SECONDS_PER_DAY
+    since = (seconds - last_resolution) / SECONDS_PER_DAY
     resolution_number = pd.Series(is_resolution.astype(float), index=events.index).groupby(case, sort=False).cumsum()
     position = by_case.cumcount()
     last_resolution_position = pd.Series(
