@@ -52,4 +52,5 @@ def survey_version(engine) -> int:
 
 
 # Page fixtures of the web shell (app on the `engine` database, users, cheap argon2).
+from tests.web.conftest import PASSWORD as PASSWORD_FOR_TESTS  # noqa: E402,F401
 from tests.web.conftest import app, client, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: E402,F401
