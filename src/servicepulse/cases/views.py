@@ -1,0 +1,65 @@
+"""Dashboard pages of the cases domain: the case list with facts and effort
+index, one case's timeline from the customer's side, and the effort index's
+validation. For administrators, analysts and team leads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from servicepulse.cases import repository, timeline
+from servicepulse.errors import NotFound
+from servicepulse.models import Journey
+from servicepulse.web.auth import require_role
+from servicepulse.web.deps import DbSession
+from servicepulse.web.errors import error_page
+from servicepulse.web.templating import render
+
+VIEWERS = ("admin", "analyst", "teamlead")
+router = APIRouter(prefix="/cases", dependencies=[Depends(require_role(*VIEWERS))])
+PAGE_SIZE = 50
+
+
+def _int(value: str | None, default: int | None = None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@router.get("")
+def case_list(request: Request, session: DbSession):
+    q = request.query_params
+    page = max(_int(q.get("page"), 1) or 1, 1)
+    journey_id = _int(q.get("journey"))
+    sort = q.get("sort") if q.get("sort") in repository.SORTS else "effort"
+    search = (q.get("q") or "").strip()[:100] or None
+    rows, total = repository.list_cases(session, journey_id=journey_id, sort=sort, query=search, page=page,
+                                        page_size=PAGE_SIZE)
+    journeys = session.query(Journey).order_by(Journey.id).all()
+    return render(request, "cases/list.html", {
+        "rows": rows, "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "journeys": journeys, "journey_id": journey_id, "sort": sort, "search": search or "",
+        "model": repository.active_effort_model(session),
+    })
+
+
+@router.get("/effort")
+def effort_page(request: Request, session: DbSession):
+    model = repository.active_effort_model(session)
+    weights = sorted(zip(model.features, model.weights), key=lambda fw: fw[1]) if model else []
+    return render(request, "cases/effort.html", {"model": model, "weights": weights})
+
+
+@router.get("/{external_id}")
+def case_page(request: Request, session: DbSession, external_id: str):
+    try:
+        case = repository.get_case(session, external_id)
+    except NotFound:
+        return error_page(request, 404)
+    from datetime import datetime, timezone
+
+    view = timeline.build(session, case, now=datetime.now(timezone.utc) if case.closed_at is None else None)
+    journey = session.get(Journey, case.journey_id) if case.journey_id else None
+    return render(request, "cases/timeline.html", {
+        "case": case, "tl": view, "facts": repository.facts_of(session, case.id), "journey": journey,
+    })

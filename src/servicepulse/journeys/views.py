@@ -1,0 +1,80 @@
+"""Dashboard pages of journey analytics: the journeys, one journey's moments,
+variants and directly-follows graph (an SVG image), and the moment rules
+editor (YAML, the same format as the rules file)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from servicepulse.errors import ValidationFailed
+from servicepulse.journeys import analytics, repository
+from servicepulse.journeys.dfg import MAX_ARCS, GraphvizMissing, dfg_svg
+from servicepulse.models import Journey, Moment
+from servicepulse.web.auth import require_role
+from servicepulse.web.deps import DbSession
+from servicepulse.web.errors import error_page
+from servicepulse.web.i18n import request_language
+from servicepulse.web.templating import render
+
+VIEWERS = ("admin", "analyst", "teamlead")
+EDITORS = ("admin", "analyst")
+router = APIRouter(prefix="/journeys", dependencies=[Depends(require_role(*VIEWERS))])
+
+
+def _journey(session, key: str) -> Journey | None:
+    return session.scalar(select(Journey).where(Journey.key == key))
+
+
+@router.get("")
+def journeys_page(request: Request, session: DbSession):
+    return render(request, "journeys/list.html", {"journeys": analytics.journeys_summary(session)})
+
+
+def _rules_page(request: Request, session, text: str, problems: list[tuple[str, str]], saved: int | None,
+                status_code: int = 200):
+    moments = session.execute(select(Journey.key, Moment.key, Moment.name_nl, Moment.name_en)
+                              .join(Moment, Moment.journey_id == Journey.id)
+                              .order_by(Journey.id, Moment.position)).all()
+    return render(request, "journeys/rules.html", {"text": text, "problems": problems, "saved": saved,
+                                                   "moments": moments}, status_code=status_code)
+
+
+@router.get("/rules")
+def rules_page(request: Request, session: DbSession):
+    return _rules_page(request, session, repository.rules_yaml(session), [], None)
+
+
+@router.post("/rules", dependencies=[Depends(require_role(*EDITORS))])
+def rules_save(request: Request, session: DbSession, rules: str = Form("")):
+    try:
+        n = repository.replace_rules(session, repository.parse_rules_yaml(rules))
+    except ValidationFailed as exc:
+        session.rollback()
+        return _rules_page(request, session, rules, exc.problems, None, status_code=422)
+    return _rules_page(request, session, repository.rules_yaml(session), [], n)
+
+
+@router.get("/{key}")
+def journey_page(request: Request, session: DbSession, key: str):
+    journey = _journey(session, key)
+    if journey is None:
+        return error_page(request, 404)
+    view = analytics.journey_view(session, journey)
+    return render(request, "journeys/journey.html", {"view": view, "max_arcs": MAX_ARCS})
+
+
+@router.get("/{key}/dfg.svg")
+def journey_dfg(request: Request, session: DbSession, key: str):
+    journey = _journey(session, key)
+    if journey is None:
+        return error_page(request, 404)
+    view = analytics.journey_view(session, journey)
+    try:
+        svg = dfg_svg(view.dfg, view.activities, request_language(request))
+    except GraphvizMissing:
+        return error_page(request, 503, detail="Graphviz")
+    return Response(svg, media_type="image/svg+xml",
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                             "Cache-Control": "private, max-age=300"})
