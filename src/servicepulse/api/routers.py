@@ -22,3 +22,4 @@ API_ROUTERS: list[tuple[str, str]] = [
 PUBLIC_API_ROUTERS: list[tuple[str, str]] = [
 ]
 API_ROUTERS.append(("servicepulse.followups.api", "router"))
+API_ROUTERS.append(("servicepulse.expectations.api", "router"))

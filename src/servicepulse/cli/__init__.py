@@ -16,6 +16,7 @@ from servicepulse.cli import responses_command  # noqa: F401,E402
 from servicepulse.cli import verbatims_command  # noqa: F401,E402
 from servicepulse.cli import events_command  # noqa: F401,E402
 from servicepulse.cli import report_command  # noqa: F401,E402
+from servicepulse.cli import forecast_command  # noqa: F401,E402
 
 from servicepulse.cli import demo_command, serve_command  # noqa: F401,E402
 from servicepulse.cli import followups_command  # noqa: F401,E402

@@ -1,0 +1,88 @@
+"""/api/v1: promises on cases (one at a time or CSV), kept rates, a case's forecast."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.expectations import forecasting, kept_rate
+from servicepulse.expectations.promises import add_promise, import_promises_csv
+from servicepulse.models import Case
+from servicepulse.web.deps import DbSession, WriteSession
+
+router = APIRouter(tags=["promises"])
+
+
+class PromiseIn(BaseModel):
+    kind: Literal["callback", "appointment", "resolved_by", "reply_by"]
+    made_at: datetime = Field(description="When the promise was made (ISO 8601 with offset)")
+    due_at: datetime = Field(description="When it must be kept at the latest; for an appointment the window's end")
+    window_start: datetime | None = Field(default=None, description="Appointment window start")
+    external_id: str | None = Field(default=None, max_length=120, description="Your id; a replay returns the same promise")
+
+
+def _out(case: Case, p) -> dict:
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return {"id": p.id, "case": case.external_id, "external_id": p.external_id, "kind": p.kind,
+            "made_at": iso(p.made_at), "due_at": iso(p.due_at), "window_start": iso(p.window_start),
+            "status": p.status, "kept_at": iso(p.kept_at), "broken_at": iso(p.broken_at), "source": p.source}
+
+
+def _case(session, external_id: str) -> Case:
+    case = session.scalar(select(Case).where(Case.external_id == external_id))
+    if case is None:
+        raise NotFound(f"there is no case {external_id!r}")
+    return case
+
+
+@router.post("/cases/{external_id}/promises", status_code=201, summary="Record a promise made to the customer")
+def create_promise(external_id: str, body: PromiseIn, session: WriteSession):
+    case = _case(session, external_id)
+    promise = add_promise(session, external_id, kind=body.kind, made_at=body.made_at, due_at=body.due_at,
+                          window_start=body.window_start, external_id=body.external_id, source="api")
+    return JSONResponse(_out(case, promise), status_code=201)
+
+
+@router.get("/cases/{external_id}/promises", summary="A case's promises and their status")
+def list_promises(external_id: str, session: DbSession):
+    case = _case(session, external_id)
+    return {"items": [_out(case, p) for p in case.promises]}
+
+
+@router.post("/promises/csv", summary="Import promises from CSV (case_id, kind, made_at, due_at[, window_start, promise_id])")
+def import_csv(session: WriteSession, body: Annotated[bytes, Body(media_type="text/csv")]):
+    raw = body
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ValidationFailed(f"the body is not a readable CSV table: {exc}", [("body", "not CSV")]) from None
+    return {"imported": import_promises_csv(session, frame)}
+
+
+@router.get("/promises/kept-rate", summary="Promise-kept rate by journey, team or kind (Wilson 95% interval)")
+def kept_rates(session: DbSession, by: Literal["journey", "team", "kind"] = "kind",
+               since: datetime | None = None, until: datetime | None = None):
+    return {"by": by, "items": [r.as_dict() for r in kept_rate.kept_rates(session, by, since=since, until=until)]}
+
+
+@router.get("/cases/{external_id}/forecast", summary="Expected resolution of an open case with the 80% interval")
+def case_forecast(external_id: str, request: Request, session: DbSession, now: datetime | None = None):
+    case = _case(session, external_id)
+    moment = now or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        raise ValidationFailed("now needs a timezone offset", [("now", "timezone offset required")])
+    forecaster = forecasting.load_forecaster(forecasting.model_path(request.app.state.settings.data_dir))
+    result = forecasting.forecast_cases(session, [case.id], moment, forecaster)[case.id]
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return {"case": external_id, "state": result.state, "anchor_at": iso(result.anchor_at),
+            "expected_at": iso(result.expected_at), "lower_at": iso(result.lower_at), "upper_at": iso(result.upper_at),
+            "suggested_promise_at": iso(result.promise_at), "remaining_s": result.remaining_s,
+            "lower_s": result.lower_s, "upper_s": result.upper_s, "note": result.note}

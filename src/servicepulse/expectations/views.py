@@ -1,0 +1,121 @@
+"""Pages: the expectations dashboard (/expectations), one case's promises, signals and
+forecast (/expectations/cases/{id}), and `forecast_panel` for other domains' case pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicepulse import charts
+from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.expectations import dashboard, forecasting, kept_rate
+from servicepulse.models import Case, OrgUnit
+from servicepulse.models.expectations import Signal, SignalRule
+from servicepulse.web.auth import CurrentUser, require_role
+from servicepulse.web.deps import DbSession
+from servicepulse.web.i18n import request_language
+from servicepulse.web.templating import base_context, render
+
+VIEWERS = ("admin", "analyst", "teamlead")
+TIMEZONE = "Europe/Amsterdam"
+router = APIRouter(prefix="/expectations")
+
+
+def _moment(at: str | None) -> datetime:
+    """``?at=`` lets a person (and a test) look at the situation as of another moment."""
+    if not at:
+        return datetime.now(timezone.utc)
+    try:
+        stamp = pd.Timestamp(at)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or stamp is pd.NaT or stamp.tzinfo is None:
+        raise ValidationFailed(f"at={at!r} is not a date and time with a timezone offset",
+                               [("at", "a date and time with an offset, e.g. 2026-10-31T12:00:00+01:00")])
+    return stamp.tz_convert("UTC").to_pydatetime()
+
+
+def date_formatter(request: Request):
+    """``when(moment, time=True)``: 'di 3 nov 2026 16:00' / 'Tue 3 Nov 2026 16:00', Amsterdam time."""
+    catalogue = request.app.state.catalogue
+    language = request_language(request)
+
+    def when(moment, time: bool = True) -> str:
+        if moment is None:
+            return "–"
+        local = pd.Timestamp(moment).tz_convert(TIMEZONE)
+        day = catalogue.translate(f"expectations.day.{local.weekday()}", language)
+        month = catalogue.translate(f"expectations.month.{local.month}", language)
+        text = f"{day} {local.day} {month} {local.year}"
+        return f"{text} {local:%H:%M}" if time else text
+
+    return when
+
+
+def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    forecaster = forecasting.load_forecaster(forecasting.model_path(request.app.state.settings.data_dir))
+    result = forecasting.forecast_cases(session, [case.id], now, forecaster)[case.id]
+    return {"forecast": result, "forecast_promise": forecasting.open_promise(session, case.id),
+            "when": date_formatter(request), "elapsed_hours": result.elapsed_s / 3600}
+
+
+def forecast_panel(request: Request, session: Session, case: Case, now: datetime | None = None) -> Markup:
+    """The forecast panel as an HTML fragment, for any case page (e.g. the case timeline):
+    ``{{ forecast_panel }}`` in its template, with this function's result in the context."""
+    context = base_context(request)
+    context.update(forecast_context(request, session, case, now))
+    template = request.app.state.templates.env.get_template("expectations/forecast_panel.html")
+    return Markup(template.render(context))
+
+
+@router.get("", dependencies=[Depends(require_role(*VIEWERS))])
+def dashboard_page(request: Request, session: DbSession, at: Annotated[str | None, Query()] = None):
+    now = _moment(at)
+    language = request_language(request)
+    catalogue = request.app.state.catalogue
+    since = now - timedelta(days=365)
+    trend = kept_rate.kept_trend(session, since=since, until=now)
+    chart = None
+    if not trend.empty:
+        from servicepulse.analytics.intervals import wilson
+
+        rows = []
+        for item in trend.itertuples():
+            share = wilson(int(item.kept), int(item.kept + item.broken), min_n=1)
+            rows.append({"month": item.period.strftime("%Y-%m-%d"), "kept": 100 * share.share,
+                         "low": 100 * share.low, "high": 100 * share.high})
+        title = catalogue.translate("expectations.trend_chart", language)
+        chart = charts.svg(charts.specs.line_with_band(rows, "month", "kept", "low", "high", y_title="%"),
+                           title=title)
+    effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
+    return render(request, "expectations/dashboard.html", {
+        "now": now, "at": at or "", "when": date_formatter(request),
+        "at_risk": dashboard.at_risk(session, now),
+        "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now) for by in kept_rate.GROUPINGS},
+        "trend_chart": Markup(chart) if chart else None, "trend": trend, "effects": effects,
+        "per_team": dashboard.signals_per_team(session),
+    })
+
+
+@router.get("/cases/{external_id}")
+def case_page(request: Request, external_id: str, user: CurrentUser, session: DbSession,
+              at: Annotated[str | None, Query()] = None):
+    now = _moment(at)
+    case = session.scalar(select(Case).where(Case.external_id == external_id))
+    if case is None:
+        raise NotFound(f"there is no case {external_id!r}")
+    signals = session.execute(select(Signal, SignalRule.key, OrgUnit.name)
+                              .join(SignalRule, SignalRule.id == Signal.rule_id)
+                              .outerjoin(OrgUnit, OrgUnit.id == Signal.team_id)
+                              .where(Signal.case_id == case.id).order_by(Signal.fired_at.desc())).all()
+    return render(request, "expectations/case.html", {
+        "case": case, "promises": list(case.promises), "signals": signals, "when": date_formatter(request),
+        "forecast_panel": forecast_panel(request, session, case, now),
+    })

@@ -1,0 +1,77 @@
+"""The case page shows the forecast; the dashboard shows cases at risk, kept rates and signals.
+
+On the tiny demo with a model trained from its closed cases, at a moment inside
+the demo window (the clock is the page's ?at= parameter).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import pandas as pd
+from sqlalchemy import select
+
+from servicepulse.db.session import UnitOfWork
+from servicepulse.demo import load_demo
+from servicepulse.expectations import forecasting
+from servicepulse.expectations.signals import run_signals
+from servicepulse.models import Case, OrgUnit
+
+from ..web.conftest import login
+from .helpers import event, ingest
+from .test_demo_promises import DEMO_END
+
+NOW = DEMO_END - timedelta(days=3)
+
+
+def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, make_user):
+    load_demo(engine, size="tiny", seed=11)
+    make_user("lead@example.org", role="teamlead", language="nl")
+    with UnitOfWork(engine) as s:
+        forecaster = forecasting.train(s, forecasting.model_path(settings.data_dir), n_seeds=1, max_rounds=200)
+        assert forecasting.refresh_snapshots(s, NOW, forecaster) > 0
+        run_signals(s, NOW, notify=False)
+        open_ids = forecasting.open_case_ids(s, NOW)
+        external = s.scalar(select(Case.external_id).where(Case.id == open_ids[0]))
+        expected = forecasting.forecast_cases(s, [open_ids[0]], NOW, forecaster)[open_ids[0]]
+    assert expected.state == "ok"
+    assert login(client, "lead@example.org").status_code == 303
+    at = quote(NOW.isoformat())
+
+    page = client.get(f"/expectations/cases/{quote(external)}?at={at}")
+    assert page.status_code == 200
+    html = page.text
+    local = pd.Timestamp(expected.expected_at).tz_convert("Europe/Amsterdam")
+    months = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+    assert "Verwacht opgelost op" in html and f"{local.day} {months[local.month - 1]} {local.year}" in html
+    assert "80% kans tussen" in html and "Voorgestelde toezegging aan de klant" in html
+    assert re.search(r"de [\d,]+ uur die sindsdien verstreken zijn", html)
+
+    client.post("/language", data={"lang": "en", "csrf_token": _csrf(client)}, follow_redirects=False)
+    english = client.get(f"/expectations/cases/{quote(external)}?at={at}").text
+    assert "Expected resolved by" in english and "80% between" in english
+
+    board = client.get(f"/expectations?at={at}")
+    assert board.status_code == 200
+    assert re.search(r'data-reason="(dark_too_long|promise_due_soon|promise_overdue|forecast_after_promise)"',
+                     board.text)
+    assert "<svg" in board.text and 'data-by="team"' in board.text and 'data-measure="nps"' in board.text
+    assert client.get("/expectations?at=yesterday").status_code == 400  # a page that says what to give
+
+
+def _csrf(client) -> str:
+    from ..web.conftest import csrf_from
+
+    return csrf_from(client.get("/expectations").text)
+
+
+def test_case_page_without_model_or_history_says_so(engine, client, make_user):
+    ingest(engine, [event("ONE", 0, "Customer calls", direction="inbound", facing=True, team="Front office")])
+    make_user("agent@example.org", role="agent", language="nl")
+    login(client, "agent@example.org")
+    page = client.get("/expectations/cases/ONE")
+    assert page.status_code == 200 and "er is nog geen model getraind" in page.text
+    assert client.get("/expectations/cases/NOPE").status_code == 404
+    assert client.get("/expectations").status_code == 403  # agents see cases, not the dashboard
