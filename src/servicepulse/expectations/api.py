@@ -16,6 +16,7 @@ from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import forecasting, kept_rate
 from servicepulse.expectations.promises import add_promise, import_promises_csv
 from servicepulse.models import Case
+from servicepulse.settings import get_settings
 from servicepulse.web.deps import DbSession, WriteSession
 
 router = APIRouter(tags=["promises"])
@@ -79,7 +80,9 @@ def case_forecast(external_id: str, request: Request, session: DbSession, now: d
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         raise ValidationFailed("now needs a timezone offset", [("now", "timezone offset required")])
-    forecaster = forecasting.load_forecaster(forecasting.model_path(request.app.state.settings.data_dir))
+    # The API app carries only the engine; the model lives under the configured data directory.
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    forecaster = forecasting.load_forecaster(forecasting.model_path(settings.data_dir))
     result = forecasting.forecast_cases(session, [case.id], moment, forecaster)[case.id]
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {"case": external_id, "state": result.state, "anchor_at": iso(result.anchor_at),
