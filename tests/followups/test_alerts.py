@@ -99,3 +99,23 @@ def test_a_broken_promise_opens_one_follow_up_for_the_promising_team(engine, org
         assert alerts.run_all(s, NOW)["cases"] == 1
     (fu,) = _followups(engine)
     assert (fu.cause, fu.case_id, fu.team_id, fu.priority) == ("broken_promise", org.case, org.team_a, 1)
+
+
+def test_a_high_effort_index_opens_one_follow_up_for_the_last_team(engine, org):
+    from servicepulse.models import Case, CaseFacts
+
+    numbers = dict(events=5, throughput_days=3.0, inbound_contacts=3, repeat_contacts=2, after_hours_contacts=0,
+                   channel_switches=1, handoffs=2, front_to_back=1, back_to_front=1, ping_pong=0,
+                   dark_period_hours=30.0, closed=True, reopenings=0, first_time_right=False,
+                   waiting_on_customer_hours=0.0, closed_hours=0.0, waiting_on_us_hours=40.0)
+    with UnitOfWork(engine) as s:
+        calm = Case(external_id="K-2", customer_id=org.customer, journey_id=org.journey, last_team_id=org.team_a)
+        s.add(calm)
+        s.flush()
+        s.add(CaseFacts(case_id=org.case, started_at=NOW, ended_at=NOW, effort_index=85.0, **numbers))
+        s.add(CaseFacts(case_id=calm.id, started_at=NOW, ended_at=NOW, effort_index=40.0, **numbers))
+    with UnitOfWork(engine) as s:
+        assert alerts.run_all(s, NOW) == {"responses": 0, "cases": 1}
+    (fu,) = _followups(engine)
+    assert (fu.cause, fu.case_id, fu.team_id) == ("high_effort_index", org.case, org.team_b)
+    assert fu.summary == "effort index 85"
