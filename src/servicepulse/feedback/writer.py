@@ -15,6 +15,7 @@ written again on its own: a bad request never fails its neighbours.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -35,10 +36,29 @@ class _Slot:
     error: BaseException | None = None
 
 
+_LOCKS: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def _engine_lock(engine: Engine) -> threading.Lock:
+    with _GUARD:
+        lock = _LOCKS.get(engine)
+        if lock is None:
+            lock = _LOCKS[engine] = threading.Lock()
+        return lock
+
+
+def sqlite_writer(engine: Engine):
+    """`with sqlite_writer(engine), UnitOfWork(engine) as session:` for any write path of a busy API:
+    on SQLite, the process's write transactions queue on one lock; elsewhere it does nothing."""
+    return _engine_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
+
+
 class ResponseWriter:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._write = threading.Lock()
+        # On SQLite the lock is shared with every other sqlite_writer() user of this engine.
+        self._write = _engine_lock(engine) if engine.dialect.name == "sqlite" else threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Slot] = []
         self.group_sizes: list[int] = []  # for tests and diagnostics (bounded below)
@@ -86,7 +106,6 @@ class ResponseWriter:
 
 
 _WRITERS: "WeakKeyDictionary[Engine, ResponseWriter]" = WeakKeyDictionary()
-_GUARD = threading.Lock()
 
 
 def writer_for(engine: Engine) -> ResponseWriter:
