@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
+
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
@@ -114,3 +116,23 @@ def test_theme_matrix_has_one_row_per_comment_and_rolls_up(engine):
     assert m.loc[ids[1], "invoice_clarity"] == 1 and m.loc[ids[1], "billing_price"] == 1  # parent rolls up
     assert m.loc[ids[0], "invoice_clarity"] == 0
     assert set(m.columns) == set(cf.keys) and set(m.to_numpy().ravel()) <= {0, 1}
+
+
+def test_sentiment_model_trained_on_own_scored_comments(engine):
+    from servicepulse.verbatims.analysis import train_sentiment_model
+    from tests.text.verbatim_composer import compose_comments
+
+    composed = compose_comments(260, seed=5)
+    add_responses(engine, [{"comment": c.text, "nps": c.score} for c in composed])
+    with UnitOfWork(engine) as s:
+        assert train_sentiment_model(s) is None  # nothing analysed yet: nothing to learn from
+        analyse_responses(s)
+        model = train_sentiment_model(s)
+        assert model is not None
+        again = analyse_responses(s, only_missing=False, model=model)
+        stored = [v.sentiment for v in s.scalars(select(Verbatim).order_by(Verbatim.response_id))]
+    assert again.analysed == 260
+    scores = np.array([c.score for c in composed])
+    stored = np.array(stored)
+    # the model's comment score separates the detractors from the promoters it was trained on
+    assert stored[scores <= 6].mean() < 0 < stored[scores >= 9].mean()
