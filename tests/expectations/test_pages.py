@@ -30,7 +30,7 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     load_demo(engine, size="tiny", seed=11)
     make_user("lead@example.org", role="teamlead", language="nl")
     with UnitOfWork(engine) as s:
-        forecaster = forecasting.train(s, forecasting.model_path(settings.data_dir), n_seeds=1, max_rounds=200)
+        forecaster = forecasting.train(s, forecasting.model_path(settings.data_dir), n_seeds=1, max_rounds=60)
         assert forecasting.refresh_snapshots(s, NOW, forecaster) > 0
         run_signals(s, NOW, notify=False)
         open_ids = forecasting.open_case_ids(s, NOW)
@@ -48,6 +48,10 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert "Verwacht opgelost op" in html and f"{local.day} {months[local.month - 1]} {local.year}" in html
     assert "80% kans tussen" in html and "Voorgestelde toezegging aan de klant" in html
     assert re.search(r"de [\d,]+ uur die sindsdien verstreken zijn", html)
+
+    # The case timeline page (cases domain) leads to the forecast.
+    timeline = client.get(f"/cases/{quote(external)}")
+    assert timeline.status_code == 200 and f'href="/expectations/cases/{quote(external)}"' in timeline.text
 
     client.post("/language", data={"lang": "en", "csrf_token": _csrf(client)}, follow_redirects=False)
     english = client.get(f"/expectations/cases/{quote(external)}?at={at}").text
