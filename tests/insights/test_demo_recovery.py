@@ -86,6 +86,48 @@ def test_moment_scores_and_statuses_as_generated(demo_engine, generated):
     assert all(v.prca_message is None for v in views.values())
 
 
+# "enough answers" for the label check: at least this many complete answers in the group whose effect is
+# asserted (low grades <= 6 for a functional moment's penalty, 9+ grades for an emotional moment's reward)
+ENOUGH = 30
+
+
+def test_moments_behave_as_labelled_in_the_label_check(demo_engine, generated):
+    """7+/9+ by design: functional moments are basics (penalty, no reward), emotional ones carry a reward."""
+    with UnitOfWork(demo_engine, readonly=True) as s:
+        views = [service.moment_view(s, j.id, language="en") for j in repo.journeys(s)]
+    checked = {"functional": 0, "emotional": 0}
+    for view in views:
+        assert view.prca_message is None, view.prca_message
+        # the group sizes behind each estimate, counted independently on the generator's complete answers
+        g = generated.moment_grades
+        wide = g[g["journey"] == repo_key(view, generated)].pivot(index="response", columns="moment", values="grade")
+        wide = wide.dropna()
+        for m in view.moments:
+            assert m.label_check is not None
+            if m.kind == "functional":
+                assert m.behaviour in ("basic", "no effect"), (m.key, m.behaviour)  # never a reward
+                if int((wide[m.key] <= 6).sum()) >= ENOUGH:
+                    assert m.behaviour == "basic", (view.journey_name, m.key, m.behaviour, m.penalty)
+                    assert m.penalty < 0
+                    checked["functional"] += 1
+            else:
+                if int((wide[m.key] >= 9).sum()) >= ENOUGH:
+                    assert m.behaviour in ("excitement", "performance"), (view.journey_name, m.key, m.behaviour,
+                                                                          m.reward)
+                    assert m.reward > 0
+                    checked["emotional"] += 1
+            # and the view raises no "label disagrees" suggestion for them
+            assert m.label_check.consistent is not False, (m.key, m.label_check.suggestion_en)
+    # the check covered nearly the whole catalogue (7 emotional, 16 functional moments), not a handful
+    assert checked["emotional"] >= 6 and checked["functional"] >= 13, checked
+
+
+def repo_key(view, generated) -> str:
+    from servicepulse.demo.catalogue import JOURNEYS
+
+    return next(j.key for j in JOURNEYS if view.journey_name in (j.name_en, j.name_nl))
+
+
 def test_scan_classifies_the_demo_projects_as_intended(demo_engine):
     from servicepulse.demo.projects import PROJECTS
     from servicepulse.improvement import service as improvement

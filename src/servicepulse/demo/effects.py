@@ -41,7 +41,11 @@ How the scores are made (all coefficients are the named fields of
    below 7 (``functional_below_7`` per point) and adds almost nothing above
    (``functional_above_7``); an emotional moment counts throughout
    (``emotional_slope``) and adds a bonus for every point above 8.5
-   (``emotional_above_8_5``). Plus noise ``nps_noise``.
+   (``emotional_above_8_5``). Plus noise ``nps_noise``. So a penalty-reward
+   contrast analysis (PRCA) of NPS on the moment grades finds what the labels
+   say: functional moments behave as basics (a penalty, no reward: their
+   grades hardly reach 9), emotional moments as performance or excitement
+   factors (their 9+ answers carry a significant reward).
 3. Grade (rapportcijfer, 1-10): a linear function of the same latent NPS
    plus its own noise.
 4. CES (1-7, 7 = "it was easy"): effort only: repeat contacts, handoffs,
@@ -134,14 +138,18 @@ class EffectModel:
     # 2. NPS (latent 0-10)
     nps_intercept: float = 10.6
     nps_effects: dict[str, float] = field(default_factory=lambda: _coefs(
-        broken_promise=-2.8, dark_period_over_2_days=-2.1, repeat_contact=-1.7, handoff=-1.7, reopened=-0.3,
+        broken_promise=-2.8, dark_period_over_2_days=-2.5, repeat_contact=-1.7, handoff=-1.7, reopened=-0.3,
         after_hours_contact=-0.1, channel_switch=-0.1, proactive_update=0.4, first_time_right=0.0,
     ))
-    functional_below_7: float = 0.35  # NPS points per grade point below 7, per functional moment
+    # strong enough that on the small demo (~300 complete answers per journey) PRCA finds a significant
+    # penalty on every functional moment with enough low grades (~30+) ...
+    functional_below_7: float = 0.8  # NPS points per grade point below 7, per functional moment
     functional_above_7: float = 0.03  # ... and above 7: hardly anything (7+ is enough)
     emotional_slope: float = 0.22  # NPS points per grade point around 7, per emotional moment
-    emotional_above_8_5: float = 0.45  # extra per point above 8.5 (9+: the moment of truth won)
-    nps_noise: float = 2.3
+    # ... and a significant reward on every emotional moment with enough 9+ grades: a 9 adds ~1.5 and a
+    # 10 ~4 NPS points against a 7, so exceeding expectations clearly lifts the overall score
+    emotional_above_8_5: float = 2.5  # extra per point above 8.5 (9+: the moment of truth won)
+    nps_noise: float = 1.9
     # where the customer comes from: someone who is leaving recommends less,
     # someone who just got (or kept) a working connection a little more
     journey_offsets: dict[str, float] = field(default_factory=lambda: _coefs(
