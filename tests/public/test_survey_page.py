@@ -131,12 +131,71 @@ def test_wrong_and_expired_links_get_friendly_pages(client, engine):
     assert client.post(f"/s/{token}", data={"q_ces": "5"}).status_code in (403, 410)  # no CSRF token: refused
 
 
-def test_a_form_without_this_session_s_csrf_token_is_refused(client, engine, invited):
+def test_submit_works_without_any_cookie(client, engine, invited):
     invitation_id, token = invited
-    client.get(f"/s/{token}")
-    forged = client.post(f"/s/{token}", data={"q_ces": "1", "action": "submit", "csrf_token": "forged"})
-    assert forged.status_code == 403
+    page = client.get(f"/s/{token}")
+    assert "set-cookie" not in page.headers  # respondents get no session at all
+    client.cookies.clear()
+    sent = client.post(f"/s/{token}", data={"csrf_token": csrf_from(page.text), "q_ces": "6", "action": "submit"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"/s/{token}/thanks")
+    response, answers = _response(engine, invitation_id)
+    assert response.completed is True and response.ces == 6
+
+
+def test_a_post_without_the_form_token_is_refused_with_a_clear_page(client, engine, invited):
+    invitation_id, token = invited
+    with UnitOfWork(engine) as s:  # a second invitation: its form token must not open the first one
+        world = seed_world(s)
+        other = add_customer(s, "C-other", email="other@example.nl")
+        _, other_token = sent_invitation(s, world["survey"], other, utcnow())
+    other_form = csrf_from(client.get(f"/s/{other_token}").text)
+    assert other_form != csrf_from(client.get(f"/s/{token}").text)
+    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": other_form}, {"csrf_token": ""}):
+        refused = client.post(f"/s/{token}", data={"q_ces": "1", "action": "submit", **data})
+        assert refused.status_code == 403
+        assert "Uw antwoorden zijn niet verstuurd" in refused.text and f'href="/s/{token}?lang=nl"' in refused.text
     assert _response(engine, invitation_id)[0] is None
+    # The opt-out form has a token of its own; the answer form's token does not unsubscribe anyone.
+    answer_token = csrf_from(client.get(f"/s/{token}").text)
+    assert client.post(f"/s/{token}/opt-out", data={"csrf_token": answer_token}).status_code == 403
+    assert client.post(f"/s/{token}/opt-out", data={}).status_code == 403
+    with UnitOfWork(engine, readonly=True) as s:
+        assert s.scalar(select(Customer.opted_out_at).where(Customer.external_id == "C-page")) is None
+
+
+def test_anonymous_form_token_is_signed_and_time_limited(client, engine, monkeypatch):
+    from servicepulse.public import form_token, views
+
+    with UnitOfWork(engine) as s:
+        seed_world(s)
+        enable_anonymous_link(s, "after_contact", per_address_limit=10)
+    issued_at = utcnow()
+    monkeypatch.setattr(views, "clock", lambda: issued_at)
+    page = client.get("/a/after_contact").text
+    token = csrf_from(page)
+    issued, _, mac = token.partition(".")
+    tampered = f"{int(issued) + 3600}.{mac}"  # a later issue time with the old signature
+    assert client.post("/a/after_contact", data={"csrf_token": tampered, "q_ces": "3",
+                                                 "action": "submit"}).status_code == 403
+    # Past the maximum age the same token is refused, nothing stored ...
+    monkeypatch.setattr(views, "clock", lambda: issued_at + form_token.ANONYMOUS_MAX_AGE + timedelta(minutes=1))
+    late = client.post("/a/after_contact", data={"csrf_token": token, "q_ces": "3", "action": "submit"})
+    assert late.status_code == 403 and 'href="/a/after_contact?lang=nl"' in late.text
+    with UnitOfWork(engine, readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(Response)) == 0
+    # ... and within it the form goes through, without cookies; the resume page then has its own token.
+    monkeypatch.setattr(views, "clock", lambda: issued_at + form_token.ANONYMOUS_MAX_AGE - timedelta(minutes=1))
+    client.cookies.clear()
+    ok = client.post("/a/after_contact", data={"csrf_token": token, "q_ces": "3", "action": "submit"},
+                     follow_redirects=False)
+    assert ok.status_code == 303
+    resume = ok.headers["location"].split("/thanks")[0]
+    assert client.post(resume, data={"csrf_token": token, "q_ces": "4", "action": "submit"}).status_code == 403
+    changed = _post(client, resume, {"q_ces": "4", "action": "submit"})
+    assert changed.status_code == 303
+    with UnitOfWork(engine, readonly=True) as s:
+        assert s.scalars(select(Response.ces)).all() == [4]
 
 
 def test_opt_out_link_works_even_after_expiry(client, engine):

@@ -9,28 +9,33 @@
 
 Language: ?lang= (the switch) > the invitation's > the browser's > the survey's first.
 The 'why' prompt follows the score once the score is known (after a save or on
-coming back); before that the default prompt shows. Forms carry the CSRF token
-(the app checks it on every POST). Bad input: the page again, 422, each message
-under its question and tied to it with aria-describedby.
+coming back); before that the default prompt shows. Respondents have no session:
+forms carry a token bound to what they answer (public/form_token.py), checked
+here on every POST, so an expired or refused cookie never loses an answer; a
+POST without the right token gets a 403 page that leads back to the form.
+This router is in PUBLIC_ROUTERS (no session CSRF dependency). Bad input: the
+page again, 422, each message under its question and tied to it with aria-describedby.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
 from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
-from servicepulse.public import service
+from servicepulse.public import form_token, service
 from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import SurveySpec, question_text
+from servicepulse.web.csrf import CSRF_FIELD
 from servicepulse.web.deps import DbSession
 from servicepulse.web.i18n import parse_accept_language
 from servicepulse.web.templating import render
@@ -41,7 +46,7 @@ NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex"}
 
 
 async def form_data(request: Request) -> FormData:
-    return await request.form()  # parsed once; the CSRF check already read it
+    return await request.form()
 
 
 Form = Annotated[FormData, Depends(form_data)]
@@ -63,6 +68,15 @@ def choose_language(request: Request, offered, preferred: str | None = None, for
     return offered[0]
 
 
+def _secret(request: Request) -> str:
+    return request.app.state.settings.resolved_secret_key()
+
+
+def _hidden_token(value: str):
+    """Stands in for the shared ``csrf_field()``, which would start a session (and set a cookie)."""
+    return lambda: Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(value)}">')
+
+
 def translator(request: Request, lang: str):
     catalogue = request.app.state.catalogue
     return lambda key, **values: catalogue.translate(key, lang, **values)
@@ -70,12 +84,12 @@ def translator(request: Request, lang: str):
 
 def _message_page(request: Request, lang: str, status: int, title_key: str, text_keys: list[str],
                   offered=LANGUAGES, actions: list[tuple[str, str]] | None = None, form_action: str | None = None,
-                  **values):
+                  token: str = "", **values):
     t = translator(request, lang)
     return render(request, "public/message.html", {
         "lang": lang, "t": t, "title": t(title_key, **values), "texts": [t(k, **values) for k in text_keys],
         "switch": _switch(request, offered, lang), "actions": actions or [], "form_action": form_action,
-        "confirm": t("public.optout.confirm") if form_action else None,
+        "confirm": t("public.optout.confirm") if form_action else None, "csrf_field": _hidden_token(token),
     }, status_code=status, headers=NO_STORE)
 
 
@@ -104,6 +118,8 @@ class Target:
     expires_at: datetime | None = None
     channel: str = "email"
     offered: tuple = field(default=LANGUAGES)
+    form_token: str = ""  # goes into the form
+    token_ok: Callable[[object], bool] = lambda sent: False  # checks what a POST brought back
 
 
 def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, problems, t) -> list[dict]:
@@ -156,11 +172,27 @@ def _render_form(request: Request, target: Target, lang: str, answers: dict, pro
         "questions": _questions(target.spec, lang, organisation, answers, problems, t),
         "problems": [{"key": p.key, "message": t(f"public.error.{p.code}", **p.values)} for p in problems],
         "action": target.path, "switch": _switch(request, target.offered, lang), "notice": notice,
+        "csrf_field": _hidden_token(target.form_token),
     }, status_code=status, headers=NO_STORE)
+
+
+def _refused(request: Request, lang: str, back: str, offered=LANGUAGES):
+    """A POST without this form's token: forged, or from a form too old to trust. Nothing is stored."""
+    return _message_page(request, lang, 403, "public.refused.title", ["public.refused.text"], offered,
+                         actions=[(f"{back}?{urlencode({'lang': lang})}", "public.refused.back")])
+
+
+def _without_token(request: Request, form: FormData):
+    """A POST with no token at all is refused before any lookup, whatever link it names."""
+    if form.get(CSRF_FIELD):
+        return None
+    return _refused(request, choose_language(request, LANGUAGES, None, form), request.url.path)
 
 
 def _post(request: Request, session, form: FormData, target: Target, lang: str, now: datetime,
           on_new_response=None):
+    if not target.token_ok(form.get(CSRF_FIELD)):
+        return _refused(request, lang, target.path, target.offered)
     clean, problems = service.parse_form(target.spec, form)
     action = form.get("action")
     partial = action == "save"
@@ -194,7 +226,7 @@ def _echo(spec: SurveySpec, form: FormData, clean: dict) -> dict:
 # --- personal invitations -------------------------------------------------------------------------
 
 
-def _invitation_target(session, token: str, now: datetime):
+def _invitation_target(session, token: str, now: datetime, secret: str):
     """(target, None) or (None, (status, invitation or None)) for the 404/410 pages."""
     try:
         invitation = invitations.resolve(session, token, now)
@@ -204,8 +236,10 @@ def _invitation_target(session, token: str, now: datetime):
         return None, (410, gone.invitation)
     version = session.get(SurveyVersion, invitation.survey_version_id)
     spec = service.spec_for_version(session, version)
+    bound = (secret, "answer", invitation.id, invitation.token_hash, version.id)
     return Target(spec, version, f"/s/{token}", service.invitation_response(session, invitation), invitation,
-                  invitation.expires_at, "email", spec.languages), None
+                  invitation.expires_at, "email", spec.languages, form_token.invitation_token(*bound),
+                  lambda sent: form_token.check_invitation_token(sent, *bound)), None
 
 
 def _closed_page(request: Request, session, status: int, invitation: Invitation | None):
@@ -221,7 +255,7 @@ def _closed_page(request: Request, session, status: int, invitation: Invitation 
 
 @router.get("/s/{token}")
 def invitation_page(request: Request, token: str, session: DbSession, saved: int = 0):
-    target, closed = _invitation_target(session, token, clock())
+    target, closed = _invitation_target(session, token, clock(), _secret(request))
     if target is None:
         return _closed_page(request, session, *closed)
     lang = choose_language(request, target.offered, target.invitation.language)
@@ -230,8 +264,10 @@ def invitation_page(request: Request, token: str, session: DbSession, saved: int
 
 @router.post("/s/{token}")
 def invitation_submit(request: Request, token: str, session: DbSession, form: Form):
+    if (refused := _without_token(request, form)) is not None:
+        return refused
     now = clock()
-    target, closed = _invitation_target(session, token, now)
+    target, closed = _invitation_target(session, token, now, _secret(request))
     if target is None:
         return _closed_page(request, session, *closed)
     lang = choose_language(request, target.offered, target.invitation.language, form)
@@ -240,7 +276,7 @@ def invitation_submit(request: Request, token: str, session: DbSession, form: Fo
 
 @router.get("/s/{token}/thanks")
 def invitation_thanks(request: Request, token: str, session: DbSession):
-    target, closed = _invitation_target(session, token, clock())
+    target, closed = _invitation_target(session, token, clock(), _secret(request))
     if target is None:
         return _closed_page(request, session, *closed)
     lang = choose_language(request, target.offered, target.invitation.language)
@@ -254,6 +290,10 @@ def _optout_invitation(session, token: str) -> Invitation | None:
     return invitation
 
 
+def _optout_token(request: Request, invitation: Invitation) -> tuple:
+    return (_secret(request), "opt-out", invitation.id, invitation.token_hash, invitation.survey_version_id)
+
+
 @router.get("/s/{token}/opt-out")
 def opt_out_page(request: Request, token: str, session: DbSession):
     invitation = _optout_invitation(session, token)
@@ -262,16 +302,21 @@ def opt_out_page(request: Request, token: str, session: DbSession):
     lang = choose_language(request, LANGUAGES, invitation.language)
     organisation = request.app.state.settings.organisation_name
     return _message_page(request, lang, 200, "public.optout.title", ["public.optout.text"],
-                         form_action=f"/s/{token}/opt-out", organisation=organisation)
+                         form_action=f"/s/{token}/opt-out", token=form_token.invitation_token(
+                             *_optout_token(request, invitation)), organisation=organisation)
 
 
 @router.post("/s/{token}/opt-out")
 def opt_out(request: Request, token: str, session: DbSession, form: Form):
+    if (refused := _without_token(request, form)) is not None:
+        return refused
     invitation = _optout_invitation(session, token)
     if invitation is None:
         return _closed_page(request, session, 404, None)
-    invitations.opt_out(session, invitation, clock())
     lang = choose_language(request, LANGUAGES, invitation.language, form)
+    if not form_token.check_invitation_token(form.get(CSRF_FIELD), *_optout_token(request, invitation)):
+        return _refused(request, lang, f"/s/{token}/opt-out")
+    invitations.opt_out(session, invitation, clock())
     organisation = request.app.state.settings.organisation_name
     return _message_page(request, lang, 200, "public.optout.done.title", ["public.optout.done.text"],
                          organisation=organisation)
@@ -280,7 +325,7 @@ def opt_out(request: Request, token: str, session: DbSession, form: Form):
 # --- anonymous links ------------------------------------------------------------------------------
 
 
-def _anonymous_target(session, survey_key: str, resume: str | None = None):
+def _anonymous_target(session, survey_key: str, secret: str, now: datetime, resume: str | None = None):
     found = service.anonymous_survey(session, survey_key)
     if found is None:
         return None, None
@@ -292,7 +337,15 @@ def _anonymous_target(session, survey_key: str, resume: str | None = None):
     version = session.get(SurveyVersion, response.survey_version_id) if response else found.version
     spec = service.spec_for_version(session, version)
     path = f"/a/{survey_key}" + (f"/r/{resume}" if resume else "")
-    return Target(spec, version, path, response, None, None, "web", spec.languages), found
+    if response is None:  # a new response: nothing to bind to yet, so a signed, time-limited token
+        bound = (secret, found.link.id, version.id)
+        issued = form_token.anonymous_token(*bound, now)
+        check = lambda sent: form_token.check_anonymous_token(sent, *bound, now)  # noqa: E731
+    else:
+        bound = (secret, response.id, version.id)
+        issued = form_token.response_token(*bound)
+        check = lambda sent: form_token.check_response_token(sent, *bound)  # noqa: E731
+    return Target(spec, version, path, response, None, None, "web", spec.languages, issued, check), found
 
 
 def _unknown(request: Request):
@@ -302,7 +355,7 @@ def _unknown(request: Request):
 
 @router.get("/a/{survey_key}")
 def anonymous_page(request: Request, survey_key: str, session: DbSession):
-    target, _ = _anonymous_target(session, survey_key)
+    target, _ = _anonymous_target(session, survey_key, _secret(request), clock())
     if target is None:
         return _unknown(request)
     return _render_form(request, target, choose_language(request, target.offered), {})
@@ -310,8 +363,10 @@ def anonymous_page(request: Request, survey_key: str, session: DbSession):
 
 @router.post("/a/{survey_key}")
 def anonymous_submit(request: Request, survey_key: str, session: DbSession, form: Form):
+    if (refused := _without_token(request, form)) is not None:
+        return refused
     now = clock()
-    target, found = _anonymous_target(session, survey_key)
+    target, found = _anonymous_target(session, survey_key, _secret(request), now)
     if target is None:
         return _unknown(request)
     lang = choose_language(request, target.offered, None, form)
@@ -329,7 +384,7 @@ def anonymous_submit(request: Request, survey_key: str, session: DbSession, form
 
 @router.get("/a/{survey_key}/r/{resume}")
 def anonymous_resume(request: Request, survey_key: str, resume: str, session: DbSession, saved: int = 0):
-    target, _ = _anonymous_target(session, survey_key, resume)
+    target, _ = _anonymous_target(session, survey_key, _secret(request), clock(), resume)
     if target is None:
         return _unknown(request)
     lang = choose_language(request, target.offered, target.response.language)
@@ -338,7 +393,9 @@ def anonymous_resume(request: Request, survey_key: str, resume: str, session: Db
 
 @router.post("/a/{survey_key}/r/{resume}")
 def anonymous_resume_submit(request: Request, survey_key: str, resume: str, session: DbSession, form: Form):
-    target, _ = _anonymous_target(session, survey_key, resume)
+    if (refused := _without_token(request, form)) is not None:
+        return refused
+    target, _ = _anonymous_target(session, survey_key, _secret(request), clock(), resume)
     if target is None:
         return _unknown(request)
     lang = choose_language(request, target.offered, target.response.language, form)
@@ -347,7 +404,7 @@ def anonymous_resume_submit(request: Request, survey_key: str, resume: str, sess
 
 @router.get("/a/{survey_key}/r/{resume}/thanks")
 def anonymous_thanks(request: Request, survey_key: str, resume: str, session: DbSession):
-    target, _ = _anonymous_target(session, survey_key, resume)
+    target, _ = _anonymous_target(session, survey_key, _secret(request), clock(), resume)
     if target is None:
         return _unknown(request)
     lang = choose_language(request, target.offered, target.response.language)

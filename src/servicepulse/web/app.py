@@ -27,7 +27,7 @@ from servicepulse.web.csrf import csrf_protect
 from servicepulse.web.errors import install_error_pages
 from servicepulse.web.i18n import load_catalogue
 from servicepulse.web.registry import load_router
-from servicepulse.web.routers import NAV, PAGE_ROUTERS
+from servicepulse.web.routers import NAV, PAGE_ROUTERS, PUBLIC_ROUTERS
 from servicepulse.web.templating import make_templates
 from servicepulse.web.throttle import LoginThrottle
 
@@ -85,6 +85,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     for module, attribute in PAGE_ROUTERS:
         app.include_router(load_router(module, attribute, "servicepulse/web/routers.py PAGE_ROUTERS"),
                            dependencies=[Depends(csrf_protect)])
+    for module, attribute in PUBLIC_ROUTERS:  # respondents have no session; these check their own form token
+        app.include_router(load_router(module, attribute, "servicepulse/web/routers.py PUBLIC_ROUTERS"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/v1", create_api_app(engine))
     install_error_pages(app)

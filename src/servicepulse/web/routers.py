@@ -6,7 +6,8 @@ NavEntry. API routers go in ``servicepulse/api/routers.py``.
 
 Every module listed here is imported at start-up; an entry that cannot be
 imported stops the app with a message naming it (nothing is skipped silently).
-Every page router gets CSRF checking on its POST/PUT/PATCH/DELETE routes.
+Every page router gets CSRF checking on its POST/PUT/PATCH/DELETE routes;
+PUBLIC_ROUTERS do not and check a form token of their own.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ class NavEntry:
 # (module, attribute) of each page router, in order.
 PAGE_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.web.home", "router"),
-    ("servicepulse.public.views", "router"),
     ("servicepulse.surveys_dashboard.views", "router"),
     ("servicepulse.insights.views", "router"),
     ("servicepulse.improvement.views", "router"),
+]
+
+# Pages for people without a session (survey respondents). These routers get no
+# session CSRF check: each must check its own form token on every unsafe method
+# (see servicepulse/public/form_token.py).
+PUBLIC_ROUTERS: list[tuple[str, str]] = [
+    ("servicepulse.public.views", "router"),
 ]
 
 NAV: list[NavEntry] = [
