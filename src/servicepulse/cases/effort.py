@@ -88,15 +88,23 @@ def predict_ces(model: EffortModel, features: pd.DataFrame) -> np.ndarray:
     return np.clip(z @ np.asarray(model.weights) + model.intercept, 1.0, 7.0)
 
 
-def effort_for(session: Session, ids: np.ndarray, facts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(estimate, index) per case; the estimate is NaN while no model is trained."""
+def effort_for(session: Session, ids: np.ndarray, facts: pd.DataFrame,
+               lookup: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(estimate, index) per case; the estimate is NaN while no model is trained.
+    ``lookup``: the only cases that may have promises or answers (default: all)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    lookup = ids if lookup is None else np.intersect1d(ids, lookup)
+    pos = pd.Index(ids).get_indexer(lookup)
     model = active_model(session)
     if model is not None:
-        features = facts.assign(broken_promises=broken_promises(session, ids))
-        estimate = ces_to_effort(predict_ces(model, features))
+        broken = np.zeros(len(ids))
+        broken[pos] = broken_promises(session, lookup)
+        estimate = ces_to_effort(predict_ces(model, facts.assign(broken_promises=broken)))
     else:
         estimate = np.full(len(ids), np.nan)
-    measured = ces_to_effort(latest_ces(session, ids))  # NaN where the case has no answer
+    answers = np.full(len(ids), np.nan)
+    answers[pos] = latest_ces(session, lookup)
+    measured = ces_to_effort(answers)  # NaN where the case has no answer
     index = np.where(np.isnan(measured), estimate, measured)
     return estimate, index
 

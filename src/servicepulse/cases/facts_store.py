@@ -78,7 +78,7 @@ def refresh(session: Session, batch: pd.DataFrame, existing: set[int], *, calend
     events = pd.concat([history["frame"], batch], ignore_index=True) if len(history["frame"]) else batch
     if events["event_id"].notna().any():
         events = events[~(events["event_id"].duplicated(keep="first") & events["event_id"].notna())]
-    store(session, facts)
+    store(session, facts, existing)
     _update_cases(session, facts, events)
     return facts
 
@@ -103,8 +103,10 @@ def recompute_all(session: Session, case_ids: Sequence[int] | None = None, *, ca
     return done
 
 
-def store(session: Session, facts: pd.DataFrame) -> None:
-    """Replace the stored facts rows of these cases, with the effort index of the active model."""
+def store(session: Session, facts: pd.DataFrame, existing: set[int] | None = None) -> None:
+    """Replace the stored facts rows of these cases, with the effort index of the active model.
+    ``existing``: the cases that existed before this import (None: all may have stored rows);
+    cases created by the import have no stored facts, answers or promises to look up."""
     from servicepulse.cases import effort
 
     if facts.empty:
@@ -112,9 +114,10 @@ def store(session: Session, facts: pd.DataFrame) -> None:
     conn = session.connection()
     dialect = conn.dialect.name
     ids = facts.index.astype(np.int64).to_numpy()
-    for start in range(0, len(ids), CHUNK):
-        session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(ids[start:start + CHUNK].tolist())))
-    estimate, index = effort.effort_for(session, ids, facts)
+    old = ids if existing is None else np.array(sorted(existing), dtype=np.int64)
+    for start in range(0, len(old), CHUNK):
+        session.execute(delete(CaseFacts).where(CaseFacts.case_id.in_(old[start:start + CHUNK].tolist())))
+    estimate, index = effort.effort_for(session, ids, facts, old)
     columns: dict[str, np.ndarray] = {"case_id": ids.astype(object)}
     for c in FACT_COLUMNS:
         s = facts[c]

@@ -119,8 +119,9 @@ def resolve_teams(session: Session, names: pd.Series, summary: IngestSummary) ->
         by_name[name.casefold()] = unit.id
         aliases[name] = key
         summary.teams_created += 1
-    lookup = {n: by_name[n.casefold()] for n in wanted}
-    return names.map(lookup), aliases
+    codes, uniques = pd.factorize(names.to_numpy(dtype=object))
+    ids = np.array([by_name[str(n).casefold()] for n in uniques] + [None], dtype=object)[codes]
+    return pd.Series(pd.array(ids, dtype="Int64"), index=names.index), aliases
 
 
 def _chunks(values: list, size: int = LOOKUP_CHUNK):
@@ -130,6 +131,14 @@ def _chunks(values: list, size: int = LOOKUP_CHUNK):
 
 def _case_ids(session: Session, externals: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
+    if len(externals) > LOOKUP_CHUNK:  # many: join a staged list instead of thousands of bound parameters
+        conn = session.connection()
+        stage = bulkio.temp_table(conn, [bulkio.text_column("external_id", 100)])
+        bulkio.write_rows(conn, stage, {"external_id": np.array(externals, dtype=object)})
+        rows = conn.execute(select(Case.id, Case.external_id).join(stage, stage.c.external_id == Case.external_id))
+        found.update((ext, cid) for cid, ext in rows)
+        bulkio.drop_temp(conn, stage)
+        return found
     for part in _chunks(externals):
         found.update((ext, cid) for cid, ext in session.execute(
             select(Case.id, Case.external_id).where(Case.external_id.in_(part))))
@@ -239,14 +248,23 @@ def write_events(session: Session, frame: pd.DataFrame, case_ids: pd.Series, tea
         "attributes": _attributes_text(frame["attributes"]),
         "ingested_at": np.full(n, now, dtype=object),
     }
+    # in (case, time) order: the (case_id, occurred_at) index then grows at its end, page by page
+    order = np.lexsort((pd.DatetimeIndex(frame["timestamp"]).asi8, case_ids.to_numpy(dtype=np.int64)))
+    columns = {name: values[order] for name, values in columns.items()}
     table = CaseEvent.__table__
     if dialect != "postgresql":
-        return bulkio.write_rows(conn, table, columns, ignore_conflicts_on="external_id", progress=progress)
+        # a page cache big enough for the index updates of a large import (default: 2 MB)
+        previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size = {-min(max(n // 4, 65_536), 262_144)}")
+        try:
+            return bulkio.write_rows(conn, table, columns, ignore_conflicts_on="external_id", progress=progress)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
     stage = bulkio.temp_table(conn, [Column(c.name, c.type) for c in table.columns if c.name in columns])
     bulkio.write_rows(conn, stage, columns, progress=progress)
     names = ", ".join(f'"{c}"' for c in columns)
     result = conn.execute(text(
-        f'INSERT INTO case_events ({names}) SELECT {names} FROM "{stage.name}" ORDER BY seq '
+        f'INSERT INTO case_events ({names}) SELECT {names} FROM "{stage.name}" '
         f"ON CONFLICT (external_id) DO NOTHING"))
     bulkio.drop_temp(conn, stage)
     return result.rowcount
