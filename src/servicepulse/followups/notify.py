@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.feedback.webhooks_out import (DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
                                                 TIMEOUT_SECONDS, sign)
 from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
-from servicepulse.models import FollowUp, OrgUnit
+from servicepulse.models import FollowUp, Job, OrgUnit
 from servicepulse.models.followups_budget import CHANNEL_KINDS, NotificationChannel
 from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
 
@@ -71,29 +72,40 @@ def remove_channel(session: Session, channel_id: int) -> None:
 
 def announce(session: Session, followup_ids: list[int], event: str, now: datetime,
              extra_emails: dict[int, list[str]] | None = None) -> int:
-    """Queue one notification job per follow-up and matching channel (and per extra address)."""
-    from servicepulse.jobs.queue import enqueue
+    """Queue one notification job per follow-up and matching channel (and per extra address).
 
+    One multi-row INSERT ... ON CONFLICT DO NOTHING on the jobs' dedupe key: escalating thousands of
+    follow-ups must not cost a round trip per job, and an announcement is never queued twice."""
     if not followup_ids:
         return 0
     channels = list(session.execute(select(NotificationChannel.id, NotificationChannel.team_id)
                                     .where(NotificationChannel.active.is_(True))))
     extra_emails = extra_emails or {}
-    if not channels and not extra_emails:
+    if not channels and not any(extra_emails.values()):
         return 0
-    teams = dict(session.execute(select(FollowUp.id, FollowUp.team_id).where(FollowUp.id.in_(followup_ids))).all())
-    count = 0
+    teams = {}
+    for start in range(0, len(followup_ids), 500):
+        chunk = followup_ids[start:start + 500]
+        teams.update(session.execute(select(FollowUp.id, FollowUp.team_id).where(FollowUp.id.in_(chunk))).all())
+    rows = []
+
+    def job(payload: dict, key: str) -> dict:
+        return {"kind": JOB_KIND, "payload": payload, "status": "queued", "run_at": now, "attempts": 0,
+                "max_attempts": MAX_ATTEMPTS, "dedupe_key": key, "created_at": now}
+
     for fid in followup_ids:
         for channel_id, team_id in channels:
             if team_id is None or team_id == teams.get(fid):
-                enqueue(session, JOB_KIND, {"followup_id": fid, "event": event, "channel_id": channel_id},
-                        run_at=now, dedupe_key=f"fu-notify:{event}:{fid}:c{channel_id}", max_attempts=MAX_ATTEMPTS)
-                count += 1
+                rows.append(job({"followup_id": fid, "event": event, "channel_id": channel_id},
+                                f"fu-notify:{event}:{fid}:c{channel_id}"))
         for address in extra_emails.get(fid, []):
-            enqueue(session, JOB_KIND, {"followup_id": fid, "event": event, "email": address},
-                    run_at=now, dedupe_key=f"fu-notify:{event}:{fid}:{address}", max_attempts=MAX_ATTEMPTS)
-            count += 1
-    return count
+            rows.append(job({"followup_id": fid, "event": event, "email": address},
+                            f"fu-notify:{event}:{fid}:{address}"))
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 500):
+        stmt = insert(Job.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        session.execute(stmt, rows[start:start + 500])
+    return len(rows)
 
 
 def describe(session: Session, fu: FollowUp, base_url: str) -> dict:

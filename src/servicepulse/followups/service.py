@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
@@ -178,24 +178,29 @@ def request_resurvey(session: Session, fu: FollowUp, now: datetime) -> Resurvey:
 
 
 def escalate_overdue(session: Session, now: datetime) -> list[int]:
-    """Mark follow-ups past their due time (not closed, not escalated yet) and notify the team leads."""
-    due = list(session.scalars(select(FollowUp).where(FollowUp.status != "closed", FollowUp.due_at < now,
-                                                      FollowUp.escalated_at.is_(None))
-                               .with_for_update(skip_locked=True)))
+    """Mark follow-ups past their due time (not closed, not escalated yet) and notify the team leads.
+
+    One set-based UPDATE (version bumped, so a concurrent claim or close of the same row notices):
+    a backlog of thousands must not cost a round trip each."""
+    candidates = (select(FollowUp.id, FollowUp.team_id)
+                  .where(FollowUp.status != "closed", FollowUp.due_at < now, FollowUp.escalated_at.is_(None))
+                  .order_by(FollowUp.id).with_for_update(skip_locked=True))
+    due = session.execute(candidates).all()
     if not due:
         return []
-    team_ids = {fu.team_id for fu in due if fu.team_id is not None}
+    ids = [fid for fid, _ in due]
+    for start in range(0, len(ids), 500):
+        session.execute(update(FollowUp).where(FollowUp.id.in_(ids[start:start + 500]), FollowUp.escalated_at.is_(None))
+                        .values(escalated_at=now, version=FollowUp.version + 1)
+                        .execution_options(synchronize_session=False))
+    team_ids = {team_id for _, team_id in due if team_id is not None}
     leads: dict[int, list[str]] = {}
     for team_id, email in session.execute(
             select(TeamMembership.team_id, User.email).join(User, User.id == TeamMembership.user_id)
             .where(TeamMembership.team_id.in_(team_ids), TeamMembership.is_lead.is_(True), User.active.is_(True))
             .order_by(User.email)):
         leads.setdefault(team_id, []).append(email)
-    for fu in due:
-        fu.escalated_at = now
-    session.flush()
-    ids = [fu.id for fu in due]
-    notify.announce(session, ids, "overdue", now, extra_emails={fu.id: leads.get(fu.team_id, []) for fu in due})
+    notify.announce(session, ids, "overdue", now, extra_emails={fid: leads.get(team_id, []) for fid, team_id in due})
     return ids
 
 
