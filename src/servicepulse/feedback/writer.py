@@ -106,10 +106,11 @@ class ResponseWriter:
 
 
 _WRITERS: "WeakKeyDictionary[Engine, ResponseWriter]" = WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()  # not _GUARD: creating a writer takes _GUARD itself
 
 
 def writer_for(engine: Engine) -> ResponseWriter:
-    with _GUARD:
+    with _WRITERS_GUARD:
         writer = _WRITERS.get(engine)
         if writer is None:
             writer = _WRITERS[engine] = ResponseWriter(engine)
