@@ -20,7 +20,7 @@ from servicepulse.expectations.signals import run_signals
 from servicepulse.models import Case, OrgUnit
 
 from ..web.conftest import login
-from .helpers import event, ingest
+from .helpers import at, event, ingest
 from .test_demo_promises import DEMO_END
 
 NOW = DEMO_END - timedelta(days=3)
@@ -79,3 +79,29 @@ def test_case_page_without_model_or_history_says_so(engine, client, make_user):
     assert page.status_code == 200 and "er is nog geen model getraind" in page.text
     assert client.get("/expectations/cases/NOPE").status_code == 404
     assert client.get("/expectations").status_code == 403  # agents see cases, not the dashboard
+
+
+def test_team_work_list_and_resolving_a_signal(engine, client, make_user):
+    from servicepulse.models import TeamMembership
+    from servicepulse.models.expectations import Signal
+
+    from ..web.conftest import csrf_from
+
+    ingest(engine, [event("W1", 0, "Customer calls", direction="inbound", facing=True, team="Front office"),
+                    event("W2", 0, "Customer calls", direction="inbound", facing=True, team="Back office")])
+    lead = make_user("lead@example.org", role="teamlead")
+    with UnitOfWork(engine) as s:
+        front = s.scalar(select(OrgUnit.id).where(OrgUnit.name == "Front office"))
+        s.add(TeamMembership(user_id=lead, team_id=front, is_lead=True))
+        run_signals(s, at(60), notify=False)
+    login(client, "lead@example.org")
+    page = client.get("/expectations/signals")
+    assert page.status_code == 200
+    assert ">W1<" in page.text and ">W2<" not in page.text  # only the lead's own team
+    assert client.get("/expectations/signals?team=999").status_code == 404
+    with UnitOfWork(engine, readonly=True) as s:
+        signal_id = s.scalar(select(Signal.id).join(Case).where(Case.external_id == "W1"))
+    done = client.post(f"/expectations/signals/{signal_id}/resolve", data={"csrf_token": csrf_from(page.text)},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    assert ">W1<" not in client.get("/expectations/signals").text

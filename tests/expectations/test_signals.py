@@ -136,3 +136,16 @@ def test_signal_notified_by_mail_and_signed_webhook_once(engine, monkeypatch):
         controller.stop()
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+def test_periodic_run_through_the_job_queue(engine):
+    from servicepulse.expectations.jobs import schedule_runs
+
+    ingest(engine, [event("Q1", 0, "Customer calls", direction="inbound", facing=True, team="Front office")])
+    with UnitOfWork(engine) as s:
+        schedule_runs(s, at(49), every_minutes=60)
+    assert run_pending(engine, now=at(49)).done == 1
+    assert [c[:2] for c in fired(engine)] == [("dark_too_long", "Q1")]
+    assert run_pending(engine, now=at(49.5)).claimed == 0  # the next run waits for its slot
+    assert run_pending(engine, now=at(50)).done == 1
+    assert len(fired(engine)) == 1  # same silence, same cause: no second signal

@@ -119,3 +119,42 @@ def case_page(request: Request, external_id: str, user: CurrentUser, session: Db
         "case": case, "promises": list(case.promises), "signals": signals, "when": date_formatter(request),
         "forecast_panel": forecast_panel(request, session, case, now),
     })
+
+
+@router.get("/signals")
+def work_list(request: Request, user: CurrentUser, session: DbSession,
+              team: Annotated[str | None, Query()] = None):
+    """The team's work list: unresolved signals, newest first. Without ``?team=`` a person
+    sees the signals of their own teams (administrators and analysts: all teams)."""
+    from servicepulse.expectations.signals import team_work_list
+    from servicepulse.models import TeamMembership
+
+    own = list(session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)))
+    if team not in (None, ""):
+        if not team.isdigit():
+            raise ValidationFailed(f"team={team!r} is not a team id", [("team", "a team id")])
+        chosen = [int(team)]
+        if user.role not in ("admin", "analyst") and chosen[0] not in own:
+            raise NotFound(f"team {team} is not one of your teams")
+    else:
+        chosen = [None] if user.role in ("admin", "analyst") or not own else own
+    signals = [s for t in chosen for s in team_work_list(session, t)]
+    keys = dict(session.execute(select(SignalRule.id, SignalRule.key)).all())
+    teams = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+    cases = dict(session.execute(select(Case.id, Case.external_id)
+                                 .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
+    rows = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
+            for s in sorted(signals, key=lambda s: s.fired_at, reverse=True)]
+    return render(request, "expectations/signals.html", {"rows": rows, "when": date_formatter(request)})
+
+
+@router.post("/signals/{signal_id}/resolve")
+def resolve_signal(request: Request, signal_id: int, user: CurrentUser, session: DbSession):  # POST: writable
+    from fastapi.responses import RedirectResponse
+
+    signal = session.get(Signal, signal_id)
+    if signal is None:
+        raise NotFound(f"there is no signal {signal_id}")
+    if signal.resolved_at is None:
+        signal.resolved_at = datetime.now(timezone.utc)
+    return RedirectResponse("/expectations/signals", status_code=303)

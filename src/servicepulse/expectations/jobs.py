@@ -1,0 +1,35 @@
+"""The periodic run as a job: refresh forecasts, evaluate promises, raise signals.
+
+Queue it once with ``schedule_runs(session, now, every_minutes=15)``; each run
+queues the next (dedupe key per slot, so two workers never double a run).
+The worker must import this module (add it to jobs.registry.HANDLER_MODULES).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from servicepulse.expectations import forecasting, notify  # noqa: F401  (notify registers its handlers)
+from servicepulse.expectations.signals import run_signals
+from servicepulse.jobs.queue import enqueue
+from servicepulse.jobs.registry import JobContext, job_handler
+from servicepulse.settings import get_settings
+
+JOB_KIND = "expectations.run_signals"
+
+
+def schedule_runs(session: Session, at: datetime, every_minutes: int = 15):
+    return enqueue(session, JOB_KIND, {"every_minutes": every_minutes}, run_at=at,
+                   dedupe_key=f"{JOB_KIND}:{at.isoformat()}")
+
+
+@job_handler(JOB_KIND)
+def run(session: Session, payload: dict, ctx: JobContext) -> None:
+    forecaster = forecasting.load_forecaster(forecasting.model_path(get_settings().data_dir))
+    forecasting.refresh_snapshots(session, ctx.now, forecaster)
+    run_signals(session, ctx.now)
+    every = int(payload.get("every_minutes") or 0)
+    if every > 0:
+        schedule_runs(session, ctx.now + timedelta(minutes=every), every)
