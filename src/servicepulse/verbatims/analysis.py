@@ -8,6 +8,7 @@ Core bulk inserts. Nothing here commits; the caller's unit of work does.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -58,7 +59,8 @@ def analyse_responses(
 
     only_missing: skip responses analysed before (False re-analyses, e.g. after the code frame changed).
     model: a fitted text.SentimentModel for the comment score; None = the lexicon.
-    timings: if given, wall seconds per stage (read, analyse, store) are added to it.
+    timings: if given, wall seconds per stage are added to it (read, warm_up, analyse = waiting for
+        the analysis, store).
     """
     clock = _Clock(timings)
     settings = settings or VerbatimSettings()
@@ -76,47 +78,84 @@ def analyse_responses(
         analyse_comments(WARM_UP, codeframe=frame_arg, workers=1)
         clock.lap("warm_up")
     total = len(ids)
-    done = analysed = skipped = n_mentions = 0
+    counts = {"done": 0, "analysed": 0, "mentions": 0}
+    skipped = 0
     if progress:
         progress(0, total)
-    for s in range(0, total, batch):
-        chunk = ids[s:s + batch]
-        rows = session.execute(select(Response.id, Response.comment).where(Response.id.in_(chunk))).all()
-        session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(chunk)))
-        session.execute(delete(Verbatim).where(Verbatim.response_id.in_(chunk)))
-        keep = [(rid, c) for rid, c in rows if c is not None and c.strip()]
-        clock.lap("read")
-        skipped += len(rows) - len(keep)
-        if keep:
-            per_worker = max(500, -(-len(keep) // max(1, 2 * max(workers, 1))))
-            results = analyse_comments([c for _, c in keep], codeframe=frame_arg, model=model,
-                                       customer_patterns=settings.customer_patterns, workers=workers,
-                                       chunk_size=per_worker)
-            clock.lap("analyse")
-            now = utcnow()
-            verbatims, mentions = [], []
-            for (rid, original), r in zip(keep, results):
-                verbatims.append({
-                    "response_id": rid, "text": r.text, "original": original if settings.keep_original else None,
-                    "language": r.language, "language_confidence": float(r.language_confidence),
-                    "sentiment": float(r.sentiment), "lexicon_sentiment": float(r.lexicon_sentiment),
-                    "redactions": min(len(r.redactions), 32767), "codeframe_version": version, "analysed_at": now,
-                })
-                for m in r.mentions:
-                    mentions.append({"response_id": rid, "theme": m.theme, "start": m.start, "end": m.end,
-                                     "matched": m.matched[:MAX_MATCHED], "sentiment": float(m.sentiment)})
+
+    def run(keep):
+        per_worker = max(500, -(-len(keep) // max(1, 2 * max(workers, 1))))
+        return analyse_comments([c for _, c in keep], codeframe=frame_arg, model=model,
+                                customer_patterns=settings.customer_patterns, workers=workers,
+                                chunk_size=per_worker)
+
+    def store(keep, n_ids, future) -> None:
+        results = future.result() if keep else []
+        clock.lap("analyse")
+        now = utcnow()
+        verbatims, mentions = [], []
+        for (rid, original), r in zip(keep, results):
+            verbatims.append({
+                "response_id": rid, "text": r.text, "original": original if settings.keep_original else None,
+                "language": r.language, "language_confidence": float(r.language_confidence),
+                "sentiment": float(r.sentiment), "lexicon_sentiment": float(r.lexicon_sentiment),
+                "redactions": min(len(r.redactions), 32767), "codeframe_version": version, "analysed_at": now,
+            })
+            for m in r.mentions:
+                mentions.append({"response_id": rid, "theme": m.theme, "start": m.start, "end": m.end,
+                                 "matched": m.matched[:MAX_MATCHED], "sentiment": float(m.sentiment)})
+        if verbatims:
             session.execute(insert(Verbatim), verbatims)
-            if mentions:
-                session.execute(insert(VerbatimMention), mentions)
-            clock.lap("store")
-            analysed += len(verbatims)
-            n_mentions += len(mentions)
-        done += len(chunk)
+        if mentions:
+            session.execute(insert(VerbatimMention), mentions)
+        clock.lap("store")
+        counts["analysed"] += len(verbatims)
+        counts["mentions"] += len(mentions)
+        counts["done"] += n_ids
         if progress:
-            progress(done, total)
+            progress(counts["done"], total)
+
+    # With worker processes, batch k+1 is analysed (a thread waits on the pool) while this thread
+    # stores batch k: the storage work overlaps the analysis instead of adding to it.
+    background = ThreadPoolExecutor(max_workers=1) if workers != 1 and total > batch else None
+    pending = None
+    try:
+        for s in range(0, total, batch):
+            chunk = ids[s:s + batch]
+            rows = session.execute(select(Response.id, Response.comment).where(Response.id.in_(chunk))).all()
+            session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(chunk)))
+            session.execute(delete(Verbatim).where(Verbatim.response_id.in_(chunk)))
+            keep = [(rid, c) for rid, c in rows if c is not None and c.strip()]
+            skipped += len(rows) - len(keep)
+            clock.lap("read")
+            if not keep:
+                future = None
+            elif background is not None:
+                future = background.submit(run, keep)
+            else:
+                future = _Done(run(keep))
+            if pending is not None:
+                store(*pending)
+            pending = (keep, len(chunk), future)
+        if pending is not None:
+            store(*pending)
+    finally:
+        if background is not None:
+            background.shutdown(wait=True, cancel_futures=True)
     session.flush()
     clock.lap("store")
+    analysed, n_mentions = counts["analysed"], counts["mentions"]
     return AnalysisSummary(analysed, skipped, n_mentions)
+
+
+class _Done:
+    """A finished result with the interface of a Future."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 class _Clock:
