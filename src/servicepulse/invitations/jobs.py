@@ -1,4 +1,4 @@
-"""Job handlers: rule matching, decisions, sending invitations and the reminder.
+"""Job handlers: rule matching, decisions, sending invitations, the reminder and expiry.
 
 Imported by the worker (jobs/worker.py HANDLER_MODULES) so that it knows these kinds.
 """
@@ -67,6 +67,9 @@ def send(session, payload: dict, ctx: JobContext) -> None:
             invitation.status = "failed"
             return
         raise
+    if sent is not None:  # nothing else marks an unanswered invitation expired (the dashboard counts statuses)
+        enqueue(session, "invitations.expire", {}, run_at=invitation.expires_at,
+                dedupe_key=f"expire:{invitation.id}")
     days = payload.get("reminder_after_days")
     if sent is not None and days:
         enqueue(session, "invitations.remind", {"invitation_id": invitation.id},
@@ -87,3 +90,11 @@ def remind(session, payload: dict, ctx: JobContext) -> None:
             log.warning("reminder for invitation %s not sent, giving up: %s", invitation.id, exc)
             return
         raise
+
+
+@job_handler("invitations.expire")
+def expire(session, payload: dict, ctx: JobContext) -> None:
+    # A sweep rather than one invitation: it also catches any sent before this job existed.
+    marked = service.expire_overdue(session, ctx.now)
+    if marked:
+        log.info("marked %d invitation(s) expired", marked)

@@ -1,4 +1,4 @@
-"""Invitations: create, send (with the e-mail), remind once, resolve a link, opt out. Never commits.
+"""Invitations: create, send (with the e-mail), remind once, resolve a link, opt out, expire. Never commits.
 
 The token in an e-mail exists only in that e-mail: the database keeps its
 SHA-256 hash. It is therefore made at the moment of sending, and the reminder
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ServicepulseError
@@ -171,3 +171,17 @@ def opt_out(session: Session, invitation: Invitation, now: datetime) -> Customer
 def survey_of(session: Session, invitation: Invitation) -> tuple[Survey, SurveyVersion]:
     version = session.get(SurveyVersion, invitation.survey_version_id)
     return session.get(Survey, version.survey_id), version
+
+
+def expire_overdue(session: Session, now: datetime) -> int:
+    """Mark sent invitations whose link has expired (``now >= expires_at``, as in `resolve`) as 'expired'.
+
+    An invitation with a completed response is left alone: it was answered,
+    whatever its status says. Returns how many were marked. Run by the
+    'invitations.expire' job, which sending schedules at each expiry time.
+    """
+    answered = exists().where(Response.invitation_id == Invitation.id, Response.completed.is_(True))
+    result = session.execute(
+        update(Invitation).where(Invitation.status == "sent", Invitation.expires_at <= now, ~answered)
+        .values(status="expired").execution_options(synchronize_session="fetch"))
+    return result.rowcount
