@@ -138,3 +138,18 @@ def test_overdue_follow_ups_escalate_once(engine, org, followup):
         jobs = list(s.scalars(select(Job).where(Job.kind == "followups.notify")))
         assert [j.payload.get("email") for j in jobs] == ["lead@example.org"]
     assert _load(engine, followup)[0].escalated_at == NOW + timedelta(days=3)
+
+
+def test_escalation_runs_as_a_chain_of_jobs(engine, org, followup):
+    from servicepulse.followups.jobs import ESCALATE_JOB, schedule_escalation
+    from servicepulse.jobs.queue import run_pending
+
+    with UnitOfWork(engine) as s:
+        schedule_escalation(s, NOW)
+        schedule_escalation(s, NOW + timedelta(minutes=1))  # same slot: still one job
+    run_pending(engine, now=NOW + timedelta(days=3))
+    with UnitOfWork(engine, readonly=True) as s:
+        jobs = list(s.scalars(select(Job).where(Job.kind == ESCALATE_JOB).order_by(Job.run_at)))
+        assert [j.status for j in jobs] == ["done", "queued"]  # ran once and queued the next run
+        assert jobs[1].run_at == NOW + timedelta(days=3, minutes=15)
+        assert s.get(FollowUp, followup).escalated_at == NOW + timedelta(days=3)
