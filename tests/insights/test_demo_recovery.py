@@ -144,6 +144,28 @@ def test_scan_classifies_the_demo_projects_as_intended(demo_engine):
     assert all(row.scan.reasoning_en and row.scan.reasoning_nl for row in report.rows)
 
 
+def test_case_drivers_come_from_the_stored_case_facts_with_a_fallback(demo_engine):
+    from sqlalchemy import delete, func
+
+    from servicepulse.models import CaseEvent
+    from servicepulse.models.cases_facts import CaseFacts
+
+    with UnitOfWork(demo_engine) as s:
+        try:
+            # the demo loader filled case_facts for every case with events (as the cases domain does on ingest)
+            with_events = s.scalar(select(func.count(func.distinct(CaseEvent.case_id))))
+            assert s.scalar(select(func.count()).select_from(CaseFacts)) == with_events
+            ids = s.scalars(select(CaseFacts.case_id).limit(400)).all()
+            stored = repo.case_driver_frame(s, ids)
+            s.execute(delete(CaseFacts))
+            fallback = repo.case_driver_frame(s, ids)
+        finally:
+            s.rollback()
+    assert len(stored) == len(ids)
+    pd.testing.assert_frame_equal(stored, fallback)
+    assert stored.sum().sum() > 0  # (that they equal the generator's drivers: the key-driver test above)
+
+
 def test_daily_aggregates_give_the_same_figures_as_the_raw_tables(demo_engine):
     with UnitOfWork(demo_engine) as s:
         repo.refresh_daily_counts(s)

@@ -138,6 +138,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
                 elif conn.scalar(select(OrgUnit.id).where(OrgUnit.key == ORGANISATION_KEY)) is not None:
                     raise _refuse()
                 counts = _write(conn, data, hashes.result(), report)
+                _store_case_facts(conn, report)
         except (IntegrityError, ValidationFailed) as exc:
             # e.g. a user with a demo e-mail address created by hand; nothing was written
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
@@ -154,6 +155,20 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
         size=size, seed=seed, first_day=WINDOW_START, last_day=END_DATE, seconds=time.perf_counter() - started,
         logins=tuple(DemoLoginInfo(u.role, u.email, u.password) for u in SHOWN_LOGINS), **counts,
     )
+
+
+def _store_case_facts(conn, report: ProgressCallback) -> None:
+    """Fill ``case_facts`` the way the cases domain does on ingest, so the dashboard's case pages and the
+    key-driver analysis read the same stored facts (in the load's own transaction)."""
+    from sqlalchemy.orm import Session
+
+    from servicepulse.cases import facts_store
+
+    report("case facts", 0, 1)
+    with Session(bind=conn) as session:
+        facts_store.recompute_all(session)
+        session.flush()
+    report("case facts", 1, 1)
 
 
 def _wipe(conn) -> None:

@@ -496,16 +496,56 @@ PROACTIVE_PATTERN = re.compile(r"proactive|proactief", re.IGNORECASE)
 def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
     """0/1 effort drivers per case (index case id, columns ``CASE_DRIVERS``).
 
-    The single switch point for case facts: until a stored ``case_facts``
-    table exists, the facts are computed on the fly with the event-log kernel
-    (:func:`servicepulse.eventlog.case_facts`, default opening hours) from
-    ``case_events``, and broken promises are counted from ``promises``.
+    The facts come from the stored ``case_facts`` table (kept up to date by the
+    cases domain on ingest and filled by the demo loader), so the drivers agree
+    with the dashboard's case pages. Cases without a stored row (e.g. a
+    database filled before the table existed) fall back to computing the facts
+    on the fly with the event-log kernel from ``case_events``. Broken promises
+    come from ``promises``, proactive updates from the event activities.
     Cases without events are left out.
     """
-    from servicepulse.eventlog import case_facts
+    from servicepulse.models.cases_facts import CaseFacts
 
     ids = sorted({int(c) for c in case_ids})
-    event_parts, promise_parts = [], []
+    columns = ["case_id", "dark_period_hours", "repeat_contacts", "front_to_back", "reopenings",
+               "after_hours_contacts", "channel_switches", "first_time_right"]
+    stored_parts = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        stored_parts.append(pd.DataFrame(session.execute(
+            select(CaseFacts.case_id, CaseFacts.dark_period_hours, CaseFacts.repeat_contacts,
+                   CaseFacts.front_to_back, CaseFacts.reopenings, CaseFacts.after_hours_contacts,
+                   CaseFacts.channel_switches, CaseFacts.first_time_right)
+            .where(CaseFacts.case_id.in_(chunk))
+        ).all(), columns=columns))
+    stored = pd.concat(stored_parts, ignore_index=True) if stored_parts else pd.DataFrame(columns=columns)
+    stored = stored.set_index("case_id")
+    stored.index = stored.index.astype("int64")
+    missing = sorted(set(ids) - set(stored.index.tolist()))
+    parts = [f for f in (stored, _facts_on_the_fly(session, missing) if missing else None) if f is not None and len(f)]
+    facts = pd.concat(parts) if parts else stored
+    if facts.empty:
+        return pd.DataFrame(columns=list(CASE_DRIVERS), index=pd.Index([], name="case_id"), dtype="int8")
+    broken, proactive = _broken_and_proactive(session, facts.index.tolist())
+    out = pd.DataFrame(index=facts.index)
+    out["broken_promise"] = broken.reindex(facts.index).fillna(0).to_numpy() > 0
+    out["dark_period_over_2_days"] = facts["dark_period_hours"].astype(float) > DARK_PERIOD_HOURS
+    out["repeat_contact"] = facts["repeat_contacts"].astype(float) > 0
+    out["handoff"] = facts["front_to_back"].astype(float) > 0  # handed from the front to the back office
+    out["reopened"] = facts["reopenings"].astype(float) > 0
+    out["after_hours_contact"] = facts["after_hours_contacts"].astype(float) > 0
+    out["channel_switch"] = facts["channel_switches"].astype(float) > 0
+    out["proactive_update"] = out.index.isin(proactive)
+    out["first_time_right"] = facts["first_time_right"].astype(bool)
+    out.index.name = "case_id"
+    return out.astype("int8")[list(CASE_DRIVERS)].sort_index()
+
+
+def _facts_on_the_fly(session: Session, ids: list[int]) -> pd.DataFrame:
+    """The kernel's facts of these cases from their stored events (for cases without a ``case_facts`` row)."""
+    from servicepulse.eventlog import case_facts
+
+    event_parts = []
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
         event_parts.append(pd.DataFrame(session.execute(
@@ -516,36 +556,36 @@ def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
             .where(CaseEvent.case_id.in_(chunk))
         ).all(), columns=["case_id", "activity", "timestamp", "seq", "event_id", "resource", "team", "channel",
                           "direction", "line", "customer_facing"]))
-        promise_parts.append(pd.DataFrame(session.execute(
-            select(Promise.case_id, func.count()).where(Promise.case_id.in_(chunk), Promise.status == "broken")
-            .group_by(Promise.case_id)
-        ).all(), columns=["case_id", "broken"]))
     events = pd.concat(event_parts, ignore_index=True) if event_parts else pd.DataFrame()
     if events.empty:
-        return pd.DataFrame(columns=list(CASE_DRIVERS), index=pd.Index([], name="case_id"), dtype="int8")
+        return pd.DataFrame()
     events = events.sort_values(["case_id", "seq", "event_id"], kind="stable").reset_index(drop=True)
     events["timestamp"] = pd.to_datetime(events["timestamp"], utc=True).astype("datetime64[us, UTC]")
     events["customer_facing"] = events["customer_facing"].astype("boolean")
     events["file_order"] = np.arange(len(events), dtype="int64")
     events["row"] = events["file_order"] + 1
     events["event_id"] = events["event_id"].astype(str)
-    proactive = events.loc[events["activity"].str.contains(PROACTIVE_PATTERN, na=False), "case_id"].unique()
     events["case_id"] = events["case_id"].astype(str)
     facts = case_facts(events.drop(columns=["seq"]))
     facts.index = facts.index.astype("int64")
-    broken = pd.concat(promise_parts).set_index("case_id")["broken"] if promise_parts else pd.Series(dtype=int)
-    out = pd.DataFrame(index=facts.index)
-    out["broken_promise"] = broken.reindex(facts.index).fillna(0).to_numpy() > 0
-    out["dark_period_over_2_days"] = facts["dark_period_hours"] > DARK_PERIOD_HOURS
-    out["repeat_contact"] = facts["repeat_contacts"] > 0
-    out["handoff"] = facts["front_to_back"] > 0  # handed from the front to the back office
-    out["reopened"] = facts["reopenings"] > 0
-    out["after_hours_contact"] = facts["after_hours_contacts"] > 0
-    out["channel_switch"] = facts["channel_switches"] > 0
-    out["proactive_update"] = out.index.isin(proactive)
-    out["first_time_right"] = facts["first_time_right"].astype(bool)
-    out.index.name = "case_id"
-    return out.astype("int8")[list(CASE_DRIVERS)]
+    return facts
+
+
+def _broken_and_proactive(session: Session, ids: list[int]) -> tuple[pd.Series, set[int]]:
+    """Broken promises per case, and the cases with a proactive update among their events."""
+    activities = [a for a in session.scalars(select(CaseEvent.activity).distinct()) if a and PROACTIVE_PATTERN.search(a)]
+    broken_parts, proactive = [], set()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        broken_parts.append(pd.DataFrame(session.execute(
+            select(Promise.case_id, func.count()).where(Promise.case_id.in_(chunk), Promise.status == "broken")
+            .group_by(Promise.case_id)
+        ).all(), columns=["case_id", "broken"]))
+        if activities:
+            proactive.update(session.scalars(select(CaseEvent.case_id).distinct()
+                                             .where(CaseEvent.case_id.in_(chunk), CaseEvent.activity.in_(activities))))
+    broken = pd.concat(broken_parts).set_index("case_id")["broken"] if broken_parts else pd.Series(dtype=int)
+    return broken, {int(c) for c in proactive}
 
 
 # -- drill-down ------------------------------------------------------------------
