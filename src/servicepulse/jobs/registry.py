@@ -70,7 +70,10 @@ HANDLER_MODULES = [
     "servicepulse.invitations.jobs",
     "servicepulse.feedback.webhooks_out",
     "servicepulse.followups.jobs",
+    "servicepulse.followups.notify",
     "servicepulse.verbatims.jobs",
+    "servicepulse.expectations.jobs",
+    "servicepulse.expectations.notify",
 ]
 _loaded = False
 
