@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
 from servicepulse.api.problems import VALIDATION_TYPE, problem
@@ -45,7 +45,7 @@ EVENT_SCHEMA = {
     ),
     status_code=201,
     responses={200: {"description": "Everything was already stored"}, 201: {"description": "Stored"},
-               422: {"description": "Validation failed (problem+json)"}},
+               400: {"description": "The body is not JSON"}, 422: {"description": "Validation failed (problem+json)"}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
         "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": MAX_BATCH}]}}}}},
 )
@@ -69,13 +69,14 @@ def post_events(request: Request, payload: Annotated[Any, Body()] = None):
     return JSONResponse(body, status_code=201 if summary.stored else 200)
 
 
-@router.get("/cases/{external_id}", summary="One case with its facts and effort index")
+@router.get("/cases/{external_id}", summary="One case with its facts and effort index",
+            responses={404: {"description": "No case with this id"}})
 def get_case(session: DbSession, external_id: Annotated[str, Path(max_length=100)]):
     return JSONResponse(repository.case_summary(session, external_id))
 
 
-@router.get("/cases/{external_id}/timeline", summary="Every event of one case in order, from the customer's side")
-def get_timeline(session: DbSession, external_id: Annotated[str, Path(max_length=100)],
-                 language: Annotated[str, Query(pattern="^(nl|en)$")] = "en"):
+@router.get("/cases/{external_id}/timeline", summary="Every event of one case in order, from the customer's side",
+            responses={404: {"description": "No case with this id"}})
+def get_timeline(session: DbSession, external_id: Annotated[str, Path(max_length=100)]):
     case = repository.get_case(session, external_id)
     return JSONResponse(timeline.as_json(timeline.build(session, case)))

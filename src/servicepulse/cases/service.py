@@ -43,7 +43,11 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
 
         raise EventLogError(f"{source}: {len(bad)} item(s) are not JSON objects; nothing was stored",
                             [RowError(i, "-", None, "not a JSON object", "item") for i in bad[:100]], len(bad))
-    raw = pd.DataFrame.from_records(items) if items else pd.DataFrame()
+    if not items:
+        from servicepulse.eventlog.schema import empty_frame
+
+        return empty_frame()
+    raw = pd.DataFrame.from_records(items)
     return normalise(raw, np.arange(len(items)), mapping, source, unit="item", default_tz=default_tz)
 
 
