@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 from servicepulse.expectations import forecasting, notify  # noqa: F401  (notify registers its handlers)
 from servicepulse.expectations.signals import run_signals
 from servicepulse.jobs.queue import enqueue
+from servicepulse.jobs.periodic import periodic, schedule_next
 from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.settings import get_settings
 
 JOB_KIND = "expectations.run_signals"
+DEFAULT_EVERY = timedelta(minutes=15)
+periodic(JOB_KIND, DEFAULT_EVERY)
 
 
 def schedule_runs(session: Session, at: datetime, every_minutes: int = 15):
@@ -30,6 +33,6 @@ def run(session: Session, payload: dict, ctx: JobContext) -> None:
     forecaster = forecasting.load_forecaster(forecasting.model_path(get_settings().data_dir))
     forecasting.refresh_snapshots(session, ctx.now, forecaster)
     run_signals(session, ctx.now)
-    every = int(payload.get("every_minutes") or 0)
-    if every > 0:
-        schedule_runs(session, ctx.now + timedelta(minutes=every), every)
+    every = int(payload.get("every_minutes") or DEFAULT_EVERY.total_seconds() // 60)
+    if every > 0:  # the next run at the next aligned slot: a restart never starts a second chain
+        schedule_next(session, JOB_KIND, ctx.now, {"every_minutes": every}, every=timedelta(minutes=every))

@@ -8,30 +8,23 @@ the chain starts by itself once responses arrive; `servicepulse followups escala
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from servicepulse.followups import notify  # noqa: F401  (registers followups.notify)
 from servicepulse.followups.alerts import EVALUATE_JOB, evaluate_responses
 from servicepulse.followups.service import escalate_overdue
+from servicepulse.jobs.periodic import periodic, schedule_next
 from servicepulse.jobs.registry import JobContext, job_handler
 
 ESCALATE_JOB = "followups.escalate"
 ESCALATE_EVERY = timedelta(minutes=15)
-
-
-def next_slot(now: datetime) -> datetime:
-    seconds = int(ESCALATE_EVERY.total_seconds())
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds + seconds, timezone.utc)
+periodic(ESCALATE_JOB, ESCALATE_EVERY)
 
 
 def schedule_escalation(session: Session, now: datetime) -> None:
-    from servicepulse.jobs.queue import enqueue
-
-    slot = next_slot(now)
-    enqueue(session, ESCALATE_JOB, {}, run_at=slot, dedupe_key=f"fu-escalate:{slot.isoformat()}")
+    schedule_next(session, ESCALATE_JOB, now)
 
 
 @job_handler(EVALUATE_JOB)

@@ -13,6 +13,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
+from servicepulse.jobs.periodic import start_periodic_jobs
 from servicepulse.jobs.queue import default_worker_id, run_pending
 from servicepulse.jobs.registry import load_handler_modules
 from servicepulse.models import utcnow
@@ -40,6 +41,10 @@ class Worker:
 
     def run_forever(self) -> None:
         load_handler_modules()
+        try:
+            start_periodic_jobs(self.engine, self.clock())
+        except Exception:  # never keep the worker from starting
+            log.exception("worker %s: could not queue the periodic jobs", self.worker_id)
         while not self._stop.is_set():
             try:
                 claimed = self.run_once()
