@@ -18,7 +18,12 @@ from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.models import FollowUp, User, utcnow
 from servicepulse.web.deps import DbSession
 
-router = APIRouter(tags=["follow-ups"])
+router = APIRouter(tags=["follow-ups"], responses={
+    400: {"description": "The body is not valid JSON"},
+    403: {"description": "Your role or team does not allow this, or the key acts for no user"},
+    404: {"description": "No such follow-up or gesture"},
+    409: {"description": "The follow-up's state or the recovery budget does not allow this"},
+})
 
 
 def api_actor(request: Request, session: DbSession) -> Actor:
