@@ -31,6 +31,9 @@ def test_api_schema_holds_and_never_5xx(engine, world, settings_, api_key):
             @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                       suppress_health_check=list(HealthCheck))
             def check(case):
-                case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
+                if case.operation.path.startswith(("/responses", "/surveys")):
+                    case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
+                else:  # other domains' routes: only "never a 5xx" here; their own tests check the rest
+                    case.call_and_validate(headers=headers, checks=[schemathesis.checks.not_a_server_error])
 
             check()
