@@ -13,7 +13,7 @@ from servicepulse.db.engine import make_engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
 from servicepulse.followups.rules import risk_words
-from servicepulse.models import FollowUp, Promise, Response
+from servicepulse.models import CaseFacts, FollowUp, Promise, Response
 from servicepulse.settings import get_settings
 from tests.conftest import fresh_database_url
 from tests.demo.conftest import _drop_pg_database
@@ -48,19 +48,21 @@ def test_alerts_on_the_small_demo(demo):
             "high_effort_answer": s.scalar(select(func.count()).select_from(Response).where(Response.ces <= 3)),
             "broken_promise": s.scalar(select(func.count()).select_from(Promise).where(Promise.status == "broken")),
         }
+        effort = s.scalar(select(func.count()).select_from(CaseFacts).where(CaseFacts.effort_index >= 70))
         comments = s.execute(select(Response.comment, Response.language).where(Response.comment.is_not(None))).all()
         expected["risk_word"] = sum(1 for text, lang in comments if risk_words(text, lang))
         without_team = s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.team_id.is_(None)))
     for cause, n in expected.items():
         assert n > 0, f"the demo has no {cause} alerts"
         assert by_cause.get(cause) == n, cause
+    assert by_cause.get("high_effort_index", 0) == effort  # case facts as the cases domain stored them
     assert without_team == 0
-    assert f"opened {sum(v for k, v in expected.items() if k != 'broken_promise')} follow-up(s) from responses" \
-        in result.output
+    assert f"opened {sum(v for k, v in expected.items() if k != 'broken_promise')} follow-up(s) from responses " \
+           f"and {expected['broken_promise'] + effort} from cases" in result.output
 
     again = runner.invoke(app, ["alerts", "run", "--now", NOW])
     assert "opened 0 follow-up(s) from responses and 0 from cases" in again.output
     escalated = runner.invoke(app, ["followups", "escalate", "--now", "2026-11-20T09:00:00+01:00"])
-    assert escalated.exit_code == 0 and f"escalated {sum(expected.values())} overdue" in escalated.output
+    assert escalated.exit_code == 0 and f"escalated {sum(expected.values()) + effort} overdue" in escalated.output
     bad = runner.invoke(app, ["followups", "escalate", "--now", "yesterday"])
     assert bad.exit_code != 0
