@@ -49,9 +49,17 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert "80% kans tussen" in html and "Voorgestelde toezegging aan de klant" in html
     assert re.search(r"de [\d,]+ uur die sindsdien verstreken zijn", html)
 
-    # The case timeline page (cases domain) leads to the forecast.
-    timeline = client.get(f"/cases/{quote(external)}")
-    assert timeline.status_code == 200 and f'href="/expectations/cases/{quote(external)}"' in timeline.text
+    # The case timeline page (cases domain) shows the forecast panel inline, for today's state
+    # of the case: a case still open today gets the forecast, a case closed since gets that said.
+    with UnitOfWork(engine, readonly=True) as s:
+        still_open = s.scalar(select(Case.external_id).where(Case.closed_at.is_(None)).limit(1))
+    assert still_open is not None
+    timeline = client.get(f"/cases/{quote(still_open)}")
+    assert timeline.status_code == 200
+    assert 'id="forecast-title"' in timeline.text and "Wanneer is het opgelost?" in timeline.text
+    assert "Verwacht opgelost op" in timeline.text and "80% kans tussen" in timeline.text
+    closed_since = client.get(f"/cases/{quote(external)}").text
+    assert 'data-state="closed"' in closed_since and "Deze zaak is afgesloten." in closed_since
 
     client.post("/language", data={"lang": "en", "csrf_token": _csrf(client)}, follow_redirects=False)
     english = client.get(f"/expectations/cases/{quote(external)}?at={at}").text

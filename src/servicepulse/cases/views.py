@@ -58,8 +58,13 @@ def case_page(request: Request, session: DbSession, external_id: str):
         return error_page(request, 404)
     from datetime import datetime, timezone
 
-    view = timeline.build(session, case, now=datetime.now(timezone.utc) if case.closed_at is None else None)
+    from servicepulse.expectations.views import forecast_panel
+
+    now = datetime.now(timezone.utc)
+    view = timeline.build(session, case, now=now if case.closed_at is None else None)
     journey = session.get(Journey, case.journey_id) if case.journey_id else None
     return render(request, "cases/timeline.html", {
         "case": case, "tl": view, "facts": repository.facts_of(session, case.id), "journey": journey,
+        # "When will it be resolved?": the forecast panel of the expectations domain, inline.
+        "forecast_panel": forecast_panel(request, session, case, now),
     })
