@@ -149,6 +149,10 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
         raise IngestConflict(conflicts)
 
     new_ids = _insert(session, checked, customers, cases, now)
+    # keep the metric aggregate current (a few small statements per batch, not per response)
+    from servicepulse.insights.repository import add_to_daily_counts
+
+    add_to_daily_counts(session, [rid for rid, _ in new_ids.values()])
     # Lost a race with a concurrent request for the same external id: it is a replay or a conflict.
     lost = [item for item, _, _ in checked if item.external_id not in new_ids]
     if lost:

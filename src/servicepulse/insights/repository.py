@@ -255,7 +255,8 @@ def has_daily_counts(session: Session) -> bool:
     """Whether the aggregate exists and reaches the day of the latest response (both index lookups).
 
     A cheap guard against a forgotten refresh: answers added later to days
-    that are already aggregated are not detected; ingest refreshes those days.
+    that are already aggregated are not detected here; the ingest paths add
+    them with :func:`add_to_daily_counts`.
     """
     last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
     if last_day is None:
@@ -368,47 +369,103 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
 
 # -- keeping the aggregate up to date ---------------------------------------------
 
-def refresh_daily_counts(session: Session, day_from: date | None = None, day_to: date | None = None) -> int:
-    """Rebuild ``score_daily_counts`` for the UTC days ``day_from`` <= day < ``day_to`` (None: open end).
+DETAIL_COLUMNS = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
 
-    Call it after an ingest for the days the new responses fall on. Runs as
-    ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database; returns
-    the number of aggregate rows written.
-    """
-    dialect = _dialect(session)
-    d = ScoreDailyCount
-    window = MetricFilter(date_from=day_from, date_to=day_to)
-    session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
+
+def _detail_selects(dialect: str, window: MetricFilter, response_ids: list[int] | None = None) -> list:
+    """The SELECTs that produce the detail rows (``DETAIL_COLUMNS``) of ``score_daily_counts``: one per
+    headline measure and one for the moment grades; ``response_ids`` limits them to those responses."""
     rm, rc, journey = _response_journey()
     cu = aliased(Customer, name="cu")
     day = utc_day(Response.submitted_at, dialect)
-    time_where = _raw_where(window, journey, cu.segment)
-    columns = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
+    where = _raw_where(window, journey, cu.segment)
+    if response_ids is not None:
+        where.append(Response.id.in_(response_ids))
+    statements = []
     headline = [("responses", literal(0, Integer)), ("nps", Response.nps), ("grade", Response.grade),
                 ("ces", Response.ces), ("csat", Response.csat)]
     for measure, value in headline:
         dims = [day, literal(measure), Response.moment_id, journey, Response.channel, Response.team_id, cu.segment]
-        stmt = _raw_base(select(*dims, value, func.count()), rm, rc, cu).where(*time_where)
+        stmt = _raw_base(select(*dims, value, func.count()), rm, rc, cu).where(*where)
         if measure != "responses":
             stmt = stmt.where(value.is_not(None))
-        stmt = stmt.group_by(*[c for c in dims if c is not dims[1]], *([] if measure == "responses" else [value]))
-        session.execute(insert(d).from_select(columns, stmt))
+        statements.append(stmt.group_by(*[c for c in dims if c is not dims[1]],
+                                         *([] if measure == "responses" else [value])))
     mg = aliased(Moment, name="mg")
     grade = cast(func.round(Answer.value_num), Integer)
     dims = [day, literal("moment"), mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment]
-    stmt = (
+    statements.append(
         select(*dims, grade, func.count())
         .select_from(Answer)
         .join(Response, Response.id == Answer.response_id)
         .outerjoin(rc, rc.id == Response.case_id)
         .join(mg, _moment_match(mg, rc))
         .outerjoin(cu, cu.id == Response.customer_id)
-        .where(Answer.value_num.is_not(None), *_raw_where(window, journey, cu.segment))
+        .where(Answer.value_num.is_not(None), *where)
         .group_by(day, mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment, grade)
     )
-    session.execute(insert(d).from_select(columns, stmt))
+    return statements
+
+
+def refresh_daily_counts(session: Session, day_from: date | None = None, day_to: date | None = None) -> int:
+    """Rebuild ``score_daily_counts`` for the UTC days ``day_from`` <= day < ``day_to`` (None: open end).
+
+    A full rebuild (e.g. nightly, or after a bulk load); between rebuilds the
+    ingest paths keep the aggregate current with :func:`add_to_daily_counts`.
+    Runs as ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database;
+    returns the number of aggregate rows written.
+    """
+    dialect = _dialect(session)
+    d = ScoreDailyCount
+    window = MetricFilter(date_from=day_from, date_to=day_to)
+    session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
+    for stmt in _detail_selects(dialect, window):
+        session.execute(insert(d).from_select(DETAIL_COLUMNS, stmt))
     _roll_up(session, window, dialect)
     return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window, None))) or 0)
+
+
+def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
+    """Keep ``score_daily_counts`` current on ingest: add (``sign`` 1) or take back (-1) these responses.
+
+    Writes delta rows (``n`` = +-count) at every grain; the queries sum ``n``,
+    so a delta row next to the rebuilt ones gives the exact figures without
+    touching the big rows (the next :func:`refresh_daily_counts` of the day
+    folds them in). Call with -1 *before* changing a stored response and with
+    1 after. Does nothing while the aggregate has never been built (queries
+    then read the raw tables). Returns the number of rows written.
+    """
+    ids = sorted({int(i) for i in response_ids})
+    if not ids or sign not in (1, -1):
+        return 0
+    d = ScoreDailyCount
+    if session.scalar(select(d.id).limit(1)) is None:
+        return 0
+    dialect = _dialect(session)
+    frames = [pd.DataFrame(session.execute(stmt).all(), columns=DETAIL_COLUMNS)
+              for stmt in _detail_selects(dialect, MetricFilter(), ids)]
+    detail = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None
+    if detail is None:
+        return 0
+    detail["day"] = [v if isinstance(v, date) else date.fromisoformat(str(v)[:10]) for v in detail["day"]]
+    detail["n"] = detail["n"].astype("int64") * sign
+    rows = [dict(r, grain=GRAIN_DETAIL) for r in _records(detail)]
+    for grain, day in ((GRAIN_DAY, detail["day"]), (GRAIN_MONTH, detail["day"].map(lambda x: x.replace(day=1)))):
+        rolled = (detail.assign(day=day).groupby(["day", "measure", "moment_id", "journey_id", "value"], dropna=False)
+                  ["n"].sum().reset_index())
+        rows += [dict(r, grain=grain, channel=None, team_id=None, segment=None) for r in _records(rolled)]
+    session.execute(insert(d), rows)
+    return len(rows)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values (None for missing)."""
+    out = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for r in out:
+        for k in ("moment_id", "journey_id", "team_id", "value", "n"):
+            if r.get(k) is not None:
+                r[k] = int(r[k])
+    return out
 
 
 def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:
@@ -649,7 +706,7 @@ def last_response_day(session: Session) -> date | None:
 
 
 __all__ = [
-    "CASE_DRIVERS", "DIMENSIONS", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame",
+    "CASE_DRIVERS", "DIMENSIONS", "add_to_daily_counts", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame",
     "has_daily_counts", "list_responses", "metric_sums", "moment_grade_frame", "moment_sums", "period_bucket",
     "refresh_daily_counts", "response_outcomes", "score_distribution", "utc_day",
 ]

@@ -116,7 +116,11 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
     A response once completed stays completed: a later partial save of a
     changed answer does not turn it back into an unfinished one.
     """
+    from servicepulse.insights.repository import add_to_daily_counts
+
     first_completion = completed and (response is None or not response.completed)
+    if response is not None:  # take its old answers out of the metric aggregate; added back below
+        add_to_daily_counts(session, [response.id], -1)
     if response is None:
         case = session.get(Case, invitation.case_id) if invitation is not None and invitation.case_id else None
         response = Response(
@@ -141,6 +145,7 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
         invitation.status = "responded"
         invitation.responded_at = invitation.responded_at or now
     session.flush()
+    add_to_daily_counts(session, [response.id])
     if first_completion:
         _notify(session, response.id, now)
     return response
