@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -51,12 +51,12 @@ def create_project(session: WriteSession, body: ProjectIn):
 
 
 @router.get("/projects/{project_id}", summary="One improvement project")
-def get_project(session: DbSession, project_id: int):
+def get_project(session: DbSession, project_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
     return _out(service.get_project(session, project_id))
 
 
 @router.put("/projects/{project_id}", summary="Replace an improvement project's fields and targets")
-def update_project(session: WriteSession, project_id: int, body: ProjectIn):
+def update_project(session: WriteSession, project_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ProjectIn):
     return _out(service.update_project(session, project_id, _input(body)))
 
 

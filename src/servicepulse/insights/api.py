@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from servicepulse.errors import NotFound
 from servicepulse.insights import service
@@ -17,6 +17,10 @@ from servicepulse.insights.repository import MetricFilter
 from servicepulse.models import Journey
 from servicepulse.settings import get_settings
 from servicepulse.web.deps import DbSession
+
+# ids beyond the id columns' range are a 422 for the client, not a database overflow
+MAX_ID = 2**31 - 1
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 router = APIRouter(tags=["insights"])
 
@@ -42,8 +46,8 @@ def get_metrics(
     method: Annotated[Literal["adjusted-wald", "wald", "bootstrap"], Query(description="NPS interval")] = "adjusted-wald",
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,
     min_n: Annotated[int | None, Query(ge=1, description="fewer answers: too_few (default: the setting)")] = None,
-    journey_id: int | None = None, moment_id: int | None = None, channel: str | None = None,
-    team_id: int | None = None, segment: str | None = None,
+    journey_id: OptionalId = None, moment_id: OptionalId = None, channel: str | None = None,
+    team_id: OptionalId = None, segment: str | None = None,
     date_from: Annotated[date | None, Query(description="first UTC day, inclusive")] = None,
     date_to: Annotated[date | None, Query(description="UTC day after the last, exclusive")] = None,
     language: Literal["nl", "en"] = "en",
@@ -58,7 +62,7 @@ def get_metrics(
 
 @router.get("/journeys/{journey_id}/moments", summary="The 7+/9+ moment view of a journey, with the PRCA label check")
 def get_moment_view(
-    request: Request, session: DbSession, journey_id: int,
+    request: Request, session: DbSession, journey_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     outcome: Literal["nps", "grade"] = "nps", min_n: Annotated[int | None, Query(ge=1)] = None,
     date_from: date | None = None, date_to: date | None = None, language: Literal["nl", "en"] = "en",
 ):
@@ -85,7 +89,7 @@ def get_moment_view(
 def get_drivers(
     request: Request, session: DbSession,
     outcome: Literal["nps", "grade"] = "nps", include: Literal["case", "moments", "all"] = "case",
-    journey_id: int | None = None, date_from: date | None = None, date_to: date | None = None,
+    journey_id: OptionalId = None, date_from: date | None = None, date_to: date | None = None,
     min_n: Annotated[int | None, Query(ge=1)] = None, language: Literal["nl", "en"] = "en",
 ):
     if include != "case" and journey_id is None:
