@@ -120,3 +120,26 @@ def test_docs_page_without_cdn(client):
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
 def test_no_cdn_docs_at_the_top_level(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_an_id_beyond_what_the_database_stores_is_a_422_not_a_500(app, engine):
+    """Found by Schemathesis: an id past BIGINT in a path crashed the lookup on both databases."""
+    from sqlalchemy import select
+
+    from servicepulse.models import Customer
+
+    router = APIRouter(dependencies=[Depends(require_api_key)])
+
+    @router.get("/test/customers/{customer_id}")
+    def get_customer(customer_id: int):
+        with UnitOfWork(engine, readonly=True) as s:
+            found = s.scalar(select(Customer.id).where(Customer.id == customer_id))
+        return {"found": found is not None}
+
+    _api_app(app).include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = {"Authorization": f"Bearer {_key(engine)}"}
+        assert client.get("/api/v1/test/customers/5", headers=headers).json() == {"found": False}
+        response = client.get("/api/v1/test/customers/9223372036854775808", headers=headers)
+    body = _is_problem(response, 422)
+    assert "out of the range" in body["detail"]

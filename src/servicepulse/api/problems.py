@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicepulse.errors import DatabaseUnavailable, NotFound, ServicepulseError, ValidationFailed
@@ -99,6 +100,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
         return problem(exc.status_code, detail, headers=exc.headers, request=request)
+
+    # A number beyond what the database stores (e.g. an id past BIGINT in a path) is the
+    # client's error, not ours: SQLite raises OverflowError, PostgreSQL a DataError.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    def _out_of_range(request: Request, exc: Exception):
+        return problem(422, "a number in the request is out of the range that can be stored", request=request)
 
     @app.exception_handler(Exception)
     def _crash(request: Request, exc: Exception):
