@@ -36,6 +36,19 @@ DEPARTMENTS = (
     ("gn-product-digital", "Product & Digitaal"),
 )
 
+# The default code frame names owning departments by generic keys; in the demo
+# organisation they are these departments (so the department report has owners).
+CODEFRAME_DEPARTMENTS = {
+    "billing": "gn-billing",
+    "pricing": "gn-product-digital",
+    "customer_service": "gn-customer-service",
+    "retention": "gn-customer-service",
+    "digital": "gn-product-digital",
+    "field_service": "gn-field-service",
+    "back_office": "gn-technical-support",
+    "operations": "gn-technical-support",
+}
+
 
 @dataclass(frozen=True)
 class TeamSpec:

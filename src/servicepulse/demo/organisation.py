@@ -68,8 +68,22 @@ def create_organisation(session: Session, password_hashes: dict[str, str] | None
         for key in u.lead_of:
             user.memberships.append(TeamMembership(team=teams[key], is_lead=True))
         session.add(user)
+    _own_themes(session, departments)
     session.flush()
     return OrgIds(org.id, {k: d.id for k, d in departments.items()}, {k: t.id for k, t in teams.items()}, len(USERS))
+
+
+def _own_themes(session: Session, departments: dict[str, OrgUnit]) -> None:
+    """Give each theme of the default code frame its demo department (the eye-opener report)."""
+    from servicepulse.demo.catalogue import CODEFRAME_DEPARTMENTS
+    from servicepulse.models.verbatims import VerbatimThemeOwner
+    from servicepulse.text import load_default_codeframe
+
+    session.flush()
+    for theme in load_default_codeframe().themes:
+        key = CODEFRAME_DEPARTMENTS.get(theme.department or "")
+        if key is not None:
+            session.add(VerbatimThemeOwner(theme=theme.key, department_id=departments[key].id))
 
 
 @dataclass
