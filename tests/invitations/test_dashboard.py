@@ -31,7 +31,7 @@ def test_survey_dashboard_shows_rate_distributions_verbatims_and_decisions(engin
         for i in range(5):
             customer = add_customer(s, f"C{i}", email=f"c{i}@example.nl")
             invitations.append(sent_invitation(s, survey, customer, NOW - timedelta(days=2))[0])
-        comments = ["Duurde veel te lang <script>alert(1)</script>", "Prima geholpen", None, ""]
+        comments = ["Duurde veel te lang <script>alert(1)</script>", "Prima geholpen, bel me op 06-12345678", None, ""]
         for invitation, ces, comment in zip(invitations, ces_given, comments):
             s.add(Response(survey_version_id=invitation.survey_version_id, invitation_id=invitation.id,
                            customer_id=invitation.customer_id, submitted_at=NOW - timedelta(hours=len(comment or "")),
@@ -73,6 +73,8 @@ def test_survey_dashboard_shows_rate_distributions_verbatims_and_decisions(engin
     assert '<svg role="img" aria-label="Distribution of Effort (CES), 5 answers"' in html
     # Verbatims: newest first, escaped.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    # Privacy first: personal data in a comment is shown redacted.
+    assert "Prima geholpen, bel me op [PHONE]" in html and "06-12345678" not in html
     assert html.index("Prima geholpen") < html.index("Duurde veel te lang")
     decided = dict(re.findall(r'data-reason="(\w+)"><th scope="row">[^<]+</th><td class="num">(\d+)', html))
     assert re.search(r'data-rule="r1"><th scope="row">r1</th><td>Contact closed</td>', html)

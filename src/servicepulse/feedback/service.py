@@ -177,13 +177,21 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
             result.created.append(False)
     result.new_response_ids = [rid for rid, _ in new_ids.values()]
     if notify and result.new_response_ids:
-        from servicepulse.feedback import webhooks_out
-
-        webhooks_out.enqueue_deliveries(session, result.new_response_ids, now)
-        from servicepulse.followups.alerts import enqueue_evaluation  # closed loop: alert rules run in a job
-
-        enqueue_evaluation(session, result.new_response_ids, now)
+        after_new_responses(session, result.new_response_ids, now)
     return result
+
+
+def after_new_responses(session: Session, response_ids: list[int], now: datetime) -> None:
+    """What follows every new response, whichever way it came in (API, CSV, survey page):
+    the outgoing webhook, the closed-loop alert rules and the verbatim analysis, each a job
+    in the caller's unit of work, so a slow or failing step never holds up the answer."""
+    from servicepulse.feedback import webhooks_out
+    from servicepulse.followups.alerts import enqueue_evaluation
+    from servicepulse.verbatims.jobs import enqueue_analysis
+
+    webhooks_out.enqueue_deliveries(session, response_ids, now)
+    enqueue_evaluation(session, response_ids, now)
+    enqueue_analysis(session, response_ids)
 
 
 def _conflict(item: Item) -> Problem:
@@ -217,12 +225,12 @@ def _insert(session: Session, checked, customers: dict[str, int], cases: dict, n
     for external_id, response_id in inserted.items():
         spec, clean = by_external[external_id]
         for key, value in clean.items():
-            answer_rows.append(_answer_row(response_id, key, spec.questions[key].type, value))
+            answer_rows.append(answer_row(response_id, key, spec.questions[key].type, value))
     repository.insert_answers(session, answer_rows)
     return {ext: (rid, versions[ext]) for ext, rid in inserted.items()}
 
 
-def _answer_row(response_id: int, key: str, kind: str, value) -> dict:
+def answer_row(response_id: int, key: str, kind: str, value) -> dict:
     row = {"response_id": response_id, "question_key": key, "value_num": None, "value_text": None, "value_json": None}
     if kind == "multi":
         row["value_json"] = value

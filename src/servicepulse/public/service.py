@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound
 from servicepulse.feedback.items import unsafe_text
-from servicepulse.feedback.service import _answer_row
+from servicepulse.feedback.service import answer_row
 from servicepulse.invitations.tokens import hash_token, keyed_hash, new_token
 from servicepulse.models import Answer, Case, Invitation, Response, Survey, SurveyVersion
 from servicepulse.models.invitations import AnonymousLink, AnonymousSubmission
@@ -140,7 +140,7 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
     session.flush()
     session.execute(delete(Answer).where(Answer.response_id == response.id))
     for key, value in answers.items():
-        session.add(Answer(**_answer_row(response.id, key, spec.questions[key].type, value)))
+        session.add(Answer(**answer_row(response.id, key, spec.questions[key].type, value)))
     if invitation is not None and response.completed:
         invitation.status = "responded"
         invitation.responded_at = invitation.responded_at or now
@@ -152,10 +152,10 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
 
 
 def _notify(session: Session, response_id: int, now: datetime) -> None:
-    """Tell the outgoing webhook (if configured) about a newly completed response."""
-    from servicepulse.feedback import webhooks_out
+    """A newly completed response: webhook, alert rules and verbatim analysis, as for the API."""
+    from servicepulse.feedback.service import after_new_responses
 
-    webhooks_out.enqueue_deliveries(session, [response_id], now)
+    after_new_responses(session, [response_id], now)
 
 
 # --- anonymous links -------------------------------------------------------------------------------

@@ -88,8 +88,14 @@ def latest_verbatims(session: Session, survey_id: int, limit: int = 10) -> list[
                Response.comment.is_not(None), Response.comment != "")
         .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
     )
+    # Privacy first: comments are shown redacted, like everywhere else a comment is shown.
+    from servicepulse.text import redact
+    from servicepulse.verbatims.settings import VerbatimSettings
+
+    patterns = VerbatimSettings().customer_patterns
     return [Verbatim(r.submitted_at, r.channel, r.language,
-                     {k: getattr(r, k) for k in SCORE_TYPES if getattr(r, k) is not None}, r.comment) for r in rows]
+                     {k: getattr(r, k) for k in SCORE_TYPES if getattr(r, k) is not None},
+                     redact(r.comment, patterns).text) for r in rows]
 
 
 def decisions_by_reason(session: Session, survey_id: int) -> dict[str, int]:
