@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..web.browser import CHROMIUM_ARGS, chromium_path
+from ..web.browser import CHROMIUM_ARGS, require_chromium
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_DIR = REPO_ROOT / ".test-cache" / "axe"
@@ -39,9 +39,7 @@ def axe_script() -> Path:
 
 @contextmanager
 def browser_context(**options):
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Chromium not found: install Debian's chromium")
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -70,12 +70,22 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
+def require_chromium() -> str:
+    """Chromium's path; without it the test skips with the reason, or fails where browser
+    tests must run (.ci/run sets SERVICEPULSE_REQUIRE_BROWSER=1)."""
+    executable = chromium_path()
+    if executable is None:
+        reason = f"Chromium not found at {CHROMIUM}: install Debian's chromium"
+        if os.environ.get("SERVICEPULSE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (SERVICEPULSE_REQUIRE_BROWSER=1: browser tests must run here)")
+        pytest.skip(reason)
+    return executable
+
+
 @contextmanager
 def chromium_page():
     """A Playwright page in headless Chromium; skips the test when Chromium is missing."""
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium")
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
