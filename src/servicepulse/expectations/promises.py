@@ -195,8 +195,10 @@ def _first_time(attributes: dict, keys: tuple[str, ...]) -> datetime | None:
     return None
 
 
-def _events_of(session: Session, case_ids: list[int], now: datetime) -> pd.DataFrame:
-    cols = (CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.activity, CaseEvent.direction,
+def case_events_frame(session: Session, case_ids: list[int], now: datetime) -> pd.DataFrame:
+    """The events of these cases up to `now` (in chunks of case ids), with a `closes` flag;
+    shared by promise evaluation and the signal rules."""
+    cols = (CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.activity, CaseEvent.direction,
             CaseEvent.customer_facing, CaseEvent.team_id)
     frames = [pd.DataFrame(columns=[c.key for c in cols])]
     for i in range(0, len(case_ids), CHUNK):
@@ -250,7 +252,7 @@ def evaluate_promises(session: Session, now: datetime, *, recheck: bool = False,
         "window_start": pd.to_datetime([p.window_start for p in promises], utc=True),
         "team_id": pd.array([p.made_by_team_id for p in promises], dtype="Int64"),
     })
-    events = _events_of(session, sorted(set(table["case_id"])), now)
+    events = case_events_frame(session, sorted(set(table["case_id"])), now)
     events["team_id"] = events["team_id"].astype("Int64")
     kept = keeper_times(table, events)
     for position, promise in enumerate(promises):

@@ -13,7 +13,6 @@ than the lookback (a reopening last year) do not fire on a first run.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -23,13 +22,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicepulse.eventlog.facts import DEFAULT_CLOSING
-from servicepulse.expectations.promises import evaluate_promises
-from servicepulse.models import Case, CaseEvent, Promise
+from servicepulse.expectations.promises import case_events_frame, evaluate_promises
+from servicepulse.models import Case, Promise
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
 
-CLOSING = re.compile(DEFAULT_CLOSING, re.IGNORECASE)
-CHUNK = 500
 
 # key -> (kind, default params). Hours are wall-clock hours.
 DEFAULT_RULES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -79,18 +75,8 @@ def load_snapshot(session: Session, now: datetime) -> Snapshot:
     since = now - timedelta(days=HISTORY_DAYS)
     case_ids = list(session.scalars(select(Case.id).where(
         or_(Case.closed_at.is_(None), Case.closed_at >= since), or_(Case.opened_at.is_(None), Case.opened_at <= now))))
-    cols = (CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.activity, CaseEvent.direction,
-            CaseEvent.customer_facing, CaseEvent.team_id)
-    frames = [pd.DataFrame(columns=[c.key for c in cols])]
-    for i in range(0, len(case_ids), CHUNK):
-        rows = session.execute(select(*cols).where(CaseEvent.case_id.in_(case_ids[i:i + CHUNK]),
-                                                   CaseEvent.occurred_at <= now)).all()
-        frames.append(pd.DataFrame(rows, columns=[c.key for c in cols]))
-    events = pd.concat(frames, ignore_index=True)
-    events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True)
-    events["customer_facing"] = events["customer_facing"].astype(bool)
+    events = case_events_frame(session, case_ids, now)
     events["team_id"] = events["team_id"].astype("Int64")
-    events["closes"] = events["activity"].astype(str).map(lambda a: CLOSING.search(a) is not None).astype(bool)
     events = events.sort_values(["case_id", "occurred_at", "seq"], kind="stable").reset_index(drop=True)
     events["case_id"] = events["case_id"].astype("int64")
 
