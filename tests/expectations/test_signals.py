@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +15,7 @@ from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Case, OrgUnit
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
 
+from ..http_receiver import WebhookReceiver
 from ..invitations.support import configure, start_smtp
 from .helpers import at, event, ingest
 
@@ -83,34 +78,9 @@ def test_each_rule_fires_once_per_cause(engine):
             s.flush()
 
 
-class Receiver:
-    def __init__(self):
-        self.calls: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                stamp = self.headers["X-Servicepulse-Timestamp"]
-                expected = "sha256=" + hmac.new(SECRET.encode(), stamp.encode() + b"." + body,
-                                                hashlib.sha256).hexdigest()
-                receiver.calls.append({"body": json.loads(body), "event": self.headers["X-Servicepulse-Event"],
-                                       "valid": hmac.compare_digest(expected, self.headers["X-Servicepulse-Signature"])})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_signal_notified_by_mail_and_signed_webhook_once(engine, monkeypatch):
     controller, smtp = start_smtp()
-    receiver = Receiver()
+    receiver = WebhookReceiver(SECRET).__enter__()
     try:
         configure(monkeypatch, smtp)
         ingest(engine, [event("N1", 0, "Customer calls", direction="inbound", facing=True, team="Front office"),
@@ -134,8 +104,7 @@ def test_signal_notified_by_mail_and_signed_webhook_once(engine, monkeypatch):
         assert run_pending(engine, now=at(6)).claimed == 0
     finally:
         controller.stop()
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.__exit__(None, None, None)
 
 
 def test_periodic_run_through_the_job_queue(engine):

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
-import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +12,8 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.feedback import service, webhooks_out
 from servicepulse.jobs import run_pending
 from servicepulse.models import Job
+from servicepulse.notify import webhooks
+from tests.http_receiver import WebhookReceiver
 
 from .conftest import response
 
@@ -25,43 +21,8 @@ SECRET = "receiver-shared-secret-0123456789"
 T0 = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
 
 
-class Receiver:
-    """An HTTP server that checks each request's signature itself (independently of our signing code)."""
-
-    def __init__(self, fail_first: int = 0):
-        self.fail_first = fail_first
-        self.calls: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                timestamp = self.headers["X-Servicepulse-Timestamp"]
-                expected = "sha256=" + hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, self.headers["X-Servicepulse-Signature"] or "")
-                fresh = abs(time.time() - int(timestamp)) < 300
-                receiver.calls.append({"body": json.loads(body), "valid": valid and fresh,
-                                       "delivery": self.headers["X-Servicepulse-Delivery"]})
-                tries = sum(c["delivery"] == receiver.calls[-1]["delivery"] for c in receiver.calls)
-                status = 503 if tries <= receiver.fail_first else (200 if valid and fresh else 401)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def Receiver(fail_first: int = 0) -> WebhookReceiver:
+    return WebhookReceiver(SECRET, fail_first=fail_first)
 
 
 def jobs(engine):
@@ -137,8 +98,8 @@ def test_no_endpoints_no_jobs_and_endpoint_validation(engine, world):
 def test_verify_signature_helper_rejects_tampering_and_old_timestamps():
     body = b'{"event":"response.created"}'
     now = 1_780_000_000
-    signature = webhooks_out.sign(SECRET, now, body)
-    assert webhooks_out.verify_signature(SECRET, body, str(now), signature, now=now + 10)
-    assert not webhooks_out.verify_signature(SECRET, body + b" ", str(now), signature, now=now)
-    assert not webhooks_out.verify_signature(SECRET, body, str(now), signature, now=now + 301)
-    assert not webhooks_out.verify_signature("other-secret-000000000", body, str(now), signature, now=now)
+    signature = webhooks.sign(SECRET, now, body)
+    assert webhooks.verify_signature(SECRET, body, str(now), signature, now=now + 10)
+    assert not webhooks.verify_signature(SECRET, body + b" ", str(now), signature, now=now)
+    assert not webhooks.verify_signature(SECRET, body, str(now), signature, now=now + 301)
+    assert not webhooks.verify_signature("other-secret-000000000", body, str(now), signature, now=now)

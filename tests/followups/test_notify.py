@@ -4,55 +4,23 @@ is retried with backoff and never blocks the others or the workflow."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback.webhooks_out import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from servicepulse.followups import alerts, notify, service
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Job
 from servicepulse.models.followups_budget import AlertRouting
+from servicepulse.notify.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from tests.http_receiver import WebhookReceiver
 from tests.invitations.support import configure, free_port, start_smtp, text_part
 
 from .conftest import NOW, add_response
 
 SECRET = "a-long-enough-webhook-secret"
-
-
-class Receiver:
-    """An HTTP server on loopback that keeps every POST (path, headers, raw body)."""
-
-    def __init__(self):
-        self.requests: list[tuple[str, dict, bytes]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.requests.append((self.path, dict(self.headers), body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -67,15 +35,15 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
     import servicepulse.followups.jobs  # noqa: F401
 
     dead = f"http://127.0.0.1:{free_port()}/nobody-listens"
-    with Receiver() as http:
+    with WebhookReceiver() as http:
         with UnitOfWork(engine) as s:
             s.add(AlertRouting(moment_id=org.moment, team_id=org.team_a))
             notify.add_channel(s, "cx-mail", "email", "cx@example.org")
-            notify.add_channel(s, "slack", "slack", http.url + "/slack")
-            notify.add_channel(s, "teams", "teams", http.url + "/teams")
-            notify.add_channel(s, "generic", "webhook", http.url + "/hook", secret=SECRET)
+            notify.add_channel(s, "slack", "slack", http.base_url + "/slack")
+            notify.add_channel(s, "teams", "teams", http.base_url + "/teams")
+            notify.add_channel(s, "generic", "webhook", http.base_url + "/hook", secret=SECRET)
             notify.add_channel(s, "broken", "slack", dead)
-            notify.add_channel(s, "team-b-only", "slack", http.url + "/team-b", team_id=org.team_b)
+            notify.add_channel(s, "team-b-only", "slack", http.base_url + "/team-b", team_id=org.team_b)
         add_response(engine, "R-1", ces=6, grade=3, why="")
         with UnitOfWork(engine) as s:
             (fid,) = alerts.evaluate_responses(s, None, NOW)
@@ -83,9 +51,9 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         # four deliveries and the evaluation job queued by ingestion (it finds the follow-up open already)
         assert (summary.done, summary.retried, summary.failed) == (5, 1, 0)
 
-        paths = sorted(p for p, _, _ in http.requests)
+        paths = sorted(c["path"] for c in http.calls)
         assert paths == ["/hook", "/slack", "/teams"]  # not the team B channel
-        by_path = {p: (h, b) for p, h, b in http.requests}
+        by_path = {c["path"]: (c["headers"], c["raw"]) for c in http.calls}
         slack = json.loads(by_path["/slack"][1])
         assert f"#{fid}" in slack["text"] and "low_grade" in slack["text"] and slack["blocks"][0]["type"] == "section"
         teams = json.loads(by_path["/teams"][1])
@@ -110,7 +78,7 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         mails = smtp.inbox.wait_for(3)
         overdue = [m for m in mails if "overdue" in m["Subject"]]
         assert sorted(m["To"] for m in overdue) == ["cx@example.org", "lead@example.org"]
-        assert sum(1 for p, _, b in http.requests if p == "/slack" and b"overdue" in b) == 1
+        assert sum(1 for c in http.calls if c["path"] == "/slack" and b"overdue" in c["raw"]) == 1
 
 
 def test_a_channel_needs_a_valid_target(engine, org):

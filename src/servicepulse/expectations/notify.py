@@ -3,18 +3,16 @@ webhook to every active endpoint (when the rule asks for it).
 
 Both go through the job queue, one job per signal and recipient, with a dedupe
 key so that a signal is announced once. The webhook reuses the response
-webhook's signing scheme and headers (`feedback.webhooks_out.sign`), so one
+webhook's signing scheme and headers (`notify.webhooks.post_signed`), so one
 receiver can verify both; only the event name (``signal.raised``) differs.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from email.message import EmailMessage
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +24,7 @@ from servicepulse.models import Case
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+from servicepulse.notify.webhooks import post_signed
 from servicepulse.settings import get_settings
 
 MAIL_JOB = "expectations.signal_mail"
@@ -103,21 +102,5 @@ def deliver_signal_webhook(session: Session, payload: dict, ctx: JobContext) -> 
         resource = signal_resource(reader, signal)
         url, secret = endpoint.url, endpoint.secret
     body = json.dumps({"event": EVENT, "signal": resource}, separators=(",", ":"), ensure_ascii=False).encode()
-    timestamp = str(int(time.time()))  # wall clock: the receiver checks it against its own
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "servicepulse-webhook/1",
-        webhooks_out.EVENT_HEADER: EVENT,
-        webhooks_out.DELIVERY_HEADER: f"signal-{payload['endpoint_id']}-{payload['signal_id']}",
-        webhooks_out.TIMESTAMP_HEADER: timestamp,
-        webhooks_out.SIGNATURE_HEADER: webhooks_out.sign(secret, timestamp, body),
-    }
-    try:
-        reply = httpx.post(url, content=body, headers=headers, timeout=webhooks_out.TIMEOUT_SECONDS,
-                           follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise RetryLater(f"webhook {url} unreachable: {type(exc).__name__}: {exc}") from None
-    if reply.status_code == 410:
-        raise PermanentFailure(f"webhook {url} answered 410 Gone")
-    if not 200 <= reply.status_code < 300:
-        raise RetryLater(f"webhook {url} answered HTTP {reply.status_code}")
+    post_signed(url, body, event=EVENT, secret=secret,
+                delivery=f"signal-{payload['endpoint_id']}-{payload['signal_id']}")

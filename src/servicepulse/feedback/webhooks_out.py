@@ -5,60 +5,31 @@ endpoint, queued in the same transaction that stores the response; the job
 worker sends them and retries failures with exponential backoff. Ingestion
 never waits for a receiver.
 
-Signature: ``X-Servicepulse-Signature: sha256=<hex>``, the HMAC-SHA256 with the
-endpoint's secret over ``<timestamp>.<raw body>``, where ``<timestamp>`` is the
-``X-Servicepulse-Timestamp`` header (Unix seconds). Signing the timestamp with
-the body lets a receiver refuse old captured requests replayed at it
-(`verify_signature` rejects timestamps more than five minutes off).
-``X-Servicepulse-Delivery`` is stable across retries, for receivers that
-deduplicate.
+Signing and the POST itself are `servicepulse.notify.webhooks` (shared with
+the signal and follow-up announcements).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
-import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.feedback import repository
-from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import Job, Response
 from servicepulse.models.feedback import WebhookEndpoint
+from servicepulse.notify.webhooks import post_signed
 
 JOB_KIND = "feedback.response_webhook"
 EVENT = "response.created"
-SIGNATURE_HEADER = "X-Servicepulse-Signature"
-TIMESTAMP_HEADER = "X-Servicepulse-Timestamp"
-DELIVERY_HEADER = "X-Servicepulse-Delivery"
-EVENT_HEADER = "X-Servicepulse-Event"
 MAX_ATTEMPTS = 8  # with the queue's backoff (30 s doubling) the last try is about an hour after the first
-TIMEOUT_SECONDS = 10.0
-TOLERANCE_SECONDS = 300
-
-
-def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_signature(secret: str, body: bytes, timestamp: str | None, signature: str | None,
-                     now: float | None = None, tolerance: int = TOLERANCE_SECONDS) -> bool:
-    """For receivers written in Python: the signature matches and the timestamp is recent."""
-    if not timestamp or not signature or not timestamp.isdigit():
-        return False
-    if abs((now if now is not None else time.time()) - int(timestamp)) > tolerance:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
 def add_endpoint(session: Session, name: str, url: str, secret: str | None = None) -> WebhookEndpoint:
@@ -130,21 +101,5 @@ def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
             return  # endpoint removed or response deleted since: nothing left to deliver
         resource = repository.load_resources(reader, [response_id])[response_id]
         url, secret = endpoint.url, endpoint.secret
-    body = delivery_body(resource)
-    timestamp = str(int(time.time()))  # wall clock, which the receiver checks against (not the job clock)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "servicepulse-webhook/1",
-        EVENT_HEADER: EVENT,
-        DELIVERY_HEADER: f"{payload['endpoint_id']}-{payload['response_id']}",
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
-    }
-    try:
-        reply = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise RetryLater(f"webhook {url} unreachable: {type(exc).__name__}: {exc}") from None
-    if reply.status_code == 410:  # the receiver says it is gone for good
-        raise PermanentFailure(f"webhook {url} answered 410 Gone")
-    if not 200 <= reply.status_code < 300:
-        raise RetryLater(f"webhook {url} answered HTTP {reply.status_code}")
+    post_signed(url, delivery_body(resource), event=EVENT, secret=secret,
+                delivery=f"{payload['endpoint_id']}-{payload['response_id']}")

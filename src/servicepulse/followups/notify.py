@@ -4,30 +4,27 @@ Every announcement is a job per channel (kind ``followups.notify``), queued in
 the transaction that opened or escalated the follow-up, so a channel that is
 down never blocks the workflow: the job queue retries it with backoff and
 gives up after MAX_ATTEMPTS. Webhook requests are signed exactly like the
-response webhook (``servicepulse.feedback.webhooks_out.sign``: HMAC-SHA256
+response webhook (``servicepulse.notify.webhooks.post_signed``: HMAC-SHA256
 over ``<timestamp>.<body>``); Slack and Teams ignore the extra headers.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.feedback.webhooks_out import (DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
-                                                TIMEOUT_SECONDS, sign)
 from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
 from servicepulse.models import FollowUp, Job, OrgUnit
 from servicepulse.models.followups_budget import CHANNEL_KINDS, NotificationChannel
 from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+from servicepulse.notify.webhooks import post_signed
 
 JOB_KIND = "followups.notify"
 MAX_ATTEMPTS = 6
@@ -159,21 +156,9 @@ def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
         _mail(channel.target, event, info, SmtpConfig.from_settings(settings), ctx)
         return
     body = json.dumps(payload_for(channel.kind, event, info), separators=(",", ":"), ensure_ascii=False).encode()
-    timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "User-Agent": "servicepulse-webhook/1",
-               EVENT_HEADER: f"followup.{event}", DELIVERY_HEADER: f"fu-{fu.id}-{event}-{channel.id}",
-               TIMESTAMP_HEADER: timestamp}
-    if channel.secret:
-        headers[SIGNATURE_HEADER] = sign(channel.secret, timestamp, body)
-    try:
-        reply = httpx.post(channel.target, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
-                           follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise RetryLater(f"channel {channel.name}: {channel.target} unreachable: {type(exc).__name__}: {exc}") from None
-    if reply.status_code in (404, 410):  # a deleted Slack/Teams webhook stays deleted
-        raise PermanentFailure(f"channel {channel.name}: {channel.target} answered HTTP {reply.status_code}")
-    if not 200 <= reply.status_code < 300:
-        raise RetryLater(f"channel {channel.name}: {channel.target} answered HTTP {reply.status_code}")
+    # a deleted Slack/Teams webhook answers 404 and stays deleted
+    post_signed(channel.target, body, event=f"followup.{event}", delivery=f"fu-{fu.id}-{event}-{channel.id}",
+                secret=channel.secret, label=f"channel {channel.name}", gone_statuses=(404, 410))
 
 
 def _mail(address: str, event: str, info: dict, smtp: SmtpConfig, ctx: JobContext) -> None:
