@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -253,3 +253,27 @@ def test_clashing_data_is_a_clear_error_and_nothing_is_written(engine):
         load_demo(engine, size="tiny", seed=1)
     with engine.connect() as conn:
         assert _count(conn, Case) == 0 and _count(conn, OrgUnit) == 0 and _count(conn, User) == 1
+
+
+def test_an_end_date_moves_the_year_by_whole_weeks_in_local_time():
+    fixed = generate("tiny", seed=21)
+    moved = generate("tiny", seed=21, end_date=date(2027, 3, 17))  # a Wednesday; 2026-10-31 is a Saturday
+    assert (fixed.first_day, fixed.last_day) == (date(2025, 11, 1), date(2026, 10, 31))
+    assert moved.last_day == date(2027, 3, 13) and moved.last_day.weekday() == fixed.last_day.weekday()
+    assert moved.first_day == date(2026, 3, 14)
+    weeks = pd.Timedelta(weeks=19)
+
+    def local(values):
+        return pd.DatetimeIndex(values).tz_convert("Europe/Amsterdam").tz_localize(None)
+
+    # the same stories, at the same local wall-clock times and weekdays (the move crosses a DST change)
+    assert (local(moved.events["occurred_at"]) - local(fixed.events["occurred_at"]) == weeks).all()
+    # answers come a real (UTC) delay after the case closed, also in the moved year
+    def delay(data):
+        return (data.responses["submitted_at"] - data.responses["closed_at"]).tolist()
+
+    assert delay(moved) == delay(fixed)
+    assert (local(moved.promises["due_at"]) - local(fixed.promises["due_at"]) == weeks).all()
+    assert moved.events["activity"].tolist() == fixed.events["activity"].tolist()
+    end = pd.Timestamp(moved.last_day + timedelta(days=1), tz="Europe/Amsterdam")
+    assert moved.events["occurred_at"].max() < end and moved.responses["submitted_at"].max() < end

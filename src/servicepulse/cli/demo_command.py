@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 import typer
@@ -65,6 +66,10 @@ def demo(
     size: DemoSize = typer.Option(DemoSize.small, "--size", case_sensitive=False,
                              help="How much data: tiny (~1,200 cases), small (~6,000), medium (~60,000), large (~600,000)."),
     reset: bool = typer.Option(False, "--reset", help="Delete ALL data in the database first and load the demo again."),
+    end_date: datetime = typer.Option(None, "--end-date", formats=["%Y-%m-%d"], show_default="yesterday",
+                                      help="The year of data ends on the last day on or before this date with the "
+                                           "demo calendar's weekday (it moves by whole weeks). The same seed and "
+                                           "end date give the same data."),
     host: str = typer.Option("127.0.0.1", "--host", help=HOST_HELP),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help=PORT_HELP),
 ) -> None:
@@ -85,7 +90,8 @@ def demo(
                         TimeElapsedColumn(), console=console, transient=False)
     try:
         with progress:
-            summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress)
+            summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress,
+                                end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
     except DemoAlreadyLoaded:
         console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
         logins = _known_logins()

@@ -1,6 +1,6 @@
 """The demo organisation: Glasvezel Noord, a fictional Dutch fibre-internet provider.
 
-``load_demo(engine, size="small", seed=2026, reset=False, progress=None)``
+``load_demo(engine, size="small", seed=2026, reset=False, progress=None, end_date=None)``
 writes, in one transaction:
 
 - the organisation: five departments, nine teams (front office, back office,
@@ -11,8 +11,10 @@ writes, in one transaction:
 - five journeys (new connection, fault repair, moving house, billing
   question, cancellation) with 4-5 functional/emotional moments each;
 - twelve months of customers, cases, case events and promises, ending on the
-  fixed `stories.END_DATE` (2026-10-31) so a seed always gives the same data;
-  cases whose story runs past that day stay open; see `stories.py`;
+  fixed `stories.END_DATE` (2026-10-31), or moved by whole weeks to end on or
+  before ``end_date`` (`servicepulse demo` passes yesterday, so open cases and
+  promises are current); the same seed and end date give the same data;
+  cases whose story runs past the last day stay open; see `stories.py`;
 - one journey-end survey per journey and the responses to it, with a grade
   per moment and an open answer; the scores follow `effects.py`, the open
   answers `verbatims.py` (the causes written into each comment are stored in

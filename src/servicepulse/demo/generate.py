@@ -2,8 +2,9 @@
 
 Pure computation (no database): `generate(size, seed)` returns a
 :class:`DemoData` of pandas frames that `loader.py` writes. The same seed
-always gives the same data (numpy's Generator and Python's Random, both
-seeded from it; the window ends on the fixed `stories.END_DATE`).
+and end date always give the same data (numpy's Generator and Python's Random,
+both seeded from it; without an end date the window ends on the fixed
+`stories.END_DATE`, otherwise it is moved by whole weeks, `stories.window_for`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from servicepulse.demo import effects, verbatims
 from servicepulse.demo.catalogue import (
     JOURNEYS, LANGUAGE_SHARES, OPTED_OUT_SHARE, SEGMENT_SHARES, TEAM_BY_KEY,
 )
-from servicepulse.demo.stories import END_H, WINDOW_DAYS, WINDOW_START, start_hour, tell
+from servicepulse.demo.stories import END_H, WINDOW_DAYS, WINDOW_START, start_hour, tell, window_for
 from servicepulse.eventlog.facts import DEFAULT_CLOSING, FactsConfig, case_facts
 
 
@@ -62,12 +64,14 @@ class DemoData:
     drivers: pd.DataFrame  # per case (index: case number), effects.DRIVERS
     responses: pd.DataFrame
     moment_grades: pd.DataFrame  # response number, journey, moment key, grade
+    first_day: date  # the window's local calendar days
+    last_day: date
 
 
-def _local_to_utc(hours: np.ndarray) -> pd.DatetimeIndex:
-    """Local wall-clock hours since the window start -> UTC timestamps."""
+def _local_to_utc(hours: np.ndarray, start: date) -> pd.DatetimeIndex:
+    """Local wall-clock hours since the window's first day -> UTC timestamps."""
     us = np.rint(np.asarray(hours, dtype=float) * 3_600).astype(np.int64) * 1_000_000  # whole seconds
-    base = np.datetime64(WINDOW_START.isoformat(), "us")
+    base = np.datetime64(start.isoformat(), "us")
     local = pd.DatetimeIndex(base + us.astype("timedelta64[us]"))
     # the autumn hour that exists twice is taken as winter time; the spring
     # hour that does not exist moves forward
@@ -75,7 +79,7 @@ def _local_to_utc(hours: np.ndarray) -> pd.DatetimeIndex:
                              nonexistent="shift_forward").tz_convert("UTC")
 
 
-def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
+def _customers(rng: np.random.Generator, n: int, start: date) -> pd.DataFrame:
     lang = rng.choice(list(LANGUAGE_SHARES), size=n, p=list(LANGUAGE_SHARES.values()))
     segment = rng.choice(list(SEGMENT_SHARES), size=n, p=list(SEGMENT_SHARES.values()))
     first = rng.choice(_FIRST_NAMES, size=n)
@@ -87,8 +91,8 @@ def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
     phone = np.where(has_phone, np.char.add("+31 6 0000 ", np.char.zfill((numbers % 10_000).astype(str), 4)), None)
     opted = rng.random(n) < OPTED_OUT_SHARE
     since_days = rng.uniform(30, 6 * 365, n)
-    created = _local_to_utc(-since_days * 24.0)
-    opted_at = _local_to_utc(rng.uniform(0, END_H, n))
+    created = _local_to_utc(-since_days * 24.0, start)
+    opted_at = _local_to_utc(rng.uniform(0, END_H, n), start)
     return pd.DataFrame({
         "external_id": ext, "name": np.char.add(np.char.add(first, " "), last), "email": email, "phone": phone,
         "language": lang, "segment": segment,
@@ -112,13 +116,15 @@ def _case_starts(rng: np.random.Generator, journeys: np.ndarray) -> np.ndarray:
     return out
 
 
-def generate(size: str = "small", seed: int = 2026, progress: Progress | None = None) -> DemoData:
+def generate(size: str = "small", seed: int = 2026, progress: Progress | None = None,
+             end_date: date | None = None) -> DemoData:
     spec = SIZES[size]
+    start, last_day = window_for(end_date)
     progress = progress or (lambda stage, done, total: None)
     rng = np.random.default_rng(seed)
     rnd = random.Random(seed)
 
-    customers = _customers(rng, spec.customers)
+    customers = _customers(rng, spec.customers, start)
     n = spec.cases
     shares = np.array([j.share for j in JOURNEYS])
     journeys = rng.choice([j.key for j in JOURNEYS], size=n, p=shares / shares.sum())
@@ -156,7 +162,7 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
         "moment": np.asarray(ev_mom, dtype=object)[keep], "actor": np.asarray(ev_actor, dtype=object)[keep],
     })
     ev["told"] = np.arange(len(ev))  # story order breaks timestamp ties
-    ev["occurred_at"] = _local_to_utc(ev["t"].to_numpy())
+    ev["occurred_at"] = _local_to_utc(ev["t"].to_numpy(), start)
     ev = ev.sort_values(["case", "occurred_at", "told"], kind="stable").reset_index(drop=True)
     ev["seq"] = ev.groupby("case").cumcount()
     ev["line"] = ev["team"].map({k: v.line for k, v in TEAM_BY_KEY.items()})
@@ -192,11 +198,11 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
     kept = (done <= due) & (done < END_H)
     broken = ~kept & (due < END_H)
     pr["status"] = np.where(kept, "kept", np.where(broken, "broken", "open"))
-    pr["made_at"] = _local_to_utc(pr["made"].to_numpy())
-    pr["due_at"] = _local_to_utc(due)
-    pr["window_start"] = pd.Series(_local_to_utc(np.nan_to_num(pr["ws"].to_numpy(dtype=float, na_value=np.nan))))
+    pr["made_at"] = _local_to_utc(pr["made"].to_numpy(), start)
+    pr["due_at"] = _local_to_utc(due, start)
+    pr["window_start"] = pd.Series(_local_to_utc(np.nan_to_num(pr["ws"].to_numpy(dtype=float, na_value=np.nan)), start))
     pr.loc[pr["ws"].isna().to_numpy(), "window_start"] = pd.NaT
-    pr["kept_at"] = pd.Series(_local_to_utc(np.where(kept, done, 0.0))).where(kept)
+    pr["kept_at"] = pd.Series(_local_to_utc(np.where(kept, done, 0.0), start)).where(kept)
     pr["broken_at"] = pd.Series(pr["due_at"]).where(broken)
 
     # -- case facts (the product's own kernel) and the drivers ----------------
@@ -213,8 +219,8 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
     drivers = effects.driver_frame(facts, broken_by_case, proactive)
     progress("facts", 1, 1)
 
-    responses, grades = _responses(rng, rnd, cases, customers, ev, drivers, spec, progress)
-    return DemoData(customers, cases, ev, pr, drivers, responses, grades)
+    responses, grades = _responses(rng, rnd, cases, customers, ev, drivers, spec, progress, start)
+    return DemoData(customers, cases, ev, pr, drivers, responses, grades, start, last_day)
 
 
 def _closing_regex():
@@ -222,7 +228,7 @@ def _closing_regex():
     return re.compile(DEFAULT_CLOSING.replace("(", "(?:"), re.IGNORECASE)
 
 
-def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
+def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress, start):
     """Who answers the journey-end survey, and what they answer."""
     progress("responses", 0, 1)
     closed = cases[cases["closed_at"].notna()]
@@ -231,7 +237,7 @@ def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress):
     resp = closed[answer].copy()
     delay_h = np.minimum(rng.lognormal(np.log(8.0), 1.0, len(resp)), 240.0)
     resp["submitted_at"] = resp["closed_at"] + pd.to_timedelta(np.rint(delay_h * 3600), unit="s")
-    end_utc = _local_to_utc(np.array([END_H]))[0]
+    end_utc = _local_to_utc(np.array([END_H]), start)[0]
     resp = resp[resp["submitted_at"] < end_utc]
     resp["case"] = resp.index
     resp = resp.reset_index(drop=True)

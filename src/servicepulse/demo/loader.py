@@ -35,7 +35,6 @@ from servicepulse.demo.catalogue import ORGANISATION_KEY, SHOWN_LOGINS
 from servicepulse.demo.generate import SIZES, DemoData, generate
 from servicepulse.demo.organisation import create_journeys, create_organisation, hash_demo_passwords
 from servicepulse.demo.projects import create_projects
-from servicepulse.demo.stories import END_DATE, WINDOW_START
 from servicepulse.demo.surveys import create_journey_surveys
 from servicepulse.errors import ServicepulseError, ValidationFailed
 from servicepulse.models import (
@@ -108,12 +107,14 @@ def _refuse() -> DemoAlreadyLoaded:
 
 
 def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool = False,
-              progress: ProgressCallback | None = None) -> DemoSummary:
+              progress: ProgressCallback | None = None, end_date: date | None = None) -> DemoSummary:
     """Generate the Glasvezel Noord demo (`size`: tiny, small, medium, large) and write it.
 
     Raises DemoAlreadyLoaded when the demo is there already, unless ``reset``
     (which wipes every table first). ``progress`` is ``progress(stage, done,
-    total)`` or a rich ``Progress`` (one task per stage).
+    total)`` or a rich ``Progress`` (one task per stage). ``end_date``: the
+    data end on the last day on or before it that keeps the stories' weekdays
+    (None: the fixed 2026-10-31, as the tests expect).
     """
     if size not in SIZES:
         raise ValidationFailed(f"demo size {size!r} is unknown; choose one of {', '.join(SIZES)}",
@@ -123,7 +124,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
     if not reset and demo_loaded(engine):
         raise _refuse()
     hashes = hash_demo_passwords()
-    data = generate(size, seed, report)
+    data = generate(size, seed, report, end_date=end_date)
 
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
@@ -152,7 +153,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
                 raw.execute("PRAGMA cache_size=-2000")
 
     return DemoSummary(
-        size=size, seed=seed, first_day=WINDOW_START, last_day=END_DATE, seconds=time.perf_counter() - started,
+        size=size, seed=seed, first_day=data.first_day, last_day=data.last_day, seconds=time.perf_counter() - started,
         logins=tuple(DemoLoginInfo(u.role, u.email, u.password) for u in SHOWN_LOGINS), **counts,
     )
 
@@ -181,7 +182,7 @@ def _wipe(conn) -> None:
 
 
 def _write(conn, data: DemoData, password_hashes: dict[str, str], report: ProgressCallback) -> dict[str, int]:
-    created_at = pd.Timestamp(WINDOW_START, tz="Europe/Amsterdam").tz_convert("UTC").to_pydatetime()
+    created_at = pd.Timestamp(data.first_day, tz="Europe/Amsterdam").tz_convert("UTC").to_pydatetime()
     report("organisation", 0, 1)
     session = Session(bind=conn)
     try:

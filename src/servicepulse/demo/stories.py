@@ -9,8 +9,10 @@ proactive updates, long silences ("dark periods") that make customers chase,
 and first-time-right cases that end after one contact.
 
 Times are local wall-clock hours (Europe/Amsterdam) since the start of the
-demo window; `loader.py` converts them to UTC. The window is the twelve months
-ending on `END_DATE` (fixed so that a seed always gives the same data).
+demo window; `generate.py` converts them to UTC. The stories are told on the
+calendar of the twelve months ending on `END_DATE`; a load may move that whole
+year by whole weeks (`window_for`) so that the data end near the load day with
+every weekday and opening hour in place.
 Events after the end of the window are cut off: those cases stay open.
 
 Activity names are chosen for the case-facts kernel
@@ -38,6 +40,18 @@ _W0 = WINDOW_START.weekday()
 # Proactive text-message updates for fault repairs were rolled out on this
 # day: the demo shows the before/after.
 PROACTIVE_ROLLOUT_H = (date(2026, 5, 1) - WINDOW_START).days * 24.0
+
+
+def window_for(end_date: date | None) -> tuple[date, date]:
+    """(first day, last day) of the demo year ending on or before `end_date` (None: the fixed `END_DATE`).
+
+    The year moves by whole weeks only: the stories' weekdays (closed weekends,
+    quieter Saturdays) stay true.
+    """
+    if end_date is None:
+        return WINDOW_START, END_DATE
+    shift = timedelta(weeks=(end_date - END_DATE).days // 7)
+    return WINDOW_START + shift, END_DATE + shift
 
 # Opening hours by weekday (0 = Monday): (open, close) in local hours.
 FRONT_HOURS = {0: (8, 20), 1: (8, 20), 2: (8, 20), 3: (8, 20), 4: (8, 20), 5: (9, 17)}  # as eventlog.calendar
