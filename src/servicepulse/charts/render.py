@@ -7,19 +7,27 @@ import re
 import vl_convert as vlc
 
 _XML_DECL = re.compile(r"^<\?xml[^>]*>\s*")
+# Month names and decimal commas in the reader's language: d3 locales shipped with vl-convert.
+LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 
 
-def svg(spec: dict, title: str | None = None) -> str:
-    """SVG markup ready to inline in a page; `title` becomes the accessible name."""
-    out = _XML_DECL.sub("", vlc.vegalite_to_svg(spec))
+def _locale(language: str | None) -> dict:
+    name = LOCALES.get(language or "")
+    return {"format_locale": name, "time_format_locale": name} if name else {}
+
+
+def svg(spec: dict, title: str | None = None, language: str | None = None) -> str:
+    """SVG markup ready to inline in a page; `title` becomes the accessible name; `language` (nl, en)
+    sets month names and number format."""
+    out = _XML_DECL.sub("", vlc.vegalite_to_svg(spec, **_locale(language)))
     label = title or spec.get("title") or spec.get("description") or "chart"
     if isinstance(label, dict):
         label = label.get("text", "chart")
     return out.replace("<svg ", f'<svg role="img" aria-label="{_escape(str(label))}" ', 1)
 
 
-def png(spec: dict, scale: float = 2.0) -> bytes:
-    return vlc.vegalite_to_png(spec, scale=scale)
+def png(spec: dict, scale: float = 2.0, language: str | None = None) -> bytes:
+    return vlc.vegalite_to_png(spec, scale=scale, **_locale(language))
 
 
 def _escape(text: str) -> str:

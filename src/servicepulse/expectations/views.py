@@ -93,7 +93,7 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
                          "low": 100 * share.low, "high": 100 * share.high})
         title = catalogue.translate("expectations.trend_chart", language)
         chart = charts.svg(charts.specs.line_with_band(rows, "month", "kept", "low", "high", y_title="%"),
-                           title=title)
+                           title=title, language=language)
     effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
     return render(request, "expectations/dashboard.html", {
         "now": now, "at": at or "", "when": date_formatter(request),

@@ -45,14 +45,15 @@ def monthly_report_html(session: Session, month: str, *, language: str = "nl", m
     for journey in repo.journeys(session):
         mv = service.moment_view(session, journey.id, f, min_n=min_n, language=language)
         journeys.append({"view": mv, "svg": charts.moment_row(mv, t("insights.chart.moment_row",
-                                                                    journey=mv.journey_name))})
+                                                                    journey=mv.journey_name), language=language)})
     drivers = service.key_drivers(session, replace(f, date_from=year.date_from), include="case", min_n=min_n,
                                   language=language)
     context = {
         "t": t, "lang": language, "month": month, "organisation": organisation, "view": view,
-        "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend")),
+        "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend"), language=language),
         "journeys": journeys, "drivers": drivers,
-        "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight")),
+        "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight"),
+                                          language=language),
         "number": lambda value, digits=1: format_number(value, language, digits),
     }
     return _environment().get_template("insights/report.html").render(**context)

@@ -90,8 +90,8 @@ def overview_page(request: Request, session: DbSession):
     language = request_language(request)
     f, period, problems = parse_filter(request, t)
     view = service.overview(session, f, period=period, min_n=_min_n(request), language=language)
-    trend_svg = charts.nps_trend(view.trend, t("insights.chart.nps_trend"))
-    grade_svg = charts.grade_trend(view.trend, t("insights.chart.grade_trend"), t("insights.grade"))
+    trend_svg = charts.nps_trend(view.trend, t("insights.chart.nps_trend"), language=language)
+    grade_svg = charts.grade_trend(view.trend, t("insights.chart.grade_trend"), t("insights.grade"), language=language)
     journeys = {j.id: j for j in repo.journeys(session)}
     return render(request, "insights/overview.html", {
         "view": view, "problems": problems, "trend_svg": trend_svg, "grade_svg": grade_svg, "period": period,
@@ -115,8 +115,9 @@ def journey_page(request: Request, session: DbSession, journey_id: int):
     trend = service.metrics(session, f, by="period", period=period, min_n=_min_n(request), language=language)
     return render(request, "insights/journey.html", {
         "view": view, "problems": problems, "outcome": outcome,
-        "row_svg": charts.moment_row(view, t("insights.chart.moment_row", journey=view.journey_name)),
-        "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend")),
+        "row_svg": charts.moment_row(view, t("insights.chart.moment_row", journey=view.journey_name),
+                                     language=language),
+        "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend"), language=language),
         "query": request.url.query,
     })
 
@@ -139,7 +140,7 @@ def moment_page(request: Request, session: DbSession, moment_id: int,
     return render(request, "insights/moment.html", {
         "moment": moment, "row": row, "view": view, "problems": problems, "responses": responses,
         "total": total, "page": page, "pages": pages,
-        "dist_svg": charts.distribution(grade_counts, t("insights.chart.grade_distribution"), 6, 9),
+        "dist_svg": charts.distribution(grade_counts, t("insights.chart.grade_distribution"), 6, 9, language=language),
         "query": _without_page(request),
     })
 
@@ -180,9 +181,10 @@ def drivers_page(request: Request, session: DbSession):
     return render(request, "insights/drivers.html", {
         "analysis": analysis, "problems": problems, "outcome": outcome, "include": include,
         "journeys": repo.journeys(session), "journey_id": f.journey_id,
-        "bars_svg": charts.driver_bars(analysis, t("insights.chart.drivers"), t("insights.drivers.weight")),
+        "bars_svg": charts.driver_bars(analysis, t("insights.chart.drivers"), t("insights.drivers.weight"),
+                                       language=language),
         "grid_svg": charts.importance_performance(analysis, t("insights.chart.grid"), t("insights.drivers.importance"),
-                                                  t("insights.drivers.performance")),
+                                                  t("insights.drivers.performance"), language=language),
     })
 
 

@@ -59,7 +59,8 @@ def survey_page(request: Request, key: str, user: CurrentUser, session: DbSessio
         full = {value: counts.get(value, 0) for value in range(scale.low, scale.high + 1)}
         low, high = BANDS[score]
         chart = charts.svg(charts.specs.distribution(full, low_cut=low, high_cut=high),
-                           title=catalogue.translate("surveys_dashboard.chart_label", lang, score=title, n=n))
+                           title=catalogue.translate("surveys_dashboard.chart_label", lang, score=title, n=n),
+                           language=lang)
         summary = None
         if score == "nps":
             result = nps(sum(full[v] for v in range(0, 7)), full[7] + full[8], full[9] + full[10],
