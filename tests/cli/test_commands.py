@@ -125,3 +125,14 @@ def test_help_texts(cli):
         assert run.code == 0
         for word in words:
             assert word in run.out
+
+
+def test_apikey_revoke_refuses_the_key(cli, engine):
+    key = cli(url_of(engine), "apikey", "create", "old-ivr").out.strip().splitlines()[-1]
+    revoked = cli(url_of(engine), "apikey", "revoke", "old-ivr")
+    assert revoked.code == 0, revoked.err
+    assert "within 5 seconds" in revoked.out
+    with TestClient(create_app(engine, Settings(secret_key="k" * 40))) as client:
+        assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    unknown = cli(url_of(engine), "apikey", "revoke", "no-such-key")
+    assert unknown.code != 0 and unknown.err.strip().splitlines() == ["error: there is no API key named 'no-such-key'"]

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from servicepulse import __version__
 from servicepulse.api.auth import require_api_key
 from servicepulse.api.docs import router as docs_router
+from servicepulse.api.key_cache import ApiKeyCache
 from servicepulse.api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_problem_handlers
 from servicepulse.api.routers import API_ROUTERS, PUBLIC_API_ROUTERS
 from servicepulse.web.registry import load_router
@@ -70,6 +71,7 @@ def create_api_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     api.state.engine = engine
+    api.state.key_cache = ApiKeyCache(engine)
     api.include_router(build_api_router())
     api.include_router(docs_router)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]

@@ -30,3 +30,13 @@ def create_key(name: str = typer.Argument(..., help="A name for the key, e.g. th
         new = service.create_api_key(session, name)
     console.print(f"API key [bold]{new.name}[/] (shown once, store it now):")
     print(new.key)
+
+
+@apikey_app.command("revoke")
+def revoke_key(name: str = typer.Argument(..., help="The name the key was created with.")) -> None:
+    """Revoke an API key; running servers refuse it within a few seconds (they cache verified keys)."""
+    from servicepulse.api.key_cache import TTL_SECONDS
+
+    with UnitOfWork(engine()) as session:
+        service.revoke_api_key(session, name)
+    console.print(f"API key {name} revoked; servers refuse it within {TTL_SECONDS:.0f} seconds")

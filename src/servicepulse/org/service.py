@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
@@ -83,13 +83,40 @@ def create_api_key(session: Session, name: str, created_by: User | None = None) 
     return NewApiKey(name=name, key=key)
 
 
+def api_key_digest(key: str) -> str:
+    """What identifies a presented key without keeping it: the hash stored for it."""
+    return _hash_key(key)
+
+
 def verify_api_key(session: Session, key: str) -> ApiKey | None:
+    """The active key matching `key`, or None. Reads only (see `record_api_key_use`)."""
     if not key or not key.startswith(API_KEY_PREFIX):
         return None
-    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
-    # Record use at most once a minute: a write on every call would serialise the API on SQLite.
-    if api_key is not None and (api_key.last_used_at is None or utcnow() - api_key.last_used_at > timedelta(minutes=1)):
-        api_key.last_used_at = utcnow()
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_use_is_stale(api_key: ApiKey, now: datetime) -> bool:
+    """Whether `last_used_at` is worth a write: recorded at most once a minute, since a write on
+    every call would serialise the API on SQLite."""
+    return api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION
+
+
+def record_api_key_use(session: Session, api_key_id: int, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))
+
+
+def revoke_api_key(session: Session, name: str, now: datetime | None = None) -> ApiKey:
+    """Revoke a key by name. Servers that verified it in the last few seconds may accept it
+    until their cache entry expires (`servicepulse.api.key_cache.TTL_SECONDS`)."""
+    api_key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if api_key is None:
+        raise NotFound(f"there is no API key named {name!r}")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = now or utcnow()
+        session.flush()
     return api_key
 
 
