@@ -186,12 +186,13 @@ def after_new_responses(session: Session, response_ids: list[int], now: datetime
     the outgoing webhook, the closed-loop alert rules and the verbatim analysis, each a job
     in the caller's unit of work, so a slow or failing step never holds up the answer."""
     from servicepulse.feedback import webhooks_out
-    from servicepulse.followups.alerts import enqueue_evaluation
-    from servicepulse.verbatims.jobs import enqueue_analysis
+    from servicepulse.followups.alerts import evaluation_row
+    from servicepulse.jobs.queue import enqueue_rows
+    from servicepulse.verbatims.jobs import analysis_row
 
-    webhooks_out.enqueue_deliveries(session, response_ids, now)
-    enqueue_evaluation(session, response_ids, now)
-    enqueue_analysis(session, response_ids)
+    if response_ids:  # one multi-row insert for all three kinds of job
+        enqueue_rows(session, webhooks_out.delivery_rows(session, response_ids, now)
+                     + [evaluation_row(response_ids, now), analysis_row(response_ids)])
 
 
 def _conflict(item: Item) -> Problem:

@@ -16,14 +16,15 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.feedback import repository
+from servicepulse.jobs.queue import enqueue_rows, job_row
 from servicepulse.jobs.registry import JobContext, job_handler
-from servicepulse.models import Job, Response
+from servicepulse.models import Response
 from servicepulse.models.feedback import WebhookEndpoint
 from servicepulse.notify.webhooks import post_signed
 
@@ -67,22 +68,21 @@ def remove_endpoint(session: Session, name: str) -> None:
 _ACTIVE_ENDPOINTS = select(WebhookEndpoint.__table__.c.id).where(WebhookEndpoint.__table__.c.active.is_(True))
 
 
+def delivery_rows(session: Session, response_ids: list[int], now: datetime) -> list[dict]:
+    """One delivery job row per new response and active endpoint (for `jobs.queue.enqueue_rows`).
+    The ids are new, so no dedupe check is needed; the dedupe key still guards against a
+    second enqueue by anyone else."""
+    if not response_ids:
+        return []
+    endpoint_ids = list(session.connection().scalars(_ACTIVE_ENDPOINTS))
+    return [job_row(JOB_KIND, {"endpoint_id": e, "response_id": r}, now, dedupe_key=f"webhook:{e}:{r}",
+                    max_attempts=MAX_ATTEMPTS)
+            for r in response_ids for e in endpoint_ids]
+
+
 def enqueue_deliveries(session: Session, response_ids: list[int], now: datetime) -> int:
     """Queue one delivery job per new response and active endpoint (in the caller's transaction)."""
-    endpoint_ids = list(session.connection().scalars(_ACTIVE_ENDPOINTS))
-    if not endpoint_ids or not response_ids:
-        return 0
-    # A multi-row insert rather than one enqueue() per job: a 1,000-response batch
-    # must not cost 1,000 round trips. The ids are new, so no dedupe check is needed;
-    # the dedupe key still guards against a second enqueue by anyone else.
-    rows = [
-        {"kind": JOB_KIND, "payload": {"endpoint_id": e, "response_id": r}, "status": "queued", "run_at": now,
-         "attempts": 0, "max_attempts": MAX_ATTEMPTS, "dedupe_key": f"webhook:{e}:{r}", "created_at": now}
-        for r in response_ids for e in endpoint_ids
-    ]
-    for start in range(0, len(rows), repository.CHUNK):
-        session.connection().execute(insert(Job.__table__), rows[start:start + repository.CHUNK])
-    return len(rows)
+    return enqueue_rows(session, delivery_rows(session, response_ids, now))
 
 
 def delivery_body(resource: dict) -> bytes:

@@ -163,10 +163,16 @@ def run_all(session: Session, now: datetime) -> dict[str, int]:
     return {"responses": len(from_responses), "cases": len(from_cases)}
 
 
-def enqueue_evaluation(session: Session, response_ids: list[int], now: datetime) -> None:
-    """Called by response ingestion in its transaction: evaluate the new responses in a job,
-    so that ingestion never waits for (or fails on) the rules."""
-    if response_ids:
-        from servicepulse.jobs.queue import enqueue
+def evaluation_row(response_ids: list[int], now: datetime) -> dict:
+    """The job that evaluates the rules over new responses (a row for `jobs.queue.enqueue_rows`):
+    response ingestion queues it in its transaction, so it never waits for (or fails on) the rules."""
+    from servicepulse.jobs.queue import job_row
 
-        enqueue(session, EVALUATE_JOB, {"response_ids": list(response_ids)}, run_at=now)
+    return job_row(EVALUATE_JOB, {"response_ids": [int(i) for i in response_ids]}, now)
+
+
+def enqueue_evaluation(session: Session, response_ids: list[int], now: datetime) -> None:
+    if response_ids:
+        from servicepulse.jobs.queue import enqueue_rows
+
+        enqueue_rows(session, [evaluation_row(response_ids, now)])

@@ -425,6 +425,9 @@ def refresh_daily_counts(session: Session, day_from: date | None = None, day_to:
     return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window, None))) or 0)
 
 
+_ANY_DAILY_COUNT = select(ScoreDailyCount.__table__.c.id).limit(1)  # built once: checked on every ingest
+
+
 def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
     """Keep ``score_daily_counts`` current on ingest: add (``sign`` 1) or take back (-1) these responses.
 
@@ -439,7 +442,7 @@ def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1
     if not ids or sign not in (1, -1):
         return 0
     d = ScoreDailyCount
-    if session.scalar(select(d.id).limit(1)) is None:
+    if session.connection().scalar(_ANY_DAILY_COUNT) is None:
         return 0
     dialect = _dialect(session)
     frames = [pd.DataFrame(session.execute(stmt).all(), columns=DETAIL_COLUMNS)

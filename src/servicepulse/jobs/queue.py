@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -70,6 +70,28 @@ def enqueue(session: Session, kind: str, payload: dict | None = None, run_at: da
             raise
         return existing
     return job
+
+
+def job_row(kind: str, payload: dict, run_at: datetime, *, dedupe_key: str | None = None,
+            max_attempts: int = 5) -> dict:
+    """A new job as a row for :func:`enqueue_rows`."""
+    if run_at.tzinfo is None:
+        raise ValueError("run_at must be timezone-aware")
+    return {"kind": kind, "payload": dict(payload), "status": "queued", "run_at": run_at, "attempts": 0,
+            "max_attempts": max_attempts, "dedupe_key": dedupe_key, "created_at": utcnow()}
+
+
+_INSERT_JOBS = insert(Job.__table__)
+_ROWS_PER_INSERT = 500  # well under SQLite's bound-parameter limit
+
+
+def enqueue_rows(session: Session, rows: list[dict]) -> int:
+    """Add many new jobs (rows from :func:`job_row`) in the caller's unit of work: multi-row
+    inserts, no ORM objects, so queueing stays cheap on hot paths such as response ingestion.
+    Dedupe keys are not looked up first: a key already taken fails the caller's transaction."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        session.connection().execute(_INSERT_JOBS, rows[start:start + _ROWS_PER_INSERT])
+    return len(rows)
 
 
 def backoff_seconds(attempts: int) -> float:
