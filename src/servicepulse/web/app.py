@@ -80,6 +80,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.nav = list(NAV)
     app.state.login_throttle = LoginThrottle()
 
+    # First, so that API requests skip matching against every page route.
+    app.mount("/api/v1", create_api_app(engine))
     app.include_router(health.router)
     app.include_router(auth.router)
     for module, attribute in PAGE_ROUTERS:
@@ -88,7 +90,6 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     for module, attribute in PUBLIC_ROUTERS:  # respondents have no session; these check their own form token
         app.include_router(load_router(module, attribute, "servicepulse/web/routers.py PUBLIC_ROUTERS"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount("/api/v1", create_api_app(engine))
     install_error_pages(app)
 
     app.add_middleware(
