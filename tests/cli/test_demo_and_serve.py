@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, Customer, Journey, Moment, Response, User
+from servicepulse.models.expectations import ForecastSnapshot, Signal
 
 from ..web.browser import free_port
 from .conftest import url_of
@@ -37,6 +38,13 @@ def test_demo_loads_and_reports_what_is_in_the_database(cli, engine):
     for label, n in in_db.items():
         assert _table_count(run.out, label) == n
     assert "Demo logins" in run.out and "password" in run.out
+    # the expectations dashboard is complete at first sight: open cases carry a forecast, signals are raised
+    with UnitOfWork(engine, readonly=True) as s:
+        snapshots = s.scalar(select(func.count()).select_from(ForecastSnapshot))
+        signals = s.scalar(select(func.count()).select_from(Signal))
+        open_cases = s.scalar(select(func.count()).select_from(Case).where(Case.closed_at.is_(None)))
+    assert 0 < snapshots <= open_cases and signals > 0
+    assert f"{snapshots:,} open cases forecast, {signals:,} signals raised" in run.out
 
     again = cli(url_of(engine), "demo", "--no-serve", "--size", "tiny")
     assert again.code == 0 and "already in this database" in again.out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 
 import typer
@@ -82,6 +82,8 @@ def demo(
     starts the server; --reset rebuilds it.
     """
     from servicepulse.demo import DemoAlreadyLoaded, load_demo
+    from servicepulse.demo.after_load import prepare_expectations
+    from servicepulse.settings import get_settings
 
     eng = engine(check=False)
     migrate.upgrade(eng)
@@ -92,12 +94,14 @@ def demo(
         with progress:
             summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress,
                                 end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
+            prepared = prepare_expectations(eng, get_settings().data_dir, datetime.now(timezone.utc), progress)
     except DemoAlreadyLoaded:
         console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
         logins = _known_logins()
     else:
         console.print(_counts_table(summary))
-        console.print(f"loaded in {summary.seconds:.1f} s")
+        console.print(f"loaded in {summary.seconds:.1f} s; {prepared['forecasts']:,} open cases forecast, "
+                      f"{prepared['signals']:,} signals raised")
         logins = summary.logins
     if no_serve:
         console.print(_logins_table(logins))

@@ -82,7 +82,7 @@ class DemoSummary:
     logins: tuple[DemoLoginInfo, ...] = field(default_factory=tuple)
 
 
-def _progress_callback(progress) -> ProgressCallback:
+def progress_callback(progress) -> ProgressCallback:
     """Accept a plain ``progress(stage, done, total)`` callable or a rich Progress."""
     if progress is None:
         return lambda stage, done, total: None
@@ -120,7 +120,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
         raise ValidationFailed(f"demo size {size!r} is unknown; choose one of {', '.join(SIZES)}",
                                [("size", f"one of {', '.join(SIZES)}")])
     started = time.perf_counter()
-    report = _progress_callback(progress)
+    report = progress_callback(progress)
     if not reset and demo_loaded(engine):
         raise _refuse()
     hashes = hash_demo_passwords()
