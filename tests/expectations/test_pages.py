@@ -70,6 +70,7 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert re.search(r'data-reason="(dark_too_long|promise_due_soon|promise_overdue|forecast_after_promise)"',
                      board.text)
     assert "<svg" in board.text and 'data-by="team"' in board.text and 'data-measure="nps"' in board.text
+    assert "Fault repair" in board.text and "fault_repair" not in board.text  # journeys by name, in English now
     assert client.get("/expectations?at=yesterday").status_code == 400  # a page that says what to give
 
 

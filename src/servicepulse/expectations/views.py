@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from servicepulse import charts
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import dashboard, forecasting, kept_rate
-from servicepulse.models import Case, OrgUnit
+from servicepulse.models import Case, Journey, OrgUnit
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.web.auth import CurrentUser, require_role
 from servicepulse.web.deps import DbSession
@@ -99,6 +99,7 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
         "now": now, "at": at or "", "when": date_formatter(request),
         "at_risk": dashboard.at_risk(session, now),
         "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now) for by in kept_rate.GROUPINGS},
+        "journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
         "trend_chart": Markup(chart) if chart else None, "trend": trend, "effects": effects,
         "per_team": dashboard.signals_per_team(session),
     })
