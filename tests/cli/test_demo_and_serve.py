@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, Customer, Journey, Moment, Response, User
 from servicepulse.models.expectations import ForecastSnapshot, Signal
+from servicepulse.models.verbatims import Verbatim
 
 from ..web.browser import free_port
 from .conftest import url_of
@@ -45,6 +46,9 @@ def test_demo_loads_and_reports_what_is_in_the_database(cli, engine):
         open_cases = s.scalar(select(func.count()).select_from(Case).where(Case.closed_at.is_(None)))
     assert 0 < snapshots <= open_cases and signals > 0
     assert f"{snapshots:,} open cases forecast, {signals:,} signals raised" in run.out
+    with UnitOfWork(engine, readonly=True) as s:
+        comments = s.scalar(select(func.count()).select_from(Verbatim))
+    assert comments > 0 and f"{comments:,} open answers analysed" in run.out
 
     again = cli(url_of(engine), "demo", "--no-serve", "--size", "tiny")
     assert again.code == 0 and "already in this database" in again.out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 
@@ -82,9 +83,10 @@ def demo(
     starts the server; --reset rebuilds it.
     """
     from servicepulse.demo import DemoAlreadyLoaded, load_demo
-    from servicepulse.demo.after_load import prepare_expectations
+    from servicepulse.demo.after_load import analyse_verbatims, prepare_expectations
     from servicepulse.settings import get_settings
 
+    started = time.perf_counter()
     eng = engine(check=False)
     migrate.upgrade(eng)
     logins = None
@@ -94,14 +96,16 @@ def demo(
         with progress:
             summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress,
                                 end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
+            analysed = analyse_verbatims(eng, progress)
             prepared = prepare_expectations(eng, get_settings().data_dir, datetime.now(timezone.utc), progress)
     except DemoAlreadyLoaded:
         console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
         logins = _known_logins()
     else:
         console.print(_counts_table(summary))
-        console.print(f"loaded in {summary.seconds:.1f} s; {prepared['forecasts']:,} open cases forecast, "
+        console.print(f"{analysed:,} open answers analysed, {prepared['forecasts']:,} open cases forecast, "
                       f"{prepared['signals']:,} signals raised")
+        console.print(f"loaded in {time.perf_counter() - started:.1f} s")
         logins = summary.logins
     if no_serve:
         console.print(_logins_table(logins))

@@ -1,6 +1,7 @@
-"""What a fresh demo needs beyond its rows: a trained resolution-time forecaster, the forecasts of the
-open cases and a first signal run, so the expectations dashboard and the case pages are complete at
-first sight instead of after the worker's first periodic run."""
+"""What a fresh demo needs beyond its rows: the open answers analysed (themes, sentiment, redaction), a
+trained resolution-time forecaster, the forecasts of the open cases and a first signal run, so the
+verbatim pages, the expectations dashboard and the case pages are complete at first sight instead of
+after the worker has worked through its queue."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from sqlalchemy.engine import Engine
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo.loader import progress_callback
+
+
+def analyse_verbatims(engine: Engine, progress=None) -> int:
+    """Analyse every open answer of the demo (what the worker does for each new response); returns how many."""
+    from servicepulse.verbatims.analysis import analyse_responses
+
+    report = progress_callback(progress)
+    report("open answers", 0, 1)
+    with UnitOfWork(engine) as session:
+        summary = analyse_responses(session, progress=lambda done, total: report("open answers", done, total))
+    return summary.analysed
 
 
 def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress=None) -> dict:
