@@ -89,16 +89,19 @@ def _insert_ignoring_duplicates(session: Session, table, returning: bool = False
 
 def create_customers(session: Session, languages_by_external_id: dict[str, str], now: datetime) -> dict[str, int]:
     rows = [{"external_id": ext, "language": lang, "attributes": {}, "created_at": now}
-            for ext, lang in languages_by_external_id.items()]
+            for ext, lang in sorted(languages_by_external_id.items())]  # key order: see insert_responses
     for chunk in _chunks(rows):
         session.connection().execute(_insert_ignoring_duplicates(session, _C), chunk)
     return customer_ids(session, languages_by_external_id)
 
 
 def insert_responses(session: Session, rows: list[dict]) -> dict[str, int]:
-    """Multi-row insert; returns external_id -> id for the rows this call wrote (not those a racing writer did)."""
+    """Multi-row insert; returns external_id -> id for the rows this call wrote (not those a racing writer did).
+
+    Rows go in external-id order: concurrent transactions (PostgreSQL) then take their
+    unique-key locks in the same order and cannot deadlock on overlapping ids."""
     written = {}
-    for chunk in _chunks(rows):
+    for chunk in _chunks(sorted(rows, key=lambda r: r["external_id"])):
         written.update(session.connection().execute(_insert_ignoring_duplicates(session, _R), chunk).all())
     return written
 

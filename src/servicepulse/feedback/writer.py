@@ -10,13 +10,19 @@ only after its response is committed.
 
 A group is all or nothing, so when one response in it is rejected, each is
 written again on its own: a bad request never fails its neighbours.
+
+PostgreSQL runs concurrent write transactions, so there batches take no lock
+and up to `PG_GROUP_WRITERS` groups of single responses are written at once
+(each commit waits for its WAL flush; several in flight share that wait).
+Concurrent inserts take their unique-key locks in external-id order
+(repository.py sorts), so two of them cannot deadlock.
 """
 
 from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
@@ -25,6 +31,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.feedback import service
 
 MAX_GROUP = 200
+PG_GROUP_WRITERS = 2  # well inside the engine's connection pool (5 + 10 overflow)
 
 
 @dataclass
@@ -34,6 +41,11 @@ class _Slot:
     resource: dict | None = None
     created: bool = False
     error: BaseException | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def finish(self) -> None:
+        self.done = True
+        self.finished.set()
 
 
 _LOCKS: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()
@@ -57,15 +69,17 @@ def sqlite_writer(engine: Engine):
 class ResponseWriter:
     def __init__(self, engine: Engine):
         self.engine = engine
+        sqlite = engine.dialect.name == "sqlite"
         # On SQLite the lock is shared with every other sqlite_writer() user of this engine.
-        self._write = _engine_lock(engine) if engine.dialect.name == "sqlite" else threading.Lock()
+        self._write = _engine_lock(engine) if sqlite else threading.BoundedSemaphore(PG_GROUP_WRITERS)
+        self._batch_lock = self._write if sqlite else nullcontext()
         self._queue_lock = threading.Lock()
         self._queue: list[_Slot] = []
         self.group_sizes: list[int] = []  # for tests and diagnostics (bounded below)
 
     def write_batch(self, payload) -> service.IngestResult:
         """A list (or anything else that is not one response): written on its own, all or nothing."""
-        with self._write, UnitOfWork(self.engine) as session:
+        with self._batch_lock, UnitOfWork(self.engine) as session:
             return service.ingest(session, payload)
 
     def write_one(self, payload: dict) -> tuple[dict, bool]:
@@ -73,11 +87,14 @@ class ResponseWriter:
         slot = _Slot(payload)
         with self._queue_lock:
             self._queue.append(slot)
-        with self._write:
-            while not slot.done:  # nobody took it along: write what is waiting, ours included
+        while not slot.done:
+            with self._write:  # write what is waiting, ours included, unless someone took it along
                 with self._queue_lock:
                     group, self._queue[:] = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                self._write_group(group)
+                if group:
+                    self._write_group(group)
+            if not group:  # another writer (PostgreSQL) has ours in hand
+                slot.finished.wait()
         if slot.error is not None:
             raise slot.error
         return slot.resource, slot.created
@@ -93,7 +110,8 @@ class ResponseWriter:
                 pass
             else:
                 for slot, resource, created in zip(group, result.resources, result.created):
-                    slot.resource, slot.created, slot.done = resource, created, True
+                    slot.resource, slot.created = resource, created
+                    slot.finish()
                 return
         for slot in group:
             try:
@@ -102,7 +120,7 @@ class ResponseWriter:
                 slot.resource, slot.created = result.resources[0], result.created[0]
             except BaseException as exc:  # handed to the request thread that owns the slot
                 slot.error = exc
-            slot.done = True
+            slot.finish()
 
 
 _WRITERS: "WeakKeyDictionary[Engine, ResponseWriter]" = WeakKeyDictionary()
