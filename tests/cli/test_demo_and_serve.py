@@ -14,7 +14,8 @@ import httpx
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Case, Customer, Journey, Moment, Response, User
+from servicepulse.models import Case, Customer, FollowUp, Journey, Moment, Response, User
+from servicepulse.models.cases_facts import EffortModel
 from servicepulse.models.expectations import ForecastSnapshot, Signal
 from servicepulse.models.verbatims import Verbatim
 
@@ -48,7 +49,11 @@ def test_demo_loads_and_reports_what_is_in_the_database(cli, engine):
     assert f"{snapshots:,} open cases forecast, {signals:,} signals raised" in run.out
     with UnitOfWork(engine, readonly=True) as s:
         comments = s.scalar(select(func.count()).select_from(Verbatim))
-    assert comments > 0 and f"{comments:,} open answers analysed" in run.out
+        followups = s.scalar(select(func.count()).select_from(FollowUp))
+    assert comments > 0 and f"{comments:,} open answers analysed, {followups:,} follow-ups opened" in run.out
+    assert followups > 0
+    with UnitOfWork(engine, readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(EffortModel)) == 1  # the case pages show the index
 
     again = cli(url_of(engine), "demo", "--no-serve", "--size", "tiny")
     assert again.code == 0 and "already in this database" in again.out

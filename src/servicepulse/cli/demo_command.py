@@ -83,7 +83,7 @@ def demo(
     starts the server; --reset rebuilds it.
     """
     from servicepulse.demo import DemoAlreadyLoaded, load_demo
-    from servicepulse.demo.after_load import analyse_verbatims, prepare_expectations
+    from servicepulse.demo.after_load import analyse_verbatims, prepare_closed_loop, prepare_expectations
     from servicepulse.settings import get_settings
 
     started = time.perf_counter()
@@ -97,14 +97,16 @@ def demo(
             summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress,
                                 end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
             analysed = analyse_verbatims(eng, progress)
-            prepared = prepare_expectations(eng, get_settings().data_dir, datetime.now(timezone.utc), progress)
+            now = datetime.now(timezone.utc)
+            loop = prepare_closed_loop(eng, now, progress)
+            prepared = prepare_expectations(eng, get_settings().data_dir, now, progress)
     except DemoAlreadyLoaded:
         console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
         logins = _known_logins()
     else:
         console.print(_counts_table(summary))
-        console.print(f"{analysed:,} open answers analysed, {prepared['forecasts']:,} open cases forecast, "
-                      f"{prepared['signals']:,} signals raised")
+        console.print(f"{analysed:,} open answers analysed, {loop['followups']:,} follow-ups opened, "
+                      f"{prepared['forecasts']:,} open cases forecast, {prepared['signals']:,} signals raised")
         console.print(f"loaded in {time.perf_counter() - started:.1f} s")
         logins = summary.logins
     if no_serve:

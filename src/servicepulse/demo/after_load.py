@@ -1,11 +1,12 @@
-"""What a fresh demo needs beyond its rows: the open answers analysed (themes, sentiment, redaction), a
-trained resolution-time forecaster, the forecasts of the open cases and a first signal run, so the
-verbatim pages, the expectations dashboard and the case pages are complete at first sight instead of
-after the worker has worked through its queue."""
+"""What a fresh demo needs beyond its rows, so that every page is complete at first sight: the open
+answers analysed (themes, sentiment, redaction), the Customer Effort Index trained, follow-ups opened by
+the alert rules for the last two weeks' answers, the resolution-time forecaster trained, the open cases
+forecast and a first signal run. In a live installation the worker and the periodic jobs do this as data
+arrive; a demo arrives all at once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -23,6 +24,27 @@ def analyse_verbatims(engine: Engine, progress=None) -> int:
     with UnitOfWork(engine) as session:
         summary = analyse_responses(session, progress=lambda done, total: report("open answers", done, total))
     return summary.analysed
+
+
+FOLLOW_UP_WINDOW = timedelta(days=14)  # older answers would have been followed up long ago
+
+
+def prepare_closed_loop(engine: Engine, now: datetime, progress=None) -> dict:
+    """Train the effort index on the CES answers; open follow-ups for the recent answers that alert."""
+    from sqlalchemy import select
+
+    from servicepulse.cases import effort
+    from servicepulse.followups import alerts
+    from servicepulse.models import Response
+
+    report = progress_callback(progress)
+    report("effort index and follow-ups", 0, 1)
+    with UnitOfWork(engine) as session:
+        effort.train(session)
+        recent = list(session.scalars(select(Response.id).where(Response.submitted_at >= now - FOLLOW_UP_WINDOW)))
+        followups = alerts.evaluate_responses(session, recent, now)
+    report("effort index and follow-ups", 1, 1)
+    return {"followups": len(followups)}
 
 
 def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress=None) -> dict:
