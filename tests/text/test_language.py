@@ -2,6 +2,7 @@
 import pytest
 
 from servicepulse.text import detect_language, guess_language
+from servicepulse.text.language import guess_languages
 
 DUTCH = [
     "Ik heb drie keer gebeld en niemand nam op",
@@ -62,3 +63,32 @@ def test_threshold_turns_unsure_into_unknown():
 
 def test_long_comment_is_cheap_and_correct():
     assert detect_language("De factuur was weer fout en ik moest opnieuw bellen. " * 200) == "nl"
+
+
+def test_batch_detection_decides_as_one_comment_at_a_time():
+    from tests.text.verbatim_composer import compose_comments
+
+    texts = DUTCH + ENGLISH + OTHER + UNKNOWN + [c.text for c in compose_comments(2000, seed=3)] + [
+        "NIET GOED GEHOLPEN", "ÇOK KÖTÜ HİZMET", "é" * 1500, "Prima", "x" * 5000, "\ud800 lone surrogate"]
+    one = [guess_language(t) for t in texts]
+    batch = guess_languages(texts)
+    assert [(g.language, g.detected) for g in batch] == [(g.language, g.detected) for g in one]
+    # py3langid scores in float32, the batch in float64
+    assert max(abs(a.confidence - b.confidence) for a, b in zip(one, batch)) < 1e-5
+    assert {g.language for g in batch} == {"nl", "en", "other", "unknown"}
+    prior = {"de": 5.0}
+    assert [g.detected for g in guess_languages(OTHER, prior=prior, threshold=0.9)] == \
+        [guess_language(t, prior=prior, threshold=0.9).detected for t in OTHER]
+
+
+def test_batch_detection_falls_back_when_the_model_layout_differs(monkeypatch):
+    from servicepulse.text import language
+
+    def other_layout(self, ident):
+        raise AttributeError("tk_nextmove")  # as a py3langid release with other model tables would
+
+    monkeypatch.setattr(language, "_batch_models", {})
+    monkeypatch.setattr(language._BatchModel, "__init__", other_layout)
+    texts = DUTCH + OTHER + UNKNOWN
+    assert guess_languages(texts) == [guess_language(t) for t in texts]
+    assert language._batch_models == {language.DEFAULT_CANDIDATES: None}

@@ -18,7 +18,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 from .codeframe import CodeFrame
-from .language import guess_language
+from .language import guess_languages
 from .lexicon import score_tokens, squash
 from .redact import RedactedSpan, Redactor, DEFAULT_CUSTOMER_PATTERNS
 from .themes import ThemeMatcher, matcher_for
@@ -51,23 +51,14 @@ class CommentAnalysis:
     themes: tuple[str, ...] = field(default=())  # distinct theme keys, in order of first mention
 
 
-def _analyse_one(i: int, raw, redactor: Redactor | None, matcher: ThemeMatcher,
-                 force_language: str | None) -> CommentAnalysis:
+def _as_text(raw) -> str:
     if raw is None or (isinstance(raw, float) and raw != raw):
-        raw = ""
-    elif not isinstance(raw, str):
-        raw = str(raw)
-    if redactor is not None:
-        red = redactor.redact(raw)
-        text, spans = red.text, red.spans
-    else:
-        text, spans = raw, ()
-    if force_language:
-        lang, conf = force_language, 1.0
-    else:
-        # placeholders are English-looking words ([PHONE]); keep them out of detection
-        g = guess_language(_PLACEHOLDER.sub(" ", text) if "[" in text else text)
-        lang, conf = g.language, g.confidence
+        return ""
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def _analyse_one(i: int, text: str, spans: tuple[RedactedSpan, ...], lang: str, conf: float,
+                 matcher: ThemeMatcher) -> CommentAnalysis:
     toks = tokenize(text)
     cls = clauses(text, toks)
     found = matcher.find(text, lang, toks)
@@ -91,7 +82,22 @@ def _analyse_chunk(args) -> list[CommentAnalysis]:
     start, texts, do_redact, patterns, codeframe, languages = args
     redactor = Redactor(customer_patterns=patterns) if do_redact else None
     matcher = matcher_for(codeframe)
-    return [_analyse_one(start + k, t, redactor, matcher, lg) for k, (t, lg) in enumerate(zip(texts, languages))]
+    texts = [_as_text(t) for t in texts]
+    if redactor is not None:
+        done = [redactor.redact(t) for t in texts]
+        texts, spans = [r.text for r in done], [r.spans for r in done]
+    else:
+        spans = [()] * len(texts)
+    # Languages of the whole chunk in one call; placeholders are English-looking words ([PHONE]),
+    # so they stay out of detection.
+    detect = [k for k, lg in enumerate(languages) if not lg]
+    guesses = guess_languages([_PLACEHOLDER.sub(" ", texts[k]) if "[" in texts[k] else texts[k] for k in detect])
+    found = dict(zip(detect, guesses))
+    out = []
+    for k, (text, lg) in enumerate(zip(texts, languages)):
+        lang, conf = (lg, 1.0) if lg else (found[k].language, found[k].confidence)
+        out.append(_analyse_one(start + k, text, spans[k], lang, conf, matcher))
+    return out
 
 
 def analyse_comments(

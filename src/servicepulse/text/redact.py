@@ -197,6 +197,13 @@ DEFAULT_CUSTOMER_PATTERNS: tuple[str, ...] = (
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _nothing(text: str) -> tuple:
+    return ()
+
+
 @dataclass
 class Redactor:
     """Configured redactor; `redact()` below uses a default instance."""
@@ -229,12 +236,15 @@ class Redactor:
             return []
         # Priority order decides overlaps: a customer number is not a phone,
         # an IBAN's digits are not a phone, an e-mail's digits are nothing else.
+        # IBANs, phone numbers and addresses all need a digit (most comments have none);
+        # customer-number patterns are configurable, so they always run.
+        digits = _DIGIT.search(text) is not None
         finders = (
             ("email", lambda t: ((m.start(), m.end()) for m in _EMAIL.finditer(t)) if "@" in t else ()),
-            ("iban", _find_ibans),
+            ("iban", _find_ibans if digits else _nothing),
             ("customer_no", self._customer_spans),
-            ("phone", _find_phones),
-            ("address", _find_addresses),
+            ("phone", _find_phones if digits else _nothing),
+            ("address", _find_addresses if digits else _nothing),
         )
         taken: list[RedactedSpan] = []
         for kind, finder in finders:

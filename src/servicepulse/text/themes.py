@@ -73,8 +73,45 @@ def _compile(cf: CodeFrame, lang: str) -> _LangTables:
             group_theme[g] = theme.key
     for lst in phrases.values():
         lst.sort(key=lambda x: -len(x[0]))  # longest phrase first
-    regex = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+    regex = re.compile(_combine(alts), re.IGNORECASE) if alts else None
     return _LangTables(words, lemmas, phrases, regex, group_theme)
+
+
+def _combine(alts: list[str]) -> str:
+    """One alternation of `alts`, in order. A run of alternatives that all need \b where they start
+    is wrapped as \b(?:...): a position without a word boundary then fails in one test instead of
+    one per alternative. The order is kept, so every match is the same as the plain alternation's."""
+    runs: list[tuple[bool, list[str]]] = []
+    for a in alts:
+        bounded = _opens_with_boundary(a)
+        if runs and runs[-1][0] == bounded:
+            runs[-1][1].append(a)
+        else:
+            runs.append((bounded, [a]))
+    return "|".join(rf"\b(?:{'|'.join(run)})" if bounded else "|".join(run) for bounded, run in runs)
+
+
+def _opens_with_boundary(pattern: str) -> bool:
+    """True if every match of `pattern` starts where \b holds (each branch opens with \b);
+    False when unsure (the parser is CPython's own, private one)."""
+    try:
+        from re import _constants as sre, _parser
+
+        def first_is_boundary(sub) -> bool:
+            if not len(sub):
+                return False
+            op, av = sub[0]
+            if op is sre.AT:
+                return av is sre.AT_BOUNDARY
+            if op is sre.SUBPATTERN:
+                return first_is_boundary(av[-1])
+            if op is sre.BRANCH:
+                return all(first_is_boundary(b) for b in av[1])
+            return False
+
+        return first_is_boundary(_parser.parse(pattern, re.IGNORECASE))
+    except Exception:  # another Python's parser: no shortcut, same results
+        return False
 
 
 class ThemeMatcher:
@@ -119,9 +156,12 @@ class ThemeMatcher:
         tb = self._tables[lang]
         out: list[ThemeMention] = []
         words = [t for t in tokens if t.kind == "word"]
-        infos = [self._info(tb, t.lower, lang) for t in words]
+        cache = tb.cache
+        infos = [cache.get(t.lower) or self._info(tb, t.lower, lang) for t in words]
         n = len(words)
         for i, (lem, hits, cands) in enumerate(infos):
+            if not (hits or cands):  # most words: no theme, no phrase starts here
+                continue
             tok = words[i]
             for elements, theme in cands:
                 m = len(elements)

@@ -1,29 +1,41 @@
 """Analyse responses' comments with the text kernel and store the results.
 
-Work goes in batches of response ids: read the comments, run the kernel's
-batch pipeline (in `workers` processes), replace the batch's stored rows with
-Core bulk inserts. Nothing here commits; the caller's unit of work does.
+Comments are read in batches (keyset pages of response ids) and cut into
+chunks; with `workers` > 1 a process pool analyses the chunks while this
+process reads the next batch and stores finished chunks, so reading and
+storing overlap the analysis. Workers return plain tuples
+(`comment_rows.CommentRows`) and rows go in with executemany/COPY
+(`db.bulk_rows`), not through the ORM. Nothing here commits; the caller's
+unit of work does.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.db.bulk_rows import RowWriter, bind_value
 from servicepulse.models import Response, Verbatim, VerbatimMention, utcnow
-from servicepulse.text import CodeFrame, analyse_comments, load_default_codeframe
+from servicepulse.text import CodeFrame, load_default_codeframe
 from servicepulse.verbatims.codeframes import current_codeframe
+from servicepulse.verbatims.comment_rows import CommentRows, init_worker, rows_in_worker
 from servicepulse.verbatims.settings import VerbatimSettings
 
-BATCH = 20_000
-MAX_MATCHED = 200
+BATCH = 20_000  # comments read (and held) per batch
+CHUNK = 1_000   # comments per task for a worker process; results are stored per chunk
 Progress = Callable[[int, int], None]
 WARM_UP = ("Ik moest lang wachten en de factuur klopt niet.", "I waited for ages and the invoice was wrong.")
+VERBATIM_COLUMNS = ("response_id", "text", "original", "language", "language_confidence", "sentiment",
+                    "lexicon_sentiment", "redactions", "codeframe_version", "analysed_at")
+MENTION_COLUMNS = ("response_id", "theme", "start", "end", "matched", "sentiment")
 
 
 @dataclass(frozen=True)
@@ -33,13 +45,27 @@ class AnalysisSummary:
     mentions: int
 
 
-def _todo_query(response_ids: Sequence[int] | None, only_missing: bool):
-    q = select(Response.id).where(Response.comment.is_not(None))
+def _todo_query(response_ids: Sequence[int] | None, only_missing: bool, *columns):
+    q = select(Response.id, *columns).where(Response.comment.is_not(None))
     if response_ids is not None:
         q = q.where(Response.id.in_(list(response_ids)))
     if only_missing:
         q = q.where(~exists().where(Verbatim.response_id == Response.id))
     return q
+
+
+def _batches(session: Session, response_ids, only_missing: bool, size: int):
+    """(id, comment) rows in id order, `size` at a time (keyset pages: no giant IN lists)."""
+    q = _todo_query(response_ids, only_missing, Response.comment).order_by(Response.id).limit(size)
+    last = None
+    while True:
+        rows = session.execute(q if last is None else q.where(Response.id > last)).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
 
 
 def analyse_responses(
@@ -52,6 +78,7 @@ def analyse_responses(
     settings: VerbatimSettings | None = None,
     workers: int = 1,
     batch: int = BATCH,
+    chunk: int = CHUNK,
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
 ) -> AnalysisSummary:
@@ -59,103 +86,98 @@ def analyse_responses(
 
     only_missing: skip responses analysed before (False re-analyses, e.g. after the code frame changed).
     model: a fitted text.SentimentModel for the comment score; None = the lexicon.
+    workers: processes for the analysis (0 = all cores; 1 = in this process).
+    batch, chunk: comments read per batch, and per task for a worker process.
     timings: if given, wall seconds per stage are added to it (read, warm_up, analyse = waiting for
         the analysis, store).
     """
     clock = _Clock(timings)
     settings = settings or VerbatimSettings()
+    workers = workers or os.cpu_count() or 1
     version = None
     if codeframe is None:
         codeframe, version = current_codeframe(session)
-    ids = [i for i in session.scalars(_todo_query(response_ids, only_missing).order_by(Response.id))]
+    # The shipped default goes to the kernel as None (it is loaded and compiled once per process).
+    analyser = CommentRows(None if codeframe is load_default_codeframe() else codeframe, model,
+                           settings.customer_patterns)
+    total = count_pending(session, response_ids, only_missing) if progress else 0
+    conn = session.connection()
+    verbatim_writer = RowWriter(conn, Verbatim.__table__, VERBATIM_COLUMNS)
+    mention_writer = RowWriter(conn, VerbatimMention.__table__, MENTION_COLUMNS)
+    analysed_at = bind_value(conn, Verbatim.__table__, "analysed_at", utcnow())
+    keep_original = settings.keep_original
+    counts = {"done": 0, "analysed": 0, "mentions": 0, "skipped": 0}
     clock.lap("read")
-    # The shipped default travels to worker processes as None (each has it loaded already); a stored
-    # frame is pickled per chunk and compiled there.
-    frame_arg = None if codeframe is load_default_codeframe() else codeframe
-    if ids and workers != 1:
-        # Load the lemma dictionaries and compile the matcher here, once: the forked workers inherit
-        # them instead of each loading them again (about 1 s CPU per worker and batch otherwise).
-        analyse_comments(WARM_UP, codeframe=frame_arg, workers=1)
-        clock.lap("warm_up")
-    total = len(ids)
-    counts = {"done": 0, "analysed": 0, "mentions": 0}
-    skipped = 0
     if progress:
         progress(0, total)
 
-    def run(keep):
-        per_worker = max(500, -(-len(keep) // max(1, 2 * max(workers, 1))))
-        return analyse_comments([c for _, c in keep], codeframe=frame_arg, model=model,
-                                customer_patterns=settings.customer_patterns, workers=workers,
-                                chunk_size=per_worker)
-
-    def store(keep, n_ids, future) -> None:
-        results = future.result() if keep else []
+    def store(part, result, n_read: int) -> None:
+        rows = result.result() if part else []
         clock.lap("analyse")
-        now = utcnow()
         verbatims, mentions = [], []
-        for (rid, original), r in zip(keep, results):
-            verbatims.append({
-                "response_id": rid, "text": r.text, "original": original if settings.keep_original else None,
-                "language": r.language, "language_confidence": float(r.language_confidence),
-                "sentiment": float(r.sentiment), "lexicon_sentiment": float(r.lexicon_sentiment),
-                "redactions": min(len(r.redactions), 32767), "codeframe_version": version, "analysed_at": now,
-            })
-            for m in r.mentions:
-                mentions.append({"response_id": rid, "theme": m.theme, "start": m.start, "end": m.end,
-                                 "matched": m.matched[:MAX_MATCHED], "sentiment": float(m.sentiment)})
+        for (rid, original), (text, lang, conf, sent, lex, n_red, found) in zip(part, rows):
+            verbatims.append((rid, text, original if keep_original else None, lang, conf, sent, lex, n_red,
+                              version, analysed_at))
+            mentions.extend((rid, *m) for m in found)
         if verbatims:
-            session.execute(insert(Verbatim), verbatims)
+            verbatim_writer.write(verbatims)
         if mentions:
-            session.execute(insert(VerbatimMention), mentions)
+            mention_writer.write(mentions)
         clock.lap("store")
         counts["analysed"] += len(verbatims)
         counts["mentions"] += len(mentions)
-        counts["done"] += n_ids
-        if progress:
+        counts["done"] += n_read
+        if progress and n_read:
             progress(counts["done"], total)
 
-    # With worker processes, batch k+1 is analysed (a thread waits on the pool) while this thread
-    # stores batch k: the storage work overlaps the analysis instead of adding to it.
-    background = ThreadPoolExecutor(max_workers=1) if workers != 1 and total > batch else None
-    pending = None
+    pool = None
+    frozen = False
+    pending: deque = deque()  # (comments of a chunk, its future, rows read to report once it is stored)
     try:
-        for s in range(0, total, batch):
-            chunk = ids[s:s + batch]
-            rows = session.execute(select(Response.id, Response.comment).where(Response.id.in_(chunk))).all()
-            session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(chunk)))
-            session.execute(delete(Verbatim).where(Verbatim.response_id.in_(chunk)))
-            keep = [(rid, c) for rid, c in rows if c is not None and c.strip()]
-            skipped += len(rows) - len(keep)
+        for rows in _batches(session, response_ids, only_missing, batch):
+            if not only_missing:
+                ids = [rid for rid, _ in rows]
+                session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(ids)))
+                session.execute(delete(Verbatim).where(Verbatim.response_id.in_(ids)))
+            keep = [(rid, c) for rid, c in rows if c.strip()]
+            counts["skipped"] += len(rows) - len(keep)
             clock.lap("read")
-            if not keep:
-                future = None
-            elif background is not None:
-                future = background.submit(run, keep)
-            else:
-                future = _Done(run(keep))
-            if pending is not None:
-                store(*pending)
-            pending = (keep, len(chunk), future)
-        if pending is not None:
-            store(*pending)
+            if pool is None and workers > 1 and (len(keep) > chunk or len(rows) == batch):
+                # Load the lemma dictionaries, language model and matcher here, once: forked workers
+                # inherit them. Freezing the heap keeps the workers' garbage collector off it
+                # (no scans of millions of inherited objects, no copy-on-write of their pages).
+                analyser(list(WARM_UP))
+                gc.freeze()
+                frozen = True
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(analyser,))
+                clock.lap("warm_up")
+            chunks = [keep[s:s + chunk] for s in range(0, len(keep), chunk)] or [[]]
+            for k, part in enumerate(chunks):
+                texts = [c for _, c in part]
+                result = None if not part else pool.submit(rows_in_worker, texts) if pool else _Later(analyser, texts)
+                pending.append((part, result, len(rows) if k == len(chunks) - 1 else 0))
+            # Store the previous batch while the workers analyse this one.
+            while len(pending) > len(chunks):
+                store(*pending.popleft())
+        while pending:
+            store(*pending.popleft())
     finally:
-        if background is not None:
-            background.shutdown(wait=True, cancel_futures=True)
-    session.flush()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if frozen:
+            gc.unfreeze()
     clock.lap("store")
-    analysed, n_mentions = counts["analysed"], counts["mentions"]
-    return AnalysisSummary(analysed, skipped, n_mentions)
+    return AnalysisSummary(counts["analysed"], counts["skipped"], counts["mentions"])
 
 
-class _Done:
-    """A finished result with the interface of a Future."""
+class _Later:
+    """Analysis run in this process when its result is asked for (the interface of a Future)."""
 
-    def __init__(self, value):
-        self.value = value
+    def __init__(self, analyser: CommentRows, texts: list[str]):
+        self.analyser, self.texts = analyser, texts
 
     def result(self):
-        return self.value
+        return self.analyser(self.texts)
 
 
 class _Clock:
@@ -170,8 +192,10 @@ class _Clock:
         self.last = now
 
 
-def count_pending(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(_todo_query(None, True).subquery())) or 0
+def count_pending(session: Session, response_ids: Sequence[int] | None = None, only_missing: bool = True) -> int:
+    """Responses with a comment that `analyse_responses` would read (empty comments included)."""
+    q = _todo_query(response_ids, only_missing)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
 def train_sentiment_model(session: Session, min_comments: int = 200):
