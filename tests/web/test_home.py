@@ -31,7 +31,8 @@ def _load(engine):
         s.add_all([survey, version])
         t0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
         for jkey, jnl, jen, moments in JOURNEYS:
-            journey = Journey(key=jkey, name_nl=jnl, name_en=jen)
+            journey = Journey(key=jkey, name_nl=jnl, name_en=jen, description_nl=f"Over {jnl.lower()}.",
+                              description_en=f"About {jen.lower()}.")
             s.add(journey)
             for mkey, pos, mnl, men, kind, norm, n in moments:
                 moment = Moment(journey=journey, key=mkey, position=pos, name_nl=mnl, name_en=men, kind=kind, norm=norm)
@@ -64,11 +65,12 @@ def test_home_lists_journeys_and_moments_in_order_with_counts(client, make_user,
         ("Storing tijdens verhuizing", "emotioneel", "9,0", "5"),
     ]
     assert "Deze klantreis heeft nog geen momenten." in html
+    assert "Over verhuizen." in html and "About moving house." not in html
 
     client.post("/language", data={"lang": "en", "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html)[1]})
     english = client.get("/").text
     assert _rows(english)[2] == ("Outage while moving", "emotional", "9.0", "5")
-    assert "Moving house" in english
+    assert "Moving house" in english and "About moving house." in english and "Over verhuizen." not in english
 
 
 def test_overview_is_one_query_whatever_the_number_of_journeys(engine):

@@ -140,7 +140,8 @@ class JourneySpec:
     key: str
     name_nl: str
     name_en: str
-    description: str
+    description_nl: str
+    description_en: str
     share: float  # share of all cases
     moments: tuple[MomentSpec, ...] = field(default_factory=tuple)
 
@@ -154,6 +155,7 @@ CS, TS, FS, BI, PD = (d[0] for d in DEPARTMENTS)
 JOURNEYS = (
     JourneySpec(
         "new_connection", "Nieuwe aansluiting", "New connection",
+        "Van het bestellen van glasvezel tot de eerste factuur.",
         "From ordering fibre to the first invoice.", 0.15,
         (
             MomentSpec("order", "Bestelling plaatsen", "Placing the order", F, PD, "web", 7.9),
@@ -165,6 +167,7 @@ JOURNEYS = (
     ),
     JourneySpec(
         "fault_repair", "Storing verhelpen", "Fault repair",
+        "Van het melden van een storing tot een bevestigde oplossing; het moment van de waarheid is het wachten zonder internet.",
         "From reporting a fault to a confirmed fix; the moment of truth is the wait without internet.", 0.35,
         (
             MomentSpec("report_fault", "Storing melden", "Reporting the fault", F, CS, "phone", 7.9),
@@ -176,6 +179,7 @@ JOURNEYS = (
     ),
     JourneySpec(
         "moving_house", "Verhuizen", "Moving house",
+        "De aansluiting meenemen naar een nieuw adres zonder een dag offline.",
         "Taking the connection to a new address without a day offline.", 0.12,
         (
             MomentSpec("report_move", "Verhuizing doorgeven", "Reporting the move", F, CS, "web", 7.5),
@@ -186,6 +190,7 @@ JOURNEYS = (
     ),
     JourneySpec(
         "billing_question", "Vraag over factuur", "Billing question",
+        "Een vraag over een factuur, van de vraag tot een gecorrigeerde of uitgelegde rekening.",
         "A question about an invoice, from asking to a corrected or explained bill.", 0.25,
         (
             MomentSpec("ask_question", "Vraag stellen", "Asking the question", F, CS, "phone", 7.7),
@@ -196,6 +201,7 @@ JOURNEYS = (
     ),
     JourneySpec(
         "cancellation", "Opzeggen", "Cancellation",
+        "Het contract beëindigen: de laatste indruk bepaalt of een klant terugkomt of anderen waarschuwt.",
         "Ending the contract: the last impression decides whether a customer comes back or warns others.", 0.13,
         (
             MomentSpec("cancel_request", "Opzegging doorgeven", "Requesting the cancellation", F, CS, "phone", 7.2),

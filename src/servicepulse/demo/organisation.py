@@ -96,7 +96,8 @@ class JourneyIds:
 def create_journeys(session: Session, departments: dict[str, int]) -> JourneyIds:
     journeys, moments, last = {}, {}, {}
     for spec in JOURNEYS:
-        journey = Journey(key=spec.key, name_nl=spec.name_nl, name_en=spec.name_en, description=spec.description)
+        journey = Journey(key=spec.key, name_nl=spec.name_nl, name_en=spec.name_en, description_nl=spec.description_nl,
+                          description_en=spec.description_en)
         for position, m in enumerate(spec.moments, start=1):
             journey.moments.append(Moment(
                 key=m.key, position=position, name_nl=m.name_nl, name_en=m.name_en, kind=m.kind,

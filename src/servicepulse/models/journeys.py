@@ -20,7 +20,8 @@ class Journey(Base):
     key: Mapped[str] = mapped_column(String(60), unique=True)
     name_nl: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
+    description_nl: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
 
     moments: Mapped[list["Moment"]] = relationship(
         back_populates="journey", order_by="Moment.position", cascade="all, delete-orphan"
@@ -28,6 +29,9 @@ class Journey(Base):
 
     def name(self, language: str) -> str:
         return self.name_nl if language == "nl" else self.name_en
+
+    def description(self, language: str) -> str | None:
+        return self.description_nl if language == "nl" else self.description_en
 
 
 class Moment(Base):
@@ -53,3 +57,6 @@ class Moment(Base):
 
     def name(self, language: str) -> str:
         return self.name_nl if language == "nl" else self.name_en
+
+    def description(self, language: str) -> str | None:
+        return self.description_nl if language == "nl" else self.description_en

@@ -49,7 +49,7 @@ def journey_overview(session: Session, language: str) -> list[JourneyRow]:
     )
     rows = session.execute(
         select(
-            Journey.id, Journey.key, Journey.name_nl, Journey.name_en, Journey.description,
+            Journey.id, Journey.key, Journey.name_nl, Journey.name_en, Journey.description_nl, Journey.description_en,
             Moment.key, Moment.name_nl, Moment.name_en, Moment.kind, Moment.norm,
             func.coalesce(counts.c.n, 0),
         )
@@ -59,10 +59,11 @@ def journey_overview(session: Session, language: str) -> list[JourneyRow]:
         .order_by(Journey.id, Moment.position, Moment.id)
     ).all()
     journeys: dict[int, JourneyRow] = {}
-    for (jid, jkey, jnl, jen, jdesc, mkey, mnl, men, kind, norm, n) in rows:
+    for (jid, jkey, jnl, jen, dnl, den, mkey, mnl, men, kind, norm, n) in rows:
         journey = journeys.get(jid)
         if journey is None:
-            journey = journeys[jid] = JourneyRow(jkey, jnl if language == "nl" else jen, jdesc)
+            journey = journeys[jid] = JourneyRow(jkey, jnl if language == "nl" else jen,
+                                                 dnl if language == "nl" else den)
         if mkey is not None:
             journey.moments.append(MomentRow(mkey, mnl if language == "nl" else men, kind, norm, int(n)))
     return list(journeys.values())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:46:37.513295
+Create Date: 2026-11-25 10:57:59.960354
 """
 from typing import Sequence, Union
 
@@ -94,7 +94,8 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=60), nullable=False),
     sa.Column('name_nl', sa.String(length=200), nullable=False),
     sa.Column('name_en', sa.String(length=200), nullable=False),
-    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('description_nl', sa.Text(), nullable=True),
+    sa.Column('description_en', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeys')),
     sa.UniqueConstraint('key', name=op.f('uq_journeys_key'))
     )
