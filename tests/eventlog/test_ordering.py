@@ -61,3 +61,14 @@ def test_grouped_in_sorted_case_order_with_inversions():
     ts.iloc[swap], ts.iloc[swap + 1] = ts.iloc[swap + 1].to_numpy(), ts.iloc[swap].to_numpy()
     df["timestamp"] = ts
     assert (case_order(df).order == reference_order(df)).all()
+
+
+@pytest.mark.parametrize("layout", ["time-sorted", "shuffled", "file-order-permuted"])
+def test_two_pass_sort_for_keys_too_large_to_pack(layout, monkeypatch):
+    from servicepulse.eventlog import ordering
+
+    df = log(layout, 4)
+    packed = case_order(df).order
+    monkeypatch.setattr(ordering, "PACKED_LIMIT", 1)  # as if (case, time, source) could not share one int64
+    assert (case_order(df).order == reference_order(df)).all()
+    assert (packed == reference_order(df)).all()

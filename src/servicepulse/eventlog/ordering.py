@@ -4,6 +4,10 @@ Events are ordered per case by timestamp; ties keep source order (a stable
 sort), which is also how pm4py orders a log. Everything here is vectorised;
 logs that list each case's events together (most exports, XES) take a fast
 path that hashes one id per case and sorts only the cases out of time order.
+Other layouts (time-sorted audit logs, shuffled rows) are sorted once on a
+packed integer key: (case code, time rank, source rank) are all below n, so
+they pack into one unique int64 and NumPy's unstable (SIMD) argsort gives the
+stable order, several times faster than stable or lexicographic sorts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 REQUIRED = ("case_id", "activity", "timestamp")
+RUN_PROBE = 10_000  # rows looked at to tell a log grouped by case from an interleaved one
+PACKED_LIMIT = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ def case_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     arr = values.to_numpy(dtype=object)
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    head = arr[:RUN_PROBE]
+    if len(head) > 1 and (head[1:] != head[:-1]).mean() > 0.5:  # interleaved cases: runs would not pay
+        codes, uniques = pd.factorize(arr)
+        return codes, np.asarray(uniques, dtype=object)
     run_start = np.ones(len(arr), dtype=bool)
     run_start[1:] = arr[1:] != arr[:-1]
     head_codes, uniques = pd.factorize(arr[run_start])
@@ -104,7 +114,8 @@ def case_order(df: pd.DataFrame) -> CaseOrder:
 
 
 def _sort_order(codes: np.ndarray, ts: np.ndarray, tie: np.ndarray | None) -> np.ndarray:
-    """Stable sorts, least significant key first: source order, time, case.
+    """Order by (case code, time, source order); source order is ``tie``
+    (stable, then position) when given, else position.
 
     Exports usually list each case's events together and mostly in time
     order; then only the cases with events out of time order are sorted.
@@ -113,9 +124,8 @@ def _sort_order(codes: np.ndarray, ts: np.ndarray, tie: np.ndarray | None) -> np
     order = np.arange(n)
     if n < 2:
         return order
-    if tie is not None and not (tie[1:] >= tie[:-1]).all():
-        order = np.argsort(tie, kind="stable")
-    elif (codes[1:] >= codes[:-1]).all():  # each case's events contiguous
+    tie_sorted = tie is None or bool((tie[1:] >= tie[:-1]).all())
+    if tie_sorted and (codes[1:] >= codes[:-1]).all():  # each case's events contiguous
         same_case = codes[1:] == codes[:-1]
         inverted = same_case & (ts[1:] < ts[:-1])
         if not inverted.any():
@@ -125,7 +135,18 @@ def _sort_order(codes: np.ndarray, ts: np.ndarray, tie: np.ndarray | None) -> np
         sub = np.flatnonzero(bad[codes])
         order[sub] = sub[np.lexsort((sub, ts[sub], codes[sub]))]
         return order
-    ts_in_order = ts[order]
-    if not (ts_in_order[1:] >= ts_in_order[:-1]).all():  # audit-log exports are already time-sorted
-        order = order[np.argsort(ts_in_order, kind="stable")]
-    return order[np.argsort(codes[order], kind="stable")]
+    source = order if tie_sorted else _ranks(np.argsort(tie, kind="stable"))
+    time_rank = np.unique(ts, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    n_cases, n_times = int(codes.max()) + 1, int(time_rank.max()) + 1
+    if n_cases * n_times <= PACKED_LIMIT // n:  # one unique key per event
+        return np.argsort((codes.astype(np.int64) * n_times + time_rank) * n + source)
+    # very large logs: by (time, source), then by case keeping that order
+    by_time = np.argsort(time_rank * n + source)
+    return by_time[np.argsort(codes[by_time].astype(np.int64) * n + np.arange(n))]
+
+
+def _ranks(permutation: np.ndarray) -> np.ndarray:
+    """The inverse of a permutation: each element's rank."""
+    ranks = np.empty_like(permutation)
+    ranks[permutation] = np.arange(len(permutation))
+    return ranks

@@ -27,23 +27,22 @@ def case_variants(order: CaseOrder, act_codes: np.ndarray) -> np.ndarray:
     """A variant number per case: equal numbers iff equal activity sequences.
 
     Exact (no hashing): prefixes are numbered position by position, each new
-    prefix id being the factorized pair (previous prefix id, activity).
+    prefix id being the factorized pair (previous prefix id, activity). The
+    events at position k are found without sorting: cases ordered by length
+    (longest first), the first ``count(length > k)`` of them, at start + k.
     """
     n_cases = order.n_cases
     if n_cases == 0:
         return np.zeros(0, dtype=np.int64)
     n_act = int(act_codes.max()) + 1 if len(act_codes) else 1
-    pos = np.arange(len(order.case)) - order.starts[order.case]
-    by_pos = np.argsort(pos, kind="stable")
-    bounds = np.searchsorted(pos[by_pos], np.arange(pos.max() + 2))
+    length = np.bincount(order.case, minlength=n_cases)
+    by_length = np.argsort(-length)
+    at_least = np.bincount(length)[::-1].cumsum()[::-1]  # [k]: cases with k events or more
     prefix = np.zeros(n_cases, dtype=np.int64)
-    length = np.zeros(n_cases, dtype=np.int64)
-    for k in range(len(bounds) - 1):
-        idx = by_pos[bounds[k]:bounds[k + 1]]
-        c = order.case[idx]
-        key = prefix[c] * n_act + act_codes[idx]
+    for k in range(int(length.max())):
+        c = by_length[:at_least[k + 1]]
+        key = prefix[c] * n_act + act_codes[order.starts[c] + k]
         prefix[c] = pd.factorize(key)[0]
-        length[c] = k + 1
     return pd.factorize(length * (prefix.max() + 1) + prefix)[0]
 
 
@@ -59,7 +58,13 @@ def directly_follows(order: CaseOrder, act_codes: np.ndarray) -> tuple[np.ndarra
     a = act_codes[:-1][same]
     b = act_codes[1:][same]
     n_act = int(act_codes.max()) + 1 if len(act_codes) else 1
-    pairs, counts = np.unique(a.astype(np.int64) * n_act + b, return_counts=True)
+    key = a.astype(np.int64) * n_act + b
+    if n_act * n_act <= max(len(key), 1 << 16):  # few activities: count in place, no sort
+        counts = np.bincount(key, minlength=n_act * n_act)
+        pairs = np.flatnonzero(counts)
+        counts = counts[pairs]
+    else:
+        pairs, counts = np.unique(key, return_counts=True)
     return pairs // n_act, pairs % n_act, counts
 
 
