@@ -165,9 +165,12 @@ class ThemeMatcher:
             tok = words[i]
             for elements, theme in cands:
                 m = len(elements)
-                if i + m <= n and all(
-                    words[i + j].lower in elements[j] or infos[i + j][0] in elements[j] for j in range(1, m)
-                ):
+                if i + m > n:
+                    continue
+                j = 1  # most candidates fail on their second word; a plain loop is cheaper than all(...)
+                while j < m and (words[i + j].lower in elements[j] or infos[i + j][0] in elements[j]):
+                    j += 1
+                if j == m:
                     s, e = tok.start, words[i + m - 1].end
                     out.append(ThemeMention(theme, s, e, text[s:e], "phrase", lang))
             for theme, via in hits:
