@@ -20,7 +20,7 @@ from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.web.auth import CurrentUser, require_role
 from servicepulse.web.deps import DbSession
 from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import base_context, render
+from servicepulse.web.templating import base_context, format_moment, render
 
 VIEWERS = ("admin", "analyst", "teamlead")
 TIMEZONE = "Europe/Amsterdam"
@@ -43,19 +43,8 @@ def _moment(at: str | None) -> datetime:
 
 def date_formatter(request: Request):
     """``when(moment, time=True)``: 'di 3 nov 2026 16:00' / 'Tue 3 Nov 2026 16:00', Amsterdam time."""
-    catalogue = request.app.state.catalogue
-    language = request_language(request)
-
-    def when(moment, time: bool = True) -> str:
-        if moment is None:
-            return "–"
-        local = pd.Timestamp(moment).tz_convert(TIMEZONE)
-        day = catalogue.translate(f"expectations.day.{local.weekday()}", language)
-        month = catalogue.translate(f"expectations.month.{local.month}", language)
-        text = f"{day} {local.day} {month} {local.year}"
-        return f"{text} {local:%H:%M}" if time else text
-
-    return when
+    catalogue, language = request.app.state.catalogue, request_language(request)
+    return lambda moment, time=True: format_moment(moment, language, catalogue, time)
 
 
 def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:

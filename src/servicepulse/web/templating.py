@@ -10,11 +10,15 @@ addressed as ``"<domain>/<file>.html"``. Every template gets:
 * ``csrf_field()`` - the hidden CSRF input for a form; ``csrf_token()``
 * ``nav`` - navigation entries the user may see, each with ``current``
 * ``number(value, digits=1)`` - a number in the language's notation (7,5 / 7.5)
+* ``when(moment, time=True)`` - a moment in the organisation's time zone and the
+  language's words: 'di 3 nov 2026 16:00' / 'Tue 3 Nov 2026 16:00'
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from fastapi import Request
@@ -58,6 +62,21 @@ def format_number(value: float | int | None, language: str, digits: int = 1) -> 
     return text
 
 
+DISPLAY_TIMEZONE = ZoneInfo("Europe/Amsterdam")  # stored in UTC, shown as the organisation's wall clock
+
+
+def format_moment(moment: datetime | None, language: str, catalogue: Catalogue, time: bool = True) -> str:
+    if moment is None:
+        return "–"
+    if moment.tzinfo is None:  # SQLite hands some aggregates back naive; they are UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone(DISPLAY_TIMEZONE)
+    day = catalogue.translate(f"web.day.{local.weekday()}", language)
+    month = catalogue.translate(f"web.month.{local.month}", language)
+    text = f"{day} {local.day} {month} {local.year}"
+    return f"{text} {local:%H:%M}" if time else text
+
+
 def _visible(entry: NavEntry, user) -> bool:
     return user is not None and (not entry.roles or user.role in entry.roles)
 
@@ -98,6 +117,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
         "organisation_name": state.settings.organisation_name,
         "number": lambda value, digits=1: format_number(value, language, digits),
+        "when": lambda moment, time=True: format_moment(moment, language, catalogue, time),
     }
 
 
