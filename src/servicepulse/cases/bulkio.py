@@ -3,18 +3,22 @@
 Values are converted per column with NumPy (not row by row through the type
 processors, which costs more than the insert itself at a million rows) into
 what the columns store: on SQLite naive-UTC text timestamps as `UTCDateTime`
-writes them, on PostgreSQL CSV for ``COPY``. Statements are compiled from the
-table metadata so column names never come from input.
+writes them, on PostgreSQL ``COPY`` text format. The COPY text is built column
+by column (escaping only columns that hold a special character) and joined
+per row, several times faster than ``DataFrame.to_csv``; a writer thread sends
+each chunk while the next one is built, so Python and the server work at the
+same time. Statements are compiled from the table metadata so column names
+never come from input.
 """
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -22,7 +26,10 @@ from sqlalchemy.engine import Connection
 from servicepulse.models.base import UTCDateTime
 
 SQLITE_CHUNK = 50_000
-PG_CHUNK = 250_000
+PG_CHUNK = 50_000  # rows per COPY message: small enough to overlap building and sending
+COPY_NULL = "\\N"
+COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def ts_text(values: pd.Series | np.ndarray, dialect: str) -> np.ndarray:
@@ -77,30 +84,54 @@ def write_rows(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]
             if ignore_conflicts_on:
                 raise ValueError("COPY cannot skip conflicts; stage into a temporary table first")
             cols = ", ".join(f'"{c}"' for c in names)
-            for start in range(0, n, PG_CHUNK):
-                stop = min(start + PG_CHUNK, n)
-                frame = pd.DataFrame({c: columns[c][start:stop] for c in names})
-                buf = io.StringIO()
-                frame.to_csv(buf, header=False, index=False)
-                with cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
-                    copy.write(buf.getvalue())
-                written = stop
-                if progress:
-                    progress(stop)
+            with cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN', writer=QueuedLibpqWriter(cursor)) as copy:
+                for start in range(0, n, PG_CHUNK):
+                    stop = min(start + PG_CHUNK, n)
+                    copy.write(copy_text([columns[c][start:stop] for c in names]))
+                    written = stop
+                    if progress:
+                        progress(stop)
         else:
             stmt = insert(table)
             if ignore_conflicts_on:
                 stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[ignore_conflicts_on])
-            sql = str(stmt.compile(dialect=conn.dialect, column_keys=names))
+            compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+            bound = compiled.positiontup  # the statement's own column order, not the caller's
             for start in range(0, n, SQLITE_CHUNK):
                 stop = min(start + SQLITE_CHUNK, n)
-                cursor.executemany(sql, zip(*(columns[c][start:stop].tolist() for c in names)))
+                cursor.executemany(str(compiled), zip(*(columns[c][start:stop].tolist() for c in bound)))
                 written += max(cursor.rowcount, 0)
                 if progress:
                     progress(stop)
     finally:
         cursor.close()
     return written
+
+
+def copy_text(columns: Sequence[np.ndarray]) -> str:
+    """Rows in PostgreSQL ``COPY`` text format from equally long object columns
+    (None = NULL; str, int, float and bool values)."""
+    if not len(columns) or not len(columns[0]):
+        return ""
+    fields = [_copy_field(c) for c in columns]
+    return "\n".join(map("\t".join, zip(*fields))) + "\n"
+
+
+def _copy_field(values: np.ndarray) -> list[str]:
+    """One column as COPY text fields: str() of each value (PostgreSQL reads
+    True/False, ints and floats as written), escaped where needed, NULL marked."""
+    missing = pd.isna(values)
+    if missing.all():
+        return [COPY_NULL] * len(values)
+    text = list(map(str, values))
+    joined = "".join(text)  # one scan of the whole column instead of one per value
+    if any(ch in joined for ch in COPY_SPECIAL):
+        text = [v.translate(COPY_ESCAPES) for v in text]
+    if missing.any():
+        marked = np.array(text, dtype=object)
+        marked[missing] = COPY_NULL
+        text = marked.tolist()
+    return text
 
 
 def booleans(values, dialect: str) -> np.ndarray:

@@ -19,11 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn.linear_model import Ridge
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -136,6 +131,11 @@ def training_frame(session: Session) -> pd.DataFrame:
 def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: float = 1.0) -> TrainingResult:
     """Learn the weights, validate on held-out cases, store the model as the active one
     and re-score every stored case."""
+    # imported here: scikit-learn costs seconds to import, and every event import loads this module
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
     frame = training_frame(session)
     if len(frame) < MIN_CASES:
         raise ValidationFailed(
@@ -176,12 +176,16 @@ def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
     if len(a) < 3 or np.std(a) == 0 or np.std(b) == 0:
         return None
+    from scipy import stats
+
     return float(stats.pearsonr(a, b).statistic)
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     if labels.all() or not labels.any():
         return None
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(labels, scores))
 
 

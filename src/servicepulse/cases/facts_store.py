@@ -2,9 +2,13 @@
 
 Follows the kernel's incremental contract (`eventlog.update_case_facts`): the
 facts of a case depend only on its own events, so after an import only the
-touched cases are recomputed, from their complete stored history (cases
-created by the import need no history: the batch is all they have). Frames
-here use the database case id (as text) for ``case_id``.
+touched cases are recomputed. Cases created by the import need no history:
+the batch is all they have, so their facts (and the case row's opened_at,
+closed_at and last team) come from the frame in memory before anything is
+written (`batch_facts`, `case_fields`). Cases that already had events are
+recomputed from their complete stored history after the write
+(`recompute_all`). Frames read back from the database use the database case
+id (as text) for ``case_id``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from servicepulse.cases import bulkio
-from servicepulse.eventlog import FactsConfig, OpeningHours, update_case_facts
+from servicepulse.eventlog import (
+    FactsConfig,
+    OpeningHours,
+    case_facts,
+    update_case_facts,
+)
 from servicepulse.eventlog.facts import FACT_COLUMNS
 from servicepulse.models import CaseEvent, OrgUnit
 from servicepulse.models.base import utcnow
@@ -63,24 +72,24 @@ def _empty_history() -> pd.DataFrame:
     return frame
 
 
-def refresh(session: Session, batch: pd.DataFrame, existing: set[int], *, calendar: OpeningHours | None = None,
-            config: FactsConfig | None = None) -> pd.DataFrame:
-    """Recompute and store the facts of every case in ``batch`` (case_id = db id as text,
-    plus ``team_id``); update the cases' opened_at / closed_at / last team. Returns the facts."""
-    history: dict[str, pd.DataFrame] = {}
+def batch_facts(events: pd.DataFrame, *, calendar: OpeningHours | None = None,
+                config: FactsConfig | None = None) -> pd.DataFrame:
+    """Facts of cases whose complete history is ``events`` (cases new in this import)."""
+    return case_facts(events.reset_index(drop=True), calendar, config)
 
-    def load(ids: Sequence[str]) -> pd.DataFrame:
-        frame = load_history(session, [int(i) for i in ids if int(i) in existing])
-        history["frame"] = frame
-        return frame
 
-    facts = update_case_facts(None, batch, load, calendar=calendar, config=config)
-    events = pd.concat([history["frame"], batch], ignore_index=True) if len(history["frame"]) else batch
-    if events["event_id"].notna().any():
-        events = events[~(events["event_id"].duplicated(keep="first") & events["event_id"].notna())]
-    store(session, facts, existing)
-    _update_cases(session, facts, events)
-    return facts
+def case_fields(facts: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """What the cases row keeps of its facts: opened_at = first event, closed_at =
+    last event if the case is closed, last_team_id = team of the latest event with
+    one. ``events`` carries ``team_id``; indexed like ``facts``."""
+    teams = events.loc[events["team_id"].notna(), ["case_id", "timestamp", "file_order", "team_id"]]
+    last_team = (teams.sort_values(["timestamp", "file_order"], kind="stable").drop_duplicates("case_id", keep="last")
+                 .set_index("case_id")["team_id"])
+    return pd.DataFrame({
+        "opened_at": facts["started_at"],
+        "closed_at": facts["ended_at"].where(facts["closed"]),
+        "last_team_id": last_team.reindex(facts.index).astype("Int64"),
+    }, index=facts.index)
 
 
 def recompute_all(session: Session, case_ids: Sequence[int] | None = None, *, calendar: OpeningHours | None = None,
@@ -144,21 +153,18 @@ def _nullable_floats(values: np.ndarray | None) -> np.ndarray:
 
 
 def _update_cases(session: Session, facts: pd.DataFrame, events: pd.DataFrame) -> None:
-    """opened_at = first event, closed_at = last event if the case is closed, last team."""
+    """Write `case_fields` to the cases rows (a team stays when no event names one)."""
     conn = session.connection()
     dialect = conn.dialect.name
     ids = facts.index.astype(np.int64).to_numpy()
-    teams = events.loc[events["team_id"].notna(), ["case_id", "timestamp", "file_order", "team_id"]]
-    last_team = (teams.sort_values(["timestamp", "file_order"], kind="stable").drop_duplicates("case_id", keep="last")
-                 .set_index("case_id")["team_id"])
-    closed_at = facts["ended_at"].where(facts["closed"])
+    fields = case_fields(facts, events)
     stage = bulkio.temp_table(conn, [bulkio.id_column("id", primary_key=True), bulkio.ts_column("opened_at"),
                                      bulkio.ts_column("closed_at"), bulkio.id_column("last_team_id")])
     bulkio.write_rows(conn, stage, {
         "id": ids.astype(object),
-        "opened_at": bulkio.ts_text(facts["started_at"], dialect),
-        "closed_at": bulkio.ts_text(closed_at, dialect),
-        "last_team_id": bulkio.ints(last_team.reindex(facts.index).astype("Int64")),
+        "opened_at": bulkio.ts_text(fields["opened_at"], dialect),
+        "closed_at": bulkio.ts_text(fields["closed_at"], dialect),
+        "last_team_id": bulkio.ints(fields["last_team_id"]),
     })
     s = f'"{stage.name}"'
     conn.execute(text(

@@ -8,15 +8,18 @@ Steps, all in the caller's transaction (nothing is half-imported):
    duplicates inside the batch keep their first occurrence;
 2. teams are resolved by name or key (unknown names become new teams),
    moments by the moment mapping rules;
-3. cases are found by external id or created (customer and journey from the
-   event attributes ``customer`` / ``journey`` when given; otherwise the
-   journey of the first mapped moment);
+3. cases are found by external id or created, with ids taken up front and
+   opened_at, closed_at and last team from the batch (a new case's batch is
+   its whole history); customer and journey from the event attributes
+   ``customer`` / ``journey`` when given, otherwise the journey of the first
+   mapped moment;
 4. events are written with the database skipping external ids it already has
-   (SQLite: executemany ``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY`` into a
+   (SQLite: executemany ``ON CONFLICT DO NOTHING``; PostgreSQL: events of new
+   cases by ``COPY`` straight into case_events under a savepoint, the others
+   -- and everything, if that ``COPY`` meets a stored id -- by ``COPY`` into a
    temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``);
-5. the facts of the touched cases only are recomputed with the kernel's
-   incremental contract (`cases.facts_store`) and the cases' opened_at,
-   closed_at and last team updated.
+5. facts (`cases.facts_store`): new cases' from the batch in memory, the other
+   touched cases' from their stored history, with their cases rows updated.
 
 Ties in time are broken by ``seq`` (the event's position in its source)
 and then by insertion order.
@@ -31,12 +34,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, select, text
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Column, func, select, text
 from sqlalchemy.orm import Session
 
 from servicepulse.cases import bulkio
-from servicepulse.journeys.repository import load_rules
-from servicepulse.journeys.rules import assign_moments
 from servicepulse.models import Case, CaseEvent, Customer, Journey, OrgUnit
 
 Progress = Callable[[str, int, int], None]
@@ -145,39 +147,45 @@ def _case_ids(session: Session, externals: list[str]) -> dict[str, int]:
     return found
 
 
-def resolve_cases(session: Session, frame: pd.DataFrame, moment_ids: np.ndarray,
-                  summary: IngestSummary) -> tuple[pd.Series, set[int]]:
-    """Case id per event, creating missing cases; returns (ids, ids of cases that existed before)."""
+def known_cases(session: Session, frame: pd.DataFrame) -> dict[str, int]:
+    """Database id of every case of the batch that is already stored, by external id."""
+    return _case_ids(session, pd.unique(frame["case_id"].to_numpy(dtype=object)).tolist())
+
+
+def create_cases(session: Session, frame: pd.DataFrame, moment_ids: np.ndarray, new: pd.DataFrame,
+                 summary: IngestSummary) -> dict[str, int]:
+    """Insert the cases in ``new`` (index: external id; columns opened_at, closed_at,
+    last_team_id as the batch gives them) and return their ids by external id.
+
+    Ids are taken up front (PostgreSQL: from the sequence; SQLite: above the
+    highest id, safe because the write transaction holds the database lock),
+    so a bulk write needs no second query to learn them."""
+    if new.empty:
+        return {}
     conn = session.connection()
-    externals = pd.unique(frame["case_id"].to_numpy(dtype=object)).tolist()
-    existing = _case_ids(session, externals)
-    new = [e for e in externals if e not in existing]
-    if new:
-        customers = _resolve_customers(session, frame, summary)
-        journeys = _resolve_journeys(session, frame, moment_ids)
-        if len(new) < 2_000:
-            conn.execute(Case.__table__.insert(), [
-                {"external_id": e, "customer_id": customers.get(e), "journey_id": journeys.get(e), "attributes": {}}
-                for e in new])
-        else:
-            _bulk_cases(conn, new, customers, journeys)
-        created = _case_ids(session, new)
-        summary.cases_created = len(created)
-        existing_ids = set(existing.values())
-        existing.update(created)
+    dialect = conn.dialect.name
+    externals = new.index.to_numpy(dtype=object)
+    if dialect == "postgresql":
+        ids = np.fromiter(conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(new)}).scalars(), dtype=np.int64, count=len(new))
     else:
-        existing_ids = set(existing.values())
-    ids = frame["case_id"].map(existing)
-    return ids, existing_ids
-
-
-def _bulk_cases(conn, new: list[str], customers: dict, journeys: dict) -> None:
+        top = conn.execute(select(func.coalesce(func.max(Case.id), 0))).scalar_one()
+        ids = np.arange(top + 1, top + 1 + len(new), dtype=np.int64)
+    customers = _resolve_customers(session, frame, summary)
+    journeys = _resolve_journeys(session, frame, moment_ids)
     bulkio.write_rows(conn, Case.__table__, {
-        "external_id": np.array(new, dtype=object),
-        "customer_id": np.array([customers.get(e) for e in new], dtype=object),
-        "journey_id": np.array([journeys.get(e) for e in new], dtype=object),
+        "id": ids.astype(object),
+        "external_id": externals,
+        "customer_id": np.array([customers.get(e) for e in externals], dtype=object),
+        "journey_id": np.array([journeys.get(e) for e in externals], dtype=object),
+        "opened_at": bulkio.ts_text(new["opened_at"], dialect),
+        "closed_at": bulkio.ts_text(new["closed_at"], dialect),
+        "last_team_id": bulkio.ints(new["last_team_id"]),
         "attributes": np.full(len(new), "{}", dtype=object),
     })
+    summary.cases_created = len(new)
+    return dict(zip(externals.tolist(), ids.tolist()))
 
 
 def _resolve_customers(session: Session, frame: pd.DataFrame, summary: IngestSummary) -> dict[str, int]:
@@ -226,8 +234,15 @@ def _attributes_text(values: pd.Series) -> np.ndarray:
 
 
 def write_events(session: Session, frame: pd.DataFrame, case_ids: pd.Series, team_ids: pd.Series,
-                 moment_ids: np.ndarray, external_ids: pd.Series, progress: Callable[[int], None] | None = None) -> int:
-    """Insert the events, skipping external ids already stored; returns how many were stored."""
+                 moment_ids: np.ndarray, external_ids: pd.Series, new_case: np.ndarray,
+                 progress: Callable[[int], None] | None = None) -> tuple[int, bool]:
+    """Insert the events, skipping external ids already stored. Returns how many
+    were stored and whether every event of a new case (``new_case``) was.
+
+    Events of cases created by this import can only collide with a stored
+    event of another case (a reused id), so on PostgreSQL they are copied
+    straight into case_events under a savepoint; only if that meets a
+    duplicate id do they go the staged ``ON CONFLICT`` way with the rest."""
     conn = session.connection()
     dialect = conn.dialect.name
     now = bulkio.ts_text(pd.Series([pd.Timestamp.now(tz="UTC")] * 1), dialect)[0]
@@ -250,16 +265,39 @@ def write_events(session: Session, frame: pd.DataFrame, case_ids: pd.Series, tea
     }
     # in (case, time) order: the (case_id, occurred_at) index then grows at its end, page by page
     order = np.lexsort((pd.DatetimeIndex(frame["timestamp"]).asi8, case_ids.to_numpy(dtype=np.int64)))
-    columns = {name: values[order] for name, values in columns.items()}
-    table = CaseEvent.__table__
+    fresh = np.asarray(new_case, dtype=bool)[order]
+    parts = [{name: values[order[keep]] for name, values in columns.items()} for keep in (fresh, ~fresh)]
+    first = int(fresh.sum())
+    progress_rest = (lambda done: progress(first + done)) if progress else None
     if dialect != "postgresql":
         # a page cache big enough for the index updates of a large import (default: 2 MB)
         previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size = {-min(max(n // 4, 65_536), 262_144)}")
         try:
-            return bulkio.write_rows(conn, table, columns, ignore_conflicts_on="external_id", progress=progress)
+            stored = [bulkio.write_rows(conn, CaseEvent.__table__, part, ignore_conflicts_on="external_id",
+                                        progress=report) for part, report in zip(parts, (progress, progress_rest))]
         finally:
             conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+        return sum(stored), stored[0] == first
+    new_events, old_events = parts
+    savepoint = conn.begin_nested()
+    try:
+        stored = bulkio.write_rows(conn, CaseEvent.__table__, new_events, progress=progress)
+        savepoint.commit()
+    except UniqueViolation as exc:
+        savepoint.rollback()
+        if exc.diag.constraint_name != "uq_case_events_external_id":
+            raise
+        everything = {name: np.concatenate([new_events[name], old_events[name]]) for name in columns}
+        return _stage_events(conn, everything, progress), False
+    return stored + _stage_events(conn, old_events, progress_rest), True
+
+
+def _stage_events(conn, columns: dict[str, np.ndarray], progress) -> int:
+    """PostgreSQL: COPY into a temporary table, then one INSERT that skips stored external ids."""
+    if not len(columns["case_id"]):
+        return 0
+    table = CaseEvent.__table__
     stage = bulkio.temp_table(conn, [Column(c.name, c.type) for c in table.columns if c.name in columns])
     bulkio.write_rows(conn, stage, columns, progress=progress)
     names = ", ".join(f'"{c}"' for c in columns)

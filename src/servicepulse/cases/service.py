@@ -105,20 +105,30 @@ def ingest_events(session: Session, frame_or_records, *, mapping: Mapping[str, s
 
     team_ids, aliases = ingest.resolve_teams(session, frame["team"], summary)
     moment_ids = assign_moments(frame["activity"], frame["channel"], frame["team"], load_rules(session), aliases)
-    case_ids, existing = ingest.resolve_cases(session, frame, moment_ids, summary)
+    known = ingest.known_cases(session, frame)
+    new_case = ~frame["case_id"].isin(list(known)).to_numpy()
+    # a new case's whole history is in the batch: facts and case row from memory
+    fresh = frame[new_case].assign(team_id=team_ids[new_case])
+    fresh_facts = facts_store.batch_facts(fresh, calendar=calendar, config=config)
+    created = ingest.create_cases(session, frame, moment_ids, facts_store.case_fields(fresh_facts, fresh), summary)
+    case_ids = frame["case_id"].map(known | created)
     lap("cases")
     report("events", 0, len(frame))
-    summary.stored = ingest.write_events(session, frame, case_ids, team_ids, moment_ids, external,
-                                         progress=lambda done: report("events", done, len(frame)))
+    summary.stored, complete = ingest.write_events(session, frame, case_ids, team_ids, moment_ids, external, new_case,
+                                                   progress=lambda done: report("events", done, len(frame)))
     summary.duplicates = summary.received - summary.stored
     lap("events")
 
-    batch = frame.assign(case_id=case_ids.astype(np.int64).astype(str), event_id=external,
-                         team_id=team_ids.astype("Int64"))
     report("facts", 0, 1)
-    facts = facts_store.refresh(session, batch, existing, calendar=calendar, config=config)
+    again = set(known.values())
+    if complete:
+        fresh_facts.index = pd.Index([created[c] for c in fresh_facts.index], name="case_id").astype(str)
+        facts_store.store(session, fresh_facts, existing=set())
+    else:  # an event of a new case was a stored id after all: recompute from what was stored
+        again |= set(created.values())
+    facts_store.recompute_all(session, sorted(again), calendar=calendar, config=config)
     report("facts", 1, 1)
-    summary.case_ids = facts.index.astype(np.int64).tolist()
+    summary.case_ids = sorted(again | set(created.values()))
     summary.cases_touched = len(summary.case_ids)
     lap("facts")
     if notify:
