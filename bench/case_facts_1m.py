@@ -11,6 +11,7 @@ equals a full recomputation.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,6 +65,7 @@ def main() -> None:
           f"(of which loading the history {load_time[0]:.3f} s; {t_full / t_inc:.0f}x faster than recomputing all)")
     same = updated.loc[full.index].equals(full)
     print(f"incremental result equals full recomputation: {same}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
