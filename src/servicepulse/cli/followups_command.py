@@ -16,22 +16,31 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(followups_app, name="followups")
 
 
-def _now(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(timezone.utc)
+def _moment(value: str, option: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed(f"--now {value!r} is not a date-time like 2026-03-02T10:00:00+01:00",
-                               [("now", "not a date-time")]) from None
+        raise ValidationFailed(f"--{option} {value!r} is not a date-time like 2026-03-02T10:00:00+01:00",
+                               [(option, "not a date-time")]) from None
     if parsed.tzinfo is None:
-        raise ValidationFailed("--now needs a time zone offset, e.g. +01:00", [("now", "no time zone")])
+        raise ValidationFailed(f"--{option} needs a time zone offset, e.g. +01:00", [(option, "no time zone")])
     return parsed.astimezone(timezone.utc)
 
 
+def _now(value: str | None) -> datetime:
+    return _moment(value, "now") if value else datetime.now(timezone.utc)
+
+
 @alerts_app.command("run")
-def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment (ISO 8601 with offset).")) -> None:
-    """Run every alert rule over all responses and cases; opens at most one follow-up per cause."""
+def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment (ISO 8601 with offset)."),
+        since: str = typer.Option(None, "--since", help="Only responses submitted, case facts changed and promises "
+                                                        "broken at or after this moment (ISO 8601 with offset); "
+                                                        "default: everything.")) -> None:
+    """Run every alert rule over the responses and cases; opens at most one follow-up per cause.
+
+    New responses are evaluated by the worker as they arrive; run this after changing the rules, or
+    with --since to catch up on a period without scanning all history.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from servicepulse.db.session import UnitOfWork
@@ -42,7 +51,7 @@ def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment 
                   transient=True) as progress:
         progress.add_task("evaluating alert rules", total=None)
         with UnitOfWork(engine()) as session:
-            counts = alerts.run_all(session, at)
+            counts = alerts.run_all(session, at, since=_moment(since, "since") if since else None)
     console.print(f"opened {counts['responses']} follow-up(s) from responses and {counts['cases']} from cases")
 
 

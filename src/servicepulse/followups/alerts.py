@@ -18,6 +18,7 @@ from servicepulse.followups import notify
 from servicepulse.followups.due import add_working_days
 from servicepulse.followups.rules import CASE_RULES, DEFAULTS, RESPONSE_RULES, RuleSetting, response_alerts
 from servicepulse.models import Case, FollowUp, Moment, OrgUnit, Promise, Response
+from servicepulse.models.base import UTCDateTime
 from servicepulse.models.followups_budget import AlertRouting, AlertRule
 
 EVALUATE_JOB = "followups.evaluate_responses"
@@ -121,11 +122,12 @@ def _case_facts_table(session: Session):
     """The cases domain's case_facts table, if this database has it."""
     if not inspect(session.connection()).has_table("case_facts"):
         return None
-    return table("case_facts", column("case_id"), column("effort_index"))
+    return table("case_facts", column("case_id"), column("effort_index"), column("updated_at", UTCDateTime()))
 
 
-def evaluate_cases(session: Session, now: datetime) -> list[int]:
-    """Run the case rules (high effort index, broken promise) over all cases; returns new follow-up ids."""
+def evaluate_cases(session: Session, now: datetime, since: datetime | None = None) -> list[int]:
+    """Run the case rules (high effort index, broken promise) over all cases, or over those whose facts changed
+    or whose promise broke at or after ``since``; returns new follow-up ids."""
     settings = rule_settings(session)
     resolver = TeamResolver.load(session)
     rows: list[dict] = []
@@ -134,6 +136,8 @@ def evaluate_cases(session: Session, now: datetime) -> list[int]:
     if facts is not None:
         q = (select(Case.id, Case.customer_id, Case.last_team_id, facts.c.effort_index)
              .join(facts, facts.c.case_id == Case.id).where(facts.c.effort_index >= s.threshold))
+        if since is not None:
+            q = q.where(facts.c.updated_at >= since)
         for r in session.execute(q):
             rows.append({"cause": "high_effort_index", "cause_ref": f"case:{r.id}", "case_id": r.id,
                          "customer_id": r.customer_id, "priority": s.priority,
@@ -145,6 +149,8 @@ def evaluate_cases(session: Session, now: datetime) -> list[int]:
         q = (select(Promise.id, Promise.kind, Promise.made_by_team_id, Promise.broken_at, Case.id.label("case_id"),
                     Case.customer_id, Case.last_team_id)
              .join(Case, Case.id == Promise.case_id).where(Promise.status == "broken"))
+        if since is not None:
+            q = q.where(Promise.broken_at >= since)
         for r in session.execute(q):
             rows.append({"cause": "broken_promise", "cause_ref": f"promise:{r.id}", "case_id": r.case_id,
                          "customer_id": r.customer_id, "priority": s.priority,
@@ -156,10 +162,15 @@ def evaluate_cases(session: Session, now: datetime) -> list[int]:
     return new
 
 
-def run_all(session: Session, now: datetime) -> dict[str, int]:
-    """Every rule over everything (idempotent): what `servicepulse alerts run` does."""
-    from_responses = evaluate_responses(session, None, now)
-    from_cases = evaluate_cases(session, now)
+def run_all(session: Session, now: datetime, since: datetime | None = None) -> dict[str, int]:
+    """Every rule over everything, or over what arrived or changed at or after ``since`` (idempotent either way:
+    one follow-up per cause): what `servicepulse alerts run` does."""
+    response_ids = None
+    if since is not None:
+        response_ids = list(session.scalars(select(Response.id).where(Response.submitted_at >= since)
+                                            .order_by(Response.id)))
+    from_responses = evaluate_responses(session, response_ids, now)
+    from_cases = evaluate_cases(session, now, since)
     return {"responses": len(from_responses), "cases": len(from_cases)}
 
 
