@@ -136,3 +136,21 @@ def test_apikey_revoke_refuses_the_key(cli, engine):
         assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     unknown = cli(url_of(engine), "apikey", "revoke", "no-such-key")
     assert unknown.code != 0 and unknown.err.strip().splitlines() == ["error: there is no API key named 'no-such-key'"]
+
+
+def test_apikey_for_a_user_acts_as_that_user_on_follow_ups(cli, engine):
+    url = url_of(engine)
+    made_user = cli(url, "user", "create", "agent@example.org", "--name", "Ada", "--role", "agent",
+                    "--password", "a long enough password")
+    assert made_user.code == 0, made_user.err
+    made = cli(url, "apikey", "create", "crm-agent", "--user", "Agent@Example.org")
+    assert made.code == 0, made.err
+    assert "acting for agent@example.org" in made.out
+    unbound = cli(url, "apikey", "create", "crm-none").out.strip().splitlines()[-1]
+    key = made.out.strip().splitlines()[-1]
+    with TestClient(create_app(engine, Settings(secret_key="k" * 40))) as client:
+        assert client.get("/api/v1/followups", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert client.get("/api/v1/followups", headers={"Authorization": f"Bearer {unbound}"}).status_code == 403
+    missing = cli(url, "apikey", "create", "crm-x", "--user", "nobody@example.org")
+    assert missing.code != 0 and missing.err.strip().splitlines() == [
+        "error: there is no user with e-mail 'nobody@example.org'"]

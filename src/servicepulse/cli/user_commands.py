@@ -24,11 +24,17 @@ def create(
 
 
 @apikey_app.command("create")
-def create_key(name: str = typer.Argument(..., help="A name for the key, e.g. the system that uses it.")) -> None:
+def create_key(
+    name: str = typer.Argument(..., help="A name for the key, e.g. the system that uses it."),
+    user: str = typer.Option(None, "--user", help="E-mail of the user the key acts for on the follow-up routes "
+                                                  "(that user's role and teams decide what it may see and do)."),
+) -> None:
     """Create an API key and print it once: it is stored only as a hash."""
     with UnitOfWork(engine()) as session:
-        new = service.create_api_key(session, name)
-    console.print(f"API key [bold]{new.name}[/] (shown once, store it now):")
+        acting = service.user_by_email(session, user) if user else None
+        new = service.create_api_key(session, name, created_by=acting)
+    acts = f", acting for {acting.email}" if acting else ""
+    console.print(f"API key [bold]{new.name}[/]{acts} (shown once, store it now):")
     print(new.key)
 
 

@@ -72,6 +72,15 @@ class NewApiKey:
     key: str  # shown once, never stored
 
 
+def user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"there is no user with e-mail {email!r}")
+    if not user.active:
+        raise ValidationFailed(f"the user {email!r} is deactivated", [("user", "inactive")])
+    return user
+
+
 def create_api_key(session: Session, name: str, created_by: User | None = None) -> NewApiKey:
     if not name or len(name) > 100:
         raise ValidationFailed("an API key needs a name of 1-100 characters", [("name", "required")])
