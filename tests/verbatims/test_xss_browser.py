@@ -45,3 +45,7 @@ def test_script_in_a_comment_never_executes(engine, make_user, tmp_path):  # noq
             assert page.evaluate("typeof window.__xss") == "undefined", f"script ran on {path}"
             shown = " ".join(page.locator(needle).all_inner_texts())
             assert "<script>window.__xss=1</script>" in shown, f"the comment is not shown as text on {path}"
+        # the overview's monthly trend is drawn (its bars have a size; without the style they collapse to nothing)
+        page.goto(base + "/verbatims")
+        sizes = page.eval_on_selector_all(".spark .bar", "bars => bars.map(b => [b.offsetWidth, b.offsetHeight])")
+        assert sizes and all(w > 0 and h > 0 for w, h in sizes)
