@@ -150,6 +150,12 @@ def test_build_is_deterministic(engine):
     (MetricFilter(date_from=date(2026, 2, 3), date_to=date(2026, 4, 1)), "period", "month", 1),
     (MetricFilter(date_from=date(2026, 2, 1), date_to=date(2026, 4, 1)), "period", "week", 1),
     (MetricFilter(segment="business"), None, "month", 0),
+    # spans off month boundaries: whole months from the month roll-up, the days around them from the day roll-up
+    (MetricFilter(date_from=date(2026, 1, 20), date_to=date(2026, 4, 10)), "journey", "month", 1),
+    (MetricFilter(date_from=date(2026, 1, 20), date_to=date(2026, 4, 10)), None, "month", 1),
+    (MetricFilter(date_to=date(2026, 3, 15)), "moment", "month", 1),
+    (MetricFilter(date_from=date(2026, 2, 10)), None, "month", 1),
+    (MetricFilter(date_from=date(2026, 2, 3), date_to=date(2026, 2, 20)), None, "month", 1),
 ])
 def test_each_rollup_gives_the_raw_figures(engine, small, f, by, period, grain):
     assert repo.choose_grain(f, by, period) == grain
