@@ -97,6 +97,9 @@ def write_rows(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]
                 stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[ignore_conflicts_on])
             compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
             bound = compiled.positiontup  # the statement's own column order, not the caller's
+            left_out = [c for c in bound if c not in columns]
+            if left_out:  # a column with a Python-side default: the raw cursor would not fill it in
+                raise ValueError(f"{table.name}: give a value for {', '.join(left_out)}")
             for start in range(0, n, SQLITE_CHUNK):
                 stop = min(start + SQLITE_CHUNK, n)
                 cursor.executemany(str(compiled), zip(*(columns[c][start:stop].tolist() for c in bound)))
