@@ -14,6 +14,8 @@ import pandas as pd
 
 from .events import validate_events
 from .features import SECONDS_PER_DAY, remaining_days
+from .model import ResolutionForecaster, finish_forecast
+from .recalibration import RecalibrationWindow, calibration_at, conformity_table
 
 SPLIT_FRACTIONS = (0.64, 0.16, 0.20)
 
@@ -93,3 +95,41 @@ def mean_by_prefix_length(train_events: pd.DataFrame, truth: pd.DataFrame) -> pd
     by_length = train_truth.groupby("prefix_length")["remaining_s"].mean()
     estimate = truth["prefix_length"].map(by_length).fillna(train_truth["remaining_s"].mean())
     return estimate.astype(float)
+
+
+def rolling_forecast(
+    forecaster: ResolutionForecaster,
+    prefixes: pd.DataFrame,
+    history: pd.DataFrame,
+    window: RecalibrationWindow,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """Forecasts as a system recalibrating every night would have made them.
+
+    Each prefix is predicted at its last event; its interval uses the correction
+    recomputed at the start of that day (in ``timezone``) from the cases of
+    ``history`` whose last event came before that moment (see
+    ``forecast/recalibration.py``). Nothing later is seen: the day's own closes
+    wait for the next night. ``attrs``: ``fallback_share`` (prefixes whose window
+    was too small, so they kept the fit's calibration) and ``mean_correction``.
+    """
+    events = validate_events(prefixes, what="prefixes")
+    raw = forecaster.raw_forecast(events)
+    table = conformity_table(forecaster, history)
+    anchors = events.groupby("case_id", sort=False)["timestamp"].max().reindex(raw.index)
+    days = anchors.dt.tz_convert(timezone).dt.normalize()
+    low, high = raw["low"].to_numpy(copy=True), raw["high"].to_numpy(copy=True)
+    groups = raw["group"].to_numpy()
+    fallback, corrections = np.zeros(len(raw), dtype=bool), np.zeros(len(raw))
+    method = forecaster.fit_calibration.method
+    for day, positions in pd.Series(np.arange(len(raw)), index=days.to_numpy()).groupby(level=0):
+        rows = positions.to_numpy()
+        calibration, _ = calibration_at(table, day, window, method, forecaster.coverage)
+        if calibration is None:
+            calibration, fallback[rows] = forecaster.fit_calibration, True
+        low[rows], high[rows] = calibration.apply(low[rows], high[rows], groups[rows])
+        corrections[rows] = calibration.pooled
+    result = finish_forecast(raw["point"].to_numpy(), low, high, raw.index)
+    result.attrs["fallback_share"] = float(fallback.mean()) if len(raw) else 0.0
+    result.attrs["mean_correction"] = float(corrections.mean()) if len(raw) else 0.0
+    return result
