@@ -48,6 +48,9 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert "Verwacht opgelost op" in html and f"{local.day} {months[local.month - 1]} {local.year}" in html
     assert "80% kans tussen" in html and "Voorgestelde toezegging aan de klant" in html
     assert re.search(r"de [\d,]+ uur die sindsdien verstreken zijn", html)
+    # The page says on what the interval was calibrated: last night's recently closed cases.
+    assert expected.calibration_cases, "the demo has enough cases closed before NOW to recalibrate"
+    assert f"nu op {expected.calibration_cases} zaken, afgesloten vóór" in html
 
     # The case timeline page (cases domain) shows the forecast panel inline, for today's state
     # of the case: a case still open today gets the forecast, a case closed since gets that said.

@@ -99,6 +99,13 @@ def show_command(case: str = typer.Argument(..., help="The case's external id.")
                   f"{result.elapsed_s / 3600:.1f} hours since then are already subtracted.)", highlight=False)
     if result.note:
         console.print(f"Note: {result.note}", highlight=False)
+    if result.calibration_cases:
+        console.print(f"(The 80% interval is recalibrated nightly on recently closed cases: now "
+                      f"{result.calibration_cases} cases closed before {result.calibrated_before:{fmt}}.)",
+                      highlight=False)
+    else:
+        console.print("(The 80% interval is calibrated as at training: too few recently closed cases "
+                      "to recalibrate it yet.)", highlight=False)
 
 
 @signals_app.command("run")

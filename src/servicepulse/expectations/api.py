@@ -88,4 +88,7 @@ def case_forecast(external_id: str, request: Request, session: DbSession, now: d
     return {"case": external_id, "state": result.state, "anchor_at": iso(result.anchor_at),
             "expected_at": iso(result.expected_at), "lower_at": iso(result.lower_at), "upper_at": iso(result.upper_at),
             "suggested_promise_at": iso(result.promise_at), "remaining_s": result.remaining_s,
-            "lower_s": result.lower_s, "upper_s": result.upper_s, "note": result.note}
+            "lower_s": result.lower_s, "upper_s": result.upper_s, "note": result.note,
+            # The interval's nightly recalibration (null: the training run's correction).
+            "interval_calibration_cases": result.calibration_cases,
+            "interval_calibrated_before": iso(result.calibrated_before)}

@@ -6,6 +6,13 @@ is counted from a case's *last event*; a person reads the page later, so the
 time already passed since that event is subtracted (never below zero) and the
 page says so. An open case without a model, or without any event, gets a clear
 state ("no model yet", "not enough history") rather than an error.
+
+The 80% interval is recalibrated once a day: before predicting, the forecaster
+recomputes its conformal correction from the cases closed before the start of
+the day (UTC) - the most recent ones, in the window the Helpdesk validation
+chose (``forecast.recalibration``, docs/forecast.md). Processes drift; a
+correction frozen at training time does not see new closing rules. With too few
+recently closed cases the correction of the training run is kept.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.forecast import NotFittedError, ResolutionForecaster, WorkingCalendar, suggest_promise
+from servicepulse.forecast.recalibration import RecalibrationWindow
 from servicepulse.models import Case, CaseEvent, Journey, OrgUnit, Promise
 from servicepulse.models.expectations import ForecastSnapshot
 
@@ -86,6 +94,52 @@ def load_forecaster(path: Path) -> ResolutionForecaster | None:
         return None
 
 
+def recalibration_moment(now: datetime) -> pd.Timestamp:
+    """The nightly recalibration a forecast made at ``now`` uses: the start of its day (UTC)."""
+    return pd.Timestamp(now).tz_convert("UTC").normalize()
+
+
+def _recent_closed_case_ids(session: Session, before: pd.Timestamp, window: RecalibrationWindow,
+                            skip: frozenset) -> list[int]:
+    """Cases closed before ``before`` that the window needs, newest first.
+
+    A window of N prefixes needs the newest cases until their prefixes (events - 1
+    each) reach N; the cases the quantile models were trained on do not count.
+    """
+    moment = before.to_pydatetime()
+    counts = (select(Case.id, func.count(CaseEvent.id)).join(CaseEvent, CaseEvent.case_id == Case.id)
+              .where(Case.closed_at.is_not(None), Case.closed_at < moment)
+              .group_by(Case.id, Case.closed_at).order_by(Case.closed_at.desc(), Case.id.desc()))
+    if window.days is not None:
+        since = (before - pd.Timedelta(days=window.days)).to_pydatetime()
+        return [i for i, _ in session.execute(counts.where(Case.closed_at >= since)) if i not in skip]
+    ids, prefixes = [], 0
+    for case_id, n_events in session.execute(counts.execution_options(yield_per=CHUNK)):
+        if case_id in skip or n_events < 2:
+            continue
+        ids.append(case_id)
+        prefixes += n_events - 1
+        if prefixes >= window.prefixes:
+            break
+    return ids
+
+
+def recalibrate(session: Session, forecaster: ResolutionForecaster, now: datetime,
+                window: RecalibrationWindow | None = None) -> ResolutionForecaster:
+    """Recompute the interval correction from the cases closed before today (UTC).
+
+    Done once per day and forecaster object: a second call for the same day is free.
+    """
+    moment = recalibration_moment(now)
+    done = forecaster.recalibration
+    if done is not None and done["at"] == moment:
+        return forecaster
+    window = window or RecalibrationWindow()
+    ids = _recent_closed_case_ids(session, moment, window, forecaster.quantile_training_cases)
+    forecaster.recalibrate(_event_frame(session, ids, None), moment, window)
+    return forecaster
+
+
 @dataclass(frozen=True)
 class CaseForecast:
     """A forecast as shown to a person. ``state``: "ok", "no_model", "no_history", "closed"."""
@@ -101,6 +155,10 @@ class CaseForecast:
     lower_s: float | None = None
     upper_s: float | None = None
     note: str | None = None  # e.g. activities the model has never seen
+    # The interval's calibration: on how many recently closed cases, closed before
+    # which moment; None when the training run's correction is in use.
+    calibration_cases: int | None = None
+    calibrated_before: datetime | None = None
 
 
 def _closed(events: pd.DataFrame) -> bool:
@@ -126,10 +184,14 @@ def forecast_cases(session: Session, case_ids: Iterable[int], now: datetime,
     if prefixes.empty:
         return out
     try:
+        recalibrate(session, forecaster, now)
         predicted = forecaster.predict(prefixes)
     except (NotFittedError, ValueError) as exc:
         return {**out, **{int(i): CaseForecast("no_model", note=str(exc)) for i in open_ids}}
     notes = predicted.attrs.get("notes", {})
+    recalibrated = forecaster.recalibration or {}
+    basis = ((recalibrated["cases"], recalibrated["at"].to_pydatetime())
+             if recalibrated.get("calibration") is not None else (None, None))
     anchors = prefixes.groupby("case_id")["timestamp"].max()
     now_ts = pd.Timestamp(now).tz_convert("UTC")
     for case_id, row in predicted.iterrows():
@@ -145,7 +207,7 @@ def forecast_cases(session: Session, case_ids: Iterable[int], now: datetime,
             at(row["lower_s"]).to_pydatetime(), upper.to_pydatetime(),
             suggest_promise(upper, calendar).tz_convert("UTC").to_pydatetime(),
             *(max(0.0, float(row[c]) - elapsed) for c in ("remaining_s", "lower_s", "upper_s")),
-            notes.get(case_id))
+            notes.get(case_id), *basis)
     return out
 
 
@@ -160,6 +222,7 @@ def refresh_snapshots(session: Session, now: datetime, forecaster: ResolutionFor
     """Store the current forecast of every open case (for signals and the dashboard)."""
     if forecaster is None:
         return 0
+    recalibrate(session, forecaster, now)  # once, before the chunks below
     ids = open_case_ids(session, now)
     written = 0
     for i in range(0, len(ids), CHUNK * 4):

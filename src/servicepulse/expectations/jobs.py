@@ -1,5 +1,8 @@
 """The periodic run as a job: refresh forecasts, evaluate promises, raise signals.
 
+Refreshing the forecasts first recalibrates the model's 80% interval on the
+cases closed before the start of the day (``forecasting.recalibrate``).
+
 Queue it once with ``schedule_runs(session, now, every_minutes=15)``; each run
 queues the next (dedupe key per slot, so two workers never double a run).
 The worker must import this module (add it to jobs.registry.HANDLER_MODULES).
