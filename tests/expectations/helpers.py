@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
+
 from servicepulse.cases.service import ingest_events
 from servicepulse.db.session import UnitOfWork
 
@@ -26,3 +28,19 @@ def event(case: str, hours: float, activity: str, *, direction: str | None = Non
 def ingest(engine, records: list[dict]) -> None:
     with UnitOfWork(engine) as session:
         ingest_events(session, records, notify=False)
+
+
+def closed_cases(prefix: str, n: int, first_hour: float, spacing: float, slow: float, seed: int) -> list[dict]:
+    """Closed cases of four events; ``slow`` multiplies the two waits."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(n):
+        start = first_hour + spacing * i
+        wait, close = slow * float(rng.uniform(2, 30)), slow * float(rng.uniform(1, 20))
+        records += [
+            event(f"{prefix}{i}", start, "Ticket opened", direction="inbound", facing=True, team="Front office"),
+            event(f"{prefix}{i}", start + 1, "Diagnosis"),
+            event(f"{prefix}{i}", start + 1 + wait, "Customer informed", direction="outbound", facing=True),
+            event(f"{prefix}{i}", start + 2 + wait + close, "Case closed"),
+        ]
+    return records

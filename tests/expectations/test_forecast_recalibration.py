@@ -8,7 +8,6 @@ widens the interval; a case closing after midnight waits for the next night.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -22,23 +21,7 @@ from servicepulse.models import Case
 from servicepulse.models.expectations import ForecastSnapshot
 from servicepulse.settings import get_settings
 
-from .helpers import at, event, ingest
-
-
-def _cases(prefix: str, n: int, first_hour: float, spacing: float, slow: float, seed: int) -> list[dict]:
-    """Closed cases of four events; ``slow`` multiplies the two waits."""
-    rng = np.random.default_rng(seed)
-    records = []
-    for i in range(n):
-        start = first_hour + spacing * i
-        wait, close = slow * float(rng.uniform(2, 30)), slow * float(rng.uniform(1, 20))
-        records += [
-            event(f"{prefix}{i}", start, "Ticket opened", direction="inbound", facing=True, team="Front office"),
-            event(f"{prefix}{i}", start + 1, "Diagnosis"),
-            event(f"{prefix}{i}", start + 1 + wait, "Customer informed", direction="outbound", facing=True),
-            event(f"{prefix}{i}", start + 2 + wait + close, "Case closed"),
-        ]
-    return records
+from .helpers import at, closed_cases, event, ingest
 
 
 def _midnight(hours: float) -> pd.Timestamp:
@@ -69,7 +52,7 @@ def _run_job(engine, hours: float) -> None:
 
 def test_job_recalibrates_on_cases_closed_before_the_day(engine, data_dir):
     # 40 quick cases (hours 0..~500), the model trained on them.
-    ingest(engine, _cases("Q", 40, 0, 12, 1.0, seed=7))
+    ingest(engine, closed_cases("Q", 40, 0, 12, 1.0, seed=7))
     path = forecasting.model_path(data_dir)
     with UnitOfWork(engine) as s:
         trained = forecasting.train(s, path, n_seeds=1, max_rounds=60)
@@ -77,7 +60,7 @@ def test_job_recalibrates_on_cases_closed_before_the_day(engine, data_dir):
     # An open case, then 40 cases four times slower, all closed by hour ~1750.
     ingest(engine, [event("OPEN", 600, "Ticket opened", direction="inbound", facing=True, team="Front office"),
                     event("OPEN", 601, "Diagnosis")])
-    ingest(engine, _cases("S", 40, 610, 12, 4.0, seed=8))
+    ingest(engine, closed_cases("S", 40, 610, 12, 4.0, seed=8))
 
     # Hour 602: the slow cases are not closed yet; the window holds only the
     # training run's held-out cases (24 prefixes < 100): the fit's correction.

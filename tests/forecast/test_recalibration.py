@@ -171,3 +171,26 @@ def test_too_few_closed_cases_keep_the_fits_calibration(drift):
     assert empty == forecaster.fit_calibration
     with pytest.raises(ValueError, match="timezone"):
         forecaster.recalibrate(log, pd.Timestamp("2024-06-01"))
+
+
+def test_a_recalibration_put_back_predicts_as_the_recomputed_one(drift):
+    """What a nightly job stores (moment, window, counts, correction) and a reader puts
+    back with use_recalibration gives the same forecast and bookkeeping as recomputing."""
+    log, forecaster, prefixes, truth = drift
+    recomputed = copy.deepcopy(forecaster)
+    moment = log["timestamp"].max() + pd.Timedelta(days=1)
+    calibration = recomputed.recalibrate(log, moment, RecalibrationWindow(prefixes=300))
+    info = recomputed.recalibration
+    restored = copy.deepcopy(forecaster)
+    restored.use_recalibration(info["at"], info["window"], info["prefixes"], info["cases"],
+                               info["last_closed_at"], copy.deepcopy(calibration))
+    assert restored.recalibration == info
+    pd.testing.assert_frame_equal(restored.predict(prefixes), recomputed.predict(prefixes))
+    assert restored.predict(prefixes)["upper_s"].ne(forecaster.predict(prefixes)["upper_s"]).all()
+    with pytest.raises(ValueError, match="cannot replace"):
+        restored.use_recalibration(info["at"], info["window"], 1, 1, None,
+                                   type(calibration)("scaled", calibration.pooled, {}))
+    # Each fit gets its own id (what a stored recalibration is tied to); copies and saves keep it.
+    assert recomputed.model_id == forecaster.model_id and len(forecaster.model_id) == 32
+    refit = ResolutionForecaster(**FAST).fit(log[log["case_id"].isin(log["case_id"].unique()[:200])])
+    assert refit.model_id != forecaster.model_id

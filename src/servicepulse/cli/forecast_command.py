@@ -76,12 +76,13 @@ def show_command(case: str = typer.Argument(..., help="The case's external id.")
     from servicepulse.models import Case
 
     moment = parse_now(now)
-    forecaster = forecasting.load_forecaster(forecasting.model_path(get_settings().data_dir))
+    path = forecasting.model_path(get_settings().data_dir)
+    forecaster = forecasting.load_forecaster(path)
     with UnitOfWork(engine(), readonly=True) as session:
         row = session.scalar(select(Case).where(Case.external_id == case))
         if row is None:
             raise NotFound(f"there is no case {case!r}")
-        result = forecasting.forecast_cases(session, [row.id], moment, forecaster)[row.id]
+        result = forecasting.forecast_cases(session, [row.id], moment, forecaster, model_file=path)[row.id]
     if result.state == "no_model":
         console.print("No forecast: no trained model yet. Run `servicepulse forecast train`.")
         return
@@ -120,8 +121,9 @@ def run_command(now: str = typer.Option(None, help=NOW_HELP),
     with UnitOfWork(engine()) as session:
         refreshed = 0
         if refresh_forecasts:
-            forecaster = forecasting.load_forecaster(forecasting.model_path(get_settings().data_dir))
-            refreshed = forecasting.refresh_snapshots(session, moment, forecaster)
+            path = forecasting.model_path(get_settings().data_dir)
+            refreshed = forecasting.refresh_snapshots(session, moment, forecasting.load_forecaster(path),
+                                                      model_file=path)
         new = run_signals(session, moment)
         keys = {r.id: r.key for r in session.scalars(select(SignalRule))}
         counts: dict[str, int] = {}

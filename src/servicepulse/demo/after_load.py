@@ -60,11 +60,12 @@ def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress
     report("forecast model", 0, 1)
     with UnitOfWork(engine, readonly=True) as session:
         # one seed and a cap on boosting rounds: seconds rather than a minute, a little less precise
-        forecaster = forecasting.train(session, forecasting.model_path(data_dir), n_seeds=1, max_rounds=400)
+        model_file = forecasting.model_path(data_dir)
+        forecaster = forecasting.train(session, model_file, n_seeds=1, max_rounds=400)
     report("forecast model", 1, 1)
     report("forecasts and signals", 0, 1)
     with UnitOfWork(engine) as session:
-        forecasts = forecasting.refresh_snapshots(session, now, forecaster)
+        forecasts = forecasting.refresh_snapshots(session, now, forecaster, model_file=model_file)
         signals = run_signals(session, now, notify=False)
     report("forecasts and signals", 1, 1)
     return {"forecasts": forecasts, "signals": len(signals)}

@@ -7,6 +7,7 @@ signals, and resolution forecasts for open cases.
   broken promise on the linked responses' scores.
 - `signals`: rules that raise a signal once per cause (`run_signals(session, now)`).
 - `forecasting`: train/load the resolution model, forecast open cases, the case-page panel.
+- `stored_recalibration`: the day's interval correction, kept in a JSON file next to the model.
 
 Every function takes ``now`` where time matters, so tests control the clock.
 """

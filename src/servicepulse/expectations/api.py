@@ -82,8 +82,9 @@ def case_forecast(external_id: str, request: Request, session: DbSession, now: d
         raise ValidationFailed("now needs a timezone offset", [("now", "timezone offset required")])
     # The API app carries only the engine; the model lives under the configured data directory.
     settings = getattr(request.app.state, "settings", None) or get_settings()
-    forecaster = forecasting.load_forecaster(forecasting.model_path(settings.data_dir))
-    result = forecasting.forecast_cases(session, [case.id], moment, forecaster)[case.id]
+    path = forecasting.model_path(settings.data_dir)
+    result = forecasting.forecast_cases(session, [case.id], moment, forecasting.load_forecaster(path),
+                                        model_file=path)[case.id]
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {"case": external_id, "state": result.state, "anchor_at": iso(result.anchor_at),
             "expected_at": iso(result.expected_at), "lower_at": iso(result.lower_at), "upper_at": iso(result.upper_at),

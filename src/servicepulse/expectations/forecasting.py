@@ -8,15 +8,18 @@ page says so. An open case without a model, or without any event, gets a clear
 state ("no model yet", "not enough history") rather than an error.
 
 The 80% interval is recalibrated once a day: before predicting, the forecaster
-recomputes its conformal correction from the cases closed before the start of
-the day (UTC) - the most recent ones, in the window the Helpdesk validation
+takes the conformal correction computed from the cases closed before the start
+of the day (UTC) - the most recent ones, in the window the Helpdesk validation
 chose (``forecast.recalibration``, docs/forecast.md). Processes drift; a
 correction frozen at training time does not see new closing rules. With too few
-recently closed cases the correction of the training run is kept.
+recently closed cases the correction of the training run is kept. The day's
+correction is computed once (by the periodic job, or else by the first reader of
+the day) and kept next to the saved model (``stored_recalibration``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +29,13 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.expectations import stored_recalibration
 from servicepulse.forecast import NotFittedError, ResolutionForecaster, WorkingCalendar, suggest_promise
 from servicepulse.forecast.recalibration import RecalibrationWindow
 from servicepulse.models import Case, CaseEvent, Journey, OrgUnit, Promise
 from servicepulse.models.expectations import ForecastSnapshot
 
+log = logging.getLogger(__name__)
 MODEL_FILE = "models/resolution_forecaster.joblib"
 CHUNK = 500
 Progress = Callable[[str, int, int], None]
@@ -125,18 +130,37 @@ def _recent_closed_case_ids(session: Session, before: pd.Timestamp, window: Reca
 
 
 def recalibrate(session: Session, forecaster: ResolutionForecaster, now: datetime,
-                window: RecalibrationWindow | None = None) -> ResolutionForecaster:
+                window: RecalibrationWindow | None = None, *,
+                model_file: Path | None = None) -> ResolutionForecaster:
     """Recompute the interval correction from the cases closed before today (UTC).
 
     Done once per day and forecaster object: a second call for the same day is free.
+    With ``model_file`` (where the forecaster was loaded from) the correction is also
+    kept next to it (``stored_recalibration``): a stored one of the same model, day and
+    window is used as is; otherwise it is recomputed and stored, unless the file already
+    holds a later day (a look at the past must not replace today's).
     """
     moment = recalibration_moment(now)
-    done = forecaster.recalibration
-    if done is not None and done["at"] == moment:
-        return forecaster
     window = window or RecalibrationWindow()
+    done = forecaster.recalibration
+    if done is not None and done["at"] == moment and done["window"] == window.label:
+        return forecaster
+    stored_at = model_id = stored = None
+    if model_file is not None:
+        stored_at = stored_recalibration.path_for(model_file)
+        model_id = stored_recalibration.model_identity(forecaster, model_file)
+        stored = stored_recalibration.read(stored_at)
+        if stored_recalibration.is_for(stored, model_id, moment.to_pydatetime(), window.label):
+            try:
+                stored_recalibration.apply(forecaster, stored)
+                return forecaster
+            except ValueError as exc:  # e.g. a hand-edited file with another method
+                log.warning("ignoring the stored forecast recalibration %s: %s", stored_at, exc)
     ids = _recent_closed_case_ids(session, moment, window, forecaster.quantile_training_cases)
     forecaster.recalibrate(_event_frame(session, ids, None), moment, window)
+    if stored_at is not None and model_id is not None and (
+            stored is None or stored.model_id != model_id or stored.computed_for < moment.to_pydatetime()):
+        stored_recalibration.write(stored_at, stored_recalibration.from_forecaster(forecaster, model_id))
     return forecaster
 
 
@@ -169,8 +193,10 @@ def _closed(events: pd.DataFrame) -> bool:
 
 def forecast_cases(session: Session, case_ids: Iterable[int], now: datetime,
                    forecaster: ResolutionForecaster | None,
-                   calendar: WorkingCalendar | None = None) -> dict[int, CaseForecast]:
-    """Forecasts as of ``now`` (events after ``now`` are not seen)."""
+                   calendar: WorkingCalendar | None = None, *,
+                   model_file: Path | None = None) -> dict[int, CaseForecast]:
+    """Forecasts as of ``now`` (events after ``now`` are not seen). ``model_file``: where
+    the forecaster was loaded from, to keep its daily recalibration next to it (``recalibrate``)."""
     ids = list(case_ids)
     if forecaster is None:
         return {i: CaseForecast("no_model") for i in ids}
@@ -184,7 +210,7 @@ def forecast_cases(session: Session, case_ids: Iterable[int], now: datetime,
     if prefixes.empty:
         return out
     try:
-        recalibrate(session, forecaster, now)
+        recalibrate(session, forecaster, now, model_file=model_file)
         predicted = forecaster.predict(prefixes)
     except (NotFittedError, ValueError) as exc:
         return {**out, **{int(i): CaseForecast("no_model", note=str(exc)) for i in open_ids}}
@@ -218,11 +244,16 @@ def open_case_ids(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(stmt.order_by(Case.id)))
 
 
-def refresh_snapshots(session: Session, now: datetime, forecaster: ResolutionForecaster | None) -> int:
-    """Store the current forecast of every open case (for signals and the dashboard)."""
+def refresh_snapshots(session: Session, now: datetime, forecaster: ResolutionForecaster | None, *,
+                      model_file: Path | None = None) -> int:
+    """Store the current forecast of every open case (for signals and the dashboard).
+
+    The day's recalibration is computed here (once, and kept next to ``model_file``),
+    so the periodic job pays for it rather than the first reader of the day.
+    """
     if forecaster is None:
         return 0
-    recalibrate(session, forecaster, now)  # once, before the chunks below
+    recalibrate(session, forecaster, now, model_file=model_file)  # once, before the chunks below
     ids = open_case_ids(session, now)
     written = 0
     for i in range(0, len(ids), CHUNK * 4):

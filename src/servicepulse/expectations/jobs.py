@@ -1,7 +1,10 @@
 """The periodic run as a job: refresh forecasts, evaluate promises, raise signals.
 
 Refreshing the forecasts first recalibrates the model's 80% interval on the
-cases closed before the start of the day (``forecasting.recalibrate``).
+cases closed before the start of the day (``forecasting.recalibrate``) and keeps
+that correction next to the saved model, where the case page, the API and
+`forecast show` read it (``stored_recalibration``): the first run after midnight
+(UTC) computes it, the rest of the day nobody does.
 
 Queue it once with ``schedule_runs(session, now, every_minutes=15)``; each run
 queues the next (dedupe key per slot, so two workers never double a run).
@@ -33,8 +36,8 @@ def schedule_runs(session: Session, at: datetime, every_minutes: int = 15):
 
 @job_handler(JOB_KIND)
 def run(session: Session, payload: dict, ctx: JobContext) -> None:
-    forecaster = forecasting.load_forecaster(forecasting.model_path(get_settings().data_dir))
-    forecasting.refresh_snapshots(session, ctx.now, forecaster)
+    path = forecasting.model_path(get_settings().data_dir)
+    forecasting.refresh_snapshots(session, ctx.now, forecasting.load_forecaster(path), model_file=path)
     run_signals(session, ctx.now)
     every = int(payload.get("every_minutes") or DEFAULT_EVERY.total_seconds() // 60)
     if every > 0:  # the next run at the next aligned slot: a restart never starts a second chain

@@ -49,8 +49,9 @@ def date_formatter(request: Request):
 
 def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
-    forecaster = forecasting.load_forecaster(forecasting.model_path(request.app.state.settings.data_dir))
-    result = forecasting.forecast_cases(session, [case.id], now, forecaster)[case.id]
+    path = forecasting.model_path(request.app.state.settings.data_dir)
+    result = forecasting.forecast_cases(session, [case.id], now, forecasting.load_forecaster(path),
+                                        model_file=path)[case.id]
     return {"forecast": result, "forecast_promise": forecasting.open_promise(session, case.id),
             "when": date_formatter(request), "elapsed_hours": result.elapsed_s / 3600}
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import inspect
 import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +338,9 @@ class ResolutionForecaster:
 
         self._fitted = {
             "format_version": _FORMAT_VERSION,
+            # Names this fit, so that what was derived from it (a stored recalibration)
+            # is never applied to a retrained model.
+            "model_id": uuid.uuid4().hex,
             "builder": builder,
             "offsets": offsets,
             "point_models": point_models,
@@ -359,6 +364,7 @@ class ResolutionForecaster:
                 "point_rounds": point_rounds,
                 "quantile_rounds": dict(quantile_rounds),
                 "fit_seconds": time.perf_counter() - started,
+                "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             },
         }
         return self
@@ -454,6 +460,11 @@ class ResolutionForecaster:
         return self._require_fitted()["quantile_training_cases"]
 
     @property
+    def model_id(self) -> str | None:
+        """A random id given at fit time (``None`` for models saved before ids existed)."""
+        return self._require_fitted().get("model_id")
+
+    @property
     def recalibration(self) -> dict[str, Any] | None:
         """What the last :meth:`recalibrate` found (moment, window, prefixes, cases,
         last close used, correction), or ``None`` when the fit's calibration is in use."""
@@ -478,12 +489,32 @@ class ResolutionForecaster:
         window = window or RecalibrationWindow()
         table = conformity_table(self, closed_events)
         calibration, rows = calibration_at(table, now, window, fitted["calibration"].method, self.coverage)
+        last_closed = rows["closed_at"].max().tz_localize("UTC") if len(rows) else None
+        return self.use_recalibration(now, window.label, len(rows), rows["case_id"].nunique(), last_closed,
+                                      calibration)
+
+    def use_recalibration(
+        self,
+        at,
+        window: str,
+        prefixes: int,
+        cases: int,
+        last_closed_at,
+        calibration: IntervalCalibration | None,
+    ) -> IntervalCalibration:
+        """Put in use a recalibration computed earlier (e.g. stored by a nightly job) as
+        :meth:`recalibrate` would have left it; ``calibration=None`` keeps the fit's.
+        Returns the calibration predict() now uses."""
+        fitted = self._require_fitted()
+        if calibration is not None and calibration.method != fitted["calibration"].method:
+            raise ValueError(f"a {calibration.method!r} calibration cannot replace this model's "
+                             f"{fitted['calibration'].method!r} one.")
         fitted["recalibration"] = {
-            "at": pd.Timestamp(now),
-            "window": window.label,
-            "prefixes": int(len(rows)),
-            "cases": int(rows["case_id"].nunique()),
-            "last_closed_at": rows["closed_at"].max().tz_localize("UTC") if len(rows) else None,
+            "at": pd.Timestamp(at),
+            "window": window,
+            "prefixes": int(prefixes),
+            "cases": int(cases),
+            "last_closed_at": None if last_closed_at is None else pd.Timestamp(last_closed_at),
             "calibration": calibration,
             "correction": None if calibration is None else calibration.pooled,
         }
