@@ -4,7 +4,7 @@
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1/postgres]
 
 In a throw-away database migrated to the current schema, the same synthetic
-events (cases stored first; COPY text built by `servicepulse.cases.bulkio`)
+events (cases stored first; COPY text built by `servicepulse.db.bulkio`)
 are copied into fresh tables shaped like case_events (``LIKE case_events``:
 columns, defaults, checks), one layer of the real table's constraints added
 at a time: primary key, unique external id, (case, time) index, moment index,
@@ -29,7 +29,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from events_import import make_log, pg_database  # noqa: E402
 
-from servicepulse.cases.bulkio import copy_text, ts_text  # noqa: E402
+from servicepulse.db.bulkio import copy_text, ts_text  # noqa: E402
 from servicepulse.db import migrate  # noqa: E402
 from servicepulse.db.engine import make_engine  # noqa: E402
 

@@ -50,7 +50,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from servicepulse.cases import bulkio
+from servicepulse.db import bulkio
 from servicepulse.db import migrate
 from servicepulse.db.engine import make_engine
 from servicepulse.db.session import UnitOfWork

@@ -191,7 +191,7 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 
 def rescore(session: Session) -> int:
     """Recompute effort_estimate / effort_index of every stored case with the active model."""
-    from servicepulse.cases import bulkio
+    from servicepulse.db import bulkio
 
     rows = session.execute(select(CaseFacts)).scalars().all()
     if not rows:

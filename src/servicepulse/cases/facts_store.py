@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from servicepulse.cases import bulkio
+from servicepulse.db import bulkio
 from servicepulse.eventlog import (
     FactsConfig,
     OpeningHours,

@@ -38,7 +38,7 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import Column, func, select, text
 from sqlalchemy.orm import Session
 
-from servicepulse.cases import bulkio
+from servicepulse.db import bulkio
 from servicepulse.models import Case, CaseEvent, Customer, Journey, OrgUnit
 
 Progress = Callable[[str, int, int], None]

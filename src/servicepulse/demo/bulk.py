@@ -6,10 +6,13 @@ column and vectorised, to what the column type stores, instead of row by row
 through the type processors (which costs more than the insert itself at
 hundreds of thousands of rows):
 
-- SQLite: the DBAPI's ``executemany`` in chunks, timestamps as the naive-UTC
-  text that `UTCDateTime` stores, JSON as text, booleans as 0/1.
-- PostgreSQL: ``COPY ... FROM STDIN`` (CSV) through psycopg, timestamps with
-  their UTC offset.
+- SQLite: timestamps as the naive-UTC text that `UTCDateTime` stores, JSON as
+  text, booleans as 0/1;
+- PostgreSQL: timestamps with their UTC offset;
+
+then written by `servicepulse.db.bulkio.write_rows` (``executemany`` bound in
+the statement's column order on SQLite, ``COPY`` text format on PostgreSQL,
+where an empty string stays an empty string and None is NULL).
 
 Columns are given as a mapping of column name to a sequence (numpy array,
 pandas Series or list) of equal length; missing values are None/NaN/NaT.
@@ -18,15 +21,15 @@ Timestamps must be timezone-aware (or NaT).
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Table, func, insert, select, text
+from sqlalchemy import Boolean, Table, func, select, text
 from sqlalchemy.engine import Connection
 
+from servicepulse.db import bulkio
 from servicepulse.models.base import UTCDateTime
 
 CHUNK = 20_000
@@ -93,31 +96,14 @@ def write(conn: Connection, table: Table, columns: Mapping[str, Sequence],
     if n == 0:
         return 0
     dialect = conn.dialect.name
-    cursor = conn.connection.driver_connection.cursor()
-    sql = str(insert(table).compile(dialect=conn.dialect, column_keys=names))
     step = CHUNK if dialect == "sqlite" else CHUNK * 5
-    try:
-        for start in range(0, n, step):
-            stop = min(start + step, n)
-            values = _convert(table, {c: _slice(columns[c], start, stop) for c in names}, dialect)
-            if dialect == "postgresql":
-                _copy(cursor, table, names, values)
-            else:
-                cursor.executemany(sql, list(zip(*(values[c] for c in names))))
-            if progress:
-                progress(stop)
-    finally:
-        cursor.close()
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        values = _convert(table, {c: _slice(columns[c], start, stop) for c in names}, dialect)
+        bulkio.write_rows(conn, table, {c: np.array(values[c], dtype=object) for c in names})
+        if progress:
+            progress(stop)
     return n
-
-
-def _copy(cursor, table: Table, names: list[str], values: dict[str, list]) -> None:
-    frame = pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in names})
-    buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False)
-    cols = ", ".join(f'"{c}"' for c in names)
-    with cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
-        copy.write(buf.getvalue())
 
 
 def next_id(conn: Connection, table: Table) -> int:
