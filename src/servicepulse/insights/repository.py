@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from collections import defaultdict
 from functools import lru_cache
 
 import numpy as np
@@ -30,6 +31,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -39,6 +41,8 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
+    union_all,
 )
 from sqlalchemy import column as named_column
 from sqlalchemy.orm import Session, aliased
@@ -303,11 +307,9 @@ def has_daily_counts(session: Session) -> bool:
     that are already aggregated are not detected here; the ingest paths add
     them with :func:`add_to_daily_counts`.
     """
-    last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
+    last_day = last_aggregated_day(session)
     if last_day is None:
         return False
-    if isinstance(last_day, str):  # SQLite hands DATE back as text in aggregate results
-        last_day = date.fromisoformat(last_day)
     latest = session.scalar(select(func.max(Response.submitted_at)))
     return latest is None or latest.astimezone(timezone.utc).date() <= last_day
 
@@ -424,9 +426,10 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
 DETAIL_COLUMNS = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
 
 
-def _detail_selects(dialect: str, window: MetricFilter, response_ids: list[int] | None = None) -> list:
+def _detail_selects(dialect: str, window: MetricFilter, response_ids=None) -> list:
     """The SELECTs that produce the detail rows (``DETAIL_COLUMNS``) of ``score_daily_counts``: one per
-    headline measure and one for the moment grades; ``response_ids`` limits them to those responses."""
+    headline measure and one for the moment grades; ``response_ids`` (ids or an expanding bind parameter)
+    limits them to those responses."""
     rm, rc, journey = _response_journey()
     cu = aliased(Customer, name="cu")
     day = utc_day(Response.submitted_at, dialect)
@@ -465,10 +468,15 @@ def refresh_daily_counts(session: Session, day_from: date | None = None, day_to:
     A full rebuild (e.g. nightly, or after a bulk load); between rebuilds the
     ingest paths keep the aggregate current with :func:`add_to_daily_counts`.
     Runs as ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database;
-    returns the number of aggregate rows written.
+    returns the number of aggregate rows written (for the window).
     """
     dialect = _dialect(session)
     d = ScoreDailyCount
+    if dialect == "postgresql":
+        # Ingests that add delta rows meanwhile would be counted twice (their response read by the INSERT ...
+        # SELECT, their delta row kept): wait for those in flight and hold new ones until this commits.
+        # SQLite needs nothing: its write transactions already run one at a time.
+        session.execute(text("LOCK TABLE score_daily_counts IN SHARE ROW EXCLUSIVE MODE"))
     window = MetricFilter(date_from=day_from, date_to=day_to)
     session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
     for stmt in _detail_selects(dialect, window):
@@ -480,47 +488,84 @@ def refresh_daily_counts(session: Session, day_from: date | None = None, day_to:
 _ANY_DAILY_COUNT = select(ScoreDailyCount.__table__.c.id).limit(1)  # built once: checked on every ingest
 
 
+@lru_cache(maxsize=4)
+def _delta_select(dialect: str):
+    """The detail rows of the responses bound as ``ids``: the SELECTs of ``_detail_selects`` as one UNION ALL,
+    built once per dialect (one round trip and no statement building on every ingest)."""
+    return union_all(*_detail_selects(dialect, MetricFilter(), bindparam("ids", expanding=True)))
+
+
 def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
     """Keep ``score_daily_counts`` current on ingest: add (``sign`` 1) or take back (-1) these responses.
 
     Writes delta rows (``n`` = +-count) at every grain; the queries sum ``n``,
     so a delta row next to the rebuilt ones gives the exact figures without
-    touching the big rows (the next :func:`refresh_daily_counts` of the day
-    folds them in). Call with -1 *before* changing a stored response and with
-    1 after. Does nothing while the aggregate has never been built (queries
-    then read the raw tables). Returns the number of rows written.
+    touching the big rows (the periodic ``insights.fold_daily_counts`` job,
+    or any :func:`refresh_daily_counts` of the day, folds them in). Call with
+    -1 *before* changing a stored response and with 1 after. Does nothing
+    while the aggregate has never been built (queries then read the raw
+    tables). Returns the number of rows written.
+
+    Runs on every API write group, so the roll-ups are summed in plain Python
+    over the few rows one group yields (no DataFrame).
     """
     ids = sorted({int(i) for i in response_ids})
     if not ids or sign not in (1, -1):
         return 0
-    d = ScoreDailyCount
     if session.connection().scalar(_ANY_DAILY_COUNT) is None:
         return 0
-    dialect = _dialect(session)
-    frames = [pd.DataFrame(session.execute(stmt).all(), columns=DETAIL_COLUMNS)
-              for stmt in _detail_selects(dialect, MetricFilter(), ids)]
-    detail = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else None
-    if detail is None:
-        return 0
-    detail["day"] = [v if isinstance(v, date) else date.fromisoformat(str(v)[:10]) for v in detail["day"]]
-    detail["n"] = detail["n"].astype("int64") * sign
-    rows = [dict(r, grain=GRAIN_DETAIL) for r in _records(detail)]
-    for grain, day in ((GRAIN_DAY, detail["day"]), (GRAIN_MONTH, detail["day"].map(lambda x: x.replace(day=1)))):
-        rolled = (detail.assign(day=day).groupby(["day", "measure", "moment_id", "journey_id", "value"], dropna=False)
-                  ["n"].sum().reset_index())
-        rows += [dict(r, grain=grain, channel=None, team_id=None, segment=None) for r in _records(rolled)]
-    session.execute(insert(d), rows)
+    found = session.execute(_delta_select(_dialect(session)), {"ids": ids}).all()
+    rows: list[dict] = []
+    day_sums: dict[tuple, int] = defaultdict(int)
+    month_sums: dict[tuple, int] = defaultdict(int)
+    for day, measure, moment_id, journey_id, channel, team_id, segment, value, n in found:
+        if not isinstance(day, date):  # SQLite hands the computed day back as text
+            day = date.fromisoformat(str(day)[:10])
+        n = int(n) * sign
+        key = (measure, moment_id, journey_id, value)
+        rows.append({"grain": GRAIN_DETAIL, "day": day, "measure": measure, "moment_id": moment_id,
+                     "journey_id": journey_id, "channel": channel, "team_id": team_id, "segment": segment,
+                     "value": value, "n": n})
+        day_sums[(day, *key)] += n
+        month_sums[(day.replace(day=1), *key)] += n
+    for grain, sums in ((GRAIN_DAY, day_sums), (GRAIN_MONTH, month_sums)):
+        rows += [{"grain": grain, "day": day, "measure": measure, "moment_id": moment_id, "journey_id": journey_id,
+                  "channel": None, "team_id": None, "segment": None, "value": value, "n": n}
+                 for (day, measure, moment_id, journey_id, value), n in sums.items()]
+    if rows:
+        session.execute(insert(ScoreDailyCount.__table__), rows)
     return len(rows)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as dicts of plain Python values (None for missing)."""
-    out = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for r in out:
-        for k in ("moment_id", "journey_id", "team_id", "value", "n"):
-            if r.get(k) is not None:
-                r[k] = int(r[k])
-    return out
+def days_with_deltas(session: Session) -> list[date]:
+    """The UTC days whose aggregate rows hold delta rows next to the rebuilt ones, oldest first.
+
+    A rebuild leaves one day roll-up row per (day, measure, moment, journey,
+    value) and one month roll-up row per month and the same key; every
+    :func:`add_to_daily_counts` adds one more row per key it touches. So a
+    key that occurs twice marks a month (cheap scan of the month roll-up)
+    and then a day (day roll-up of those months only) that needs folding.
+    """
+    d = ScoreDailyCount
+    key = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
+
+    def doubled_days(where: list) -> set[date]:
+        doubled = select(d.day).where(*where).group_by(*key).having(func.count() > 1).subquery()
+        return {v if isinstance(v, date) else date.fromisoformat(str(v)[:10])
+                for v in session.scalars(select(doubled.c.day).distinct())}
+
+    days: set[date] = set()
+    for month in sorted(doubled_days([d.grain == GRAIN_MONTH])):
+        days |= doubled_days([d.grain == GRAIN_DAY, d.day >= month, d.day < _next_month(month)])
+    return sorted(days)
+
+
+def last_aggregated_day(session: Session) -> date | None:
+    """The latest UTC day with detail rows in ``score_daily_counts`` (None: never built)."""
+    last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
+    if isinstance(last_day, str):  # SQLite hands DATE back as text in aggregate results
+        last_day = date.fromisoformat(last_day)
+    return last_day
 
 
 def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:

@@ -74,6 +74,7 @@ HANDLER_MODULES = [
     "servicepulse.verbatims.jobs",
     "servicepulse.expectations.jobs",
     "servicepulse.expectations.notify",
+    "servicepulse.insights.jobs",
 ]
 _loaded = False
 
