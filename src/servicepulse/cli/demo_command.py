@@ -83,7 +83,9 @@ def demo(
     starts the server; --reset rebuilds it.
     """
     from servicepulse.demo import DemoAlreadyLoaded, load_demo
-    from servicepulse.demo.after_load import analyse_verbatims, prepare_closed_loop, prepare_expectations
+    from servicepulse.demo.after_load import (
+        analyse_verbatims, build_metric_aggregate, prepare_closed_loop, prepare_expectations,
+    )
     from servicepulse.settings import get_settings
 
     started = time.perf_counter()
@@ -97,6 +99,7 @@ def demo(
             summary = load_demo(eng, size=size.value, seed=seed, reset=reset, progress=progress,
                                 end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
             analysed = analyse_verbatims(eng, progress)
+            build_metric_aggregate(eng, progress)
             now = datetime.now(timezone.utc)
             loop = prepare_closed_loop(eng, now, progress)
             prepared = prepare_expectations(eng, get_settings().data_dir, now, progress)

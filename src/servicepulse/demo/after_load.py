@@ -1,8 +1,8 @@
 """What a fresh demo needs beyond its rows, so that every page is complete at first sight: the open
 answers analysed (themes, sentiment, redaction), the Customer Effort Index trained, follow-ups opened by
 the alert rules for the last two weeks' answers, the resolution-time forecaster trained, the open cases
-forecast and a first signal run. In a live installation the worker and the periodic jobs do this as data
-arrive; a demo arrives all at once."""
+forecast, a first signal run and the metric aggregate built. In a live installation the worker and the
+periodic jobs do this as data arrive; a demo arrives all at once."""
 
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def analyse_verbatims(engine: Engine, progress=None) -> int:
     with UnitOfWork(engine) as session:
         summary = analyse_responses(session, progress=lambda done, total: report("open answers", done, total))
     return summary.analysed
+
+
+def build_metric_aggregate(engine: Engine, progress=None) -> int:
+    """Build the daily score counts the dashboard reads (what the hourly upkeep job does on its first run);
+    returns the rows written."""
+    from servicepulse.insights.aggregate_upkeep import keep_daily_counts
+
+    report = progress_callback(progress)
+    report("metric aggregate", 0, 1)
+    with UnitOfWork(engine) as session:
+        rows = keep_daily_counts(session).rows
+    report("metric aggregate", 1, 1)
+    return rows
 
 
 FOLLOW_UP_WINDOW = timedelta(days=14)  # older answers would have been followed up long ago
