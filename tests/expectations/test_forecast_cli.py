@@ -75,3 +75,16 @@ def test_training_with_too_little_history_is_a_clear_message(engine, cli):
     ingest(engine, _history(3))
     code, out, err = cli(url, "forecast", "train", "--seeds", "1", "--max-rounds", "20")
     assert code != 0 and "cannot train the forecaster" in err and "Traceback" not in err
+
+
+def test_training_on_the_most_recently_closed_cases_only(engine):
+    from servicepulse.expectations import forecasting
+
+    ingest(engine, _history())
+    with UnitOfWork(engine, readonly=True) as s:
+        everything = forecasting.training_events(s)
+        recent = forecasting.training_events(s, max_cases=10)
+    closed_at = everything.groupby("case_id")["timestamp"].max().sort_values()
+    assert everything["case_id"].nunique() == 40
+    assert set(recent["case_id"]) == set(closed_at.index[-10:])  # the ten that closed last, whole
+    assert len(recent) == 4 * 10

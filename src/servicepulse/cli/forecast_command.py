@@ -43,6 +43,8 @@ def parse_now(value: str | None) -> datetime:
 def train_command(
     seeds: int = typer.Option(3, help="Point models averaged (fewer is faster, a little less steady)."),
     max_rounds: int = typer.Option(3000, help="Upper bound on boosting rounds (early stopping picks fewer)."),
+    max_cases: int = typer.Option(None, min=50, help="Learn from the most recently closed cases only (faster on a "
+                                                    "long history, and closer to today's process); default: all."),
 ) -> None:
     """Train the resolution-time forecaster on the closed cases and save it under the data directory."""
     from servicepulse.expectations import forecasting
@@ -59,7 +61,8 @@ def train_command(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            forecaster = forecasting.train(session, path, progress, n_seeds=seeds, max_rounds=max_rounds)
+            forecaster = forecasting.train(session, path, progress, max_cases=max_cases, n_seeds=seeds,
+                                            max_rounds=max_rounds)
         except ValueError as exc:
             raise NotEnoughHistory(f"cannot train the forecaster: {exc}") from None
     report = forecaster.training_report

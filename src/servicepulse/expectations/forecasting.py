@@ -65,9 +65,14 @@ def _event_frame(session: Session, case_ids: list[int], now: datetime | None) ->
     return events.reset_index(drop=True)
 
 
-def training_events(session: Session, progress: Progress | None = None) -> pd.DataFrame:
-    """Events of the closed cases (the last event of each is its resolution)."""
-    ids = list(session.scalars(select(Case.id).where(Case.closed_at.is_not(None)).order_by(Case.id)))
+def training_events(session: Session, progress: Progress | None = None, max_cases: int | None = None) -> pd.DataFrame:
+    """Events of the closed cases (the last event of each is its resolution); with ``max_cases`` only the
+    most recently closed ones (the forecaster learns today's process from them)."""
+    stmt = select(Case.id).where(Case.closed_at.is_not(None))
+    if max_cases is not None:
+        recent = stmt.order_by(Case.closed_at.desc(), Case.id.desc()).limit(max_cases).subquery()
+        stmt = select(recent.c.id)
+    ids = sorted(session.scalars(stmt))
     frames = []
     for i in range(0, len(ids), CHUNK * 4):
         frames.append(_event_frame(session, ids[i:i + CHUNK * 4], None))
@@ -76,12 +81,14 @@ def training_events(session: Session, progress: Progress | None = None) -> pd.Da
     return pd.concat(frames, ignore_index=True) if frames else _event_frame(session, [], None)
 
 
-def train(session: Session, path: Path, progress: Progress | None = None, **options) -> ResolutionForecaster:
-    """Fit the forecaster on the closed cases in the database and save it at ``path``.
+def train(session: Session, path: Path, progress: Progress | None = None, max_cases: int | None = None,
+          **options) -> ResolutionForecaster:
+    """Fit the forecaster on the closed cases in the database (the ``max_cases`` most recently closed, if
+    given) and save it at ``path``; ``options`` go to `ResolutionForecaster`.
 
     Raises ValueError (with the forecaster's message) when there is too little history.
     """
-    events = training_events(session, progress)
+    events = training_events(session, progress, max_cases)
     if progress:
         progress("fit", 0, 1)
     forecaster = ResolutionForecaster(**options).fit(events)
