@@ -39,6 +39,7 @@ def build_metric_aggregate(engine: Engine, progress=None) -> int:
     return rows
 
 
+DEMO_TRAINING_CASES = 5_000  # the most recently closed: enough for the demo, seconds on every size
 FOLLOW_UP_WINDOW = timedelta(days=14)  # older answers would have been followed up long ago
 
 
@@ -72,9 +73,11 @@ def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress
     report = progress_callback(progress)
     report("forecast model", 0, 1)
     with UnitOfWork(engine, readonly=True) as session:
-        # one seed and a cap on boosting rounds: seconds rather than a minute, a little less precise
+        # the most recent cases, one seed each and a cap on boosting rounds: seconds rather than minutes on
+        # every demo size, a little less precise
         model_file = forecasting.model_path(data_dir)
-        forecaster = forecasting.train(session, model_file, n_seeds=1, max_rounds=400)
+        forecaster = forecasting.train(session, model_file, max_cases=DEMO_TRAINING_CASES, n_seeds=1,
+                                       interval_seeds=1, max_rounds=400)
     report("forecast model", 1, 1)
     report("forecasts and signals", 0, 1)
     with UnitOfWork(engine) as session:
