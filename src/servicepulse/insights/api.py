@@ -72,7 +72,8 @@ def get_moment_view(
                                outcome=outcome, min_n=_min_n(request, min_n), language=language)
     return {
         "journey_id": view.journey_id, "journey": view.journey_name, "outcome": outcome,
-        "label_check_n": view.prca_n, "message": view.prca_message, "notes": view.notes,
+        "label_check_n": view.prca_n,
+        "label_check_sampled": view.prca_sampled, "message": view.prca_message, "notes": view.notes,
         "moments": [{
             "id": m.id, "key": m.key, "name": m.name, "kind": m.kind, "norm": m.norm, "n": m.n,
             "score": m.score.mean, "low": m.score.low, "high": m.score.high, "too_few": m.score.too_few,

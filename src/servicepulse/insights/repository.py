@@ -19,7 +19,7 @@ journey of the response's case (or any journey when the case has none).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from collections import defaultdict
 from functools import lru_cache
@@ -617,6 +617,62 @@ def moment_grade_frame(session: Session, f: MetricFilter) -> pd.DataFrame:
     heads = response_frame(session, wide.index.to_list()) if len(wide) else pd.DataFrame(
         columns=["case_id", "nps", "grade"], index=pd.Index([], name="response_id"))
     return heads.join(wide, how="inner")
+
+
+def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], outcome: str, limit: int,
+                           page: int | None = None) -> pd.DataFrame:
+    """The ``limit`` most recent responses of the window (by ``submitted_at``) that have ``outcome`` and a grade
+    for every moment in ``keys``, newest first: index ``response_id``, columns ``outcome`` and the keys.
+
+    Reads the journey's responses newest first in keyset pages (``ORDER BY
+    submitted_at DESC, id DESC LIMIT page`` on the submitted_at index), their
+    grades pivoted in SQL (one ``MAX(CASE ...)`` per key, as in
+    :func:`moment_grade_frame` but without the long rows), until ``limit``
+    complete ones are found or the window is exhausted: the work is bounded
+    by ``limit``, not by the window.
+    """
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    head = getattr(Response, outcome)
+    base = (_raw_base(select(Response.id, Response.submitted_at, head), rm, rc, cu)
+            .where(head.is_not(None), *_raw_where(replace(f, moment_id=None), journey, cu.segment))
+            .order_by(Response.submitted_at.desc(), Response.id.desc()))
+    mg = aliased(Moment, name="mg")
+    pc = aliased(Case, name="pc")  # the case of the graded response, for the moment match
+    # the grades of a page's responses, one column per key; only responses graded on every key
+    grades = [func.max(case((mg.key == k, Answer.value_num))) for k in keys]
+    pivot = (
+        select(Answer.response_id, *grades)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(pc, pc.id == Response.case_id)
+        .join(mg, _moment_match(mg, pc))
+        .where(Answer.value_num.is_not(None), mg.key.in_(keys),
+               *([] if f.journey_id is None else [mg.journey_id == f.journey_id]))
+        .group_by(Answer.response_id)
+        .having(and_(*[g.is_not(None) for g in grades]))
+    )
+    page = page or limit
+    found: list[tuple] = []
+    cursor = None
+    while len(found) < limit:
+        stmt = base if cursor is None else base.where(or_(Response.submitted_at < cursor[0], and_(
+            Response.submitted_at == cursor[0], Response.id < cursor[1])))
+        rows = session.execute(stmt.limit(page)).all()
+        if not rows:
+            break
+        cursor = (rows[-1][1], rows[-1][0])  # (submitted_at, id) of the oldest read: the next page starts there
+        heads = {r[0]: r[2] for r in rows}  # id -> outcome, newest first
+        graded: dict[int, tuple] = {}
+        ids = list(heads)
+        for start in range(0, len(ids), 10_000):  # bounded IN lists (SQLite's variable limit, plan size)
+            for r in session.execute(pivot.where(Answer.response_id.in_(ids[start:start + 10_000]))):
+                graded[r[0]] = tuple(r[1:])
+        found += [(i, heads[i], *graded[i]) for i in ids if i in graded]
+        if len(rows) < page:
+            break
+    frame = pd.DataFrame(found[:limit], columns=["response_id", outcome, *keys])
+    return frame.astype({outcome: float, **{k: float for k in keys}}).set_index("response_id")
 
 
 def response_frame(session: Session, response_ids: list[int]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse import analytics
 from servicepulse.analytics import AnalyticsInputError, MeanResult, NpsResult, ShareResult
+from servicepulse.insights import label_check
 from servicepulse.insights import repository as repo
 from servicepulse.insights.repository import MetricFilter
 from servicepulse.models import Moment
@@ -240,6 +241,7 @@ class MomentView:
     outcome: str
     moments: list[MomentRow]
     prca_n: int = 0
+    prca_sampled: bool = False  # the check ran on the newest label_check.PRCA_SAMPLE complete answers, not all
     prca_message: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -278,22 +280,23 @@ def moment_view(session: Session, journey_id: int, f: MetricFilter = MetricFilte
     if not rows:
         view.prca_message = _t(language, "Deze klantreis heeft geen momenten.", "This journey has no moments.")
         return view
-    frame = repo.moment_grade_frame(session, f)
-    keys = [m.key for m in moments if m.key in frame.columns]
-    data = frame[keys + [outcome]].dropna() if keys else frame.iloc[0:0]
-    view.prca_n = len(data)
-    if len(data) < max(min_n, 2 * len(keys) + 2):
+    # on the newest complete answers only (bounded work at any scale), remembered for a while; the figures
+    # above still cover the whole window
+    keys = [r.key for r in rows if r.n > 0]
+    fingerprint = tuple((r.key, r.n, r.score.mean, r.share_7.share, r.share_9.share) for r in rows)
+    check = label_check.run_label_check(session, f, keys, outcome, min_n=min_n, alpha=alpha, fingerprint=fingerprint)
+    view.prca_n, view.prca_sampled = check.n, check.sampled
+    if check.too_few:
         view.prca_message = _t(
             language,
-            f"Te weinig volledige antwoorden ({len(data)}) om te toetsen of de momenten zich gedragen naar hun label.",
-            f"Too few complete answers ({len(data)}) to check whether the moments behave as labelled.")
+            f"Te weinig volledige antwoorden ({check.n}) om te toetsen of de momenten zich gedragen naar hun label.",
+            f"Too few complete answers ({check.n}) to check whether the moments behave as labelled.")
         return view
-    try:
-        result = analytics.prca(data[keys], data[outcome].astype(float), alpha=alpha)
-    except AnalyticsInputError as exc:
-        view.prca_message = _t(language, f"De labelcontrole kon niet worden uitgevoerd: {exc}",
-                               f"The label check could not be run: {exc}")
+    if check.error is not None:
+        view.prca_message = _t(language, f"De labelcontrole kon niet worden uitgevoerd: {check.error}",
+                               f"The label check could not be run: {check.error}")
         return view
+    result = check.result
     view.notes.extend(result.notes)
     by_key = {r.key: r for r in rows}
     for key, rec in result.table.iterrows():
