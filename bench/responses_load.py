@@ -3,11 +3,17 @@
     python bench/responses_load.py                      # SQLite in a temporary folder
     python bench/responses_load.py --db postgresql+psycopg://postgres@127.0.0.1/sp_bench
     python bench/responses_load.py --duration 10 --modes single
+    python bench/responses_load.py --aggregate          # with the metric aggregate built first
 
 Phases (each --duration seconds): `batch` posts lists of --batch-size responses,
 `single` posts one response per request. Prints responses/s, requests/s and
 p50/p95 latency per phase, then checks that every response that received a
 2xx is in the database exactly once. Nothing here asserts timings; it prints.
+
+`--aggregate` first stores --history-days of earlier answers and builds
+`score_daily_counts` from them, as in a running installation: then every
+write group also pays for its delta rows (`add_to_daily_counts`), and the
+figures in the aggregate are checked against the raw table at the end.
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 # ---------------------------------------------------------------- set-up and server
 
-def prepare_database(url: str, customers: int = 2000) -> str:
-    """Migrate an empty database, add a journey, the after-contact survey, customers and an API key."""
+def prepare_database(url: str, customers: int = 2000, aggregate: bool = False, history_days: int = 60,
+                     history_per_day: int = 200) -> str:
+    """Migrate an empty database, add a journey, the after-contact survey, customers and an API key; with
+    ``aggregate``, earlier answers and the metric aggregate built from them."""
     from sqlalchemy import insert
 
     from servicepulse.db import migrate
@@ -50,11 +58,32 @@ def prepare_database(url: str, customers: int = 2000) -> str:
                                       kind="functional", norm=7.0))
         s.add(journey)
         s.flush()
-        load_template(s, "after_contact")
+        version = load_template(s, "after_contact")
         s.execute(insert(Customer), [{"external_id": f"C-{i}", "language": "nl", "attributes": {}} for i in range(customers)])
         key = create_api_key(s, f"bench-{uuid.uuid4().hex[:6]}").key
+        if aggregate:
+            rows = build_history(s, version.id, journey.moments[0].id, history_days, history_per_day)
+            print(f"aggregate: {history_days * history_per_day:,} earlier answers, {rows:,} aggregate rows built")
     engine.dispose()
     return key
+
+
+def build_history(s, version_id: int, moment_id: int, days: int, per_day: int) -> int:
+    """Earlier answers on the days before the load's day (2026-03-02), then the aggregate built from them."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import insert
+
+    from servicepulse.insights.repository import refresh_daily_counts
+    from servicepulse.models import Response
+
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc) - timedelta(days=days)
+    rows = [{"external_id": f"H-{i}", "survey_version_id": version_id, "moment_id": moment_id, "channel": "email", "language": "nl",
+             "submitted_at": start + timedelta(days=i // per_day, minutes=i % per_day),
+             "nps": i % 11, "grade": 1 + i % 10, "ces": 1 + i % 7}
+            for i in range(days * per_day)]
+    s.execute(insert(Response), rows)
+    return refresh_daily_counts(s)
 
 
 def _children(pid: int) -> list[int]:
@@ -226,6 +255,47 @@ def verify(url: str, ok_ids: list[str]) -> dict:
             "duplicates": duplicates, "rows_in_table": total}
 
 
+def check_aggregate(url: str) -> bool:
+    """The aggregate's figures equal the raw table's after the load, and again after the upkeep job's fold
+    (timed: it holds the table lock that ingests wait for)."""
+    import pandas as pd
+    from sqlalchemy import func, select
+
+    from servicepulse.db.engine import make_engine
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.insights import repository as repo
+    from servicepulse.insights.aggregate_upkeep import keep_daily_counts
+    from servicepulse.models import ScoreDailyCount
+
+    def same() -> bool:
+        with UnitOfWork(engine, readonly=True) as s:
+            try:
+                for by in (None, "period", "moment"):
+                    pd.testing.assert_frame_equal(repo.metric_sums(s, by=by, source="raw"),
+                                                  repo.metric_sums(s, by=by, source="daily"), check_dtype=False)
+            except AssertionError as exc:
+                print(f"aggregate differs from raw: {exc}")
+                return False
+        return True
+
+    def rows() -> int:
+        with UnitOfWork(engine, readonly=True) as s:
+            return s.scalar(select(func.count()).select_from(ScoreDailyCount))
+
+    engine = make_engine(url)
+    before, equal_before = rows(), same()
+    t = time.perf_counter()
+    with UnitOfWork(engine) as s:
+        done = keep_daily_counts(s)
+    took = time.perf_counter() - t
+    equal_after = same()
+    print(f"aggregate: {before:,} rows after the load (figures equal raw: {equal_before}); the fold of "
+          f"{len(done.days)} day(s) took {took:.2f} s and left {rows():,} rows (figures equal raw: {equal_after}); "
+          f"load average {os.getloadavg()[0]:.1f}")
+    engine.dispose()
+    return equal_before and equal_after
+
+
 def report(name: str, result: dict, batch_size: int, server_cpu: float) -> None:
     lat = result["latencies"]
     per_request = batch_size if name == "batch" else 1
@@ -247,6 +317,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--threads", type=int, default=0, help="client connections (default: 4 batch, 8 single)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="build the metric aggregate before the load (every write then adds delta rows)")
     parser.add_argument("--generator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
@@ -263,7 +335,7 @@ def main() -> None:
     url = args.db or f"sqlite:///{workdir / 'bench.sqlite'}"
     if args.db and args.db.startswith("postgresql"):
         url = fresh_postgres_database(args.db)
-    key = prepare_database(url)
+    key = prepare_database(url, aggregate=args.aggregate)
     server = Server(url, workdir, workers=args.workers).start()
     print(f"server pid {server.proc.pid} on 127.0.0.1:{server.port}, database {url.split('@')[-1]}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
@@ -279,12 +351,15 @@ def main() -> None:
     finally:
         server.stop()
     check = verify(url, all_ok)
+    aggregate_ok = check_aggregate(url) if args.aggregate else True
     if url.startswith("postgresql"):
         drop_postgres_database(url)
     print(f"verify: {check['acknowledged']} responses got a 2xx, {check['found']} of them are in the database, "
           f"{check['duplicates']} duplicate external ids, {check['rows_in_table']} rows in total")
     if check["found"] != check["distinct_acknowledged"] or check["duplicates"]:
         raise SystemExit("FAILED: acknowledged responses are missing or duplicated")
+    if not aggregate_ok:
+        raise SystemExit("FAILED: the aggregate's figures differ from the raw table's")
 
 
 def drop_postgres_database(url: str) -> None:

@@ -8,8 +8,9 @@ month by journey and moment (``grain`` 2, ``day`` = the first of the month). Eve
 means, standard deviations, shares) follows exactly from these counts, so
 the dashboard reads a few thousand rows instead of scanning tens of millions
 of responses. The table is rebuilt per day range by
-``servicepulse.insights.repository.refresh_daily_counts`` (call it for the
-days an ingest touched); the raw tables stay the source of truth.
+``servicepulse.insights.repository.refresh_daily_counts``; ingests add delta
+rows (``add_to_daily_counts``) that the hourly job
+``insights.fold_daily_counts`` folds in. The raw tables stay the source of truth.
 """
 
 from __future__ import annotations
