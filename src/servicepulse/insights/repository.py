@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from collections import defaultdict
 from functools import lru_cache
 
 import numpy as np
@@ -489,10 +488,25 @@ _ANY_DAILY_COUNT = select(ScoreDailyCount.__table__.c.id).limit(1)  # built once
 
 
 @lru_cache(maxsize=4)
-def _delta_select(dialect: str):
-    """The detail rows of the responses bound as ``ids``: the SELECTs of ``_detail_selects`` as one UNION ALL,
-    built once per dialect (one round trip and no statement building on every ingest)."""
-    return union_all(*_detail_selects(dialect, MetricFilter(), bindparam("ids", expanding=True)))
+def _delta_insert(dialect: str):
+    """One ``INSERT ... SELECT`` of the delta rows of the responses bound as ``ids`` (``sign`` bound too): the
+    detail rows of ``_detail_selects`` and their day and month roll-ups, built once per dialect, so an ingest
+    pays one round trip and no statement building or Python work per row."""
+    detail = union_all(*_detail_selects(dialect, MetricFilter(), bindparam("ids", expanding=True))).cte("delta")
+    day, measure, moment_id, journey_id, channel, team_id, segment, value, n = list(detail.c)
+    sign = bindparam("sign", type_=Integer)
+    keys = [measure, moment_id, journey_id, value]
+    month = month_start(day, dialect)
+    blank = [null(), null(), null()]  # roll-ups have no channel, team or segment
+    rows = union_all(
+        select(literal(GRAIN_DETAIL), day, measure, moment_id, journey_id, channel, team_id, segment, value, n * sign),
+        select(literal(GRAIN_DAY), day, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
+        .group_by(day, *keys),
+        select(literal(GRAIN_MONTH), month, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
+        .group_by(month, *keys),
+    )
+    return (insert(ScoreDailyCount.__table__).from_select(["grain", *DETAIL_COLUMNS], rows)
+            .execution_options(preserve_rowcount=True))
 
 
 def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
@@ -506,35 +520,19 @@ def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1
     while the aggregate has never been built (queries then read the raw
     tables). Returns the number of rows written.
 
-    Runs on every API write group, so the roll-ups are summed in plain Python
-    over the few rows one group yields (no DataFrame).
+    Runs on every API write group: one cached ``INSERT ... SELECT`` in the
+    database (no rows travel to Python).
     """
     ids = sorted({int(i) for i in response_ids})
     if not ids or sign not in (1, -1):
         return 0
     if session.connection().scalar(_ANY_DAILY_COUNT) is None:
         return 0
-    found = session.execute(_delta_select(_dialect(session)), {"ids": ids}).all()
-    rows: list[dict] = []
-    day_sums: dict[tuple, int] = defaultdict(int)
-    month_sums: dict[tuple, int] = defaultdict(int)
-    for day, measure, moment_id, journey_id, channel, team_id, segment, value, n in found:
-        if not isinstance(day, date):  # SQLite hands the computed day back as text
-            day = date.fromisoformat(str(day)[:10])
-        n = int(n) * sign
-        key = (measure, moment_id, journey_id, value)
-        rows.append({"grain": GRAIN_DETAIL, "day": day, "measure": measure, "moment_id": moment_id,
-                     "journey_id": journey_id, "channel": channel, "team_id": team_id, "segment": segment,
-                     "value": value, "n": n})
-        day_sums[(day, *key)] += n
-        month_sums[(day.replace(day=1), *key)] += n
-    for grain, sums in ((GRAIN_DAY, day_sums), (GRAIN_MONTH, month_sums)):
-        rows += [{"grain": grain, "day": day, "measure": measure, "moment_id": moment_id, "journey_id": journey_id,
-                  "channel": None, "team_id": None, "segment": None, "value": value, "n": n}
-                 for (day, measure, moment_id, journey_id, value), n in sums.items()]
-    if rows:
-        session.execute(insert(ScoreDailyCount.__table__), rows)
-    return len(rows)
+    conn = session.connection()
+    written = conn.execute(_delta_insert(_dialect(session)), {"ids": ids, "sign": sign}).rowcount
+    if written < 0 and conn.dialect.name == "sqlite":  # sqlite3 reports none for a statement that starts WITH
+        written = conn.exec_driver_sql("SELECT changes()").scalar()
+    return int(written)
 
 
 def days_with_deltas(session: Session) -> list[date]:
