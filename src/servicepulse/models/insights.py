@@ -30,7 +30,11 @@ GRAIN_DETAIL, GRAIN_DAY, GRAIN_MONTH = 0, 1, 2
 
 class ScoreDailyCount(Base):
     __tablename__ = "score_daily_counts"
-    __table_args__ = (Index("ix_score_daily_counts_grain_measure_day", "grain", "measure", "day"),)
+    __table_args__ = (
+        Index("ix_score_daily_counts_grain_measure_day", "grain", "measure", "day"),
+        # the newest aggregated day, asked before every dashboard query (has_daily_counts): one index lookup
+        Index("ix_score_daily_counts_grain_day", "grain", "day"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     grain: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:57:59.960354
+Create Date: 2026-11-25 12:14:55.910870
 """
 from typing import Sequence, Union
 
@@ -129,6 +129,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_daily_counts'))
     )
     with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
+        batch_op.create_index('ix_score_daily_counts_grain_day', ['grain', 'day'], unique=False)
         batch_op.create_index('ix_score_daily_counts_grain_measure_day', ['grain', 'measure', 'day'], unique=False)
 
     op.create_table('signal_rules',
@@ -952,6 +953,7 @@ def downgrade() -> None:
     op.drop_table('signal_rules')
     with op.batch_alter_table('score_daily_counts', schema=None) as batch_op:
         batch_op.drop_index('ix_score_daily_counts_grain_measure_day')
+        batch_op.drop_index('ix_score_daily_counts_grain_day')
 
     op.drop_table('score_daily_counts')
     with op.batch_alter_table('org_units', schema=None) as batch_op:
