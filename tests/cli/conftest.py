@@ -16,6 +16,9 @@ class Run:
     out: str
     err: str
 
+    def __iter__(self):  # `code, out, err = cli(...)` as well as run.code
+        return iter((self.code, self.out, self.err))
+
 
 @pytest.fixture
 def cli(monkeypatch, capsys, tmp_path):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
 from servicepulse.cli.app import app, forecast_app
-from servicepulse.cli.context import console, engine
+from servicepulse.cli.context import console, engine, moment_option
 from servicepulse.db.session import UnitOfWork
-from servicepulse.errors import NotFound, ServicepulseError, ValidationFailed
+from servicepulse.errors import NotFound, ServicepulseError
 from servicepulse.settings import get_settings
 
 signals_app = typer.Typer(help="Proactive-communication signals on open cases.", no_args_is_help=True)
@@ -24,19 +22,6 @@ NOW_HELP = "The moment to evaluate as (ISO 8601 with an offset, e.g. 2026-10-31T
 
 class NotEnoughHistory(ServicepulseError):
     """Too few closed cases to learn from."""
-
-
-def parse_now(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(timezone.utc)
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ValidationFailed(f"--now {value!r} is not a date and time", [("now", "not a date and time")]) from None
-    if stamp.tzinfo is None:
-        raise ValidationFailed(f"--now {value!r} has no timezone offset; add one, e.g. +01:00",
-                               [("now", "timezone offset required")])
-    return stamp.tz_convert("UTC").to_pydatetime()
 
 
 @forecast_app.command("train")
@@ -78,7 +63,7 @@ def show_command(case: str = typer.Argument(..., help="The case's external id.")
     from servicepulse.expectations import forecasting
     from servicepulse.models import Case
 
-    moment = parse_now(now)
+    moment = moment_option(now)
     path = forecasting.model_path(get_settings().data_dir)
     forecaster = forecasting.load_forecaster(path)
     with UnitOfWork(engine(), readonly=True) as session:
@@ -120,7 +105,7 @@ def run_command(now: str = typer.Option(None, help=NOW_HELP),
     from servicepulse.expectations.signals import run_signals
     from servicepulse.models.expectations import SignalRule
 
-    moment = parse_now(now)
+    moment = moment_option(now)
     with UnitOfWork(engine()) as session:
         refreshed = 0
         if refresh_forecasts:
