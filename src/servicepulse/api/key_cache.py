@@ -19,7 +19,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback.writer import sqlite_writer
+from servicepulse.db.write_lock import sqlite_writer
 from servicepulse.models import utcnow
 from servicepulse.org.service import api_key_digest, api_key_use_is_stale, record_api_key_use, verify_api_key
 

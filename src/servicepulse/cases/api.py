@@ -12,7 +12,7 @@ from servicepulse.cases import repository, timeline
 from servicepulse.cases.service import ingest_events
 from servicepulse.db.session import UnitOfWork
 from servicepulse.eventlog import EventLogError
-from servicepulse.feedback.writer import sqlite_writer
+from servicepulse.db.write_lock import sqlite_writer
 from servicepulse.web.deps import DbSession, get_engine
 
 router = APIRouter(tags=["cases"])

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from servicepulse.db.session import UnitOfWork
 from servicepulse.feedback import webhooks_out
 from servicepulse.jobs.queue import enqueue
-from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import Case
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.models.feedback import WebhookEndpoint
-from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
 from servicepulse.settings import get_settings
 
@@ -83,12 +83,7 @@ def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
     link = f"{settings.base_url.rstrip('/')}/expectations"
     details = "\n".join(f"  {k}: {v}" for k, v in resource["details"].items())
     message.set_content(f"{nl} - zaak {resource['case']}\n{en} - case {resource['case']}\n\n{details}\n\n{link}\n")
-    try:
-        send_message(message, SmtpConfig.from_settings(settings))
-    except MailNotSent as exc:
-        if exc.permanent:
-            raise PermanentFailure(str(exc)) from None
-        raise RetryLater(str(exc)) from None
+    send_or_retry(message, SmtpConfig.from_settings(settings))
 
 
 @job_handler(WEBHOOK_JOB)

@@ -20,10 +20,9 @@ from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.web.auth import CurrentUser, require_role
 from servicepulse.web.deps import DbSession
 from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import base_context, format_moment, render
+from servicepulse.web.templating import base_context, render
 
 VIEWERS = ("admin", "analyst", "teamlead")
-TIMEZONE = "Europe/Amsterdam"
 router = APIRouter(prefix="/expectations")
 
 
@@ -41,19 +40,13 @@ def _moment(at: str | None) -> datetime:
     return stamp.tz_convert("UTC").to_pydatetime()
 
 
-def date_formatter(request: Request):
-    """``when(moment, time=True)``: 'di 3 nov 2026 16:00' / 'Tue 3 Nov 2026 16:00', Amsterdam time."""
-    catalogue, language = request.app.state.catalogue, request_language(request)
-    return lambda moment, time=True: format_moment(moment, language, catalogue, time)
-
-
 def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
     path = forecasting.model_path(request.app.state.settings.data_dir)
     result = forecasting.forecast_cases(session, [case.id], now, forecasting.load_forecaster(path),
                                         model_file=path)[case.id]
     return {"forecast": result, "forecast_promise": forecasting.open_promise(session, case.id),
-            "when": date_formatter(request), "elapsed_hours": result.elapsed_s / 3600}
+            "elapsed_hours": result.elapsed_s / 3600}
 
 
 def forecast_panel(request: Request, session: Session, case: Case, now: datetime | None = None) -> Markup:
@@ -86,7 +79,7 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
                            title=title, language=language)
     effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
     return render(request, "expectations/dashboard.html", {
-        "now": now, "at": at or "", "when": date_formatter(request),
+        "now": now, "at": at or "",
         "at_risk": dashboard.at_risk(session, now),
         "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now) for by in kept_rate.GROUPINGS},
         "journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
@@ -107,7 +100,7 @@ def case_page(request: Request, external_id: str, user: CurrentUser, session: Db
                               .outerjoin(OrgUnit, OrgUnit.id == Signal.team_id)
                               .where(Signal.case_id == case.id).order_by(Signal.fired_at.desc())).all()
     return render(request, "expectations/case.html", {
-        "case": case, "promises": list(case.promises), "signals": signals, "when": date_formatter(request),
+        "case": case, "promises": list(case.promises), "signals": signals,
         "forecast_panel": forecast_panel(request, session, case, now),
     })
 
@@ -136,7 +129,7 @@ def work_list(request: Request, user: CurrentUser, session: DbSession,
                                  .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
     rows = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
             for s in sorted(signals, key=lambda s: s.fired_at, reverse=True)]
-    return render(request, "expectations/signals.html", {"rows": rows, "when": date_formatter(request)})
+    return render(request, "expectations/signals.html", {"rows": rows})
 
 
 @router.post("/signals/{signal_id}/resolve")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.feedback import repository
-from servicepulse.jobs.queue import enqueue_rows, job_row
+from servicepulse.jobs.queue import job_row
 from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import Response
 from servicepulse.models.feedback import WebhookEndpoint
@@ -78,11 +78,6 @@ def delivery_rows(session: Session, response_ids: list[int], now: datetime) -> l
     return [job_row(JOB_KIND, {"endpoint_id": e, "response_id": r}, now, dedupe_key=f"webhook:{e}:{r}",
                     max_attempts=MAX_ATTEMPTS)
             for r in response_ids for e in endpoint_ids]
-
-
-def enqueue_deliveries(session: Session, response_ids: list[int], now: datetime) -> int:
-    """Queue one delivery job per new response and active endpoint (in the caller's transaction)."""
-    return enqueue_rows(session, delivery_rows(session, response_ids, now))
 
 
 def delivery_body(resource: dict) -> bytes:

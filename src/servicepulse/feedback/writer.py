@@ -28,6 +28,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Engine
 
 from servicepulse.db.session import UnitOfWork
+from servicepulse.db.write_lock import engine_write_lock
 from servicepulse.feedback import service
 
 MAX_GROUP = 200
@@ -48,30 +49,12 @@ class _Slot:
         self.finished.set()
 
 
-_LOCKS: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()
-_GUARD = threading.Lock()
-
-
-def _engine_lock(engine: Engine) -> threading.Lock:
-    with _GUARD:
-        lock = _LOCKS.get(engine)
-        if lock is None:
-            lock = _LOCKS[engine] = threading.Lock()
-        return lock
-
-
-def sqlite_writer(engine: Engine):
-    """`with sqlite_writer(engine), UnitOfWork(engine) as session:` for any write path of a busy API:
-    on SQLite, the process's write transactions queue on one lock; elsewhere it does nothing."""
-    return _engine_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
-
-
 class ResponseWriter:
     def __init__(self, engine: Engine):
         self.engine = engine
         sqlite = engine.dialect.name == "sqlite"
-        # On SQLite the lock is shared with every other sqlite_writer() user of this engine.
-        self._write = _engine_lock(engine) if sqlite else threading.BoundedSemaphore(PG_GROUP_WRITERS)
+        # On SQLite the lock is shared with every other db.write_lock.sqlite_writer() user of this engine.
+        self._write = engine_write_lock(engine) if sqlite else threading.BoundedSemaphore(PG_GROUP_WRITERS)
         self._batch_lock = self._write if sqlite else nullcontext()
         self._queue_lock = threading.Lock()
         self._queue: list[_Slot] = []
@@ -124,7 +107,7 @@ class ResponseWriter:
 
 
 _WRITERS: "WeakKeyDictionary[Engine, ResponseWriter]" = WeakKeyDictionary()
-_WRITERS_GUARD = threading.Lock()  # not _GUARD: creating a writer takes _GUARD itself
+_WRITERS_GUARD = threading.Lock()  # not write_lock's guard: creating a writer takes that one itself
 
 
 def writer_for(engine: Engine) -> ResponseWriter:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.followups import notify
 from servicepulse.followups.due import add_working_days
-from servicepulse.followups.rules import CASE_RULES, DEFAULTS, RESPONSE_RULES, RuleSetting, response_alerts
+from servicepulse.followups.rules import DEFAULTS, RESPONSE_RULES, RuleSetting, response_alerts
 from servicepulse.models import Case, FollowUp, Moment, OrgUnit, Promise, Response
 from servicepulse.models.base import UTCDateTime
 from servicepulse.models.followups_budget import AlertRouting, AlertRule

@@ -20,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.jobs.registry import JobContext, PermanentFailure, RetryLater, job_handler
+from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import FollowUp, Job, OrgUnit
 from servicepulse.models.followups_budget import CHANNEL_KINDS, NotificationChannel
-from servicepulse.notify.mail import MailNotSent, SmtpConfig, send_message
+from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
 
 JOB_KIND = "followups.notify"
@@ -166,10 +166,5 @@ def _mail(address: str, event: str, info: dict, smtp: SmtpConfig, ctx: JobContex
     message["To"] = address
     message["Subject"] = f"{_TITLES[event][0]} / {_TITLES[event][1]} #{info['id']}: {info['cause']}"
     message.set_content(message_text(event, info))
-    try:
-        send_message(message, smtp)
-    except MailNotSent as exc:
-        if exc.permanent:
-            raise PermanentFailure(str(exc)) from None
-        raise RetryLater(str(exc)) from None
+    send_or_retry(message, smtp)
 

@@ -277,7 +277,7 @@ def _daily_where(f: MetricFilter, grain: int | None = GRAIN_DETAIL) -> list:
     return where
 
 
-def _next_month(day: date) -> date:
+def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
@@ -288,7 +288,7 @@ def _span_where(f: MetricFilter, by: str | None = None, period: str = "month") -
     grain = choose_grain(f, by, period)
     if grain != GRAIN_DAY or by == "period":  # day and week buckets need the day rows
         return _daily_where(f, grain)
-    first = None if f.date_from is None else (f.date_from if f.date_from.day == 1 else _next_month(f.date_from))
+    first = None if f.date_from is None else (f.date_from if f.date_from.day == 1 else next_month(f.date_from))
     last = None if f.date_to is None else f.date_to.replace(day=1)
     if first is not None and last is not None and first >= last:
         return _daily_where(f, grain)
@@ -554,7 +554,7 @@ def days_with_deltas(session: Session) -> list[date]:
 
     days: set[date] = set()
     for month in sorted(doubled_days([d.grain == GRAIN_MONTH])):
-        days |= doubled_days([d.grain == GRAIN_DAY, d.day >= month, d.day < _next_month(month)])
+        days |= doubled_days([d.grain == GRAIN_DAY, d.day >= month, d.day < next_month(month)])
     return sorted(days)
 
 
@@ -578,7 +578,7 @@ def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:
     months = MetricFilter(
         date_from=window.date_from.replace(day=1) if window.date_from else None,
         date_to=None if window.date_to is None else (
-            window.date_to if window.date_to.day == 1 else (window.date_to.replace(day=28) + timedelta(days=4)).replace(day=1)))
+            window.date_to if window.date_to.day == 1 else next_month(window.date_to)))
     session.execute(delete(d).where(*_daily_where(months, GRAIN_MONTH)))
     month = month_start(d.day, dialect)
     dims = [month, d.measure, d.moment_id, d.journey_id, d.value]

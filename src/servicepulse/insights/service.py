@@ -141,7 +141,7 @@ def period_starts(first: date, last: date, period: str) -> list[date]:
         elif period == "week":
             current += timedelta(days=7)
         else:
-            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+            current = repo.next_month(current)
     return out
 
 
@@ -495,7 +495,7 @@ def month_filter(month: str) -> MetricFilter:
         start = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise AnalyticsInputError(f"month must look like 2026-10, got {month!r}") from None
-    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = repo.next_month(start)
     return MetricFilter(date_from=start, date_to=end)
 
 

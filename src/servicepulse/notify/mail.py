@@ -54,3 +54,15 @@ def send_message(message: EmailMessage, config: SmtpConfig) -> None:
                           f"{exc.smtp_code} {text}", permanent=500 <= exc.smtp_code < 600) from None
     except (OSError, socket.timeout, smtplib.SMTPException) as exc:
         raise MailNotSent(f"cannot send e-mail through {config.host}:{config.port}: {exc}") from None
+
+
+def send_or_retry(message: EmailMessage, config: SmtpConfig) -> None:
+    """Send from a job handler: a refused recipient fails the job for good, anything else retries later."""
+    from servicepulse.jobs.registry import PermanentFailure, RetryLater
+
+    try:
+        send_message(message, config)
+    except MailNotSent as exc:
+        if exc.permanent:
+            raise PermanentFailure(str(exc)) from None
+        raise RetryLater(str(exc)) from None
