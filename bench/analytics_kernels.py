@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from servicepulse.analytics import dominance, nps, prca, relative_weights
+from servicepulse.kernels.statistics import dominance, nps, prca, relative_weights
 
 
 def timed(label: str, func, repeat: int = 3) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from log_stats_vs_pm4py import synthetic_log  # noqa: E402
 
-from servicepulse.eventlog import case_facts, update_case_facts  # noqa: E402
+from servicepulse.kernels.eventlog import case_facts, update_case_facts  # noqa: E402
 
 
 def main() -> None:

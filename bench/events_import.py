@@ -40,7 +40,7 @@ from servicepulse.cases.service import ingest_events  # noqa: E402
 from servicepulse.db import migrate  # noqa: E402
 from servicepulse.db.engine import make_engine  # noqa: E402
 from servicepulse.db.session import UnitOfWork  # noqa: E402
-from servicepulse.eventlog import read_event_log  # noqa: E402
+from servicepulse.kernels.eventlog import read_event_log  # noqa: E402
 
 TARGETS = {"sqlite": 100_000, "postgresql": 200_000}
 

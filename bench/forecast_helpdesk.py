@@ -69,9 +69,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from servicepulse.forecast import ResolutionForecaster, WorkingCalendar, suggest_promise
-from servicepulse.forecast.conformal import INTERVAL_METHODS
-from servicepulse.forecast.evaluation import (
+from servicepulse.kernels.forecast import ResolutionForecaster, WorkingCalendar, suggest_promise
+from servicepulse.kernels.forecast.conformal import INTERVAL_METHODS
+from servicepulse.kernels.forecast.evaluation import (
     chronological_case_split,
     interval_coverage,
     mae_days,
@@ -79,7 +79,7 @@ from servicepulse.forecast.evaluation import (
     mean_by_prefix_length,
     rolling_forecast,
 )
-from servicepulse.forecast.recalibration import RecalibrationWindow
+from servicepulse.kernels.forecast.recalibration import RecalibrationWindow
 
 LOG = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eventlogs" / "helpdesk.xes.gz"
 PUBLISHED = [("GGNN (published)", 4.80), ("PGTNet (published)", 5.41),

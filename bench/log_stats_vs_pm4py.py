@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from servicepulse.eventlog import case_facts, log_stats, read_event_log, variant_counts
+from servicepulse.kernels.eventlog import case_facts, log_stats, read_event_log, variant_counts
 
 ACTIVITIES = np.array([
     "Customer call", "Create ticket", "Send confirmation", "Assign to back office", "Wait for customer",

@@ -60,9 +60,9 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import effects
 from servicepulse.demo.catalogue import JOURNEYS, SEGMENT_SHARES, TEAMS
 from servicepulse.demo.generate import generate as demo_generate
-from servicepulse.insights import repository as repo
-from servicepulse.insights import label_check, service
-from servicepulse.insights.repository import MetricFilter
+from servicepulse.metrics import repository as repo
+from servicepulse.metrics import label_check, service
+from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import (
     Answer,
     Customer,

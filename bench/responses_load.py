@@ -74,7 +74,7 @@ def build_history(s, version_id: int, moment_id: int, days: int, per_day: int) -
 
     from sqlalchemy import insert
 
-    from servicepulse.insights.repository import refresh_daily_counts
+    from servicepulse.metrics.repository import refresh_daily_counts
     from servicepulse.models import Response
 
     start = datetime(2026, 3, 2, tzinfo=timezone.utc) - timedelta(days=days)
@@ -263,8 +263,8 @@ def check_aggregate(url: str) -> bool:
 
     from servicepulse.db.engine import make_engine
     from servicepulse.db.session import UnitOfWork
-    from servicepulse.insights import repository as repo
-    from servicepulse.insights.aggregate_upkeep import keep_daily_counts
+    from servicepulse.metrics import repository as repo
+    from servicepulse.metrics.aggregate_upkeep import keep_daily_counts
     from servicepulse.models import ScoreDailyCount
 
     def same() -> bool:

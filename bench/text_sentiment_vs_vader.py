@@ -21,9 +21,9 @@ sys.path.insert(0, str(REPO))
 
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
-from servicepulse.text import SentimentModel, detect_language, lexicon_sentiment  # noqa: E402
-from servicepulse.text.sentiment import score_labels  # noqa: E402
-from tests.text.verbatim_composer import compose_comments  # noqa: E402
+from servicepulse.kernels.text import SentimentModel, detect_language, lexicon_sentiment  # noqa: E402
+from servicepulse.kernels.text.sentiment import score_labels  # noqa: E402
+from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 
 # Written for this benchmark, not by the composer, and not used to tune the

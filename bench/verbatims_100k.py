@@ -27,7 +27,7 @@ from servicepulse.db.engine import make_engine  # noqa: E402
 from servicepulse.db.session import UnitOfWork  # noqa: E402
 from servicepulse.models import Response, Survey, SurveyVersion, VerbatimMention  # noqa: E402
 from servicepulse.verbatims.analysis import analyse_responses  # noqa: E402
-from tests.text.verbatim_composer import compose_comments  # noqa: E402
+from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 
 def cpu_seconds() -> tuple[float, float]:

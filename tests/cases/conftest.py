@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, CaseEvent, Journey, Moment, OrgUnit
-from servicepulse.models.cases_facts import CaseFacts
+from servicepulse.models.cases import CaseFacts
 from servicepulse.settings import Settings, get_settings
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from servicepulse.cases.service import ingest_events
 from servicepulse.db.session import UnitOfWork
-from servicepulse.eventlog import case_facts
-from servicepulse.eventlog.facts import FACT_COLUMNS
+from servicepulse.kernels.eventlog import case_facts
+from servicepulse.kernels.eventlog.facts import FACT_COLUMNS
 from servicepulse.models import Case, CaseEvent, Customer, OrgUnit
-from servicepulse.models.cases_facts import CaseFacts
+from servicepulse.models.cases import CaseFacts
 
 from .conftest import counts
 from .test_ingest import STORY, ev, stored_facts

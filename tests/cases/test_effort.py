@@ -16,7 +16,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Response
-from servicepulse.models.cases_facts import CaseFacts, EffortModel
+from servicepulse.models.cases import CaseFacts, EffortModel
 
 
 def test_effort_index_predicts_ces_on_held_out_cases(engine):

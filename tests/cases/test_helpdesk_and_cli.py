@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from servicepulse.eventlog import log_stats, variant_counts
-from tests.eventlog.test_pm4py_parity import assert_same, pm4py_figures
+from servicepulse.kernels.eventlog import log_stats, variant_counts
+from tests.kernels.eventlog.test_pm4py_parity import assert_same, pm4py_figures
 
 from .conftest import counts, stored_frame
 

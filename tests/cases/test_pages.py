@@ -13,7 +13,7 @@ from servicepulse.cases import effort, facts_store
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
 from servicepulse.models import Case, CaseEvent
-from servicepulse.models.cases_facts import CaseFacts
+from servicepulse.models.cases import CaseFacts
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
 from servicepulse.web.app import create_app

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, Customer, FollowUp, Journey, Moment, Response, User
-from servicepulse.models.cases_facts import EffortModel
+from servicepulse.models.cases import EffortModel
 from servicepulse.models.expectations import ForecastSnapshot, Signal
 from servicepulse.models.verbatims import Verbatim
 

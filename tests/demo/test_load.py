@@ -15,7 +15,7 @@ from servicepulse.demo.catalogue import JOURNEYS, USERS
 from servicepulse.demo.generate import generate
 from servicepulse.demo.stories import END_DATE
 from servicepulse.errors import ServicepulseError, ValidationFailed
-from servicepulse.eventlog.facts import DEFAULT_CLOSING
+from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING
 from servicepulse.models import Answer, Case, CaseEvent, Customer, OrgUnit, Promise, Response, User
 from servicepulse.org.passwords import verify_password
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
 from servicepulse.demo.after_load import build_metric_aggregate
-from servicepulse.insights import repository as repo
+from servicepulse.metrics import repository as repo
 from servicepulse.models import ScoreDailyCount
 
 

@@ -2,7 +2,7 @@
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
-from servicepulse.text import load_default_codeframe
+from servicepulse.kernels.text import load_default_codeframe
 from servicepulse.verbatims.codeframes import theme_owners
 
 

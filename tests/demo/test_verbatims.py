@@ -27,7 +27,7 @@ def test_many_distinct_comments_per_language(small):
 
 
 def test_comments_are_in_the_customers_language(small):
-    language = pytest.importorskip("servicepulse.text.language")  # py3langid, offline
+    language = pytest.importorskip("servicepulse.kernels.text.language")  # py3langid, offline
     r = small.responses[small.responses["comment"].notna()]
     r = pd.concat([r[r["language"] == "nl"].head(150), r[r["language"] == "en"].head(100)])
     detected = pd.Series([language.detect_language(c) for c in r["comment"]], index=r.index)
@@ -65,7 +65,7 @@ def test_tone_matches_the_score(small):
 
 
 def test_theme_coder_recovers_the_written_causes(small):
-    themes = pytest.importorskip("servicepulse.text.themes")
+    themes = pytest.importorskip("servicepulse.kernels.text.themes")
     r = small.responses[small.responses["comment"].notna()].head(300)
     hits = total = extra = 0
     for comment, language, causes in zip(r["comment"], r["language"], r["causes"]):

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.expectations import forecasting, stored_recalibration
 from servicepulse.expectations.jobs import schedule_runs
-from servicepulse.forecast import ResolutionForecaster
+from servicepulse.kernels.forecast import ResolutionForecaster
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Case
 from servicepulse.org import service as org_service

@@ -10,10 +10,10 @@ from datetime import date, datetime, timezone
 import pytest
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback.service import ingest
+from servicepulse.responses.service import ingest
 from servicepulse.followups.access import Actor
 from servicepulse.models import Case, Customer, Journey, Moment, OrgUnit, User
-from servicepulse.models.followups_budget import RootCause
+from servicepulse.models.followups import RootCause
 from servicepulse.org import service as org_service
 from servicepulse.surveys import load_template
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login  # noqa: F401

@@ -11,7 +11,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import FollowUp, Job, Promise
-from servicepulse.models.followups_budget import AlertRouting, AlertRule
+from servicepulse.models.followups import AlertRouting, AlertRule
 
 from .conftest import NOW, add_response
 

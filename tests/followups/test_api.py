@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts
 from servicepulse.models import FollowUp, Gesture, User, utcnow
-from servicepulse.models.followups_budget import AlertRouting, RecoveryBudget
+from servicepulse.models.followups import AlertRouting, RecoveryBudget
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
 from servicepulse.web.app import create_app

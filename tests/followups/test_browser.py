@@ -10,7 +10,7 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts
 from servicepulse.models import FollowUp, FollowUpContact, Gesture, utcnow
-from servicepulse.models.followups_budget import AlertRouting, RecoveryBudget
+from servicepulse.models.followups import AlertRouting, RecoveryBudget
 from servicepulse.settings import Settings
 from tests.web.browser import chromium_page, live_server
 

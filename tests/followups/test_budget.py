@@ -12,7 +12,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts, budget, service
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.models import Case, FollowUp, Gesture, Journey, Response
-from servicepulse.models.followups_budget import AlertRouting
+from servicepulse.models.followups import AlertRouting
 
 from .conftest import NOW, PERIOD, actor, add_response
 

@@ -13,7 +13,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts, notify, service
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Job
-from servicepulse.models.followups_budget import AlertRouting
+from servicepulse.models.followups import AlertRouting
 from servicepulse.notify.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from tests.http_receiver import WebhookReceiver
 from tests.invitations.support import configure, free_port, start_smtp, text_part

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import FollowUp, FollowUpContact, Gesture, User, utcnow
-from servicepulse.models.followups_budget import AlertRule, RecoveryBudget
+from servicepulse.models.followups import AlertRule, RecoveryBudget
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
 from servicepulse.web.app import create_app

@@ -13,7 +13,7 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.followups import alerts, service
 from servicepulse.followups.errors import Conflict, NotAllowed
 from servicepulse.models import FollowUp, FollowUpContact, Invitation, Job
-from servicepulse.models.followups_budget import AlertRouting, Resurvey
+from servicepulse.models.followups import AlertRouting, Resurvey
 
 from .conftest import NOW, actor, add_response
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.improvement import service
-from servicepulse.insights import repository as repo
+from servicepulse.metrics import repository as repo
 from servicepulse.org import service as org
-from tests.insights.test_service import _journey_with_grades
+from tests.metrics.test_service import _journey_with_grades
 from tests.web.conftest import csrf_from, login
 
 N = 400

@@ -10,7 +10,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.invitations import service
 from servicepulse.jobs import enqueue, run_pending
 from servicepulse.models import Invitation, Response, utcnow
-from servicepulse.surveys_dashboard import repository
+from servicepulse.metrics import survey_repository as repository
 
 from .support import add_customer, seed_world, sent_invitation
 

@@ -105,7 +105,7 @@ def test_job_analyses_responses_after_they_arrive(engine):
 
 
 def test_theme_matrix_has_one_row_per_comment_and_rolls_up(engine):
-    from servicepulse.text import load_default_codeframe
+    from servicepulse.kernels.text import load_default_codeframe
 
     ids = add_responses(engine, COMMENTS[:3])
     with UnitOfWork(engine) as s:
@@ -120,7 +120,7 @@ def test_theme_matrix_has_one_row_per_comment_and_rolls_up(engine):
 
 def test_sentiment_model_trained_on_own_scored_comments(engine):
     from servicepulse.verbatims.analysis import train_sentiment_model
-    from tests.text.verbatim_composer import compose_comments
+    from tests.kernels.text.verbatim_composer import compose_comments
 
     composed = compose_comments(260, seed=5)
     add_responses(engine, [{"comment": c.text, "nps": c.score} for c in composed])

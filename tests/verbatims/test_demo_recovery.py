@@ -22,7 +22,7 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import load_demo
 from servicepulse.models import Answer, VerbatimMention
-from servicepulse.text import load_default_codeframe
+from servicepulse.kernels.text import load_default_codeframe
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.repository import theme_matrix
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Verbatim, VerbatimMention
-from servicepulse.text import analyse_comments, find_themes, guess_language, lexicon_sentiment, redact
+from servicepulse.kernels.text import analyse_comments, find_themes, guess_language, lexicon_sentiment, redact
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.settings import VerbatimSettings
-from tests.text.verbatim_composer import compose_comments
+from tests.kernels.text.verbatim_composer import compose_comments
 
 from .conftest import add_responses
 

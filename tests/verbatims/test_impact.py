@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.text import load_default_codeframe
+from servicepulse.kernels.text import load_default_codeframe
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.impact import theme_impact
 from servicepulse.verbatims.repository import VerbatimFilter

@@ -34,7 +34,7 @@ def fast_password_hashing(monkeypatch):
     from argon2 import PasswordHasher
 
     from servicepulse.org import passwords
-    from servicepulse.web import auth
+    from servicepulse.http import auth
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     auth._dummy_hash.cache_clear()

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import User, utcnow
-from servicepulse.web.auth import require_role
-from servicepulse.web.throttle import LoginThrottle, Policy
+from servicepulse.http.auth import require_role
+from servicepulse.http.throttle import LoginThrottle, Policy
 
 from .conftest import PASSWORD, csrf_from, login
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from servicepulse.errors import ValidationFailed
-from servicepulse.web.auth import CurrentUser
+from servicepulse.http.auth import CurrentUser
 
 from .conftest import login
 

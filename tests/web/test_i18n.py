@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from servicepulse.errors import ConfigurationError
-from servicepulse.web.i18n import load_catalogue, parse_accept_language
-from servicepulse.web.templating import TEMPLATE_DIR, format_number
+from servicepulse.http.i18n import load_catalogue, parse_accept_language
+from servicepulse.http.templating import TEMPLATE_DIR, format_number
 
 
 def test_shipped_catalogues_load_and_cover_the_templates():

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from servicepulse.web.throttle import FailureCounter, Policy
+from servicepulse.http.throttle import FailureCounter, Policy
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import OrgUnit
-from servicepulse.web.deps import DbSession
+from servicepulse.http.deps import DbSession
 
 from .conftest import csrf_from
 

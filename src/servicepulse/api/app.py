@@ -16,7 +16,7 @@ from servicepulse import __version__
 from servicepulse.api.auth import require_api_key
 from servicepulse.api.docs import router as docs_router
 from servicepulse.api.key_cache import ApiKeyCache
-from servicepulse.api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_problem_handlers
+from servicepulse.http.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_problem_handlers
 from servicepulse.api.routers import API_ROUTERS, PUBLIC_API_ROUTERS
 from servicepulse.web.registry import load_router
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from servicepulse.api.auth import CurrentApiKey
-from servicepulse.web.deps import DbSession
+from servicepulse.http.deps import DbSession
 
 router = APIRouter(tags=["health"])
 

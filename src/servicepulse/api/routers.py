@@ -12,10 +12,10 @@ from __future__ import annotations
 API_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.api.health", "router"),
     ("servicepulse.surveys.api", "router"),
-    ("servicepulse.feedback.api", "router"),
+    ("servicepulse.responses.api", "router"),
     ("servicepulse.invitations.api", "router"),
     ("servicepulse.cases.api", "router"),
-    ("servicepulse.insights.api", "router"),
+    ("servicepulse.metrics.api", "router"),
     ("servicepulse.improvement.api", "router"),
 ]
 

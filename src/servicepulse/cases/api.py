@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
-from servicepulse.api.problems import VALIDATION_TYPE, problem
+from servicepulse.http.problems import VALIDATION_TYPE, problem
 from servicepulse.cases import repository, timeline
 from servicepulse.cases.service import ingest_events
 from servicepulse.db.session import UnitOfWork
-from servicepulse.eventlog import EventLogError
+from servicepulse.kernels.eventlog import EventLogError
 from servicepulse.db.write_lock import sqlite_writer
-from servicepulse.web.deps import DbSession, get_engine
+from servicepulse.http.deps import DbSession, get_engine
 
 router = APIRouter(tags=["cases"])
 MAX_BATCH = 10_000

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Promise, Response
 from servicepulse.models.base import utcnow
-from servicepulse.models.cases_facts import CaseFacts, EffortModel
+from servicepulse.models.cases import CaseFacts, EffortModel
 
 FEATURES = (
     "inbound_contacts", "repeat_contacts", "after_hours_contacts", "channel_switches", "handoffs",

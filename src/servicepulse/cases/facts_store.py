@@ -21,16 +21,16 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from servicepulse.db import bulkio
-from servicepulse.eventlog import (
+from servicepulse.kernels.eventlog import (
     FactsConfig,
     OpeningHours,
     case_facts,
     update_case_facts,
 )
-from servicepulse.eventlog.facts import FACT_COLUMNS
+from servicepulse.kernels.eventlog.facts import FACT_COLUMNS
 from servicepulse.models import CaseEvent, OrgUnit
 from servicepulse.models.base import utcnow
-from servicepulse.models.cases_facts import CaseFacts
+from servicepulse.models.cases import CaseFacts
 
 CHUNK = 5_000
 

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound
-from servicepulse.eventlog.facts import FACT_COLUMNS
+from servicepulse.kernels.eventlog.facts import FACT_COLUMNS
 from servicepulse.models import Case, CaseEvent, Journey, OrgUnit
-from servicepulse.models.cases_facts import CaseFacts, EffortModel
+from servicepulse.models.cases import CaseFacts, EffortModel
 
 SORTS = {"effort": CaseFacts.effort_index.desc(), "opened": Case.opened_at.desc(),
          "dark": CaseFacts.dark_period_hours.desc(), "contacts": CaseFacts.inbound_contacts.desc()}

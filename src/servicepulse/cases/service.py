@@ -1,7 +1,7 @@
 """Cases domain service: the one entry point for storing case events.
 
 ``ingest_events(session, frame_or_records, ...)`` takes a normalised event
-frame (from `servicepulse.eventlog.read_event_log`) or API-style records
+frame (from `servicepulse.kernels.eventlog.read_event_log`) or API-style records
 (dicts with the event fields: case_id, activity, timestamp, resource, team,
 channel, direction, line, customer_facing, event_id; other keys become event
 attributes, ``customer`` and ``journey`` also resolve the case's customer and
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from servicepulse.cases import facts_store, ingest
 from servicepulse.cases.ingest import IngestSummary
-from servicepulse.eventlog import EventLogError, FactsConfig, OpeningHours
-from servicepulse.eventlog.schema import COLUMNS, normalise
-from servicepulse.eventlog.timestamps import DEFAULT_TZ
+from servicepulse.kernels.eventlog import EventLogError, FactsConfig, OpeningHours
+from servicepulse.kernels.eventlog.schema import COLUMNS, normalise
+from servicepulse.kernels.eventlog.timestamps import DEFAULT_TZ
 from servicepulse.journeys.repository import load_rules
 from servicepulse.journeys.rules import assign_moments
 
@@ -39,12 +39,12 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
     items = [records] if isinstance(records, Mapping) else list(records)
     bad = [i for i, r in enumerate(items) if not isinstance(r, Mapping)]
     if bad:
-        from servicepulse.eventlog.errors import RowError
+        from servicepulse.kernels.eventlog.errors import RowError
 
         raise EventLogError(f"{source}: {len(bad)} item(s) are not JSON objects; nothing was stored",
                             [RowError(i, "-", None, "not a JSON object", "item") for i in bad[:100]], len(bad))
     if not items:
-        from servicepulse.eventlog.schema import empty_frame
+        from servicepulse.kernels.eventlog.schema import empty_frame
 
         return empty_frame()
     raw = pd.DataFrame.from_records(items)
@@ -53,7 +53,7 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
 
 def _check_lengths(frame: pd.DataFrame, source: str) -> None:
     """Values longer than their column: a clear row error instead of a database error."""
-    from servicepulse.eventlog.errors import RowError, raise_row_errors
+    from servicepulse.kernels.eventlog.errors import RowError, raise_row_errors
 
     errors, total = [], 0
     for field, limit in MAX_FIELD.items():

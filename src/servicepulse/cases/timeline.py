@@ -6,7 +6,7 @@ something (customer-facing), the case waited on them, it was handed from one
 team to another, it was closed or reopened. Between customer-facing moments
 of an open case, the stretches of silence ("dark periods") are listed with
 their length, as are the promises made and whether they were kept. The same
-definitions as the kernel's facts (`servicepulse.eventlog.facts`).
+definitions as the kernel's facts (`servicepulse.kernels.eventlog.facts`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.eventlog import FactsConfig, OpeningHours
+from servicepulse.kernels.eventlog import FactsConfig, OpeningHours
 from servicepulse.models import Case, CaseEvent, OrgUnit, Promise
 
 DARK_MIN_HOURS = 24.0  # silences shorter than a day are not drawn

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from servicepulse.cases import repository, timeline
 from servicepulse.errors import NotFound
 from servicepulse.models import Journey
-from servicepulse.web.auth import require_role
-from servicepulse.web.deps import DbSession
-from servicepulse.web.errors import error_page
-from servicepulse.web.templating import render
+from servicepulse.http.auth import require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.errors import error_page
+from servicepulse.http.templating import render
 
 VIEWERS = ("admin", "analyst", "teamlead")
 router = APIRouter(prefix="/cases", dependencies=[Depends(require_role(*VIEWERS))])

@@ -13,7 +13,7 @@ from rich.table import Table
 from servicepulse.cli.app import app, import_app, log_app
 from servicepulse.cli.context import console, engine, err_console
 from servicepulse.db.session import UnitOfWork
-from servicepulse.eventlog import EventLogError, log_stats, parse_mapping, read_event_log
+from servicepulse.kernels.eventlog import EventLogError, log_stats, parse_mapping, read_event_log
 
 effort_app = typer.Typer(help="The Customer Effort Index: learn its weights from CES answers.", no_args_is_help=True)
 app.add_typer(effort_app, name="effort")

@@ -27,9 +27,9 @@ def monthly(month: str = typer.Option(..., "--month", help="The month, e.g. 2026
             out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
             language: str = typer.Option("nl", "--language", help="nl or en.")) -> None:
     """Write the monthly management report (headline figures, trend, journeys, drivers) as PDF."""
-    from servicepulse.analytics import AnalyticsInputError
+    from servicepulse.kernels.statistics import AnalyticsInputError
     from servicepulse.db.session import UnitOfWork
-    from servicepulse.insights.report import monthly_report_pdf
+    from servicepulse.metrics.report import monthly_report_pdf
     from servicepulse.settings import get_settings
 
     settings = get_settings()
@@ -69,7 +69,7 @@ def scan(out: Path = typer.Option(..., "--out", help="Where to write it: .pdf or
 def aggregates(since: str = typer.Option("", "--since", help="First UTC day to rebuild (YYYY-MM-DD); default all.")) -> None:
     """Rebuild the daily score counts the dashboard reads (after an import; incremental with --since)."""
     from servicepulse.db.session import UnitOfWork
-    from servicepulse.insights.repository import refresh_daily_counts
+    from servicepulse.metrics.repository import refresh_daily_counts
 
     day = None
     if since:

@@ -11,7 +11,7 @@ from rich.table import Table
 from servicepulse.cli.app import app, import_app
 from servicepulse.cli.context import console, engine, err_console
 from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback import csv_import, webhooks_out
+from servicepulse.responses import csv_import, webhooks_out
 from servicepulse.surveys import list_surveys, load_template, template_names, upsert_survey
 from servicepulse.surveys.loader import read_definition_file
 

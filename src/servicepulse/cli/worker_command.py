@@ -75,7 +75,7 @@ def enable_link(
 ) -> None:
     """Open a survey to anyone with its link."""
     from servicepulse.db.session import UnitOfWork
-    from servicepulse.public.service import enable_anonymous_link
+    from servicepulse.responses.form import enable_anonymous_link
     from servicepulse.settings import get_settings
 
     with UnitOfWork(engine()) as session:
@@ -88,7 +88,7 @@ def enable_link(
 def disable_link(survey: str = typer.Argument(..., help="Survey key.")) -> None:
     """Close a survey's anonymous link (answers already given stay)."""
     from servicepulse.db.session import UnitOfWork
-    from servicepulse.public.service import enable_anonymous_link
+    from servicepulse.responses.form import enable_anonymous_link
 
     with UnitOfWork(engine()) as session:
         enable_anonymous_link(session, survey, enabled=False)

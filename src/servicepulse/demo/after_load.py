@@ -29,7 +29,7 @@ def analyse_verbatims(engine: Engine, progress=None) -> int:
 def build_metric_aggregate(engine: Engine, progress=None) -> int:
     """Build the daily score counts the dashboard reads (what the hourly upkeep job does on its first run);
     returns the rows written."""
-    from servicepulse.insights.aggregate_upkeep import keep_daily_counts
+    from servicepulse.metrics.aggregate_upkeep import keep_daily_counts
 
     report = progress_callback(progress)
     report("metric aggregate", 0, 1)

@@ -2,7 +2,7 @@
 
 The demo's survey answers are not random: they are computed from the case
 facts that the product itself measures (the event-log kernel
-`servicepulse.eventlog.facts.case_facts` plus the promises table), so that
+`servicepulse.kernels.eventlog.facts.case_facts` plus the promises table), so that
 the analyses of the product have something true to find. Other engineers'
 tests may import this module to check that their analyses recover it.
 

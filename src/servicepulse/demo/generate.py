@@ -23,7 +23,7 @@ from servicepulse.demo.catalogue import (
     JOURNEYS, LANGUAGE_SHARES, OPTED_OUT_SHARE, SEGMENT_SHARES, TEAM_BY_KEY,
 )
 from servicepulse.demo.stories import END_H, WINDOW_DAYS, WINDOW_START, start_hour, tell, window_for
-from servicepulse.eventlog.facts import DEFAULT_CLOSING, FactsConfig, case_facts
+from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING, FactsConfig, case_facts
 
 
 @dataclass(frozen=True)

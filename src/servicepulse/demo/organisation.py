@@ -77,7 +77,7 @@ def _own_themes(session: Session, departments: dict[str, OrgUnit]) -> None:
     """Give each theme of the default code frame its demo department (the eye-opener report)."""
     from servicepulse.demo.catalogue import CODEFRAME_DEPARTMENTS
     from servicepulse.models.verbatims import VerbatimThemeOwner
-    from servicepulse.text import load_default_codeframe
+    from servicepulse.kernels.text import load_default_codeframe
 
     session.flush()
     for theme in load_default_codeframe().themes:

@@ -16,7 +16,7 @@ every weekday and opening hour in place.
 Events after the end of the window are cut off: those cases stay open.
 
 Activity names are chosen for the case-facts kernel
-(`servicepulse.eventlog.facts`): only the closing activities contain
+(`servicepulse.kernels.eventlog.facts`): only the closing activities contain
 "closed"/"resolved" ("Ticket closed", "Case resolved", "Case closed"), the
 waiting-on-customer activity is exactly "Waiting for customer", and nothing
 follows a final closing event (it would count as a reopening).

@@ -9,7 +9,7 @@ letter). Every part has several variants in Dutch and English, so the demo
 holds hundreds of distinct texts per language.
 
 Cause keys are the theme keys of the default code frame
-(`servicepulse/text/data/codeframe.yaml`), so a text analysis can be checked
+(`servicepulse/kernels/text/data/codeframe.yaml`), so a text analysis can be checked
 for recovering them: the loader stores the causes written into a comment in
 the ``value_json`` of the response's ``why`` answer as
 ``{"causes": [...], "sentiment": {cause: "positive"|"negative"}}``.

@@ -17,7 +17,7 @@ from servicepulse.expectations import forecasting, kept_rate
 from servicepulse.expectations.promises import add_promise, import_promises_csv
 from servicepulse.models import Case
 from servicepulse.settings import get_settings
-from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.http.deps import DbSession, WriteSession
 
 router = APIRouter(tags=["promises"])
 

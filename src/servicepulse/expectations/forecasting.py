@@ -1,6 +1,6 @@
 """Resolution forecasts for open cases, from the stored model.
 
-The model (servicepulse.forecast.ResolutionForecaster) is trained on the closed
+The model (servicepulse.kernels.forecast.ResolutionForecaster) is trained on the closed
 cases in the database and saved under ``settings.data_dir``. Its remaining time
 is counted from a case's *last event*; a person reads the page later, so the
 time already passed since that event is subtracted (never below zero) and the
@@ -30,8 +30,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.expectations import stored_recalibration
-from servicepulse.forecast import NotFittedError, ResolutionForecaster, WorkingCalendar, suggest_promise
-from servicepulse.forecast.recalibration import RecalibrationWindow
+from servicepulse.kernels.forecast import NotFittedError, ResolutionForecaster, WorkingCalendar, suggest_promise
+from servicepulse.kernels.forecast.recalibration import RecalibrationWindow
 from servicepulse.models import Case, CaseEvent, Journey, OrgUnit, Promise
 from servicepulse.models.expectations import ForecastSnapshot
 

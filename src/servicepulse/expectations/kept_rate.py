@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import case as sql_case, exists, func, select
 from sqlalchemy.orm import Session
 
-from servicepulse.analytics.compare import ComparisonResult, compare_means
-from servicepulse.analytics.intervals import wilson
+from servicepulse.kernels.statistics.compare import ComparisonResult, compare_means
+from servicepulse.kernels.statistics.intervals import wilson
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Case, Journey, OrgUnit, Promise, Response
 

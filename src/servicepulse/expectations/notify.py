@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.feedback import webhooks_out
+from servicepulse.responses import webhooks_out
 from servicepulse.jobs.queue import enqueue
 from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import Case
 from servicepulse.models.expectations import Signal, SignalRule
-from servicepulse.models.feedback import WebhookEndpoint
+from servicepulse.models.responses import WebhookEndpoint
 from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
 from servicepulse.settings import get_settings

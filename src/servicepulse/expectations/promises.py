@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.eventlog.facts import DEFAULT_CLOSING
+from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING
 from servicepulse.models import Case, CaseEvent, Promise
 from servicepulse.models.cases import PROMISE_KINDS
 

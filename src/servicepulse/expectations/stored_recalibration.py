@@ -25,8 +25,8 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from servicepulse.forecast import ResolutionForecaster
-from servicepulse.forecast.conformal import INTERVAL_METHODS, IntervalCalibration
+from servicepulse.kernels.forecast import ResolutionForecaster
+from servicepulse.kernels.forecast.conformal import INTERVAL_METHODS, IntervalCalibration
 
 log = logging.getLogger(__name__)
 FORMAT = 1

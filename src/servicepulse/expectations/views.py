@@ -12,15 +12,15 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse import charts
+from servicepulse.kernels import charts
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import dashboard, forecasting, kept_rate
 from servicepulse.models import Case, Journey, OrgUnit
 from servicepulse.models.expectations import Signal, SignalRule
-from servicepulse.web.auth import CurrentUser, require_role
-from servicepulse.web.deps import DbSession
-from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import base_context, render
+from servicepulse.http.auth import CurrentUser, require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import base_context, render
 
 VIEWERS = ("admin", "analyst", "teamlead")
 router = APIRouter(prefix="/expectations")
@@ -67,7 +67,7 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
     trend = kept_rate.kept_trend(session, since=since, until=now)
     chart = None
     if not trend.empty:
-        from servicepulse.analytics.intervals import wilson
+        from servicepulse.kernels.statistics.intervals import wilson
 
         rows = []
         for item in trend.itertuples():

@@ -19,7 +19,7 @@ from servicepulse.followups.due import add_working_days
 from servicepulse.followups.rules import DEFAULTS, RESPONSE_RULES, RuleSetting, response_alerts
 from servicepulse.models import Case, FollowUp, Moment, OrgUnit, Promise, Response
 from servicepulse.models.base import UTCDateTime
-from servicepulse.models.followups_budget import AlertRouting, AlertRule
+from servicepulse.models.followups import AlertRouting, AlertRule
 
 EVALUATE_JOB = "followups.evaluate_responses"
 CHUNK = 500

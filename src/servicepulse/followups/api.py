@@ -16,7 +16,7 @@ from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.models import FollowUp, User, utcnow
-from servicepulse.web.deps import DbSession
+from servicepulse.http.deps import DbSession
 
 router = APIRouter(tags=["follow-ups"], responses={
     400: {"description": "The body is not valid JSON"},

@@ -10,7 +10,7 @@ from servicepulse.followups.access import Actor, check_admin
 from servicepulse.followups.alerts import rule_settings
 from servicepulse.followups.rules import DEFAULTS, RuleSetting
 from servicepulse.models import Journey, utcnow
-from servicepulse.models.followups_budget import AlertRule, RootCause
+from servicepulse.models.followups import AlertRule, RootCause
 
 
 def list_rules(session: Session) -> list[RuleSetting]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from servicepulse.eventlog.calendar import OpeningHours
+from servicepulse.kernels.eventlog.calendar import OpeningHours
 
 _CALENDAR = OpeningHours()
 _START_OF_DAY = dt.time(8, 0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.jobs.registry import JobContext, job_handler
 from servicepulse.models import FollowUp, Job, OrgUnit
-from servicepulse.models.followups_budget import CHANNEL_KINDS, NotificationChannel
+from servicepulse.models.followups import CHANNEL_KINDS, NotificationChannel
 from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
 

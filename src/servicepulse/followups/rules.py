@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from servicepulse.text.codeframe import CodeFrame, codeframe_from_dict
-from servicepulse.text.themes import find_themes
+from servicepulse.kernels.text.codeframe import CodeFrame, codeframe_from_dict
+from servicepulse.kernels.text.themes import find_themes
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from servicepulse.followups.errors import Conflict, NotAllowed
 from servicepulse.models import (Case, Customer, FollowUp, FollowUpContact, Moment, Response, SurveyVersion, TeamMembership,
                                  User)
 from servicepulse.models.followups import FOLLOWUP_OUTCOMES
-from servicepulse.models.followups_budget import Resurvey, RootCause
+from servicepulse.models.followups import Resurvey, RootCause
 
 STATUSES = ("open", "claimed", "closed")
 

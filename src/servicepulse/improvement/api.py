@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from servicepulse.improvement import service
 from servicepulse.settings import get_settings
-from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.http.deps import DbSession, WriteSession
 
 router = APIRouter(prefix="/improvement", tags=["improvement"])
 

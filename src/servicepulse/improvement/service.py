@@ -2,14 +2,14 @@
 
 Framework-free; never commits. A project targets moments (improving their
 grade by ``expected_improvement`` points) and/or case drivers from
-:data:`servicepulse.insights.repository.CASE_DRIVERS` (for a driver,
+:data:`servicepulse.metrics.repository.CASE_DRIVERS` (for a driver,
 ``expected_improvement`` is read as the share 0-1 of affected cases the
 project prevents, capped at 1). The scan takes its facts from the data:
 
 - moments: kind, norm, current mean grade, volume and slope in the regression
   of the overall score on the journey's moment grades
-  (:func:`servicepulse.insights.service.moment_facts`), scored by
-  :func:`servicepulse.analytics.scan_projects`;
+  (:func:`servicepulse.metrics.service.moment_facts`), scored by
+  :func:`servicepulse.kernels.statistics.scan_projects`;
 - drivers: the slope of the driver in the regression of the overall score on
   all case drivers and its prevalence; a driver without a significant effect in
   the expected direction adds nothing.
@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from servicepulse import analytics
-from servicepulse.analytics.project_scan import CLASSES, TargetEffect, _classify
+from servicepulse.kernels import statistics
+from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect, _classify
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.insights import service as insights
-from servicepulse.insights.repository import CASE_DRIVERS, MetricFilter
+from servicepulse.metrics import service as insights
+from servicepulse.metrics.repository import CASE_DRIVERS, MetricFilter
 from servicepulse.models import ImprovementProject, Moment, ProjectTarget
 
 STATUSES = ("proposed", "running", "done", "cancelled")
@@ -134,7 +134,7 @@ class ScanRow:
     title: str
     owner: str | None
     cost: float | None
-    scan: analytics.ProjectScan
+    scan: statistics.ProjectScan
 
     @property
     def lift_per_1000(self) -> float | None:
@@ -202,7 +202,7 @@ def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "
         moment_facts = {fact_by_id[m].name: fact_by_id[m] for m in linked}
         effects: list[TargetEffect] = []
         if moment_targets:
-            result = analytics.scan_projects([analytics.Project(project.title, moment_targets)], moment_facts,
+            result = statistics.scan_projects([statistics.Project(project.title, moment_targets)], moment_facts,
                                              total_n=total_n, alpha=alpha, min_lift=min_lift)[0]
             effects.extend(result.targets)
         for t in project.targets:

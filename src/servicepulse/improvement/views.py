@@ -14,14 +14,14 @@ from fastapi.responses import Response as HttpResponse
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.improvement import service
 from servicepulse.improvement.report import scan_pdf
-from servicepulse.insights import repository as insights_repo
-from servicepulse.insights.repository import CASE_DRIVERS
-from servicepulse.insights.service import DRIVER_LABELS
-from servicepulse.web.auth import require_role
-from servicepulse.web.deps import DbSession
-from servicepulse.web.errors import error_page
-from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import render
+from servicepulse.metrics import repository as insights_repo
+from servicepulse.metrics.repository import CASE_DRIVERS
+from servicepulse.metrics.service import DRIVER_LABELS
+from servicepulse.http.auth import require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.errors import error_page
+from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import render
 
 VIEWERS = ("admin", "analyst", "teamlead")
 EDITORS = ("admin", "analyst")

@@ -12,7 +12,7 @@ from servicepulse.errors import NotFound
 from servicepulse.invitations import rules
 from servicepulse.models import Survey
 from servicepulse.models.invitations import DECISION_REASONS, TriggerDecision, TriggerRule
-from servicepulse.web.deps import DbSession
+from servicepulse.http.deps import DbSession
 
 router = APIRouter(tags=["trigger rules"])
 RULE_KEY = r"^[a-z0-9][a-z0-9_\-]{0,79}$"

@@ -68,13 +68,13 @@ def handler_for(kind: str) -> Handler | None:
 # so a worker knows every kind without the caller importing the domains.
 HANDLER_MODULES = [
     "servicepulse.invitations.jobs",
-    "servicepulse.feedback.webhooks_out",
+    "servicepulse.responses.webhooks_out",
     "servicepulse.followups.jobs",
     "servicepulse.followups.notify",
     "servicepulse.verbatims.jobs",
     "servicepulse.expectations.jobs",
     "servicepulse.expectations.notify",
-    "servicepulse.insights.jobs",
+    "servicepulse.metrics.jobs",
 ]
 _loaded = False
 

@@ -22,9 +22,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.eventlog import log_stats, variant_counts
+from servicepulse.kernels.eventlog import log_stats, variant_counts
 from servicepulse.models import Case, CaseEvent, Journey, Moment
-from servicepulse.models.cases_facts import CaseFacts
+from servicepulse.models.cases import CaseFacts
 
 MAX_CASES = 50_000
 TOP_VARIANTS = 10

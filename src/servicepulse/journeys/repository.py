@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from servicepulse.errors import ValidationFailed
 from servicepulse.journeys.rules import Rule, pattern_problem
 from servicepulse.models import Journey, Moment
-from servicepulse.models.cases_facts import MomentRule
+from servicepulse.models.journeys import MomentRule
 
 CONDITIONS = ("activity", "pattern", "channel", "team")
 LIMITS = {"activity": 200, "pattern": 300, "channel": 30, "team": 200}

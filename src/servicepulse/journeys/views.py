@@ -12,11 +12,11 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.journeys import analytics, repository
 from servicepulse.journeys.dfg import MAX_ARCS, GraphvizMissing, dfg_svg
 from servicepulse.models import Journey, Moment
-from servicepulse.web.auth import require_role
-from servicepulse.web.deps import DbSession
-from servicepulse.web.errors import error_page
-from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import render
+from servicepulse.http.auth import require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.errors import error_page
+from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import render
 
 VIEWERS = ("admin", "analyst", "teamlead")
 EDITORS = ("admin", "analyst")

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicepulse.models.base import Base, BigId, Json, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # a relationship across owners; SQLAlchemy resolves it by name
+    from servicepulse.models.expectations import Promise
 
 PROMISE_KINDS = ("callback", "appointment", "resolved_by", "reply_by")
 PROMISE_STATUSES = ("open", "kept", "broken")
@@ -60,27 +72,47 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
-class Promise(Base):
-    """A promise made to the customer: a call-back, a visit window, a resolution date."""
+class CaseFacts(Base):
+    __tablename__ = "case_facts"
 
-    __tablename__ = "promises"
-    __table_args__ = (
-        CheckConstraint("kind IN ('callback','appointment','resolved_by','reply_by')", name="kind"),
-        CheckConstraint("status IN ('open','kept','broken')", name="status"),
-        UniqueConstraint("case_id", "external_id"),
-    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    events: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    throughput_days: Mapped[float] = mapped_column(Float)
+    inbound_contacts: Mapped[int] = mapped_column(Integer)
+    repeat_contacts: Mapped[int] = mapped_column(Integer)
+    after_hours_contacts: Mapped[int] = mapped_column(Integer)
+    channel_switches: Mapped[int] = mapped_column(Integer)
+    handoffs: Mapped[int] = mapped_column(Integer)
+    front_to_back: Mapped[int] = mapped_column(Integer)
+    back_to_front: Mapped[int] = mapped_column(Integer)
+    ping_pong: Mapped[int] = mapped_column(Integer)
+    dark_period_hours: Mapped[float] = mapped_column(Float)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    reopenings: Mapped[int] = mapped_column(Integer)
+    first_time_right: Mapped[bool] = mapped_column(Boolean)
+    waiting_on_customer_hours: Mapped[float] = mapped_column(Float)
+    closed_hours: Mapped[float] = mapped_column(Float)
+    waiting_on_us_hours: Mapped[float] = mapped_column(Float)
+    # 0-100, higher = more effort: measured (from the CES answer) when there is one, else the estimate
+    effort_index: Mapped[float | None] = mapped_column(Float, index=True)
+    effort_estimate: Mapped[float | None] = mapped_column(Float)  # from the facts, by the active model
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    external_id: Mapped[str | None] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))
-    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(10), default="open")
-    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    made_by_team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="SET NULL"))
-    source: Mapped[str] = mapped_column(String(20), default="event")
 
-    case: Mapped[Case] = relationship(back_populates="promises")
+class EffortModel(Base):
+    """A learned Customer Effort Index: linear weights on scaled case facts,
+    predicting CES (1-7), with its held-out validation figures."""
+
+    __tablename__ = "effort_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    features: Mapped[list] = mapped_column(Json)
+    weights: Mapped[list] = mapped_column(Json)
+    intercept: Mapped[float] = mapped_column(Float)
+    scaling: Mapped[dict] = mapped_column(Json)  # {"transform": ..., "mean": [...], "scale": [...]}
+    validation: Mapped[dict] = mapped_column(Json)  # n_train, n_test, correlation, auc, ...
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

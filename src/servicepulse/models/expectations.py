@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicepulse.models.base import Base, BigId, Json, UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # a relationship across owners; SQLAlchemy resolves it by name
+    from servicepulse.models.cases import Case
 
 SIGNAL_RULE_KINDS = ("dark_too_long", "promise_due_soon", "reopened", "repeat_contact", "forecast_after_promise")
 
@@ -67,3 +79,29 @@ class ForecastSnapshot(Base):
     expected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     upper_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     promise_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Promise(Base):
+    """A promise made to the customer: a call-back, a visit window, a resolution date."""
+
+    __tablename__ = "promises"
+    __table_args__ = (
+        CheckConstraint("kind IN ('callback','appointment','resolved_by','reply_by')", name="kind"),
+        CheckConstraint("status IN ('open','kept','broken')", name="status"),
+        UniqueConstraint("case_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    made_by_team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(20), default="event")
+
+    case: Mapped[Case] = relationship(back_populates="promises")

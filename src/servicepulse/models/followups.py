@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicepulse.models.base import Base, BigId, UTCDateTime, utcnow
@@ -65,3 +75,115 @@ class FollowUpContact(Base):
     outcome: Mapped[str | None] = mapped_column(String(12))
 
     followup: Mapped[FollowUp] = relationship(back_populates="contacts")
+
+
+GESTURE_KINDS = ("credit", "gift", "free_service")
+CHANNEL_KINDS = ("email", "slack", "teams", "webhook")
+
+
+class AlertRule(Base):
+    """One alert rule's settings; a rule without a row runs with its defaults (followups.rules.DEFAULTS)."""
+
+    __tablename__ = "alert_rules"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    threshold: Mapped[float | None] = mapped_column(Float)  # e.g. NPS <= 6; effort index >= 70
+    priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 high .. 3 low
+    due_working_days: Mapped[int] = mapped_column(Integer, default=2)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertRouting(Base):
+    """A configured owner for the follow-ups of one moment (overrides the moment's department)."""
+
+    __tablename__ = "alert_routings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moment_id: Mapped[int] = mapped_column(ForeignKey("moments.id", ondelete="CASCADE"), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))
+
+
+class RootCause(Base):
+    """An entry of a journey's root-cause list (journey_id NULL: offered on every journey)."""
+
+    __tablename__ = "root_causes"
+    __table_args__ = (UniqueConstraint("journey_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    journey_id: Mapped[int | None] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(60))
+    label_nl: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def label(self, language: str) -> str:
+        return self.label_nl if language == "nl" else self.label_en
+
+
+class RecoveryBudget(Base):
+    """What a team or one employee may spend on gestures in a period without asking (amounts in cents)."""
+
+    __tablename__ = "recovery_budgets"
+    __table_args__ = (
+        CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="one_owner"),
+        CheckConstraint("amount_cents >= 0", name="amount"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+
+class Gesture(Base):
+    """A gesture granted on a follow-up. Over budget it waits ('pending') for a team lead's approval."""
+
+    __tablename__ = "gestures"
+    __table_args__ = (
+        CheckConstraint("kind IN ('credit','gift','free_service')", name="kind"),
+        CheckConstraint("status IN ('granted','pending','approved','refused')", name="status"),
+        CheckConstraint("amount_cents > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationChannel(Base):
+    """Where new and overdue follow-ups are announced: an e-mail address or a (Slack/Teams/generic) webhook."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (CheckConstraint("kind IN ('email','slack','teams','webhook')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(500))  # e-mail address or URL
+    secret: Mapped[str | None] = mapped_column(String(200))  # HMAC key for signed webhooks
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))  # NULL: all teams
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Resurvey(Base):
+    """A re-survey asked for when a follow-up closed (the invitation, when one could be made)."""
+
+    __tablename__ = "followup_resurveys"
+
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(String(300))  # why no invitation was made

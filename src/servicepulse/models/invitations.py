@@ -1,13 +1,22 @@
 """Trigger rules, the decisions they made, extra invitation tokens, and anonymous survey links.
 
-The Invitation itself lives in models/surveys.py.
+Invitations themselves are here too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicepulse.models.base import Base, BigId, UTCDateTime, utcnow
@@ -108,3 +117,25 @@ class AnonymousSubmission(Base):
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
     resume_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the link back to this response
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled','sent','failed','responded','expired','cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = mapped_column(String(10), default="email")
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicepulse.models.base import Base
@@ -60,3 +69,23 @@ class Moment(Base):
 
     def description(self, language: str) -> str | None:
         return self.description_nl if language == "nl" else self.description_en
+
+
+class MomentRule(Base):
+    """Maps events to a journey moment. All given conditions must hold; the
+    first matching rule (lowest position) wins."""
+
+    __tablename__ = "moment_rules"
+    __table_args__ = (
+        CheckConstraint("activity IS NOT NULL OR pattern IS NOT NULL OR channel IS NOT NULL OR team IS NOT NULL",
+                        name="some_condition"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    moment_id: Mapped[int] = mapped_column(ForeignKey("moments.id", ondelete="CASCADE"), index=True)
+    activity: Mapped[str | None] = mapped_column(String(200))  # exact name, case-insensitive
+    pattern: Mapped[str | None] = mapped_column(String(300))  # regular expression on the activity
+    channel: Mapped[str | None] = mapped_column(String(30))
+    team: Mapped[str | None] = mapped_column(String(200))  # team name or key
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -32,13 +32,14 @@ from starlette.datastructures import FormData
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
 from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
-from servicepulse.public import form_token, service
+from servicepulse.public import form_token
+from servicepulse.responses import form as service
 from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import SurveySpec, question_text
-from servicepulse.web.csrf import CSRF_FIELD
-from servicepulse.web.deps import DbSession
-from servicepulse.web.i18n import parse_accept_language
-from servicepulse.web.templating import render
+from servicepulse.http.csrf import CSRF_FIELD
+from servicepulse.http.deps import DbSession
+from servicepulse.http.i18n import parse_accept_language
+from servicepulse.http.templating import render
 
 router = APIRouter()
 LANGUAGES = ("nl", "en")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from servicepulse.surveys import service
 from servicepulse.surveys.definition import KEY_PATTERN, SurveyDefinition
-from servicepulse.web.deps import DbSession, WriteSession
+from servicepulse.http.deps import DbSession, WriteSession
 
 router = APIRouter(tags=["surveys"])
 

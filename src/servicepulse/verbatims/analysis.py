@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.db.bulk_rows import RowWriter, bind_value
 from servicepulse.models import Response, Verbatim, VerbatimMention, utcnow
-from servicepulse.text import CodeFrame, load_default_codeframe
+from servicepulse.kernels.text import CodeFrame, load_default_codeframe
 from servicepulse.verbatims.codeframes import current_codeframe
 from servicepulse.verbatims.comment_rows import CommentRows, init_worker, rows_in_worker
 from servicepulse.verbatims.settings import VerbatimSettings
@@ -201,7 +201,7 @@ def count_pending(session: Session, response_ids: Sequence[int] | None = None, o
 def train_sentiment_model(session: Session, min_comments: int = 200):
     """A SentimentModel fitted on the organisation's own analysed comments and their NPS
     (the score that came with the comment is a free label); None when too few."""
-    from servicepulse.text import SentimentModel
+    from servicepulse.kernels.text import SentimentModel
 
     rows = session.execute(select(Verbatim.text, Response.nps).join(Response, Response.id == Verbatim.response_id)
                            .where(Response.nps.is_not(None))).all()

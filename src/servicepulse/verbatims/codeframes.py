@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import OrgUnit, VerbatimCodeFrame, VerbatimThemeOwner
-from servicepulse.text import CodeFrame, CodeFrameError, load_default_codeframe
-from servicepulse.text.codeframe import codeframe_from_yaml
+from servicepulse.kernels.text import CodeFrame, CodeFrameError, load_default_codeframe
+from servicepulse.kernels.text.codeframe import codeframe_from_yaml
 
 MAX_YAML_CHARS = 500_000
 

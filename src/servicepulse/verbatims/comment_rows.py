@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from servicepulse.text import CodeFrame, analyse_comments
+from servicepulse.kernels.text import CodeFrame, analyse_comments
 
 MAX_MATCHED = 200  # length of verbatim_mentions.matched
 MAX_REDACTIONS = 32767  # verbatims.redactions is a SMALLINT

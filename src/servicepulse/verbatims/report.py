@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.analytics.compare import ComparisonResult
+from servicepulse.kernels.statistics.compare import ComparisonResult
 from servicepulse.errors import NotFound
 from servicepulse.models import OrgUnit
 from servicepulse.verbatims import repository

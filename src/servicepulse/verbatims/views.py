@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Moment, OrgUnit, User
-from servicepulse.text import ThemeProposal, adopt_proposal, discover_themes
+from servicepulse.kernels.text import ThemeProposal, adopt_proposal, discover_themes
 from servicepulse.verbatims import repository
 from servicepulse.verbatims.codeframes import (
     current_codeframe, departments, parse_codeframe, save_codeframe, set_theme_owner, theme_owners,
@@ -23,10 +23,10 @@ from servicepulse.verbatims.impact import leaf_groups, theme_impact
 from servicepulse.verbatims.jobs import enqueue_analysis
 from servicepulse.verbatims.report import department_list, department_report, report_pdf
 from servicepulse.verbatims.repository import NPS_GROUPS, SENTIMENTS, VerbatimFilter
-from servicepulse.web.auth import require_role
-from servicepulse.web.deps import DbSession
-from servicepulse.web.i18n import request_language
-from servicepulse.web.templating import base_context, render
+from servicepulse.http.auth import require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import base_context, render
 
 router = APIRouter()
 

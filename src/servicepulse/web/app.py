@@ -22,16 +22,17 @@ from servicepulse import __version__
 from servicepulse.db import migrate
 from servicepulse.db.engine import make_engine
 from servicepulse.settings import Settings, get_settings
-from servicepulse.web import auth, health
-from servicepulse.web.csrf import csrf_protect
-from servicepulse.web.errors import install_error_pages
-from servicepulse.web.i18n import load_catalogue
+from servicepulse.http import auth
+from servicepulse.web import health
+from servicepulse.http.csrf import csrf_protect
+from servicepulse.http.errors import install_error_pages
+from servicepulse.http.i18n import load_catalogue
 from servicepulse.web.registry import load_router
 from servicepulse.web.routers import NAV, PAGE_ROUTERS, PUBLIC_ROUTERS
-from servicepulse.web.templating import make_templates
-from servicepulse.web.throttle import LoginThrottle
+from servicepulse.http.templating import make_templates
+from servicepulse.http.throttle import LoginThrottle
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "http" / "static"
 SESSION_COOKIE = "servicepulse_session"
 SESSION_MAX_AGE = 12 * 60 * 60  # a working day; then log in again
 

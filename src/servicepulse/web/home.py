@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.models import Journey, Moment, Response
-from servicepulse.web.auth import CurrentUser
-from servicepulse.web.deps import DbSession
-from servicepulse.web.templating import render
-from servicepulse.web.i18n import request_language
+from servicepulse.http.auth import CurrentUser
+from servicepulse.http.deps import DbSession
+from servicepulse.http.templating import render
+from servicepulse.http.i18n import request_language
 
 router = APIRouter()
 

@@ -12,21 +12,14 @@ PUBLIC_ROUTERS do not and check a form token of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class NavEntry:
-    path: str  # where the entry links to; also marks it current for paths below it
-    label: str  # message catalogue key
-    roles: tuple[str, ...] = ()  # who sees it; empty = every logged-in user
+from servicepulse.http.nav import NavEntry
 
 
 # (module, attribute) of each page router, in order.
 PAGE_ROUTERS: list[tuple[str, str]] = [
     ("servicepulse.web.home", "router"),
-    ("servicepulse.surveys_dashboard.views", "router"),
-    ("servicepulse.insights.views", "router"),
+    ("servicepulse.metrics.survey_views", "router"),
+    ("servicepulse.metrics.views", "router"),
     ("servicepulse.improvement.views", "router"),
 ]
 

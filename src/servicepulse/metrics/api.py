@@ -1,0 +1,112 @@
+"""/api/v1 JSON routes for the experience metrics, the moment view and key drivers.
+
+Numbers are plain JSON; a figure below ``min_n`` answers has ``too_few: true``
+and null numbers, and an analysis that cannot be run carries a ``message``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from servicepulse.errors import NotFound
+from servicepulse.metrics import service
+from servicepulse.metrics.repository import MetricFilter
+from servicepulse.models import Journey
+from servicepulse.settings import get_settings
+from servicepulse.http.deps import DbSession
+
+# ids beyond the id columns' range are a 422 for the client, not a database overflow
+MAX_ID = 2**31 - 1
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+router = APIRouter(tags=["insights"])
+
+
+def _min_n(request: Request, min_n: int | None) -> int:
+    if min_n is not None:
+        return min_n
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return int(settings.min_n)
+
+
+def _filter(journey_id, moment_id, channel, team_id, segment, date_from, date_to) -> MetricFilter:
+    return MetricFilter(journey_id=journey_id, moment_id=moment_id, channel=channel, team_id=team_id,
+                        segment=segment, date_from=date_from, date_to=date_to)
+
+
+@router.get("/metrics", summary="NPS, grade, CSAT and CES with intervals, overall or by a dimension")
+def get_metrics(
+    request: Request, session: DbSession,
+    by: Annotated[Literal["journey", "moment", "channel", "team", "segment", "period"] | None,
+                  Query(description="group by this dimension")] = None,
+    period: Annotated[Literal["day", "week", "month"], Query(description="bucket size when by=period")] = "month",
+    method: Annotated[Literal["adjusted-wald", "wald", "bootstrap"], Query(description="NPS interval")] = "adjusted-wald",
+    confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,
+    min_n: Annotated[int | None, Query(ge=1, description="fewer answers: too_few (default: the setting)")] = None,
+    journey_id: OptionalId = None, moment_id: OptionalId = None, channel: str | None = None,
+    team_id: OptionalId = None, segment: str | None = None,
+    date_from: Annotated[date | None, Query(description="first UTC day, inclusive")] = None,
+    date_to: Annotated[date | None, Query(description="UTC day after the last, exclusive")] = None,
+    language: Literal["nl", "en"] = "en",
+):
+    f = _filter(journey_id, moment_id, channel, team_id, segment, date_from, date_to)
+    rows = service.metrics(session, f, by=by, period=period, min_n=_min_n(request, min_n), method=method,
+                           confidence=confidence, language=language)
+    return {"by": by, "period": period if by == "period" else None, "method": method, "confidence": confidence,
+            "min_n": _min_n(request, min_n),
+            "groups": [{"key": r.key, "label": r.label, **service.figures_dict(r.figures)} for r in rows]}
+
+
+@router.get("/journeys/{journey_id}/moments", summary="The 7+/9+ moment view of a journey, with the PRCA label check")
+def get_moment_view(
+    request: Request, session: DbSession, journey_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    outcome: Literal["nps", "grade"] = "nps", min_n: Annotated[int | None, Query(ge=1)] = None,
+    date_from: date | None = None, date_to: date | None = None, language: Literal["nl", "en"] = "en",
+):
+    if session.get(Journey, journey_id) is None:
+        raise NotFound(f"journey {journey_id} does not exist")
+    view = service.moment_view(session, journey_id, MetricFilter(date_from=date_from, date_to=date_to),
+                               outcome=outcome, min_n=_min_n(request, min_n), language=language)
+    return {
+        "journey_id": view.journey_id, "journey": view.journey_name, "outcome": outcome,
+        "label_check_n": view.prca_n,
+        "label_check_sampled": view.prca_sampled, "message": view.prca_message, "notes": view.notes,
+        "moments": [{
+            "id": m.id, "key": m.key, "name": m.name, "kind": m.kind, "norm": m.norm, "n": m.n,
+            "score": m.score.mean, "low": m.score.low, "high": m.score.high, "too_few": m.score.too_few,
+            "share_7": m.share_7.share, "share_9": m.share_9.share,
+            "status": m.status.code, "status_label": m.status.label_en if language == "en" else m.status.label_nl,
+            "behaviour": m.behaviour, "penalty": m.penalty, "reward": m.reward,
+            "label_consistent": m.label_check.consistent if m.label_check else None,
+            "suggested_kind": m.label_check.suggested_kind if m.label_check else None,
+        } for m in view.moments],
+    }
+
+
+@router.get("/drivers", summary="Key drivers of NPS or grade: relative weights and dominance (% of R-squared)")
+def get_drivers(
+    request: Request, session: DbSession,
+    outcome: Literal["nps", "grade"] = "nps", include: Literal["case", "moments", "all"] = "case",
+    journey_id: OptionalId = None, date_from: date | None = None, date_to: date | None = None,
+    min_n: Annotated[int | None, Query(ge=1)] = None, language: Literal["nl", "en"] = "en",
+):
+    if include != "case" and journey_id is None:
+        from servicepulse.errors import ValidationFailed
+
+        raise ValidationFailed("moment drivers need a journey", [("journey_id", "required when include is "
+                                                                  "'moments' or 'all'")])
+    analysis = service.key_drivers(session, MetricFilter(journey_id=journey_id, date_from=date_from, date_to=date_to),
+                                   include=include, outcome=outcome, min_n=_min_n(request, min_n), language=language)
+    drivers = []
+    if analysis.ok:
+        for name, rec in analysis.table.iterrows():
+            drivers.append({"driver": name, "label": analysis.labels.get(name, name),
+                            "relative_weight_pct": float(rec["relative_weight"]),
+                            "dominance_pct": float(rec["dominance"]) if "dominance" in rec else None,
+                            "slope": float(rec["slope"]), "p_value": float(rec["p_value"]),
+                            "performance": float(rec["performance"]), "quadrant": rec["quadrant"]})
+    return {"outcome": outcome, "include": include, "n": analysis.n, "r2": analysis.r2,
+            "message": analysis.message, "drivers": drivers}

@@ -1,0 +1,67 @@
+"""The insight charts as SVG, built once for the dashboard page and the PDF report.
+
+Figures that are "too few answers" are left out of a chart (never drawn as 0).
+"""
+
+from __future__ import annotations
+
+from servicepulse.kernels.charts import specs, svg
+from servicepulse.metrics.service import DriverAnalysis, MetricRow, MomentView
+
+
+def nps_trend(rows: list[MetricRow], title: str, y_title: str = "NPS", *,
+        language: str | None = None) -> str | None:
+    points = [{"period": r.key, "nps": r.figures.nps.score, "low": r.figures.nps.low, "high": r.figures.nps.high}
+              for r in rows if r.figures.nps.score is not None]
+    if not points:
+        return None
+    spec = specs.line_with_band(points, "period", "nps", "low", "high", title=title, y_title=y_title, rule=0.0)
+    return svg(spec, language=language)
+
+
+def grade_trend(rows: list[MetricRow], title: str, y_title: str, *,
+        language: str | None = None) -> str | None:
+    points = [{"period": r.key, "grade": r.figures.grade.mean, "low": r.figures.grade.low,
+               "high": r.figures.grade.high} for r in rows if r.figures.grade.mean is not None]
+    if not points:
+        return None
+    spec = specs.line_with_band(points, "period", "grade", "low", "high", title=title, y_title=y_title)
+    return svg(spec, language=language)
+
+
+def moment_row(view: MomentView, title: str, *,
+        language: str | None = None) -> str | None:
+    if not view.moments:
+        return None
+    rows = [{"moment": m.name, "position": m.position, "status": m.chart_status, "score": m.score.mean,
+             "kind": m.kind} for m in view.moments]
+    return svg(specs.moment_row(rows, title=title, width=max(120 * len(rows), 360)), language=language)
+
+
+def distribution(counts: dict[int, int], title: str, low_cut: int = 6, high_cut: int = 9, *,
+        language: str | None = None) -> str | None:
+    if not counts:
+        return None
+    return svg(specs.distribution(counts, title=title, low_cut=low_cut, high_cut=high_cut), language=language)
+
+
+def importance_performance(analysis: DriverAnalysis, title: str, x_title: str, y_title: str, *,
+        language: str | None = None) -> str | None:
+    if not analysis.ok:
+        return None
+    table = analysis.table
+    rows = [{"driver": analysis.labels.get(name, name), "importance": float(rec["relative_weight"]),
+             "performance": float(rec["performance"])} for name, rec in table.iterrows()]
+    return svg(specs.scatter(rows, "importance", "performance", "driver", title=title,
+                             x_rule=float(table["relative_weight"].mean()), y_rule=float(table["performance"].mean()),
+                             x_title=x_title, y_title=y_title), language=language)
+
+
+def driver_bars(analysis: DriverAnalysis, title: str, x_title: str, *,
+        language: str | None = None) -> str | None:
+    if not analysis.ok:
+        return None
+    rows = [{"driver": analysis.labels.get(name, name), "weight": round(float(rec["relative_weight"]), 1)}
+            for name, rec in analysis.table.iterrows()]
+    return svg(specs.bar(rows, "driver", "weight", title=title, horizontal=True, x_title="", y_title=x_title,
+                         height=max(22 * len(rows), 120)), language=language)

@@ -1,0 +1,62 @@
+"""The monthly management report: the dashboard's figures and charts as one PDF (HTML + inline SVG -> WeasyPrint).
+
+Used by the page ``/insights/report.pdf?month=2026-10`` and the command
+``servicepulse report monthly --month 2026-10 --out report.pdf``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session
+
+from servicepulse.http.templating import template_environment
+from servicepulse.metrics import charts, service
+from servicepulse.metrics import repository as repo
+
+
+def _environment() -> Environment:
+    return template_environment()
+
+
+def _translator(language: str):
+    from servicepulse.http.i18n import load_catalogue
+
+    catalogue = load_catalogue()
+    return lambda key, **values: catalogue.translate(key, language, **values)
+
+
+def monthly_report_html(session: Session, month: str, *, language: str = "nl", min_n: int = 30,
+                        organisation: str = "") -> str:
+    """The report as one self-contained HTML page (charts inline as SVG)."""
+    from servicepulse.http.templating import format_number
+
+    t = _translator(language)
+    f = service.month_filter(month)
+    view = service.overview(session, f, period="month", min_n=min_n, language=language)
+    year = replace(f, date_from=(f.date_to - timedelta(days=365)).replace(day=1))
+    trend = service.metrics(session, year, by="period", period="month", min_n=min_n, language=language)
+    journeys = []
+    for journey in repo.journeys(session):
+        mv = service.moment_view(session, journey.id, f, min_n=min_n, language=language)
+        journeys.append({"view": mv, "svg": charts.moment_row(mv, t("insights.chart.moment_row",
+                                                                    journey=mv.journey_name), language=language)})
+    drivers = service.key_drivers(session, replace(f, date_from=year.date_from), include="case", min_n=min_n,
+                                  language=language)
+    context = {
+        "t": t, "lang": language, "month": month, "organisation": organisation, "view": view,
+        "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend"), language=language),
+        "journeys": journeys, "drivers": drivers,
+        "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight"),
+                                          language=language),
+        "number": lambda value, digits=1: format_number(value, language, digits),
+    }
+    return _environment().get_template("metrics/report.html").render(**context)
+
+
+def monthly_report_pdf(session: Session, month: str, **kwargs) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=monthly_report_html(session, month, **kwargs)).write_pdf()

@@ -1,0 +1,866 @@
+"""Queries behind the experience metrics: portable SQL aggregates, no Python loops over rows.
+
+Every metric is computed from a handful of sums per group (``FIGURE_COLUMNS``),
+produced by one ``GROUP BY`` with ``SUM(CASE ...)``. The same sums come either
+from the raw ``responses`` table or from the ``score_daily_counts`` aggregate
+(counts of each score value per day and dimension), so both paths give the
+same numbers; the aggregate is what keeps the dashboard fast at tens of
+millions of responses. A figure from the aggregate reads the coarsest roll-up
+that answers it (whole months from the month roll-up, the days around them
+from the day roll-up) and sums ``n`` per measure and value before the
+conditional sums. Period buckets are ISO date strings ('YYYY-MM-DD' of
+the first day of the day, ISO week or month, in UTC) on SQLite and PostgreSQL.
+
+Moment grades live in ``answers`` under the question key ``moment_<moment key>``
+(the journey survey); they are matched to the moment of that key within the
+journey of the response's case (or any journey when the case has none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy import column as named_column
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from servicepulse.models import (
+    Answer,
+    Case,
+    CaseEvent,
+    Customer,
+    Journey,
+    Moment,
+    OrgUnit,
+    Promise,
+    Response,
+    ScoreDailyCount,
+)
+from servicepulse.models.responses import GRAIN_DAY, GRAIN_DETAIL, GRAIN_MONTH
+
+PERIODS = ("day", "week", "month")
+DIMENSIONS = ("journey", "moment", "channel", "team", "segment", "period")
+MOMENT_KEY_PREFIX = "moment_"
+
+# The sums every metric is computed from (see service.figures_from_sums).
+FIGURE_COLUMNS = (
+    "responses", "nps_n", "detractors", "passives", "promoters",
+    "grade_n", "grade_sum", "grade_sq", "grade_7", "grade_9",
+    "csat_n", "csat_top2", "ces_n", "ces_sum", "ces_sq", "ces_easy",
+)
+MOMENT_COLUMNS = ("grade_n", "grade_sum", "grade_sq", "grade_7", "grade_9")
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Which responses a figure is about. Dates are UTC days: ``date_from`` inclusive, ``date_to`` exclusive."""
+
+    journey_id: int | None = None
+    moment_id: int | None = None
+    channel: str | None = None
+    team_id: int | None = None
+    segment: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+# -- dialect-aware pieces --------------------------------------------------
+
+def period_bucket(expr: ColumnElement, period: str, dialect: str, *, is_date: bool = False) -> ColumnElement:
+    """First day of the day / ISO week (Monday) / month containing ``expr``, as 'YYYY-MM-DD' text (UTC)."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    if dialect == "sqlite":
+        if period == "day":
+            return func.strftime("%Y-%m-%d", expr)
+        if period == "week":  # to the next Sunday (or stay), then back six days: the Monday
+            return func.date(expr, "weekday 0", "-6 days")
+        return func.strftime("%Y-%m-01", expr)
+    stamp = cast(expr, DateTime(timezone=False)) if is_date else expr.op("AT TIME ZONE")(literal("UTC"))
+    return func.to_char(func.date_trunc(period, stamp), "YYYY-MM-DD")
+
+
+def utc_day(expr: ColumnElement, dialect: str) -> ColumnElement:
+    """The UTC calendar day of a timestamp column, as a DATE."""
+    if dialect == "sqlite":
+        return func.date(expr)
+    return cast(expr.op("AT TIME ZONE")(literal("UTC")), Date)
+
+
+def month_start(expr: ColumnElement, dialect: str) -> ColumnElement:
+    """The first day of the month of a DATE column, as a DATE."""
+    if dialect == "sqlite":
+        return func.date(expr, "start of month")
+    return cast(func.date_trunc("month", cast(expr, DateTime(timezone=False))), Date)
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sum_if(condition, value=1) -> ColumnElement:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+# -- raw path -------------------------------------------------------------------
+
+def _response_journey():
+    """Journey of a response: its moment's journey, else its case's."""
+    rm = aliased(Moment, name="rm")
+    rc = aliased(Case, name="rc")
+    return rm, rc, func.coalesce(rm.journey_id, rc.journey_id)
+
+
+@lru_cache(maxsize=1)
+def _raw_sums():
+    r = Response
+    return [
+        func.count().label("responses"),
+        func.count(r.nps).label("nps_n"),
+        _sum_if(r.nps <= 6).label("detractors"),
+        _sum_if(r.nps.between(7, 8)).label("passives"),
+        _sum_if(r.nps >= 9).label("promoters"),
+        func.count(r.grade).label("grade_n"),
+        func.coalesce(func.sum(r.grade), 0).label("grade_sum"),
+        func.coalesce(func.sum(r.grade * r.grade), 0).label("grade_sq"),
+        _sum_if(r.grade >= 7).label("grade_7"),
+        _sum_if(r.grade >= 9).label("grade_9"),
+        func.count(r.csat).label("csat_n"),
+        _sum_if(r.csat >= 4).label("csat_top2"),
+        func.count(r.ces).label("ces_n"),
+        func.coalesce(func.sum(r.ces), 0).label("ces_sum"),
+        func.coalesce(func.sum(r.ces * r.ces), 0).label("ces_sq"),
+        _sum_if(r.ces >= 5).label("ces_easy"),
+    ]
+
+
+def _raw_dimensions(dialect: str, period: str, journey_expr, segment_expr) -> dict[str, ColumnElement]:
+    return {
+        "journey": journey_expr,
+        "moment": Response.moment_id,
+        "channel": Response.channel,
+        "team": Response.team_id,
+        "segment": segment_expr,
+        "period": period_bucket(Response.submitted_at, period, dialect),
+    }
+
+
+def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.moment_id) -> list:
+    where = []
+    if f.journey_id is not None:
+        where.append(journey_expr == f.journey_id)
+    if f.moment_id is not None:
+        where.append(moment_col == f.moment_id)
+    if f.channel is not None:
+        where.append(Response.channel == f.channel)
+    if f.team_id is not None:
+        where.append(Response.team_id == f.team_id)
+    if f.segment is not None:
+        where.append(segment_expr == f.segment)
+    if f.date_from is not None:
+        where.append(Response.submitted_at >= _start(f.date_from))
+    if f.date_to is not None:
+        where.append(Response.submitted_at < _start(f.date_to))
+    return where
+
+
+def _raw_base(stmt, rm, rc, cu):
+    return (stmt.select_from(Response)
+            .outerjoin(rm, rm.id == Response.moment_id)
+            .outerjoin(rc, rc.id == Response.case_id)
+            .outerjoin(cu, cu.id == Response.customer_id))
+
+
+# -- aggregate path ----------------------------------------------------------------
+
+HEADLINE_MEASURES = ("responses", "nps", "grade", "ces", "csat")
+
+
+@lru_cache(maxsize=1)  # built once: the expressions are immutable and take a while to build
+def _daily_sums():
+    """The figure sums over the per-(measure, value) totals of ``_daily_totals`` (columns named, not bound to a
+    table, so that the expressions are built once and the statement stays in SQLAlchemy's compiled cache)."""
+    m, v, n = named_column("measure"), named_column("value"), named_column("n")
+
+    def total(measure, condition=None, value=None):
+        cond = m == measure if condition is None else and_(m == measure, condition)
+        return func.coalesce(func.sum(case((cond, n if value is None else value * n), else_=0)), 0)
+
+    return [
+        total("responses").label("responses"),
+        total("nps").label("nps_n"),
+        total("nps", v <= 6).label("detractors"),
+        total("nps", v.between(7, 8)).label("passives"),
+        total("nps", v >= 9).label("promoters"),
+        total("grade").label("grade_n"),
+        total("grade", value=v).label("grade_sum"),
+        total("grade", value=v * v).label("grade_sq"),
+        total("grade", v >= 7).label("grade_7"),
+        total("grade", v >= 9).label("grade_9"),
+        total("csat").label("csat_n"),
+        total("csat", v >= 4).label("csat_top2"),
+        total("ces").label("ces_n"),
+        total("ces", value=v).label("ces_sum"),
+        total("ces", value=v * v).label("ces_sq"),
+        total("ces", v >= 5).label("ces_easy"),
+    ]
+
+
+def _daily_totals(key: ColumnElement | None, where: list):
+    """Step one of a daily-path figure: ``n`` summed per (key,) measure and value, a few dozen rows per key.
+
+    The sixteen conditional sums of ``_daily_sums`` then run over these rows
+    instead of over every aggregate row of the span (thousands on a day-grain
+    span): the expensive CASE expressions are evaluated far less often.
+    """
+    d = ScoreDailyCount
+    keys = [key.label("key")] if key is not None else []
+    return (select(*keys, d.measure.label("measure"), d.value.label("value"), func.sum(d.n).label("n"))
+            .where(*where, d.measure.in_(HEADLINE_MEASURES))
+            .group_by(*([key] if key is not None else []), d.measure, d.value)
+            .subquery("totals"))
+
+
+def _daily_dimensions(dialect: str, period: str) -> dict[str, ColumnElement]:
+    d = ScoreDailyCount
+    return {"journey": d.journey_id, "moment": d.moment_id, "channel": d.channel, "team": d.team_id,
+            "segment": d.segment, "period": period_bucket(d.day, period, dialect, is_date=True)}
+
+
+def choose_grain(f: MetricFilter, by: str | None = None, period: str = "month") -> int:
+    """The coarsest roll-up of score_daily_counts that answers the query exactly."""
+    if f.channel is not None or f.team_id is not None or f.segment is not None or by in ("channel", "team", "segment"):
+        return GRAIN_DETAIL
+    if (by == "period" and period != "month") or any(d is not None and d.day != 1 for d in (f.date_from, f.date_to)):
+        return GRAIN_DAY
+    return GRAIN_MONTH
+
+
+def _daily_where(f: MetricFilter, grain: int | None = GRAIN_DETAIL) -> list:
+    d = ScoreDailyCount
+    where = [] if grain is None else [d.grain == grain]
+    for value, column in ((f.journey_id, d.journey_id), (f.moment_id, d.moment_id), (f.channel, d.channel),
+                          (f.team_id, d.team_id), (f.segment, d.segment)):
+        if value is not None:
+            where.append(column == value)
+    if f.date_from is not None:
+        where.append(d.day >= f.date_from)
+    if f.date_to is not None:
+        where.append(d.day < f.date_to)
+    return where
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _span_where(f: MetricFilter, by: str | None = None, period: str = "month") -> list:
+    """``_daily_where`` at the grain ``choose_grain`` picks; a span that needs the day roll-up reads it only for
+    the days outside the whole months it covers, and the month roll-up for those months (the two hold the same
+    counts, so the sum is exact): a 31-day span reads two months and a few days instead of 31 days."""
+    grain = choose_grain(f, by, period)
+    if grain != GRAIN_DAY or by == "period":  # day and week buckets need the day rows
+        return _daily_where(f, grain)
+    first = None if f.date_from is None else (f.date_from if f.date_from.day == 1 else next_month(f.date_from))
+    last = None if f.date_to is None else f.date_to.replace(day=1)
+    if first is not None and last is not None and first >= last:
+        return _daily_where(f, grain)
+    d = ScoreDailyCount
+    months = _daily_where(MetricFilter(**{**f.__dict__, "date_from": first, "date_to": last}), GRAIN_MONTH)
+    edges = [d.day < first] if first is not None else []
+    edges += [d.day >= last] if last is not None else []
+    return [or_(and_(*months), and_(*_daily_where(f, GRAIN_DAY), or_(*edges)))]
+
+
+def has_daily_counts(session: Session) -> bool:
+    """Whether the aggregate exists and reaches the day of the latest response (both index lookups).
+
+    A cheap guard against a forgotten refresh: answers added later to days
+    that are already aggregated are not detected here; the ingest paths add
+    them with :func:`add_to_daily_counts`.
+    """
+    last_day = last_aggregated_day(session)
+    if last_day is None:
+        return False
+    latest = session.scalar(select(func.max(Response.submitted_at)))
+    return latest is None or latest.astimezone(timezone.utc).date() <= last_day
+
+
+def _resolve_source(session: Session, source: str) -> str:
+    if source not in ("auto", "raw", "daily"):
+        raise ValueError(f"source must be 'auto', 'raw' or 'daily', got {source!r}")
+    if source == "auto":
+        return "daily" if has_daily_counts(session) else "raw"
+    return source
+
+
+def _check_by(by: str | None) -> None:
+    if by is not None and by not in DIMENSIONS:
+        raise ValueError(f"group by must be one of {', '.join(DIMENSIONS)}, got {by!r}")
+
+
+def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | None = None, period: str = "month",
+                source: str = "auto") -> pd.DataFrame:
+    """The sums of ``FIGURE_COLUMNS`` per group (``key`` column; one row when ``by`` is None)."""
+    _check_by(by)
+    dialect = _dialect(session)
+    if _resolve_source(session, source) == "daily":
+        # periods are bucketed after step one: formatting a date costs more than summing a row
+        inner_key = ScoreDailyCount.day if by == "period" else _daily_dimensions(dialect, period)[by] if by else None
+        totals = _daily_totals(inner_key, _span_where(f, by, period))
+        key = None if not by else (
+            period_bucket(totals.c.key, period, dialect, is_date=True) if by == "period" else totals.c.key)
+        stmt = select(*([key.label("key")] if by else []), *_daily_sums()).select_from(totals)
+    else:
+        rm, rc, journey = _response_journey()
+        cu = aliased(Customer, name="cu")
+        key = _raw_dimensions(dialect, period, journey, cu.segment)[by] if by else None
+        stmt = _raw_base(select(*([key.label("key")] if by else []), *_raw_sums()), rm, rc, cu)
+        stmt = stmt.where(*_raw_where(f, journey, cu.segment))
+    if by:
+        stmt = stmt.group_by(key).order_by(key)
+    rows = session.execute(stmt).all()
+    # one int64 block straight from the rows: building and slicing a mixed frame cost more than the query
+    first = 1 if by else 0
+    values = np.array([[int(v or 0) for v in r[first:]] for r in rows], dtype=np.int64).reshape(len(rows), len(FIGURE_COLUMNS))
+    sums = pd.DataFrame(values, columns=list(FIGURE_COLUMNS))
+    if by:
+        sums.insert(0, "key", pd.Series([r[0] for r in rows], dtype=None if rows else object))  # dtype inferred as before
+    return sums
+
+
+def _moment_match(mg, rc):
+    """Answer key 'moment_<key>' of the moment ``mg``, within the response's case journey if it has one."""
+    return and_(Answer.question_key == literal(MOMENT_KEY_PREFIX) + mg.key,
+                or_(rc.journey_id.is_(None), rc.journey_id == mg.journey_id))
+
+
+def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str = "auto") -> pd.DataFrame:
+    """Per graded moment (``moment_id``): n, sum, sum of squares, >= 7 and >= 9 of its grades.
+
+    ``f.journey_id``/``f.moment_id`` select the graded moments.
+    """
+    if _resolve_source(session, source) == "daily":
+        d = ScoreDailyCount
+        stmt = select(
+            d.moment_id.label("moment_id"),
+            func.sum(d.n).label("grade_n"), func.sum(d.value * d.n).label("grade_sum"),
+            func.sum(d.value * d.value * d.n).label("grade_sq"),
+            _sum_if(d.value >= 7, d.n).label("grade_7"), _sum_if(d.value >= 9, d.n).label("grade_9"),
+        ).where(d.measure == "moment", *_span_where(f)).group_by(d.moment_id)
+    else:
+        mg = aliased(Moment, name="mg")
+        rc = aliased(Case, name="rc")
+        cu = aliased(Customer, name="cu")
+        value = Answer.value_num
+        stmt = (
+            select(mg.id.label("moment_id"), func.count(value).label("grade_n"),
+                   func.sum(value).label("grade_sum"), func.sum(value * value).label("grade_sq"),
+                   _sum_if(value >= 7).label("grade_7"), _sum_if(value >= 9).label("grade_9"))
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .outerjoin(rc, rc.id == Response.case_id)
+            .join(mg, _moment_match(mg, rc))
+            .outerjoin(cu, cu.id == Response.customer_id)
+            .where(value.is_not(None),
+                   *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None}), mg.journey_id, cu.segment,
+                               moment_col=mg.id))
+            .group_by(mg.id)
+        )
+        if f.journey_id is not None:
+            stmt = stmt.where(mg.journey_id == f.journey_id)
+    rows = session.execute(stmt).all()
+    index = pd.Index([int(r[0]) for r in rows], name="moment_id", dtype="int64")
+    values = np.array([[float(v or 0) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(MOMENT_COLUMNS))
+    return pd.DataFrame(values, index=index, columns=list(MOMENT_COLUMNS))
+
+
+def score_distribution(session: Session, measure: str, f: MetricFilter = MetricFilter(),
+                       source: str = "auto") -> dict[int, int]:
+    """How many answers gave each value of a headline measure (nps, grade, ces, csat)."""
+    if measure not in ("nps", "grade", "ces", "csat"):
+        raise ValueError(f"measure must be nps, grade, ces or csat, got {measure!r}")
+    if _resolve_source(session, source) == "daily":
+        d = ScoreDailyCount
+        stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_span_where(f))
+                .group_by(d.value))
+    else:
+        rm, rc, journey = _response_journey()
+        cu = aliased(Customer, name="cu")
+        column = getattr(Response, measure)
+        stmt = _raw_base(select(column, func.count()), rm, rc, cu).where(
+            column.is_not(None), *_raw_where(f, journey, cu.segment)).group_by(column)
+    return {int(v): int(n) for v, n in session.execute(stmt).all()}
+
+
+# -- keeping the aggregate up to date ---------------------------------------------
+
+DETAIL_COLUMNS = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
+
+
+def _detail_selects(dialect: str, window: MetricFilter, response_ids=None) -> list:
+    """The SELECTs that produce the detail rows (``DETAIL_COLUMNS``) of ``score_daily_counts``: one per
+    headline measure and one for the moment grades; ``response_ids`` (ids or an expanding bind parameter)
+    limits them to those responses."""
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    day = utc_day(Response.submitted_at, dialect)
+    where = _raw_where(window, journey, cu.segment)
+    if response_ids is not None:
+        where.append(Response.id.in_(response_ids))
+    statements = []
+    headline = [("responses", literal(0, Integer)), ("nps", Response.nps), ("grade", Response.grade),
+                ("ces", Response.ces), ("csat", Response.csat)]
+    for measure, value in headline:
+        dims = [day, literal(measure), Response.moment_id, journey, Response.channel, Response.team_id, cu.segment]
+        stmt = _raw_base(select(*dims, value, func.count()), rm, rc, cu).where(*where)
+        if measure != "responses":
+            stmt = stmt.where(value.is_not(None))
+        statements.append(stmt.group_by(*[c for c in dims if c is not dims[1]],
+                                         *([] if measure == "responses" else [value])))
+    mg = aliased(Moment, name="mg")
+    grade = cast(func.round(Answer.value_num), Integer)
+    dims = [day, literal("moment"), mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment]
+    statements.append(
+        select(*dims, grade, func.count())
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(rc, rc.id == Response.case_id)
+        .join(mg, _moment_match(mg, rc))
+        .outerjoin(cu, cu.id == Response.customer_id)
+        .where(Answer.value_num.is_not(None), *where)
+        .group_by(day, mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment, grade)
+    )
+    return statements
+
+
+def refresh_daily_counts(session: Session, day_from: date | None = None, day_to: date | None = None) -> int:
+    """Rebuild ``score_daily_counts`` for the UTC days ``day_from`` <= day < ``day_to`` (None: open end).
+
+    A full rebuild (e.g. nightly, or after a bulk load); between rebuilds the
+    ingest paths keep the aggregate current with :func:`add_to_daily_counts`.
+    Runs as ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database;
+    returns the number of aggregate rows written (for the window).
+    """
+    dialect = _dialect(session)
+    d = ScoreDailyCount
+    if dialect == "postgresql":
+        # Ingests that add delta rows meanwhile would be counted twice (their response read by the INSERT ...
+        # SELECT, their delta row kept): wait for those in flight and hold new ones until this commits.
+        # SQLite needs nothing: its write transactions already run one at a time.
+        session.execute(text("LOCK TABLE score_daily_counts IN SHARE ROW EXCLUSIVE MODE"))
+    window = MetricFilter(date_from=day_from, date_to=day_to)
+    session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
+    for stmt in _detail_selects(dialect, window):
+        session.execute(insert(d).from_select(DETAIL_COLUMNS, stmt))
+    _roll_up(session, window, dialect)
+    return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window, None))) or 0)
+
+
+_ANY_DAILY_COUNT = select(ScoreDailyCount.__table__.c.id).limit(1)  # built once: checked on every ingest
+
+
+@lru_cache(maxsize=4)
+def _delta_insert(dialect: str):
+    """One ``INSERT ... SELECT`` of the delta rows of the responses bound as ``ids`` (``sign`` bound too): the
+    detail rows of ``_detail_selects`` and their day and month roll-ups, built once per dialect, so an ingest
+    pays one round trip and no statement building or Python work per row."""
+    detail = union_all(*_detail_selects(dialect, MetricFilter(), bindparam("ids", expanding=True))).cte("delta")
+    day, measure, moment_id, journey_id, channel, team_id, segment, value, n = list(detail.c)
+    sign = bindparam("sign", type_=Integer)
+    keys = [measure, moment_id, journey_id, value]
+    month = month_start(day, dialect)
+    blank = [null(), null(), null()]  # roll-ups have no channel, team or segment
+    rows = union_all(
+        select(literal(GRAIN_DETAIL), day, measure, moment_id, journey_id, channel, team_id, segment, value, n * sign),
+        select(literal(GRAIN_DAY), day, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
+        .group_by(day, *keys),
+        select(literal(GRAIN_MONTH), month, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
+        .group_by(month, *keys),
+    )
+    return (insert(ScoreDailyCount.__table__).from_select(["grain", *DETAIL_COLUMNS], rows)
+            .execution_options(preserve_rowcount=True))
+
+
+def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
+    """Keep ``score_daily_counts`` current on ingest: add (``sign`` 1) or take back (-1) these responses.
+
+    Writes delta rows (``n`` = +-count) at every grain; the queries sum ``n``,
+    so a delta row next to the rebuilt ones gives the exact figures without
+    touching the big rows (the periodic ``insights.fold_daily_counts`` job,
+    or any :func:`refresh_daily_counts` of the day, folds them in). Call with
+    -1 *before* changing a stored response and with 1 after. Does nothing
+    while the aggregate has never been built (queries then read the raw
+    tables). Returns the number of rows written.
+
+    Runs on every API write group: one cached ``INSERT ... SELECT`` in the
+    database (no rows travel to Python).
+    """
+    ids = sorted({int(i) for i in response_ids})
+    if not ids or sign not in (1, -1):
+        return 0
+    if session.connection().scalar(_ANY_DAILY_COUNT) is None:
+        return 0
+    conn = session.connection()
+    written = conn.execute(_delta_insert(_dialect(session)), {"ids": ids, "sign": sign}).rowcount
+    if written < 0 and conn.dialect.name == "sqlite":  # sqlite3 reports none for a statement that starts WITH
+        written = conn.exec_driver_sql("SELECT changes()").scalar()
+    return int(written)
+
+
+def days_with_deltas(session: Session) -> list[date]:
+    """The UTC days whose aggregate rows hold delta rows next to the rebuilt ones, oldest first.
+
+    A rebuild leaves one day roll-up row per (day, measure, moment, journey,
+    value) and one month roll-up row per month and the same key; every
+    :func:`add_to_daily_counts` adds one more row per key it touches. So a
+    key that occurs twice marks a month (cheap scan of the month roll-up)
+    and then a day (day roll-up of those months only) that needs folding.
+    """
+    d = ScoreDailyCount
+    key = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
+
+    def doubled_days(where: list) -> set[date]:
+        doubled = select(d.day).where(*where).group_by(*key).having(func.count() > 1).subquery()
+        return {v if isinstance(v, date) else date.fromisoformat(str(v)[:10])
+                for v in session.scalars(select(doubled.c.day).distinct())}
+
+    days: set[date] = set()
+    for month in sorted(doubled_days([d.grain == GRAIN_MONTH])):
+        days |= doubled_days([d.grain == GRAIN_DAY, d.day >= month, d.day < next_month(month)])
+    return sorted(days)
+
+
+def last_aggregated_day(session: Session) -> date | None:
+    """The latest UTC day with detail rows in ``score_daily_counts`` (None: never built)."""
+    last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
+    if isinstance(last_day, str):  # SQLite hands DATE back as text in aggregate results
+        last_day = date.fromisoformat(last_day)
+    return last_day
+
+
+def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:
+    """Rebuild the day and month roll-ups (grain 1 and 2) from the detail rows for the window."""
+    d = ScoreDailyCount
+    columns = ["grain", "day", "measure", "moment_id", "journey_id", "value", "n"]
+    session.execute(delete(d).where(*_daily_where(window, GRAIN_DAY)))
+    dims = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
+    session.execute(insert(d).from_select(columns, select(
+        literal(GRAIN_DAY), *dims, func.sum(d.n)).where(*_daily_where(window, GRAIN_DETAIL)).group_by(*dims)))
+    # whole months: from the first of the first month to the first of the month after the last day
+    months = MetricFilter(
+        date_from=window.date_from.replace(day=1) if window.date_from else None,
+        date_to=None if window.date_to is None else (
+            window.date_to if window.date_to.day == 1 else next_month(window.date_to)))
+    session.execute(delete(d).where(*_daily_where(months, GRAIN_MONTH)))
+    month = month_start(d.day, dialect)
+    dims = [month, d.measure, d.moment_id, d.journey_id, d.value]
+    session.execute(insert(d).from_select(columns, select(
+        literal(GRAIN_MONTH), *dims, func.sum(d.n)).where(*_daily_where(months, GRAIN_DETAIL)).group_by(*dims)))
+
+
+# -- row-level frames (drivers, PRCA, drill-down) -----------------------------------
+
+def moment_grade_frame(session: Session, f: MetricFilter) -> pd.DataFrame:
+    """One row per response (index ``response_id``): ``case_id``, ``nps``, ``grade`` and one column per moment key.
+
+    Fetched long (response, moment key, grade) and pivoted in pandas.
+    """
+    mg = aliased(Moment, name="mg")
+    rc = aliased(Case, name="rc")
+    cu = aliased(Customer, name="cu")
+    stmt = (
+        select(Response.id, mg.key, Answer.value_num)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(rc, rc.id == Response.case_id)
+        .join(mg, _moment_match(mg, rc))
+        .outerjoin(cu, cu.id == Response.customer_id)
+        .where(Answer.value_num.is_not(None),
+               *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}),
+                           mg.journey_id, cu.segment))
+    )
+    if f.journey_id is not None:
+        stmt = stmt.where(mg.journey_id == f.journey_id)
+    long = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "moment", "value"])
+    wide = long.pivot_table(index="response_id", columns="moment", values="value", aggfunc="first")
+    wide.columns.name = None
+    heads = response_frame(session, wide.index.to_list()) if len(wide) else pd.DataFrame(
+        columns=["case_id", "nps", "grade"], index=pd.Index([], name="response_id"))
+    return heads.join(wide, how="inner")
+
+
+def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], outcome: str, limit: int,
+                           page: int | None = None) -> pd.DataFrame:
+    """The ``limit`` most recent responses of the window (by ``submitted_at``) that have ``outcome`` and a grade
+    for every moment in ``keys``, newest first: index ``response_id``, columns ``outcome`` and the keys.
+
+    Reads the journey's responses newest first in keyset pages (``ORDER BY
+    submitted_at DESC, id DESC LIMIT page`` on the submitted_at index), their
+    grades pivoted in SQL (one ``MAX(CASE ...)`` per key, as in
+    :func:`moment_grade_frame` but without the long rows), until ``limit``
+    complete ones are found or the window is exhausted: the work is bounded
+    by ``limit``, not by the window.
+    """
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    head = getattr(Response, outcome)
+    base = (_raw_base(select(Response.id, Response.submitted_at, head), rm, rc, cu)
+            .where(head.is_not(None), *_raw_where(replace(f, moment_id=None), journey, cu.segment))
+            .order_by(Response.submitted_at.desc(), Response.id.desc()))
+    mg = aliased(Moment, name="mg")
+    pc = aliased(Case, name="pc")  # the case of the graded response, for the moment match
+    # the grades of a page's responses, one column per key; only responses graded on every key
+    grades = [func.max(case((mg.key == k, Answer.value_num))) for k in keys]
+    pivot = (
+        select(Answer.response_id, *grades)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(pc, pc.id == Response.case_id)
+        .join(mg, _moment_match(mg, pc))
+        .where(Answer.value_num.is_not(None), mg.key.in_(keys),
+               *([] if f.journey_id is None else [mg.journey_id == f.journey_id]))
+        .group_by(Answer.response_id)
+        .having(and_(*[g.is_not(None) for g in grades]))
+    )
+    page = page or limit
+    found: list[tuple] = []
+    cursor = None
+    while len(found) < limit:
+        stmt = base if cursor is None else base.where(or_(Response.submitted_at < cursor[0], and_(
+            Response.submitted_at == cursor[0], Response.id < cursor[1])))
+        rows = session.execute(stmt.limit(page)).all()
+        if not rows:
+            break
+        cursor = (rows[-1][1], rows[-1][0])  # (submitted_at, id) of the oldest read: the next page starts there
+        heads = {r[0]: r[2] for r in rows}  # id -> outcome, newest first
+        graded: dict[int, tuple] = {}
+        ids = list(heads)
+        for start in range(0, len(ids), 10_000):  # bounded IN lists (SQLite's variable limit, plan size)
+            for r in session.execute(pivot.where(Answer.response_id.in_(ids[start:start + 10_000]))):
+                graded[r[0]] = tuple(r[1:])
+        found += [(i, heads[i], *graded[i]) for i in ids if i in graded]
+        if len(rows) < page:
+            break
+    frame = pd.DataFrame(found[:limit], columns=["response_id", outcome, *keys])
+    return frame.astype({outcome: float, **{k: float for k in keys}}).set_index("response_id")
+
+
+def response_frame(session: Session, response_ids: list[int]) -> pd.DataFrame:
+    """``case_id``, ``nps``, ``grade`` by response id (in chunks: long IN lists are slow or refused)."""
+    parts = []
+    for start in range(0, len(response_ids), 5000):
+        chunk = response_ids[start:start + 5000]
+        parts.append(pd.DataFrame(session.execute(
+            select(Response.id, Response.case_id, Response.nps, Response.grade).where(Response.id.in_(chunk))
+        ).all(), columns=["response_id", "case_id", "nps", "grade"]))
+    frame = pd.concat(parts) if parts else pd.DataFrame(columns=["response_id", "case_id", "nps", "grade"])
+    return frame.set_index("response_id")
+
+
+def response_outcomes(session: Session, f: MetricFilter) -> pd.DataFrame:
+    """``case_id``, ``nps``, ``grade``, ``ces`` of the responses in scope that belong to a case."""
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    stmt = _raw_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces),
+                     rm, rc, cu).where(Response.case_id.is_not(None), *_raw_where(f, journey, cu.segment))
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "case_id", "nps", "grade", "ces"])
+    return frame.set_index("response_id")
+
+
+# Case-level drivers: the effort the customer went through, from the case record.
+CASE_DRIVERS = (
+    "broken_promise", "dark_period_over_2_days", "repeat_contact", "handoff", "reopened",
+    "after_hours_contact", "channel_switch", "proactive_update", "first_time_right",
+)
+DARK_PERIOD_HOURS = 48.0
+PROACTIVE_PATTERN = re.compile(r"proactive|proactief", re.IGNORECASE)
+
+
+def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
+    """0/1 effort drivers per case (index case id, columns ``CASE_DRIVERS``).
+
+    The facts come from the stored ``case_facts`` table (kept up to date by the
+    cases domain on ingest and filled by the demo loader), so the drivers agree
+    with the dashboard's case pages. Cases without a stored row (e.g. a
+    database filled before the table existed) fall back to computing the facts
+    on the fly with the event-log kernel from ``case_events``. Broken promises
+    come from ``promises``, proactive updates from the event activities.
+    Cases without events are left out.
+    """
+    from servicepulse.models.cases import CaseFacts
+
+    ids = sorted({int(c) for c in case_ids})
+    columns = ["case_id", "dark_period_hours", "repeat_contacts", "front_to_back", "reopenings",
+               "after_hours_contacts", "channel_switches", "first_time_right"]
+    stored_parts = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        stored_parts.append(pd.DataFrame(session.execute(
+            select(CaseFacts.case_id, CaseFacts.dark_period_hours, CaseFacts.repeat_contacts,
+                   CaseFacts.front_to_back, CaseFacts.reopenings, CaseFacts.after_hours_contacts,
+                   CaseFacts.channel_switches, CaseFacts.first_time_right)
+            .where(CaseFacts.case_id.in_(chunk))
+        ).all(), columns=columns))
+    stored = pd.concat(stored_parts, ignore_index=True) if stored_parts else pd.DataFrame(columns=columns)
+    stored = stored.set_index("case_id")
+    stored.index = stored.index.astype("int64")
+    missing = sorted(set(ids) - set(stored.index.tolist()))
+    parts = [f for f in (stored, _facts_on_the_fly(session, missing) if missing else None) if f is not None and len(f)]
+    facts = pd.concat(parts) if parts else stored
+    if facts.empty:
+        return pd.DataFrame(columns=list(CASE_DRIVERS), index=pd.Index([], name="case_id"), dtype="int8")
+    broken, proactive = _broken_and_proactive(session, facts.index.tolist())
+    out = pd.DataFrame(index=facts.index)
+    out["broken_promise"] = broken.reindex(facts.index).fillna(0).to_numpy() > 0
+    out["dark_period_over_2_days"] = facts["dark_period_hours"].astype(float) > DARK_PERIOD_HOURS
+    out["repeat_contact"] = facts["repeat_contacts"].astype(float) > 0
+    out["handoff"] = facts["front_to_back"].astype(float) > 0  # handed from the front to the back office
+    out["reopened"] = facts["reopenings"].astype(float) > 0
+    out["after_hours_contact"] = facts["after_hours_contacts"].astype(float) > 0
+    out["channel_switch"] = facts["channel_switches"].astype(float) > 0
+    out["proactive_update"] = out.index.isin(proactive)
+    out["first_time_right"] = facts["first_time_right"].astype(bool)
+    out.index.name = "case_id"
+    return out.astype("int8")[list(CASE_DRIVERS)].sort_index()
+
+
+def _facts_on_the_fly(session: Session, ids: list[int]) -> pd.DataFrame:
+    """The kernel's facts of these cases from their stored events (for cases without a ``case_facts`` row)."""
+    from servicepulse.kernels.eventlog import case_facts
+
+    event_parts = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        event_parts.append(pd.DataFrame(session.execute(
+            select(CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id,
+                   CaseEvent.actor, OrgUnit.key, CaseEvent.channel, CaseEvent.direction, CaseEvent.line,
+                   CaseEvent.customer_facing)
+            .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
+            .where(CaseEvent.case_id.in_(chunk))
+        ).all(), columns=["case_id", "activity", "timestamp", "seq", "event_id", "resource", "team", "channel",
+                          "direction", "line", "customer_facing"]))
+    events = pd.concat(event_parts, ignore_index=True) if event_parts else pd.DataFrame()
+    if events.empty:
+        return pd.DataFrame()
+    events = events.sort_values(["case_id", "seq", "event_id"], kind="stable").reset_index(drop=True)
+    events["timestamp"] = pd.to_datetime(events["timestamp"], utc=True).astype("datetime64[us, UTC]")
+    events["customer_facing"] = events["customer_facing"].astype("boolean")
+    events["file_order"] = np.arange(len(events), dtype="int64")
+    events["row"] = events["file_order"] + 1
+    events["event_id"] = events["event_id"].astype(str)
+    events["case_id"] = events["case_id"].astype(str)
+    facts = case_facts(events.drop(columns=["seq"]))
+    facts.index = facts.index.astype("int64")
+    return facts
+
+
+def _broken_and_proactive(session: Session, ids: list[int]) -> tuple[pd.Series, set[int]]:
+    """Broken promises per case, and the cases with a proactive update among their events."""
+    activities = [a for a in session.scalars(select(CaseEvent.activity).distinct()) if a and PROACTIVE_PATTERN.search(a)]
+    broken_parts, proactive = [], set()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        broken_parts.append(pd.DataFrame(session.execute(
+            select(Promise.case_id, func.count()).where(Promise.case_id.in_(chunk), Promise.status == "broken")
+            .group_by(Promise.case_id)
+        ).all(), columns=["case_id", "broken"]))
+        if activities:
+            proactive.update(session.scalars(select(CaseEvent.case_id).distinct()
+                                             .where(CaseEvent.case_id.in_(chunk), CaseEvent.activity.in_(activities))))
+    broken = pd.concat(broken_parts).set_index("case_id")["broken"] if broken_parts else pd.Series(dtype=int)
+    return broken, {int(c) for c in proactive}
+
+
+# -- drill-down ------------------------------------------------------------------
+
+def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    """(total, one page of responses) behind a figure, newest first.
+
+    With ``graded_moment_id`` the responses that graded that moment, with the grade.
+    """
+    rm, rc, journey = _response_journey()
+    cu = aliased(Customer, name="cu")
+    columns = [Response.id, Response.submitted_at, Response.channel, Response.nps, Response.grade, Response.ces,
+               Response.csat, Response.comment, cu.segment, OrgUnit.name.label("team")]
+    if graded_moment_id is not None:
+        mg = aliased(Moment, name="mg")
+        base = (select(*columns, Answer.value_num.label("moment_grade"))
+                .select_from(Response)
+                .outerjoin(rm, rm.id == Response.moment_id)
+                .outerjoin(rc, rc.id == Response.case_id)
+                .outerjoin(cu, cu.id == Response.customer_id)
+                .join(Answer, Answer.response_id == Response.id)
+                .join(mg, and_(_moment_match(mg, rc), mg.id == graded_moment_id))
+                .where(Answer.value_num.is_not(None)))
+        where = _raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}), journey, cu.segment)
+    else:
+        base = _raw_base(select(*columns, null().label("moment_grade")), rm, rc, cu)
+        where = _raw_where(f, journey, cu.segment)
+    base = base.outerjoin(OrgUnit, OrgUnit.id == Response.team_id).where(*where)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
+                           .limit(limit).offset(offset)).mappings().all()
+    return int(total), [dict(r) for r in rows]
+
+
+# -- names ------------------------------------------------------------------------
+
+def journeys(session: Session) -> list[Journey]:
+    return list(session.scalars(select(Journey).order_by(Journey.id)))
+
+
+def moments(session: Session, journey_id: int | None = None) -> list[Moment]:
+    stmt = select(Moment).order_by(Moment.journey_id, Moment.position, Moment.id)
+    if journey_id is not None:
+        stmt = stmt.where(Moment.journey_id == journey_id)
+    return list(session.scalars(stmt))
+
+
+def team_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+
+
+def first_response_day(session: Session) -> date | None:
+    value = session.scalar(select(func.min(Response.submitted_at)))
+    return value.date() if value else None
+
+
+def last_response_day(session: Session) -> date | None:
+    value = session.scalar(select(func.max(Response.submitted_at)))
+    return value.date() if value else None
+
+
+__all__ = [
+    "CASE_DRIVERS", "DIMENSIONS", "add_to_daily_counts", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame",
+    "has_daily_counts", "list_responses", "metric_sums", "moment_grade_frame", "moment_sums", "period_bucket",
+    "refresh_daily_counts", "response_outcomes", "score_distribution", "utc_day",
+]

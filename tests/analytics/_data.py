@@ -1,5 +1,0 @@
-"""Paths to the shared reference data (never copied into the repository)."""
-
-from pathlib import Path
-
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "reference"
