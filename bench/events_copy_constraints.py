@@ -29,8 +29,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from events_import import make_log, pg_database  # noqa: E402
 
-from servicepulse.db.bulkio import copy_text, ts_text  # noqa: E402
 from servicepulse.db import migrate  # noqa: E402
+from servicepulse.db.bulkio import copy_text, ts_text  # noqa: E402
 from servicepulse.db.engine import make_engine  # noqa: E402
 
 COLUMNS = ["case_id", "external_id", "occurred_at", "seq", "activity", "channel", "direction", "actor", "team_id",

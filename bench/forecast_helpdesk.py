@@ -69,7 +69,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from servicepulse.kernels.forecast import ResolutionForecaster, WorkingCalendar, suggest_promise
+from servicepulse.kernels.forecast import (
+    ResolutionForecaster,
+    WorkingCalendar,
+    suggest_promise,
+)
 from servicepulse.kernels.forecast.conformal import INTERVAL_METHODS
 from servicepulse.kernels.forecast.evaluation import (
     chronological_case_split,

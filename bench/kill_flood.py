@@ -23,8 +23,15 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from responses_load import (REPO, Server, drop_postgres_database, fresh_postgres_database, make_response,  # noqa: E402
-                            prepare_database, verify)
+from responses_load import (  # noqa: E402
+    REPO,
+    Server,
+    drop_postgres_database,
+    fresh_postgres_database,
+    make_response,
+    prepare_database,
+    verify,
+)
 
 
 class Flood:

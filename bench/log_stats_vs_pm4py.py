@@ -10,8 +10,8 @@ produced the same numbers, so the comparison is like for like.
 from __future__ import annotations
 
 import argparse
-import os
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from servicepulse.kernels.eventlog import case_facts, log_stats, read_event_log, variant_counts
+from servicepulse.kernels.eventlog import (
+    case_facts,
+    log_stats,
+    read_event_log,
+    variant_counts,
+)
 
 ACTIVITIES = np.array([
     "Customer call", "Create ticket", "Send confirmation", "Assign to back office", "Wait for customer",

@@ -53,15 +53,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from servicepulse.db import bulkio
-from servicepulse.db import migrate
+from servicepulse.db import bulkio, migrate
 from servicepulse.db.engine import make_engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import effects
 from servicepulse.demo.catalogue import JOURNEYS, SEGMENT_SHARES, TEAMS
 from servicepulse.demo.generate import generate as demo_generate
-from servicepulse.metrics import repository as repo
 from servicepulse.metrics import label_check, service
+from servicepulse.metrics import repository as repo
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import (
     Answer,
@@ -73,6 +72,7 @@ from servicepulse.models import (
     Survey,
     SurveyVersion,
 )
+from servicepulse.responses import refresh_daily_counts
 
 START = datetime(2025, 11, 1, tzinfo=timezone.utc)  # the demo window (stories.WINDOW_START, 365 days)
 DAYS = 365
@@ -300,7 +300,7 @@ def build_daily_counts(engine) -> int:
     with UnitOfWork(engine) as s:
         if engine.dialect.name == "postgresql":
             s.execute(text("SET LOCAL work_mem = '256MB'"))  # hash aggregates in memory rather than spilling
-        rows = repo.refresh_daily_counts(s)
+        rows = refresh_daily_counts(s)
     if engine.dialect.name == "postgresql":
         with engine.connect() as c:
             c.exec_driver_sql("ANALYZE score_daily_counts")

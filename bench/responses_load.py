@@ -74,8 +74,8 @@ def build_history(s, version_id: int, moment_id: int, days: int, per_day: int) -
 
     from sqlalchemy import insert
 
-    from servicepulse.metrics.repository import refresh_daily_counts
     from servicepulse.models import Response
+    from servicepulse.responses import refresh_daily_counts
 
     start = datetime(2026, 3, 2, tzinfo=timezone.utc) - timedelta(days=days)
     rows = [{"external_id": f"H-{i}", "survey_version_id": version_id, "moment_id": moment_id, "channel": "email", "language": "nl",
@@ -100,7 +100,7 @@ def free_port() -> int:
 
 
 class Server:
-    """`uvicorn servicepulse.web.app:create_app` in its own process."""
+    """`uvicorn servicepulse.app:create_app` in its own process."""
 
     def __init__(self, url: str, data_dir: Path, port: int | None = None, workers: int = 1):
         self.url, self.data_dir, self.workers = url, data_dir, workers
@@ -111,7 +111,7 @@ class Server:
         env = dict(os.environ, SERVICEPULSE_DATABASE_URL=self.url, SERVICEPULSE_DATA_DIR=str(self.data_dir),
                    SERVICEPULSE_SECRET_KEY="bench-" + "x" * 40, PYTHONPATH=str(REPO / "src"))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "servicepulse.web.app:create_app", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "servicepulse.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
             env=env, cwd=str(self.data_dir))
         deadline = time.monotonic() + timeout
@@ -264,8 +264,8 @@ def check_aggregate(url: str) -> bool:
     from servicepulse.db.engine import make_engine
     from servicepulse.db.session import UnitOfWork
     from servicepulse.metrics import repository as repo
-    from servicepulse.metrics.aggregate_upkeep import keep_daily_counts
     from servicepulse.models import ScoreDailyCount
+    from servicepulse.responses import keep_daily_counts
 
     def same() -> bool:
         with UnitOfWork(engine, readonly=True) as s:

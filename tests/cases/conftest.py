@@ -32,7 +32,7 @@ def world(engine):
 @pytest.fixture
 def api(engine, tmp_path):
     from servicepulse.org import service as org_service
-    from servicepulse.web.app import create_app
+    from servicepulse.app import create_app
 
     settings = Settings(secret_key="test-secret-" + "x" * 32, data_dir=tmp_path)
     with UnitOfWork(engine) as s:

@@ -13,14 +13,13 @@ from sqlalchemy import func, select
 
 from servicepulse.cases import effort, facts_store
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Response
 from servicepulse.models.cases import CaseFacts, EffortModel
 
 
+@pytest.mark.demo("small", 2026)  # the engine is a fresh copy of the small demo
 def test_effort_index_predicts_ces_on_held_out_cases(engine):
-    load_demo(engine, size="small")
     with UnitOfWork(engine) as s:
         facts_store.recompute_all(s)
         result = effort.train(s)

@@ -11,37 +11,40 @@ from sqlalchemy import select
 
 from servicepulse.cases import effort, facts_store
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.models import Case, CaseEvent
 from servicepulse.models.cases import CaseFacts
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
+from tests.conftest import database_copy, demo_template
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def demo_engine(migrated_engine):
-    """The tiny demo with facts and a trained effort model, loaded once for this module."""
+def _facts_effort_and_ana(engine):
+    """Facts and a trained effort model on the tiny demo, and an analyst who logs in (cheap argon2)."""
     from argon2 import PasswordHasher
 
     from servicepulse.org import passwords
-    from tests.conftest import wipe
 
-    engine = migrated_engine
-    wipe(engine)
     saved = passwords._hasher
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    load_demo(engine, size="tiny")
-    with UnitOfWork(engine) as s:
-        facts_store.recompute_all(s)
-        effort.train(s)
-        org_service.create_user(s, "ana@example.org", "Ana", PASSWORD, "analyst", language="en")
-    passwords._hasher = saved
-    yield engine
-    wipe(engine)
+    try:
+        with UnitOfWork(engine) as s:
+            facts_store.recompute_all(s)
+            effort.train(s)
+            org_service.create_user(s, "ana@example.org", "Ana", PASSWORD, "analyst", language="en")
+    finally:
+        passwords._hasher = saved
+
+
+@pytest.fixture(scope="module")
+def demo_engine(templates):
+    """The tiny demo with facts and a trained effort model: a copy for this module of what is built
+    once per run and backend."""
+    with database_copy(templates, "cases-pages", _facts_effort_and_ana, base=demo_template("tiny", 11)) as (e, _):
+        yield e
 
 
 @pytest.fixture
@@ -126,3 +129,26 @@ def test_activity_names_are_escaped(site, engine):
     html = site.get("/cases/X%3C1%3E").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_case_page_shows_the_panels_the_app_lists(site, engine):
+    """Later domains add panels (the forecast) through app.state.case_panels; without any the page stands alone."""
+    with UnitOfWork(engine, readonly=True) as s:
+        ext = s.scalar(select(Case.external_id).order_by(Case.id).limit(1))
+    seen = []
+
+    def panel(request, session, case, now):
+        seen.append((case.external_id, now.tzinfo is not None))
+        return '<section id="extra-panel">extra</section>'
+
+    state = site.app.state
+    saved = state.case_panels
+    try:
+        state.case_panels = [panel]
+        assert '<section id="extra-panel">extra</section>' in site.get(f"/cases/{ext}").text
+        assert seen == [(ext, True)]
+        del state.case_panels
+        page = site.get(f"/cases/{ext}")
+        assert page.status_code == 200 and "extra-panel" not in page.text and 'id="forecast-title"' not in page.text
+    finally:
+        state.case_panels = saved

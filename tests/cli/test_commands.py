@@ -14,7 +14,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.models import User
 from servicepulse.org.passwords import verify_password
 from servicepulse.settings import Settings
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 from ..conftest import fresh_database_url
 from .conftest import url_of

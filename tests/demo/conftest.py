@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from servicepulse.db import migrate
-from servicepulse.db.engine import make_engine
-from servicepulse.demo import load_demo
 from servicepulse.demo.generate import generate
 
-from ..conftest import fresh_database_url
+from ..conftest import demo_copy, drop_pg_database
 
 TINY_SEED = 11
 SMALL_SEED = 3
@@ -22,21 +19,12 @@ def small_data():
 
 
 @pytest.fixture(scope="package")
-def loaded(backend, tmp_path_factory):
+def loaded(templates):
     """(engine, summary) with the tiny demo loaded; the tests must not write.
-    Its own database, so the `engine` fixture's wipes elsewhere do not touch it."""
-    engine = make_engine(fresh_database_url(backend, tmp_path_factory.mktemp("demo")))
-    migrate.upgrade(engine)
-    summary = load_demo(engine, size="tiny", seed=TINY_SEED)
-    yield engine, summary
-    engine.dispose()
-    if backend == "postgresql":
-        _drop_pg_database(engine.url)
+    Its own database (a copy of the run's tiny demo), so the `engine` fixture's wipes elsewhere do not touch it."""
+    with demo_copy(templates, "tiny", TINY_SEED) as (engine, summary):
+        yield engine, summary
 
 
 def _drop_pg_database(url) -> None:
-    import psycopg
-
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    drop_pg_database(url)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from servicepulse.kernels.statistics.drivers import relative_weights
 from servicepulse.demo import effects
 from servicepulse.demo.generate import generate
 from servicepulse.kernels.eventlog.facts import case_facts
+from servicepulse.kernels.statistics.drivers import relative_weights
 
 from .conftest import TINY_SEED
 

@@ -16,7 +16,16 @@ from servicepulse.demo.generate import generate
 from servicepulse.demo.stories import END_DATE
 from servicepulse.errors import ServicepulseError, ValidationFailed
 from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING
-from servicepulse.models import Answer, Case, CaseEvent, Customer, OrgUnit, Promise, Response, User
+from servicepulse.models import (
+    Answer,
+    Case,
+    CaseEvent,
+    Customer,
+    OrgUnit,
+    Promise,
+    Response,
+    User,
+)
 from servicepulse.org.passwords import verify_password
 
 # the demo window ends (exclusive) at midnight after its last day

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.demo.after_load import build_metric_aggregate
 from servicepulse.metrics import repository as repo
 from servicepulse.models import ScoreDailyCount
+from servicepulse.responses import days_with_deltas
 
 
+@pytest.mark.demo("tiny", 11)  # the engine is a fresh copy of the tiny demo
 def test_the_demo_aggregate_is_built_and_gives_the_raw_figures(engine):
-    load_demo(engine, size="tiny", seed=5)
     rows = build_metric_aggregate(engine)
     with UnitOfWork(engine, readonly=True) as s:
         assert rows == s.scalar(select(func.count()).select_from(ScoreDailyCount)) > 0
-        assert repo.has_daily_counts(s) and repo.days_with_deltas(s) == []
+        assert repo.has_daily_counts(s) and days_with_deltas(s) == []
         for by in (None, "journey", "moment", "period"):
             pd.testing.assert_frame_equal(repo.metric_sums(s, by=by, source="raw"),
                                           repo.metric_sums(s, by=by, source="daily"), check_dtype=False)

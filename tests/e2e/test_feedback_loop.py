@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.demo.catalogue import ANALYST
 from servicepulse.invitations import on_events, rules
 from servicepulse.jobs import run_pending
@@ -39,8 +39,8 @@ def _open_demo_case(session):
     ).first()
 
 
+@pytest.mark.demo("tiny", 11)  # the engine is a fresh copy of the tiny demo
 def test_a_closed_demo_case_leads_to_an_answer_on_the_dashboard(engine, settings, monkeypatch):
-    load_demo(engine, size="tiny")
     now = utcnow().replace(microsecond=0)
     with UnitOfWork(engine) as s:
         rules.load_rules(s, {"rules": [{

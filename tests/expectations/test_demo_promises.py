@@ -12,7 +12,7 @@ from scipy import stats
 from sqlalchemy import select, update
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
+import pytest
 from servicepulse.expectations.kept_rate import broken_promise_effect, kept_rates, kept_trend
 from servicepulse.expectations.promises import evaluate_promises
 from servicepulse.models import Case, Journey, Promise, Response
@@ -20,8 +20,8 @@ from servicepulse.models import Case, Journey, Promise, Response
 DEMO_END = datetime(2026, 11, 1, tzinfo=timezone.utc) - timedelta(hours=1)  # window end, Amsterdam midnight
 
 
+@pytest.mark.demo("tiny", 11)  # the engine is a fresh copy of the tiny demo
 def test_demo_promises_evaluated_rated_and_costed(engine):
-    load_demo(engine, size="tiny", seed=11)
     with UnitOfWork(engine) as s:
         truth = dict(s.execute(select(Promise.id, Promise.status)).all())
         s.execute(update(Promise).values(status="open", kept_at=None, broken_at=None))

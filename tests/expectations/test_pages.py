@@ -11,10 +11,10 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.expectations import forecasting
 from servicepulse.expectations.signals import run_signals
 from servicepulse.models import Case, OrgUnit
@@ -26,8 +26,8 @@ from .test_demo_promises import DEMO_END
 NOW = DEMO_END - timedelta(days=3)
 
 
+@pytest.mark.demo("tiny", 11)  # the engine (and so the app) is a fresh copy of the tiny demo
 def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, make_user):
-    load_demo(engine, size="tiny", seed=11)
     make_user("lead@example.org", role="teamlead", language="nl")
     with UnitOfWork(engine) as s:
         forecaster = forecasting.train(s, forecasting.model_path(settings.data_dir), n_seeds=1, max_rounds=60)

@@ -16,7 +16,7 @@ from servicepulse.models import FollowUp, Gesture, User, utcnow
 from servicepulse.models.followups import AlertRouting, RecoveryBudget
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 from .conftest import add_response
 

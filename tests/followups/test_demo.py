@@ -11,33 +11,24 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from servicepulse.cli import app
-from servicepulse.db import migrate
-from servicepulse.db.engine import make_engine
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.followups.rules import risk_words
 from servicepulse.models import CaseFacts, FollowUp, Promise, Response
 from servicepulse.settings import get_settings
-from tests.conftest import fresh_database_url
-from tests.demo.conftest import _drop_pg_database
+from tests.conftest import demo_copy
 
 NOW = "2026-11-02T09:00:00+01:00"
 SINCE = "2026-10-19T00:00:00+01:00"  # the demo's last two weeks
 
 
 @pytest.fixture
-def demo(backend, tmp_path, monkeypatch):
-    url = fresh_database_url(backend, tmp_path)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    load_demo(engine, size="small", seed=5)
-    monkeypatch.setenv("SERVICEPULSE_DATABASE_URL", url)
+def demo(templates, monkeypatch):
+    """A fresh copy of the small demo (seed 5), built once per run and backend; the CLI runs on it."""
+    with demo_copy(templates, "small", 5) as (engine, _):
+        monkeypatch.setenv("SERVICEPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        yield engine
     get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-    engine.dispose()
-    if backend == "postgresql":
-        _drop_pg_database(engine.url)
 
 
 def test_alerts_on_the_small_demo(demo):

@@ -18,7 +18,7 @@ from servicepulse.models import FollowUp, FollowUpContact, Gesture, User, utcnow
 from servicepulse.models.followups import AlertRule, RecoveryBudget
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 from tests.web.conftest import csrf_from, login
 
 from .conftest import PERIOD, add_response

@@ -8,7 +8,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, utcnow
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 from servicepulse.org.service import create_api_key
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 from ..web.conftest import settings  # noqa: F401  (fixture)
 from .support import seed_world

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, Response, utcnow
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 from ..web.conftest import fast_password_hashing, login, make_user, settings  # noqa: F401  (fixtures)
 from .support import add_customer, seed_world, sent_invitation

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.jobs import PermanentFailure, RetryLater, Worker, enqueue, job_handler, run_pending
+from servicepulse.jobs import PermanentFailure, RetryLater, Worker, enqueue, install, run_pending
 from servicepulse.jobs.queue import backoff_seconds, claim, run_one
 from servicepulse.models import Customer, Job
 
@@ -19,7 +19,6 @@ RAN: list[tuple[int, str]] = []
 RAN_LOCK = threading.Lock()
 
 
-@job_handler("test.record")
 def _record(session, payload, ctx):
     with RAN_LOCK:
         RAN.append((ctx.job_id, threading.current_thread().name))
@@ -29,7 +28,6 @@ def _record(session, payload, ctx):
         time.sleep(payload["pause"])  # widen the window in which two workers could collide
 
 
-@job_handler("test.flaky")
 def _flaky(session, payload, ctx):
     session.add(Customer(external_id=f"flaky-{ctx.job_id}-{ctx.attempt}"))
     session.flush()
@@ -37,14 +35,15 @@ def _flaky(session, payload, ctx):
         raise RuntimeError(f"boom on attempt {ctx.attempt}")
 
 
-@job_handler("test.permanent")
 def _permanent(session, payload, ctx):
     raise PermanentFailure("the address is not valid")
 
 
-@job_handler("test.later")
 def _later(session, payload, ctx):
     raise RetryLater("server busy", delay_seconds=5)
+
+
+install({"test.record": _record, "test.flaky": _flaky, "test.permanent": _permanent, "test.later": _later})
 
 
 @pytest.fixture(autouse=True)

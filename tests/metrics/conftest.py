@@ -8,41 +8,19 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 import pytest
-from fastapi import Depends
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import (
     Answer, Case, Customer, Journey, Moment, OrgUnit, Response, Survey, SurveyVersion,
 )
+from tests.conftest import database_copy, engine_for
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: F401
-
-OUR_PAGES = [("servicepulse.metrics.views", "router"), ("servicepulse.improvement.views", "router")]
-OUR_APIS = [("servicepulse.metrics.api", "router"), ("servicepulse.improvement.api", "router")]
-
-
-def with_our_routers(app):
-    """Include our routers unless the registries already list them (the same way create_app does)."""
-    from servicepulse.api.auth import require_api_key
-    from servicepulse.api.routers import API_ROUTERS
-    from servicepulse.http.csrf import csrf_protect
-    from servicepulse.web.registry import load_router
-    from servicepulse.web.routers import PAGE_ROUTERS
-
-    for module, attribute in OUR_PAGES:
-        if (module, attribute) not in PAGE_ROUTERS:
-            app.include_router(load_router(module, attribute, "tests"), dependencies=[Depends(csrf_protect)])
-    api = next(route.app for route in app.routes if getattr(route, "path", None) == "/api/v1")
-    for module, attribute in OUR_APIS:
-        if (module, attribute) not in API_ROUTERS:
-            api.include_router(load_router(module, attribute, "tests"), dependencies=[Depends(require_api_key)])
-    return app
-
 
 @pytest.fixture
 def app(engine, settings):  # noqa: F811
-    from servicepulse.web.app import create_app
+    from servicepulse.app import create_app
 
-    return with_our_routers(create_app(engine, settings))
+    return create_app(engine, settings)
 
 
 @pytest.fixture
@@ -117,6 +95,22 @@ def build_small(engine, n: int = 400, seed: int = 7, start=datetime(2026, 1, 1, 
                      {"a": teams[0].id, "b": teams[1].id}, pd.DataFrame(rows))
 
 
+SMALL_TEMPLATE = "metrics-small"
+
+
 @pytest.fixture
-def small(engine) -> Small:
-    return build_small(engine)
+def engine(request, templates):
+    """Tests that take `small` get a fresh copy of a database holding it (built once per run and backend,
+    not once per test); the others get the usual `engine`."""
+    if "small" in request.fixturenames:
+        with database_copy(templates, SMALL_TEMPLATE, build_small) as (copy, _):
+            yield copy
+    else:
+        with engine_for(request, templates) as e:
+            yield e
+
+
+@pytest.fixture
+def small(engine, templates) -> Small:
+    """The hand-made data set in `engine` (its frame unpickled afresh for each test)."""
+    return templates.ensure(SMALL_TEMPLATE, build_small)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
-from servicepulse.metrics.jobs import FOLD_EVERY, FOLD_JOB
+from servicepulse.responses import aggregate
+from servicepulse.responses.jobs import FOLD_DAILY_COUNTS_JOB, FOLD_EVERY
 from servicepulse.jobs.periodic import next_slot, schedule_next
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Job, ScoreDailyCount
@@ -44,7 +45,7 @@ def _run_slot(engine, now: datetime) -> datetime:
 
 def test_the_job_builds_the_aggregate_then_folds_the_delta_rows(engine, api):  # noqa: F811
     with UnitOfWork(engine) as s:  # what a worker start does for every periodic kind
-        schedule_next(s, FOLD_JOB, NOW)
+        schedule_next(s, FOLD_DAILY_COUNTS_JOB, NOW)
     # a run with nothing to do (no answers yet) writes nothing and keeps the chain going
     slot = _run_slot(engine, NOW)
     assert _aggregate_rows(engine) == 0
@@ -57,7 +58,7 @@ def test_the_job_builds_the_aggregate_then_folds_the_delta_rows(engine, api):  #
     assert built > 0
     _assert_daily_equals_raw(engine)
     with UnitOfWork(engine, readonly=True) as s:
-        assert repo.has_daily_counts(s) and repo.days_with_deltas(s) == []
+        assert repo.has_daily_counts(s) and aggregate.days_with_deltas(s) == []
 
     # three ingests on the aggregated day and one on a later day: delta rows pile up until the next run
     for i, grade in enumerate((3, 9, 10)):
@@ -67,25 +68,25 @@ def test_the_job_builds_the_aggregate_then_folds_the_delta_rows(engine, api):  #
     piled = _aggregate_rows(engine)
     assert piled > built
     with UnitOfWork(engine, readonly=True) as s:
-        assert repo.days_with_deltas(s) == [date(2026, 3, 2)]  # the later day has one delta per key: no pile-up
-        assert repo.last_aggregated_day(s) == date(2026, 3, 5)
+        assert aggregate.days_with_deltas(s) == [date(2026, 3, 2)]  # the later day has one delta per key: no pile-up
+        assert aggregate.last_aggregated_day(s) == date(2026, 3, 5)
     _assert_daily_equals_raw(engine)  # exact meanwhile, through the deltas
 
     slot = _run_slot(engine, slot)
     folded = _aggregate_rows(engine)
     assert folded < piled
     with UnitOfWork(engine, readonly=True) as s:
-        assert repo.days_with_deltas(s) == []
+        assert aggregate.days_with_deltas(s) == []
         # every delta row folded: a full rebuild would write exactly as many rows
         rows_by_day = dict(s.execute(select(ScoreDailyCount.day, func.count()).group_by(ScoreDailyCount.day)).all())
     _assert_daily_equals_raw(engine)
     with UnitOfWork(engine) as s:
-        assert repo.refresh_daily_counts(s) == folded
+        assert aggregate.refresh_daily_counts(s) == folded
         assert dict(s.execute(select(ScoreDailyCount.day, func.count())
                               .group_by(ScoreDailyCount.day)).all()) == rows_by_day
 
     with UnitOfWork(engine, readonly=True) as s:  # one chain: exactly one run queued, at the next slot
-        queued = s.execute(select(Job.run_at).where(Job.kind == FOLD_JOB, Job.status == "queued")).scalars().all()
+        queued = s.execute(select(Job.run_at).where(Job.kind == FOLD_DAILY_COUNTS_JOB, Job.status == "queued")).scalars().all()
     assert [q.astimezone(timezone.utc) for q in queued] == [slot + FOLD_EVERY]
 
 
@@ -93,10 +94,10 @@ def test_responses_past_the_last_aggregated_day_without_deltas_are_aggregated(en
     """A bulk path that adds no delta rows (the demo load, the test data set here) is caught up by the job."""
     cut = date(2026, 3, 1)
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s, None, cut)  # as if the aggregate was last built before March
-        assert repo.last_aggregated_day(s) < cut <= repo.last_response_day(s)
-        schedule_next(s, FOLD_JOB, NOW)
+        aggregate.refresh_daily_counts(s, None, cut)  # as if the aggregate was last built before March
+        assert aggregate.last_aggregated_day(s) < cut <= aggregate.last_response_day(s)
+        schedule_next(s, FOLD_DAILY_COUNTS_JOB, NOW)
     _run_slot(engine, NOW)
     _assert_daily_equals_raw(engine)
     with UnitOfWork(engine, readonly=True) as s:
-        assert repo.last_aggregated_day(s) == repo.last_response_day(s)
+        assert aggregate.last_aggregated_day(s) == aggregate.last_response_day(s)

@@ -15,7 +15,10 @@ from sqlalchemy import select
 from servicepulse.kernels import statistics
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
+from servicepulse.responses import aggregate
 from servicepulse.metrics import service
+
+from tests.conftest import demo_copy
 
 demo = pytest.importorskip("servicepulse.demo.loader")
 SEED = 2026
@@ -29,10 +32,10 @@ def generated():
 
 
 @pytest.fixture(scope="module")
-def demo_engine(migrated_engine):
-    """The shared migrated database of this backend, holding the small demo (reset first)."""
-    demo.load_demo(migrated_engine, "small", seed=SEED, reset=True)
-    yield migrated_engine
+def demo_engine(templates):
+    """A copy of the small demo for this module (the demo itself is built once per run and backend)."""
+    with demo_copy(templates, "small", SEED) as (engine, _):
+        yield engine
 
 
 def test_strongest_generated_causes_rank_on_top(demo_engine, generated):
@@ -168,7 +171,7 @@ def test_case_drivers_come_from_the_stored_case_facts_with_a_fallback(demo_engin
 
 def test_daily_aggregates_give_the_same_figures_as_the_raw_tables(demo_engine):
     with UnitOfWork(demo_engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
         try:
             for by in (None, "journey", "team", "segment", "period"):
                 raw = repo.metric_sums(s, by=by, source="raw")

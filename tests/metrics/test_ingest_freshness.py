@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
+from servicepulse.responses import aggregate
 from servicepulse.models import Response
 from tests.responses.conftest import api, api_key, build_world, response, settings, world  # noqa: F401
 
@@ -19,7 +20,7 @@ def _sums(engine, source: str, by: str | None = None) -> pd.DataFrame:
 def test_an_ingested_response_on_an_aggregated_day_changes_the_metric(engine, api):  # noqa: F811
     assert api.post("/api/v1/responses", json=response("R-1", case="K-1")).status_code == 201
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
     before = _sums(engine, "daily")
     assert int(before["grade_n"].iloc[0]) == 1 and int(before["grade_sum"].iloc[0]) == 8
 
@@ -42,13 +43,13 @@ def test_an_ingested_response_on_an_aggregated_day_changes_the_metric(engine, ap
     # taking a response back (as the survey page does before overwriting one) and adding it again
     with UnitOfWork(engine) as s:
         rid = s.scalar(select(Response.id).where(Response.external_id == "R-2"))
-        assert repo.add_to_daily_counts(s, [rid], -1) > 0
+        assert aggregate.add_to_daily_counts(s, [rid], -1) > 0
         assert int(repo.metric_sums(s, source="daily")["grade_n"].iloc[0]) == 2
-        repo.add_to_daily_counts(s, [rid], 1)
+        aggregate.add_to_daily_counts(s, [rid], 1)
     pd.testing.assert_frame_equal(_sums(engine, "raw"), _sums(engine, "daily"), check_dtype=False)
     # a full rebuild folds the delta rows in and gives the same figures
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
     pd.testing.assert_frame_equal(after, _sums(engine, "daily"), check_dtype=False)
 
 

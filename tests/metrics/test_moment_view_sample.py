@@ -61,7 +61,7 @@ def test_the_page_and_the_api_say_the_check_was_sampled(client, make_user, engin
     monkeypatch.setattr(label_check, "PRCA_SAMPLE", 150)
     make_user("ana@example.org", role="analyst", language="nl")
     assert login(client, "ana@example.org").status_code == 303
-    html = client.get(f"/insights/journeys/{small.journey_id}").text
+    html = client.get(f"/metrics/journeys/{small.journey_id}").text
     assert "Labelcontrole op de 150 meest recente volledige antwoorden in deze periode" in html
     with UnitOfWork(engine) as s:
         key = org.create_api_key(s, "reporting").key

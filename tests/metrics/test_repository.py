@@ -9,6 +9,7 @@ import pytest
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
+from servicepulse.responses import aggregate
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Response, ScoreDailyCount
 
@@ -46,7 +47,7 @@ def test_sums_by_every_dimension_match_pandas(engine, small, source):
     frame = small.frame
     with UnitOfWork(engine) as s:
         if source == "daily":
-            assert repo.refresh_daily_counts(s) > 0
+            assert aggregate.refresh_daily_counts(s) > 0
     with UnitOfWork(engine, readonly=True) as s:
         whole = repo.metric_sums(s, source=source).iloc[0].to_dict()
         assert whole == expected_sums(frame)
@@ -72,7 +73,7 @@ def test_filters_and_utc_day_edges(engine, small):
             & (t >= pd.Timestamp("2026-02-01", tz="UTC")) & (t < pd.Timestamp("2026-03-01", tz="UTC")))
     assert keep.sum() > 5
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
         for source in ("raw", "daily"):
             assert repo.metric_sums(s, f, source=source).iloc[0].to_dict() == expected_sums(frame[keep]), source
 
@@ -80,7 +81,7 @@ def test_filters_and_utc_day_edges(engine, small):
 def test_moment_sums_and_distribution(engine, small):
     frame = small.frame
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
         for source in ("raw", "daily"):
             got = repo.moment_sums(s, MetricFilter(journey_id=small.journey_id), source=source)
             for key, mid in small.moment_ids.items():
@@ -100,7 +101,7 @@ def test_period_buckets_at_week_and_month_edges(engine, small):
         for at in (datetime(2026, 3, 1, 23, 59, tzinfo=timezone.utc), datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)):
             s.add(Response(survey_version_id=version, submitted_at=at, nps=10, channel="edge"))
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s, date(2026, 3, 1), date(2026, 3, 3))
+        aggregate.refresh_daily_counts(s, date(2026, 3, 1), date(2026, 3, 3))
         for source in ("raw", "daily"):
             weeks = repo.metric_sums(s, MetricFilter(channel="edge"), by="period", period="week", source=source)
             assert dict(zip(weeks["key"], weeks["responses"])) == {"2026-02-23": 1, "2026-03-02": 1}
@@ -110,10 +111,10 @@ def test_period_buckets_at_week_and_month_edges(engine, small):
 
 def test_refresh_of_a_day_range_leaves_other_days(engine, small):
     with UnitOfWork(engine) as s:
-        total = repo.refresh_daily_counts(s)
+        total = aggregate.refresh_daily_counts(s)
         before = s.query(ScoreDailyCount).count()
         assert total == before
-        window = repo.refresh_daily_counts(s, date(2026, 2, 1), date(2026, 2, 8))
+        window = aggregate.refresh_daily_counts(s, date(2026, 2, 1), date(2026, 2, 8))
         assert 0 < window < before
         assert s.query(ScoreDailyCount).count() == before
         whole = repo.metric_sums(s, source="daily").iloc[0].to_dict()
@@ -160,7 +161,7 @@ def test_build_is_deterministic(engine):
 def test_each_rollup_gives_the_raw_figures(engine, small, f, by, period, grain):
     assert repo.choose_grain(f, by, period) == grain
     with UnitOfWork(engine) as s:
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
         raw = repo.metric_sums(s, f, by=by, period=period, source="raw")
         daily = repo.metric_sums(s, f, by=by, period=period, source="daily")
         pd.testing.assert_frame_equal(raw, daily, check_dtype=False)
@@ -173,7 +174,7 @@ def test_each_rollup_gives_the_raw_figures(engine, small, f, by, period, grain):
 def test_auto_source_falls_back_to_raw_when_the_aggregate_is_behind(engine, small):
     with UnitOfWork(engine) as s:
         assert not repo.has_daily_counts(s)
-        repo.refresh_daily_counts(s)
+        aggregate.refresh_daily_counts(s)
         assert repo.has_daily_counts(s)
         version = s.query(Response.survey_version_id).first()[0]
         s.add(Response(survey_version_id=version, submitted_at=datetime(2027, 1, 5, tzinfo=timezone.utc), nps=10))

@@ -75,7 +75,7 @@ def api_key(engine) -> str:
 
 @pytest.fixture
 def api(engine, settings, world, api_key):
-    from servicepulse.web.app import create_app
+    from servicepulse.app import create_app
 
     with TestClient(create_app(engine, settings), base_url="http://testserver") as client:
         client.headers["Authorization"] = f"Bearer {api_key}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 EXAMPLES_PER_OPERATION = 10  # per operation and mode: keeps the test well under a minute per database
 # "Schema-valid data must be accepted" does not hold for a business API: a well-formed

@@ -17,18 +17,18 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.demo import load_demo
 from servicepulse.models import Answer, VerbatimMention
 from servicepulse.kernels.text import load_default_codeframe
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.repository import theme_matrix
 
 
+@pytest.mark.demo("small", 3)  # the engine is a fresh copy of the small demo
 def test_themes_recover_the_generated_causes(engine):
-    load_demo(engine, size="small", seed=3)
     with UnitOfWork(engine) as s:
         summary = analyse_responses(s, workers=2)
     with UnitOfWork(engine) as s:

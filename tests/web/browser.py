@@ -42,7 +42,7 @@ def live_server(engine, settings=None, app=None) -> Iterator[str]:
     import uvicorn
 
     from servicepulse.settings import Settings
-    from servicepulse.web.app import create_app
+    from servicepulse.app import create_app
 
     if app is None:
         settings = settings or Settings(secret_key="browser-test-secret-" + "x" * 24)

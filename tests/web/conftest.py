@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from servicepulse.db.session import UnitOfWork
 from servicepulse.org import service
 from servicepulse.settings import Settings
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 from .browser import chromium_page, live_server
 
@@ -34,12 +34,12 @@ def fast_password_hashing(monkeypatch):
     from argon2 import PasswordHasher
 
     from servicepulse.org import passwords
-    from servicepulse.http import auth
+    from servicepulse.web import login as login_routes
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    auth._dummy_hash.cache_clear()
+    login_routes._dummy_hash.cache_clear()
     yield
-    auth._dummy_hash.cache_clear()
+    login_routes._dummy_hash.cache_clear()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from servicepulse.db.engine import make_engine
-from servicepulse.web.app import create_app
+from servicepulse.app import create_app
 
 
 def test_health_ok(client):

@@ -1,1 +1,1 @@
-"""The JSON API under /api/v1: API-key authentication, problem+json errors, and the router registry."""
+"""The JSON API's own parts: API-key authentication and its cache, /api/v1/health and /api/v1/docs. Assembled by servicepulse/app.py."""

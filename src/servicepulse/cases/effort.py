@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from servicepulse.db import bulkio
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Promise, Response
 from servicepulse.models.base import utcnow
@@ -191,8 +192,6 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 
 def rescore(session: Session) -> int:
     """Recompute effort_estimate / effort_index of every stored case with the active model."""
-    from servicepulse.db import bulkio
-
     rows = session.execute(select(CaseFacts)).scalars().all()
     if not rows:
         return 0

@@ -7,8 +7,8 @@ the batch is all they have, so their facts (and the case row's opened_at,
 closed_at and last team) come from the frame in memory before anything is
 written (`batch_facts`, `case_fields`). Cases that already had events are
 recomputed from their complete stored history after the write
-(`recompute_all`). Frames read back from the database use the database case
-id (as text) for ``case_id``.
+(`recompute_all`, reading it with `history.load_events`, which uses the
+database case id, as text, for ``case_id``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import pandas as pd
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from servicepulse.cases import effort
+from servicepulse.cases.history import load_events
 from servicepulse.db import bulkio
 from servicepulse.kernels.eventlog import (
     FactsConfig,
@@ -28,48 +30,11 @@ from servicepulse.kernels.eventlog import (
     update_case_facts,
 )
 from servicepulse.kernels.eventlog.facts import FACT_COLUMNS
-from servicepulse.models import CaseEvent, OrgUnit
+from servicepulse.models import CaseEvent
 from servicepulse.models.base import utcnow
 from servicepulse.models.cases import CaseFacts
 
 CHUNK = 5_000
-
-
-def load_history(session: Session, case_ids: Sequence[int]) -> pd.DataFrame:
-    """Every stored event of these cases in the kernel's normalised layout
-    (plus ``team_id``), ordered by case, time, seq and insertion."""
-    frames = []
-    ids = sorted({int(i) for i in case_ids})
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        rows = session.execute(
-            select(CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.actor, OrgUnit.name,
-                   CaseEvent.team_id, CaseEvent.channel, CaseEvent.direction, CaseEvent.line,
-                   CaseEvent.customer_facing, CaseEvent.external_id)
-            .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
-            .where(CaseEvent.case_id.in_(part))
-            .order_by(CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id)).all()
-        frames.append(pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "resource", "team", "team_id",
-                                                  "channel", "direction", "line", "customer_facing", "event_id"]))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if frame.empty:
-        return _empty_history()
-    frame["case_id"] = frame["case_id"].astype(str)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
-    frame["customer_facing"] = frame["customer_facing"].astype("boolean")
-    frame["team_id"] = frame["team_id"].astype("Int64")
-    frame["file_order"] = np.arange(len(frame), dtype=np.int64)
-    return frame
-
-
-def _empty_history() -> pd.DataFrame:
-    cols = ["case_id", "activity", "resource", "team", "channel", "direction", "line", "event_id"]
-    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    frame["timestamp"] = pd.Series(dtype="datetime64[us, UTC]")
-    frame["customer_facing"] = pd.Series(dtype="boolean")
-    frame["team_id"] = pd.Series(dtype="Int64")
-    frame["file_order"] = pd.Series(dtype="int64")
-    return frame
 
 
 def batch_facts(events: pd.DataFrame, *, calendar: OpeningHours | None = None,
@@ -102,7 +67,7 @@ def recompute_all(session: Session, case_ids: Sequence[int] | None = None, *, ca
     done = 0
     for start in range(0, len(ids), 50_000):
         part = ids[start:start + 50_000]
-        events = load_history(session, part)
+        events = load_events(session, part)
         if events.empty:
             continue
         facts = update_case_facts(None, events, None, calendar=calendar, config=config)
@@ -116,8 +81,6 @@ def store(session: Session, facts: pd.DataFrame, existing: set[int] | None = Non
     """Replace the stored facts rows of these cases, with the effort index of the active model.
     ``existing``: the cases that existed before this import (None: all may have stored rows);
     cases created by the import have no stored facts, answers or promises to look up."""
-    from servicepulse.cases import effort
-
     if facts.empty:
         return
     conn = session.connection()

@@ -38,8 +38,9 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import Column, func, select, text
 from sqlalchemy.orm import Session
 
+from servicepulse.customers import resolve_customers
 from servicepulse.db import bulkio
-from servicepulse.models import Case, CaseEvent, Customer, Journey, OrgUnit
+from servicepulse.models import Case, CaseEvent, Customer, Journey, Moment, OrgUnit
 
 Progress = Callable[[str, int, int], None]
 CUSTOMER_KEYS = ("customer", "customer_id", "case:customer", "klant")
@@ -193,27 +194,15 @@ def _resolve_customers(session: Session, frame: pd.DataFrame, summary: IngestSum
     if per_case.empty:
         return {}
     wanted = pd.unique(per_case.to_numpy(dtype=object)).tolist()
-    known: dict[str, int] = {}
-    for part in _chunks(wanted):
-        known.update((ext, cid) for cid, ext in session.execute(
-            select(Customer.id, Customer.external_id).where(Customer.external_id.in_(part))))
-    missing = [w for w in wanted if w not in known]
-    if missing:
-        session.execute(Customer.__table__.insert(), [{"external_id": m[:100], "attributes": {}, "language": "nl",
-                                                       "created_at": pd.Timestamp.now(tz="UTC").to_pydatetime()}
-                                                      for m in missing])
-        summary.customers_created += len(missing)
-        for part in _chunks(missing):
-            known.update((ext, cid) for cid, ext in session.execute(
-                select(Customer.id, Customer.external_id).where(Customer.external_id.in_(part))))
-    return {case: known[c] for case, c in per_case.items()}
+    # customers named only by an event get the default language; the customers domain owns the table
+    resolved = resolve_customers(session, dict.fromkeys(wanted, "nl"), pd.Timestamp.now(tz="UTC").to_pydatetime())
+    summary.customers_created += resolved.created
+    return {case: resolved.ids[c] for case, c in per_case.items()}
 
 
 def _resolve_journeys(session: Session, frame: pd.DataFrame, moment_ids: np.ndarray) -> dict[str, int]:
     """Journey per case: a ``journey`` attribute (key), else the journey of its first mapped moment."""
     out: dict[str, int] = {}
-    from servicepulse.models import Moment
-
     moment_journey = dict(session.execute(select(Moment.id, Moment.journey_id)).all())
     mapped = pd.Series(moment_ids, index=frame.index)
     has = mapped.notna().to_numpy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.cases.effort import active_model
 from servicepulse.errors import NotFound
 from servicepulse.kernels.eventlog.facts import FACT_COLUMNS
 from servicepulse.models import Case, CaseEvent, Journey, OrgUnit
@@ -78,6 +79,4 @@ def list_cases(session: Session, *, journey_id: int | None = None, sort: str = "
 
 
 def active_effort_model(session: Session) -> EffortModel | None:
-    from servicepulse.cases.effort import active_model
-
     return active_model(session)

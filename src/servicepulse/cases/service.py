@@ -21,13 +21,20 @@ from sqlalchemy.orm import Session
 
 from servicepulse.cases import facts_store, ingest
 from servicepulse.cases.ingest import IngestSummary
-from servicepulse.kernels.eventlog import EventLogError, FactsConfig, OpeningHours
-from servicepulse.kernels.eventlog.schema import COLUMNS, normalise
+from servicepulse.invitations import on_events as invitations_on_events
+from servicepulse.jobs.queue import enqueue_rows, job_row
+from servicepulse.journeys import assign_moments, load_rules
+from servicepulse.kernels.eventlog import EventLogError, FactsConfig, OpeningHours, RowError
+from servicepulse.kernels.eventlog.errors import raise_row_errors
+from servicepulse.kernels.eventlog.schema import COLUMNS, empty_frame, normalise
 from servicepulse.kernels.eventlog.timestamps import DEFAULT_TZ
-from servicepulse.journeys.repository import load_rules
-from servicepulse.journeys.rules import assign_moments
+from servicepulse.models import utcnow
 
 Progress = Callable[[str, int, int], None]
+# Later domains hear of new events through jobs queued by kind name (cases may not import them):
+# expectations.on_events recognises promises made in the events and decides kept/broken.
+EXPECTATIONS_JOB = "expectations.on_events"
+JOB_CASES = 5_000  # case ids per job: a large import becomes several bounded jobs
 MAX_FIELD = {"case_id": 100, "event_id": 120, "activity": 200, "channel": 30, "resource": 200, "team": 200}
 
 __all__ = ["ingest_events", "records_frame", "IngestSummary", "EventLogError"]
@@ -39,13 +46,9 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
     items = [records] if isinstance(records, Mapping) else list(records)
     bad = [i for i, r in enumerate(items) if not isinstance(r, Mapping)]
     if bad:
-        from servicepulse.kernels.eventlog.errors import RowError
-
         raise EventLogError(f"{source}: {len(bad)} item(s) are not JSON objects; nothing was stored",
                             [RowError(i, "-", None, "not a JSON object", "item") for i in bad[:100]], len(bad))
     if not items:
-        from servicepulse.kernels.eventlog.schema import empty_frame
-
         return empty_frame()
     raw = pd.DataFrame.from_records(items)
     return normalise(raw, np.arange(len(items)), mapping, source, unit="item", default_tz=default_tz)
@@ -53,8 +56,6 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
 
 def _check_lengths(frame: pd.DataFrame, source: str) -> None:
     """Values longer than their column: a clear row error instead of a database error."""
-    from servicepulse.kernels.eventlog.errors import RowError, raise_row_errors
-
     errors, total = [], 0
     for field, limit in MAX_FIELD.items():
         lengths = frame[field].str.len()
@@ -70,8 +71,9 @@ def ingest_events(session: Session, frame_or_records, *, mapping: Mapping[str, s
                   default_tz: str = DEFAULT_TZ, source: str = "events", progress: Progress | None = None,
                   calendar: OpeningHours | None = None, config: FactsConfig | None = None,
                   notify: bool = True) -> IngestSummary:
-    """Store events (idempotent by external id), create/update their cases, refresh the
-    touched cases' facts and tell the survey triggers. Raises `EventLogError` for bad input."""
+    """Store events (idempotent by external id), create/update their cases, refresh the touched
+    cases' facts and tell the survey triggers and the expectations domain (``notify``).
+    Raises `EventLogError` for bad input."""
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
 
@@ -138,10 +140,12 @@ def ingest_events(session: Session, frame_or_records, *, mapping: Mapping[str, s
 
 
 def _notify(session: Session, case_ids: list[int]) -> None:
-    """Survey triggers look at new events (the invitations domain's hook, when installed)."""
-    try:
-        from servicepulse.invitations import on_events
-    except ImportError:
+    """Tell the domains that react to new events, in this import's unit of work (so only a
+    committed import is acted on): survey triggers, and the expectations job by kind name."""
+    ids = [int(i) for i in case_ids]  # plain ints: the job payload is JSON
+    if not ids:
         return
-    if case_ids:
-        on_events(session, case_ids)
+    invitations_on_events(session, ids)
+    now = utcnow()
+    enqueue_rows(session, [job_row(EXPECTATIONS_JOB, {"case_ids": ids[i:i + JOB_CASES]}, now)
+                           for i in range(0, len(ids), JOB_CASES)])

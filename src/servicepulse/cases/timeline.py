@@ -5,24 +5,34 @@ tried to reach us (inbound; outside opening hours flagged), we told them
 something (customer-facing), the case waited on them, it was handed from one
 team to another, it was closed or reopened. Between customer-facing moments
 of an open case, the stretches of silence ("dark periods") are listed with
-their length, as are the promises made and whether they were kept. The same
-definitions as the kernel's facts (`servicepulse.kernels.eventlog.facts`).
+their length, as are the promises made and whether they were kept.
+
+The marks are the kernel's facts (`servicepulse.kernels.eventlog.case_facts`)
+as they grow event by event (`step_marks`): the kernel computes the facts of
+every prefix of the case's history, and an event is, say, a handoff when it
+raised its prefix's handoff count. So the page never disagrees with the stored
+facts, and a change of definition in the kernel shows on both.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.kernels.eventlog import FactsConfig, OpeningHours
-from servicepulse.models import Case, CaseEvent, OrgUnit, Promise
+from servicepulse.cases.history import load_events
+from servicepulse.kernels.eventlog import FactsConfig, OpeningHours, case_facts
+from servicepulse.models import Case, Promise
 
 DARK_MIN_HOURS = 24.0  # silences shorter than a day are not drawn
+PREFIX_ROWS = 250_000  # events per kernel call: a case's prefixes hold events * (events + 1) / 2 of them
+# what the kernel reads of an event (the rest would only be copied into every prefix)
+_KERNEL_COLUMNS = ["activity", "timestamp", "team", "channel", "direction", "line", "customer_facing"]
+_COUNTS = ["inbound_contacts", "after_hours_contacts", "handoffs", "front_to_back", "back_to_front", "reopenings"]
 
 
 @dataclass
@@ -74,49 +84,88 @@ class Timeline:
 
 def build(session: Session, case: Case, calendar: OpeningHours | None = None, config: FactsConfig | None = None,
           now: datetime | None = None) -> Timeline:
-    calendar = calendar or OpeningHours()
-    config = config or FactsConfig()
-    closing = re.compile(config.closing_pattern, re.IGNORECASE)
-    waiting = re.compile(config.waiting_pattern, re.IGNORECASE)
-    rows = session.execute(
-        select(CaseEvent, OrgUnit.name).outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
-        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id)).all()
-    steps: list[Step] = []
-    if rows:
-        open_flags = calendar.is_open(pd.DatetimeIndex([e.occurred_at for e, _ in rows]).tz_convert("UTC"))
-    prev_team = prev_line = None
-    was_closed = False
-    for i, (e, team) in enumerate(rows):
-        step = Step(e.occurred_at, e.activity, e.channel, e.direction, team, e.actor, bool(e.customer_facing))
-        if e.direction == "inbound":
-            step.kinds.append("contact")
-            if not bool(open_flags[i]):
-                step.kinds.append("after_hours")
-        if e.customer_facing:
-            step.kinds.append("told")
-        if waiting.search(e.activity):
-            step.kinds.append("waiting")
-        if team is not None:
-            if prev_team is not None and team != prev_team:
-                step.kinds.append("handoff")
-                step.handoff_from = prev_team
-            prev_team = team
-        if e.line in ("front", "back"):
-            if prev_line is not None and e.line != prev_line:
-                step.line_change = f"{prev_line}_to_{e.line}"
-            prev_line = e.line
-        is_closing = bool(closing.search(e.activity))
-        if was_closed and not is_closing:
-            step.kinds.append("reopened")
-        if is_closing:
-            step.kinds.append("closed")
-        was_closed = is_closing
-        steps.append(step)
+    events = load_events(session, [case.id])
+    marks = step_marks(events, calendar, config)
+    facing = events["customer_facing"].to_numpy(dtype=bool, na_value=False)
+    steps = [Step(e.timestamp.to_pydatetime(), e.activity, _text(e.channel), _text(e.direction), _text(e.team),
+                  _text(e.resource), bool(told), kinds, handoff_from, line_change)
+             for e, told, (kinds, handoff_from, line_change) in zip(events.itertuples(index=False), facing, marks)]
     dark = _dark_periods(steps, case.closed_at is None, now)
     promises = [PromiseLine(p.kind, p.made_at, p.due_at, p.status, p.kept_at or p.broken_at)
                 for p in session.scalars(select(Promise).where(Promise.case_id == case.id).order_by(Promise.made_at))]
     times = [s.at for s in steps] + [p.due_at for p in promises] + [d.end for d in dark]
     return Timeline(case, steps, dark, promises, min(times) if times else None, max(times) if times else None)
+
+
+def step_marks(events: pd.DataFrame, calendar: OpeningHours | None = None, config: FactsConfig | None = None
+               ) -> list[tuple[list[str], str | None, str | None]]:
+    """Per event of one case (``events`` as `load_events` returns them, in order): its kinds,
+    the team it was handed from, and its line change - read off the kernel's facts.
+
+    An event is a contact, after hours, a handoff, a line change or a reopening when it
+    raised that count of the facts of its prefix; it closes the case when its prefix is
+    closed. Whether it leaves the case waiting on the customer is the kernel's verdict on
+    the event alone, given time after it (``as_of`` a day after the last event).
+    """
+    n = len(events)
+    if n == 0:
+        return []
+    config = replace(config or FactsConfig(), as_of=events["timestamp"].max() + pd.Timedelta(days=1))
+    # plain arrays of what the kernel reads: the prefixes copy them O(events^2) times
+    columns = {c: events[c].array if c == "timestamp" else events[c].to_numpy(dtype=object) for c in _KERNEL_COLUMNS}
+    # event i alone is the case -(i + 1); the prefix of length k is the case k
+    alone = pd.DataFrame({"case_id": -np.arange(1, n + 1), **columns, "file_order": np.arange(n)})
+    parts = []
+    for block, (first, last) in enumerate(_prefix_blocks(n)):
+        frames = [_prefixes(columns, first, last)] + ([alone] if block == 0 else [])
+        parts.append(case_facts(pd.concat(frames, ignore_index=True), calendar, config))
+    facts = pd.concat(parts)
+    waiting = facts["waiting_on_customer_hours"].reindex([str(-i) for i in range(1, n + 1)]).to_numpy() > 0
+    facts = facts.reindex([str(k) for k in range(1, n + 1)])
+    grew = dict(zip(_COUNTS, (facts[_COUNTS].diff().fillna(facts[_COUNTS]).to_numpy() > 0).T))
+    closed = facts["closed"].to_numpy(dtype=bool)
+    facing = events["customer_facing"].to_numpy(dtype=bool, na_value=False)
+    previous_team = events["team"].ffill().shift(1).to_numpy(dtype=object)
+    marks = []
+    for i in range(n):
+        kinds = ["contact"] if grew["inbound_contacts"][i] else []
+        kinds += ["after_hours"] if grew["after_hours_contacts"][i] else []
+        kinds += ["told"] if facing[i] else []
+        kinds += ["waiting"] if waiting[i] else []
+        kinds += ["handoff"] if grew["handoffs"][i] else []
+        kinds += ["reopened"] if grew["reopenings"][i] else []
+        kinds += ["closed"] if closed[i] else []
+        line = "front_to_back" if grew["front_to_back"][i] else "back_to_front" if grew["back_to_front"][i] else None
+        marks.append((kinds, _text(previous_team[i]) if grew["handoffs"][i] else None, line))
+    return marks
+
+
+def _prefix_blocks(n: int) -> list[tuple[int, int]]:
+    """Prefix lengths [first, last] per kernel call, at most PREFIX_ROWS events each (at least one prefix)."""
+    blocks, first = [], 1
+    while first <= n:
+        last, rows = first, first
+        while last < n and rows + last + 1 <= PREFIX_ROWS:
+            last += 1
+            rows += last
+        blocks.append((first, last))
+        first = last + 1
+    return blocks
+
+
+def _prefixes(columns: dict[str, np.ndarray], first: int, last: int) -> pd.DataFrame:
+    """The prefixes of lengths first..last as cases of their own, named by their length."""
+    lengths = np.arange(first, last + 1)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    positions = np.arange(lengths.sum()) - starts  # 0..k-1 for the prefix of length k
+    return pd.DataFrame({"case_id": np.repeat(lengths, lengths), **{c: v[positions] for c, v in columns.items()},
+                         # the events keep their stored order (which breaks timestamp ties) in every prefix
+                         "file_order": np.arange(len(positions), dtype=np.int64)})
+
+
+def _text(value) -> str | None:
+    """A nullable text value of the frame (missing is NaN there) as the page wants it."""
+    return None if pd.isna(value) else str(value)
 
 
 def _dark_periods(steps: list[Step], still_open: bool, now: datetime | None) -> list[DarkPeriod]:

@@ -4,11 +4,16 @@ validation. For administrators, analysts and team leads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timezone
+
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from servicepulse.cases import repository, timeline
 from servicepulse.errors import NotFound
-from servicepulse.models import Journey
+from servicepulse.models import Case, Journey
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
@@ -17,6 +22,8 @@ from servicepulse.http.templating import render
 VIEWERS = ("admin", "analyst", "teamlead")
 router = APIRouter(prefix="/cases", dependencies=[Depends(require_role(*VIEWERS))])
 PAGE_SIZE = 50
+# An extra panel of the case page: panel(request, session, case, now) -> HTML, shown below the heading.
+CasePanel = Callable[[Request, Session, Case, datetime], str]
 
 
 def _int(value: str | None, default: int | None = None) -> int | None:
@@ -56,15 +63,16 @@ def case_page(request: Request, session: DbSession, external_id: str):
         case = repository.get_case(session, external_id)
     except NotFound:
         return error_page(request, 404)
-    from datetime import datetime, timezone
-
-    from servicepulse.expectations.views import forecast_panel
-
     now = datetime.now(timezone.utc)
     view = timeline.build(session, case, now=now if case.closed_at is None else None)
     journey = session.get(Journey, case.journey_id) if case.journey_id else None
     return render(request, "cases/timeline.html", {
         "case": case, "tl": view, "facts": repository.facts_of(session, case.id), "journey": journey,
-        # "When will it be resolved?": the forecast panel of the expectations domain, inline.
-        "forecast_panel": forecast_panel(request, session, case, now),
+        "panels": [Markup(panel(request, session, case, now)) for panel in case_panels(request)],
     })
+
+
+def case_panels(request: Request) -> list[CasePanel]:
+    """Panels later domains add to the case page (e.g. the expectations domain's forecast), which
+    cases may not import: the app assembly lists them in ``app.state.case_panels``. None by default."""
+    return list(getattr(request.app.state, "case_panels", ()))

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy.exc import OperationalError, DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+# Command modules add their commands to the Typer app when imported.
+from servicepulse.cli import (  # noqa: F401
+    db_commands,
+    demo_command,
+    events_command,
+    followups_command,
+    forecast_command,
+    report_command,
+    responses_command,
+    serve_command,
+    user_commands,
+    verbatims_command,
+    worker_command,
+)
 from servicepulse.cli.app import app
+from servicepulse.cli.context import err_console
 from servicepulse.errors import ServicepulseError
-
-# Command modules register themselves on the app when imported.
-from servicepulse.cli import db_commands, user_commands  # noqa: F401,E402
-from servicepulse.cli import worker_command  # noqa: F401,E402
-from servicepulse.cli import responses_command  # noqa: F401,E402
-from servicepulse.cli import verbatims_command  # noqa: F401,E402
-from servicepulse.cli import events_command  # noqa: F401,E402
-from servicepulse.cli import report_command  # noqa: F401,E402
-from servicepulse.cli import forecast_command  # noqa: F401,E402
-
-from servicepulse.cli import demo_command, serve_command  # noqa: F401,E402
-from servicepulse.cli import followups_command  # noqa: F401,E402
 
 
 def main() -> None:
-    from servicepulse.cli.context import err_console
 
     try:
         app(standalone_mode=True)

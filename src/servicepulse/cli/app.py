@@ -2,6 +2,8 @@
 
 import typer
 
+from servicepulse.registry import install_job_handlers
+
 app = typer.Typer(
     name="servicepulse",
     help="servicepulse: customer-experience management for service organisations.",
@@ -15,6 +17,14 @@ apikey_app = typer.Typer(help="Manage API keys for /api/v1.", no_args_is_help=Tr
 import_app = typer.Typer(help="Import data from files (events, responses).", no_args_is_help=True)
 log_app = typer.Typer(help="Inspect case event logs.", no_args_is_help=True)
 forecast_app = typer.Typer(help="Resolution-time forecasts for open cases.", no_args_is_help=True)
+
+
+
+@app.callback()
+def _install_job_handlers() -> None:
+    # Any command may run or queue jobs (imports queue them; demo and alerts run them).
+    install_job_handlers()
+
 
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")

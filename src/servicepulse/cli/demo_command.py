@@ -7,14 +7,28 @@ from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.cli.serve_command import HOST_HELP, PORT_HELP, display_url, run_server
 from servicepulse.db import migrate
-
+from servicepulse.demo import DemoAlreadyLoaded, load_demo
+from servicepulse.demo.after_load import (
+    analyse_verbatims,
+    build_metric_aggregate,
+    prepare_closed_loop,
+    prepare_expectations,
+)
+from servicepulse.demo.catalogue import SHOWN_LOGINS
+from servicepulse.settings import get_settings
 
 
 class DemoSize(str, Enum):
@@ -55,7 +69,6 @@ def _logins_table(logins) -> Table:
 
 def _known_logins():
     """The demo's logins when it was loaded earlier (the summary is not available then)."""
-    from servicepulse.demo.catalogue import SHOWN_LOGINS
 
     return SHOWN_LOGINS
 
@@ -82,11 +95,6 @@ def demo(
     address and demo logins to use. Running it again keeps the data and just
     starts the server; --reset rebuilds it.
     """
-    from servicepulse.demo import DemoAlreadyLoaded, load_demo
-    from servicepulse.demo.after_load import (
-        analyse_verbatims, build_metric_aggregate, prepare_closed_loop, prepare_expectations,
-    )
-    from servicepulse.settings import get_settings
 
     started = time.perf_counter()
     eng = engine(check=False)

@@ -6,14 +6,28 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from servicepulse.cases import effort, facts_store
+from servicepulse.cases.repository import cases_without_facts
+from servicepulse.cases.service import ingest_events
 from servicepulse.cli.app import app, import_app, log_app
 from servicepulse.cli.context import console, engine, err_console
 from servicepulse.db.session import UnitOfWork
-from servicepulse.kernels.eventlog import EventLogError, log_stats, parse_mapping, read_event_log
+from servicepulse.kernels.eventlog import (
+    EventLogError,
+    log_stats,
+    parse_mapping,
+    read_event_log,
+)
 
 effort_app = typer.Typer(help="The Customer Effort Index: learn its weights from CES answers.", no_args_is_help=True)
 app.add_typer(effort_app, name="effort")
@@ -52,7 +66,6 @@ def import_events(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            from servicepulse.cases.service import ingest_events
 
             with UnitOfWork(eng) as session:
                 summary = ingest_events(session, frame, source=file.name, progress=progress)
@@ -96,8 +109,6 @@ def effort_train(
     test_size: float = typer.Option(0.3, "--test-size", min=0.1, max=0.5, help="Share of cases held out."),
 ) -> None:
     """Learn the effort index weights from cases with a CES answer; print the held-out validation."""
-    from servicepulse.cases import effort, facts_store
-    from servicepulse.cases.repository import cases_without_facts
 
     with UnitOfWork(engine()) as session:
         missing = cases_without_facts(session)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-
 import typer
 
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine, moment_option
+from servicepulse.db.session import UnitOfWork
+from servicepulse.followups import alerts, service
 
 alerts_app = typer.Typer(help="Alert rules that open follow-ups (the closed loop).", no_args_is_help=True)
 followups_app = typer.Typer(help="Follow-ups: escalation of overdue ones.", no_args_is_help=True)
@@ -26,8 +27,6 @@ def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment 
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.followups import alerts
 
     at = moment_option(now)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
@@ -41,8 +40,6 @@ def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment 
 @followups_app.command("escalate")
 def escalate(now: str = typer.Option(None, "--now", help="Escalate as of this moment (ISO 8601 with offset).")) -> None:
     """Escalate follow-ups past their due time to the team lead (and the notification channels)."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.followups import service
 
     with UnitOfWork(engine()) as session:
         ids = service.escalate_overdue(session, moment_option(now))

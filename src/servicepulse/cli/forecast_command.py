@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import select
 
@@ -12,6 +17,10 @@ from servicepulse.cli.app import app, forecast_app
 from servicepulse.cli.context import console, engine, moment_option
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ServicepulseError
+from servicepulse.expectations import forecasting
+from servicepulse.expectations.signals import run_signals
+from servicepulse.models import Case
+from servicepulse.models.expectations import SignalRule
 from servicepulse.settings import get_settings
 
 signals_app = typer.Typer(help="Proactive-communication signals on open cases.", no_args_is_help=True)
@@ -32,7 +41,6 @@ def train_command(
                                                     "long history, and closer to today's process); default: all."),
 ) -> None:
     """Train the resolution-time forecaster on the closed cases and save it under the data directory."""
-    from servicepulse.expectations import forecasting
 
     path = forecasting.model_path(get_settings().data_dir)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -60,8 +68,6 @@ def train_command(
 def show_command(case: str = typer.Argument(..., help="The case's external id."),
                  now: str = typer.Option(None, help=NOW_HELP)) -> None:
     """The forecast for one case: expected resolution, the 80% interval and the promise to give."""
-    from servicepulse.expectations import forecasting
-    from servicepulse.models import Case
 
     moment = moment_option(now)
     path = forecasting.model_path(get_settings().data_dir)
@@ -101,9 +107,6 @@ def show_command(case: str = typer.Argument(..., help="The case's external id.")
 def run_command(now: str = typer.Option(None, help=NOW_HELP),
                 refresh_forecasts: bool = typer.Option(True, help="Refresh open cases' forecasts first.")) -> None:
     """Evaluate promises and signal rules once; new signals are recorded (each cause once) and notified."""
-    from servicepulse.expectations import forecasting
-    from servicepulse.expectations.signals import run_signals
-    from servicepulse.models.expectations import SignalRule
 
     moment = moment_option(now)
     with UnitOfWork(engine()) as session:

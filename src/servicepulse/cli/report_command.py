@@ -9,7 +9,14 @@ import typer
 
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
+from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
+from servicepulse.improvement import service
+from servicepulse.improvement.report import scan_pdf
+from servicepulse.kernels.statistics import AnalyticsInputError
+from servicepulse.metrics.report import monthly_report_pdf
+from servicepulse.responses import refresh_daily_counts
+from servicepulse.settings import get_settings
 
 report_app = typer.Typer(help="Reports as PDF/CSV files, and the aggregates behind the dashboard.",
                          no_args_is_help=True)
@@ -27,10 +34,6 @@ def monthly(month: str = typer.Option(..., "--month", help="The month, e.g. 2026
             out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
             language: str = typer.Option("nl", "--language", help="nl or en.")) -> None:
     """Write the monthly management report (headline figures, trend, journeys, drivers) as PDF."""
-    from servicepulse.kernels.statistics import AnalyticsInputError
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.metrics.report import monthly_report_pdf
-    from servicepulse.settings import get_settings
 
     settings = get_settings()
     with console.status(f"building the report for {month} ..."):
@@ -48,10 +51,6 @@ def monthly(month: str = typer.Option(..., "--month", help="The month, e.g. 2026
 def scan(out: Path = typer.Option(..., "--out", help="Where to write it: .pdf or .csv."),
          language: str = typer.Option("nl", "--language", help="nl or en.")) -> None:
     """Write the 7+/9+ scan of the improvement projects as PDF or CSV."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.improvement import service
-    from servicepulse.improvement.report import scan_pdf
-    from servicepulse.settings import get_settings
 
     settings = get_settings()
     if out.suffix.lower() not in (".pdf", ".csv"):
@@ -68,8 +67,6 @@ def scan(out: Path = typer.Option(..., "--out", help="Where to write it: .pdf or
 @report_app.command("aggregates")
 def aggregates(since: str = typer.Option("", "--since", help="First UTC day to rebuild (YYYY-MM-DD); default all.")) -> None:
     """Rebuild the daily score counts the dashboard reads (after an import; incremental with --since)."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.metrics.repository import refresh_daily_counts
 
     day = None
     if since:

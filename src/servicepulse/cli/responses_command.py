@@ -5,14 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from servicepulse.cli.app import app, import_app
 from servicepulse.cli.context import console, engine, err_console
 from servicepulse.db.session import UnitOfWork
 from servicepulse.responses import csv_import, webhooks_out
-from servicepulse.surveys import list_surveys, load_template, template_names, upsert_survey
+from servicepulse.surveys import (
+    list_surveys,
+    load_template,
+    template_names,
+    upsert_survey,
+)
 from servicepulse.surveys.loader import read_definition_file
 
 survey_app = typer.Typer(help="Survey definitions: load from YAML/JSON, list, load a shipped template.",

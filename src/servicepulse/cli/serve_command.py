@@ -8,9 +8,12 @@ import socket
 import typer
 from sqlalchemy.engine import Engine
 
+from servicepulse.app import create_app
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.errors import ConfigurationError
+from servicepulse.jobs.worker import start_worker_thread
+from servicepulse.settings import get_settings
 
 HOST_HELP = "Address to listen on. 127.0.0.1 (the default) is reachable from this computer only; 0.0.0.0 from the network."
 PORT_HELP = "Port to listen on."
@@ -41,10 +44,7 @@ def display_url(host: str, port: int) -> str:
 
 def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None, worker: bool = True) -> None:
     """Build the app (which checks the schema), print where it runs, and serve until Ctrl+C."""
-    import uvicorn
-
-    from servicepulse.settings import get_settings
-    from servicepulse.web.app import create_app
+    import uvicorn  # only the server needs it; other commands start without it
 
     check_port_free(host, port)
     # Our own warnings and errors (e.g. a failed page, logged with its traceback) next to uvicorn's log.
@@ -57,8 +57,6 @@ def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = Non
     # unless a separate `servicepulse worker` does it.
     job_worker = None
     if worker:
-        from servicepulse.jobs.worker import start_worker_thread
-
         job_worker = start_worker_thread(eng)
     try:
         uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)

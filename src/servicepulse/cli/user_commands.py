@@ -1,5 +1,6 @@
 import typer
 
+from servicepulse.api.key_cache import TTL_SECONDS
 from servicepulse.cli.app import apikey_app, user_app
 from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
@@ -41,7 +42,6 @@ def create_key(
 @apikey_app.command("revoke")
 def revoke_key(name: str = typer.Argument(..., help="The name the key was created with.")) -> None:
     """Revoke an API key; running servers refuse it within a few seconds (they cache verified keys)."""
-    from servicepulse.api.key_cache import TTL_SECONDS
 
     with UnitOfWork(engine()) as session:
         service.revoke_api_key(session, name)

@@ -6,12 +6,25 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
+from servicepulse.verbatims.analysis import analyse_responses, train_sentiment_model
+from servicepulse.verbatims.codeframes import (
+    current_codeframe,
+    parse_codeframe,
+    save_codeframe,
+)
+from servicepulse.verbatims.jobs import enqueue_analysis
 
 verbatims_app = typer.Typer(help="Open answers: themes, sentiment, the code frame.", no_args_is_help=True)
 app.add_typer(verbatims_app, name="verbatims")
@@ -24,7 +37,6 @@ def analyse(
     train: bool = typer.Option(False, help="Score sentiment with a model trained on your own scored comments."),
 ):
     """Redact, detect the language, find themes and score sentiment of the comments; store the results."""
-    from servicepulse.verbatims.analysis import analyse_responses, train_sentiment_model
 
     eng = engine()
     started = time.perf_counter()
@@ -54,7 +66,6 @@ verbatims_app.add_typer(codeframe_app, name="codeframe")
 @codeframe_app.command("export")
 def export_codeframe(path: Path = typer.Argument(..., help="YAML file to write.")):
     """Write the code frame in use to a YAML file."""
-    from servicepulse.verbatims.codeframes import current_codeframe
 
     with UnitOfWork(engine()) as session:
         cf, _ = current_codeframe(session)
@@ -65,8 +76,6 @@ def export_codeframe(path: Path = typer.Argument(..., help="YAML file to write."
 @codeframe_app.command("import")
 def import_codeframe(path: Path = typer.Argument(..., help="YAML file to read.")):
     """Check a YAML code frame and make it the one in use (comments are re-analysed by the worker)."""
-    from servicepulse.verbatims.codeframes import parse_codeframe, save_codeframe
-    from servicepulse.verbatims.jobs import enqueue_analysis
 
     try:
         text = path.read_text(encoding="utf-8")

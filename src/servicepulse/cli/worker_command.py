@@ -10,6 +10,10 @@ import typer
 
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
+from servicepulse.db.session import UnitOfWork
+from servicepulse.invitations import enable_anonymous_link, rules
+from servicepulse.jobs.worker import Worker
+from servicepulse.settings import get_settings
 
 triggers_app = typer.Typer(help="Trigger rules: who is invited to which survey after which case event.",
                            no_args_is_help=True)
@@ -20,11 +24,7 @@ app.add_typer(triggers_app, name="triggers")
 def worker(poll_interval: float = typer.Option(1.0, "--poll-interval", help="Seconds between polls when idle."),
            batch: int = typer.Option(10, "--batch", help="Jobs claimed per poll.")) -> None:
     """Run the background job worker (invitations, reminders, rule evaluation) until stopped."""
-    from servicepulse.jobs.registry import load_handler_modules
-    from servicepulse.jobs.worker import Worker
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    load_handler_modules()
     w = Worker(engine(), poll_interval=poll_interval, batch=batch)
 
     def _stop(signum, _frame):
@@ -40,9 +40,6 @@ def worker(poll_interval: float = typer.Option(1.0, "--poll-interval", help="Sec
 @triggers_app.command("load")
 def load(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file with trigger rules.")) -> None:
     """Create or update the trigger rules described in a YAML file."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.invitations import rules
-
     with UnitOfWork(engine()) as session:
         loaded = rules.load_rules_file(session, file)
     for rule in loaded:
@@ -52,9 +49,6 @@ def load(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAM
 @triggers_app.command("list")
 def list_rules() -> None:
     """List the trigger rules."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.invitations import rules
-
     with UnitOfWork(engine(), readonly=True) as session:
         for rule in rules.list_rules(session):
             state = "on" if rule.active else "off"
@@ -74,10 +68,6 @@ def enable_link(
     window_minutes: int = typer.Option(60, "--window-minutes", min=1, help="Length of that window in minutes."),
 ) -> None:
     """Open a survey to anyone with its link."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.responses.form import enable_anonymous_link
-    from servicepulse.settings import get_settings
-
     with UnitOfWork(engine()) as session:
         enable_anonymous_link(session, survey, per_address, window_minutes)
     console.print(f"anonymous link open: {get_settings().base_url.rstrip('/')}/a/{survey} "
@@ -87,9 +77,6 @@ def enable_link(
 @links_app.command("disable")
 def disable_link(survey: str = typer.Argument(..., help="Survey key.")) -> None:
     """Close a survey's anonymous link (answers already given stay)."""
-    from servicepulse.db.session import UnitOfWork
-    from servicepulse.responses.form import enable_anonymous_link
-
     with UnitOfWork(engine()) as session:
         enable_anonymous_link(session, survey, enabled=False)
     console.print(f"anonymous link closed: /a/{survey}")

@@ -31,7 +31,12 @@ demo's keys raise `DemoConflict` (nothing is written).
 
 from servicepulse.demo.generate import SIZES
 from servicepulse.demo.loader import (
-    DemoAlreadyLoaded, DemoConflict, DemoLoginInfo, DemoSummary, demo_loaded, load_demo,
+    DemoAlreadyLoaded,
+    DemoConflict,
+    DemoLoginInfo,
+    DemoSummary,
+    demo_loaded,
+    load_demo,
 )
 
 __all__ = ["load_demo", "DemoAlreadyLoaded", "DemoConflict", "DemoSummary", "DemoLoginInfo", "demo_loaded", "SIZES"]

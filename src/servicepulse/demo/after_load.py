@@ -11,25 +11,47 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from servicepulse.cases import effort
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo.loader import progress_callback
+from servicepulse.expectations import forecasting
+from servicepulse.expectations.signals import run_signals
+from servicepulse.followups import alerts
+from servicepulse.kernels.text.redact import DEFAULT_CUSTOMER_PATTERNS
+from servicepulse.models import Response
+from servicepulse.responses import keep_daily_counts
+from servicepulse.verbatims.analysis import analyse_responses
+from servicepulse.verbatims.settings import VerbatimSettings
+
+# The demo organisation's customer numbers ("GN-K" and seven digits, see generate.py), redacted
+# next to the kernel's defaults.
+DEMO_CUSTOMER_PATTERNS = (r"\bGN-K\d{7}\b",)
+
+
+def demo_verbatim_settings() -> VerbatimSettings:
+    """The verbatim settings with the demo's customer-number pattern, unless the installation
+    sets its own (SERVICEPULSE_VERBATIMS_CUSTOMER_PATTERNS wins)."""
+    settings = VerbatimSettings()
+    if settings.customer_patterns is None:
+        settings = settings.model_copy(
+            update={"customer_patterns": [*DEFAULT_CUSTOMER_PATTERNS, *DEMO_CUSTOMER_PATTERNS]})
+    return settings
 
 
 def analyse_verbatims(engine: Engine, progress=None) -> int:
     """Analyse every open answer of the demo (what the worker does for each new response); returns how many."""
-    from servicepulse.verbatims.analysis import analyse_responses
 
     report = progress_callback(progress)
     report("open answers", 0, 1)
     with UnitOfWork(engine) as session:
-        summary = analyse_responses(session, progress=lambda done, total: report("open answers", done, total))
+        summary = analyse_responses(session, settings=demo_verbatim_settings(),
+                                    progress=lambda done, total: report("open answers", done, total))
     return summary.analysed
 
 
 def build_metric_aggregate(engine: Engine, progress=None) -> int:
     """Build the daily score counts the dashboard reads (what the hourly upkeep job does on its first run);
     returns the rows written."""
-    from servicepulse.metrics.aggregate_upkeep import keep_daily_counts
 
     report = progress_callback(progress)
     report("metric aggregate", 0, 1)
@@ -47,9 +69,6 @@ def prepare_closed_loop(engine: Engine, now: datetime, progress=None) -> dict:
     """Train the effort index on the CES answers; open follow-ups for the recent answers that alert."""
     from sqlalchemy import select
 
-    from servicepulse.cases import effort
-    from servicepulse.followups import alerts
-    from servicepulse.models import Response
 
     report = progress_callback(progress)
     report("effort index and follow-ups", 0, 1)
@@ -67,8 +86,6 @@ def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress
     Signals are recorded without notifications: the demo has no mail server to announce them to.
     ``progress``: ``progress(stage, done, total)`` or a rich Progress, as for `load_demo`.
     """
-    from servicepulse.expectations import forecasting
-    from servicepulse.expectations.signals import run_signals
 
     report = progress_callback(progress)
     report("forecast model", 0, 1)

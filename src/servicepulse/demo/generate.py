@@ -20,9 +20,20 @@ import pandas as pd
 
 from servicepulse.demo import effects, verbatims
 from servicepulse.demo.catalogue import (
-    JOURNEYS, LANGUAGE_SHARES, OPTED_OUT_SHARE, SEGMENT_SHARES, TEAM_BY_KEY,
+    JOURNEYS,
+    LANGUAGE_SHARES,
+    OPTED_OUT_SHARE,
+    SEGMENT_SHARES,
+    TEAM_BY_KEY,
 )
-from servicepulse.demo.stories import END_H, WINDOW_DAYS, WINDOW_START, start_hour, tell, window_for
+from servicepulse.demo.stories import (
+    END_H,
+    WINDOW_DAYS,
+    WINDOW_START,
+    start_hour,
+    tell,
+    window_for,
+)
 from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING, FactsConfig, case_facts
 
 

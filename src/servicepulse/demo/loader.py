@@ -30,15 +30,33 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from servicepulse.cases import facts_store
 from servicepulse.demo import bulk
-from servicepulse.demo.catalogue import ORGANISATION_KEY, SHOWN_LOGINS
+from servicepulse.demo.catalogue import (
+    DEPARTMENTS,
+    JOURNEYS,
+    ORGANISATION_KEY,
+    SHOWN_LOGINS,
+    TEAMS,
+)
 from servicepulse.demo.generate import SIZES, DemoData, generate
-from servicepulse.demo.organisation import create_journeys, create_organisation, hash_demo_passwords
+from servicepulse.demo.organisation import (
+    create_journeys,
+    create_organisation,
+    hash_demo_passwords,
+)
 from servicepulse.demo.projects import create_projects
 from servicepulse.demo.surveys import create_journey_surveys
 from servicepulse.errors import ServicepulseError, ValidationFailed
 from servicepulse.models import (
-    Answer, Base, Case, CaseEvent, Customer, OrgUnit, Promise, Response,
+    Answer,
+    Base,
+    Case,
+    CaseEvent,
+    Customer,
+    OrgUnit,
+    Promise,
+    Response,
 )
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -163,7 +181,6 @@ def _store_case_facts(conn, report: ProgressCallback) -> None:
     key-driver analysis read the same stored facts (in the load's own transaction)."""
     from sqlalchemy.orm import Session
 
-    from servicepulse.cases import facts_store
 
     report("case facts", 0, 1)
     with Session(bind=conn) as session:
@@ -267,7 +284,6 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
                                                         "value_text", "value_json")})
     bulk.fix_sequences(conn, [Customer.__table__, Case.__table__, CaseEvent.__table__, Promise.__table__,
                               Response.__table__, Answer.__table__])
-    from servicepulse.demo.catalogue import DEPARTMENTS, JOURNEYS, TEAMS
     return {
         "departments": len(DEPARTMENTS), "teams": len(TEAMS), "users": org.users, "journeys": len(JOURNEYS),
         "moments": len(jids.moments), "customers": len(c), "cases": len(k), "events": len(e),

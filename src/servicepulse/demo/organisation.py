@@ -9,9 +9,17 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from servicepulse.demo.catalogue import (
-    DEPARTMENTS, JOURNEYS, ORGANISATION_KEY, ORGANISATION_NAME, TEAMS, USERS,
+    CODEFRAME_DEPARTMENTS,
+    DEPARTMENTS,
+    JOURNEYS,
+    ORGANISATION_KEY,
+    ORGANISATION_NAME,
+    TEAMS,
+    USERS,
 )
+from servicepulse.kernels.text import load_default_codeframe
 from servicepulse.models import Journey, Moment, OrgUnit, TeamMembership, User
+from servicepulse.models.verbatims import VerbatimThemeOwner
 from servicepulse.org.passwords import hash_password
 from servicepulse.org.service import create_unit, create_user
 
@@ -75,9 +83,6 @@ def create_organisation(session: Session, password_hashes: dict[str, str] | None
 
 def _own_themes(session: Session, departments: dict[str, OrgUnit]) -> None:
     """Give each theme of the default code frame its demo department (the eye-opener report)."""
-    from servicepulse.demo.catalogue import CODEFRAME_DEPARTMENTS
-    from servicepulse.models.verbatims import VerbatimThemeOwner
-    from servicepulse.kernels.text import load_default_codeframe
 
     session.flush()
     for theme in load_default_codeframe().themes:

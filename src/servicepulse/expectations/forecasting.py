@@ -29,10 +29,12 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.cases import load_events
 from servicepulse.expectations import stored_recalibration
+from servicepulse.expectations.promises import CLOSING
 from servicepulse.kernels.forecast import NotFittedError, ResolutionForecaster, WorkingCalendar, suggest_promise
 from servicepulse.kernels.forecast.recalibration import RecalibrationWindow
-from servicepulse.models import Case, CaseEvent, Journey, OrgUnit, Promise
+from servicepulse.models import Case, CaseEvent, Journey, Promise
 from servicepulse.models.expectations import ForecastSnapshot
 
 log = logging.getLogger(__name__)
@@ -46,23 +48,24 @@ def model_path(data_dir: Path) -> Path:
 
 
 def _event_frame(session: Session, case_ids: list[int], now: datetime | None) -> pd.DataFrame:
-    cols = (CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.channel,
-            OrgUnit.name, Journey.key)
-    frames = [pd.DataFrame(columns=["case_id", "activity", "timestamp", "seq", "channel", "team", "journey"])]
-    for i in range(0, len(case_ids), CHUNK):
-        stmt = (select(*cols).join(Case, Case.id == CaseEvent.case_id)
-                .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
-                .outerjoin(Journey, Journey.id == Case.journey_id)
-                .where(CaseEvent.case_id.in_(case_ids[i:i + CHUNK])))
-        if now is not None:
-            stmt = stmt.where(CaseEvent.occurred_at <= now)
-        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=frames[0].columns))
-    events = pd.concat(frames, ignore_index=True)
-    events["timestamp"] = pd.to_datetime(events["timestamp"], utc=True)
-    events = events.sort_values(["case_id", "timestamp", "seq"], kind="stable").drop(columns="seq")
+    """The forecaster's input: the cases' stored history (up to ``now``) with the journey of each
+    case; case_id as the integer database id, missing team / channel / journey as "-"."""
+    events = load_events(session, case_ids, until=now)
+    ids = events["case_id"].astype("int64")
+    journeys = _journey_keys(session, sorted({int(i) for i in ids}))
+    frame = pd.DataFrame({"case_id": ids, "activity": events["activity"], "timestamp": events["timestamp"],
+                          "channel": events["channel"], "team": events["team"], "journey": ids.map(journeys)})
     for name in ("team", "channel", "journey"):
-        events[name] = events[name].fillna("-").astype(str)
-    return events.reset_index(drop=True)
+        frame[name] = frame[name].astype(object).fillna("-").astype(str)
+    return frame
+
+
+def _journey_keys(session: Session, case_ids: list[int]) -> dict[int, str | None]:
+    keys: dict[int, str | None] = {}
+    for i in range(0, len(case_ids), CHUNK * 10):
+        keys.update(session.execute(select(Case.id, Journey.key).outerjoin(Journey, Journey.id == Case.journey_id)
+                                    .where(Case.id.in_(case_ids[i:i + CHUNK * 10]))).all())
+    return keys
 
 
 def training_events(session: Session, progress: Progress | None = None, max_cases: int | None = None) -> pd.DataFrame:
@@ -193,8 +196,6 @@ class CaseForecast:
 
 
 def _closed(events: pd.DataFrame) -> bool:
-    from servicepulse.expectations.promises import CLOSING
-
     return bool(len(events)) and CLOSING.search(str(events["activity"].iloc[-1])) is not None
 
 

@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.responses import webhooks_out
 from servicepulse.jobs.queue import enqueue
-from servicepulse.jobs.registry import JobContext, job_handler
+from servicepulse.jobs.registry import JobContext
 from servicepulse.models import Case
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.models.responses import WebhookEndpoint
@@ -30,6 +29,8 @@ from servicepulse.settings import get_settings
 MAIL_JOB = "expectations.signal_mail"
 WEBHOOK_JOB = "expectations.signal_webhook"
 EVENT = "signal.raised"
+# As the response webhooks: with the queue's backoff (30 s doubling) the last try is about an hour after the first.
+WEBHOOK_MAX_ATTEMPTS = 8
 
 # Mail text in both product languages: a team list may hold either.
 RULE_TITLES = {
@@ -56,7 +57,7 @@ def enqueue_notifications(session: Session, signals: list[Signal], rules: dict[i
                 endpoints = list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))))
             for endpoint_id in endpoints:
                 enqueue(session, WEBHOOK_JOB, {"signal_id": signal.id, "endpoint_id": endpoint_id}, run_at=now,
-                        dedupe_key=f"signal-webhook:{endpoint_id}:{signal.id}", max_attempts=webhooks_out.MAX_ATTEMPTS)
+                        dedupe_key=f"signal-webhook:{endpoint_id}:{signal.id}", max_attempts=WEBHOOK_MAX_ATTEMPTS)
                 queued += 1
     return queued
 
@@ -69,7 +70,6 @@ def signal_resource(session: Session, signal: Signal) -> dict:
             "cause": signal.cause_key, "fired_at": signal.fired_at.isoformat(), "details": signal.details or {}}
 
 
-@job_handler(MAIL_JOB)
 def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
     signal = session.get(Signal, payload["signal_id"])
     if signal is None:
@@ -86,7 +86,6 @@ def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
     send_or_retry(message, SmtpConfig.from_settings(settings))
 
 
-@job_handler(WEBHOOK_JOB)
 def deliver_signal_webhook(session: Session, payload: dict, ctx: JobContext) -> None:
     # As the response webhook: read on a separate read-only unit, POST without holding the write lock.
     with UnitOfWork(ctx.engine, readonly=True) as reader:

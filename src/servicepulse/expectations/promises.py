@@ -24,9 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.cases import load_events
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING
 from servicepulse.models import Case, CaseEvent, Promise
@@ -164,12 +165,12 @@ def recognise_promises(session: Session, case_ids: Iterable[int] | None = None,
     created = 0
     for part in ([ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)] if ids is not None else [None]):
         query = stmt if part is None else stmt.where(CaseEvent.case_id.in_(part))
-        for event in session.scalars(query):
+        events = list(session.scalars(query))
+        made = _made_from_events(session, sorted({e.case_id for e in events}))
+        for event in events:
             rule = by_name[event.activity.lower()]
             key = f"event:{event.external_id or event.id}"
-            exists = session.scalar(select(Promise.id).where(Promise.case_id == event.case_id,
-                                                             Promise.external_id == key))
-            if exists is not None:
+            if (event.case_id, key) in made:
                 continue
             attributes = event.attributes or {}
             due = _first_time(attributes, DUE_KEYS)
@@ -185,6 +186,16 @@ def recognise_promises(session: Session, case_ids: Iterable[int] | None = None,
     return created
 
 
+def _made_from_events(session: Session, case_ids: list[int]) -> set[tuple[int, str]]:
+    """(case id, external id) of the promises these cases already have from events: one query
+    per chunk rather than one per event, as an import's job may see thousands of them."""
+    made: set[tuple[int, str]] = set()
+    for i in range(0, len(case_ids), CHUNK):
+        made.update((case_id, key) for case_id, key in session.execute(select(Promise.case_id, Promise.external_id)
+                    .where(Promise.case_id.in_(case_ids[i:i + CHUNK]), Promise.external_id.like("event:%"))))
+    return made
+
+
 def _first_time(attributes: dict, keys: tuple[str, ...]) -> datetime | None:
     for key in keys:
         if attributes.get(key):
@@ -195,21 +206,20 @@ def _first_time(attributes: dict, keys: tuple[str, ...]) -> datetime | None:
     return None
 
 
-def case_events_frame(session: Session, case_ids: list[int], now: datetime) -> pd.DataFrame:
-    """The events of these cases up to `now` (in chunks of case ids), with a `closes` flag;
-    shared by promise evaluation and the signal rules."""
-    cols = (CaseEvent.case_id, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.activity, CaseEvent.direction,
-            CaseEvent.customer_facing, CaseEvent.team_id)
-    frames = [pd.DataFrame(columns=[c.key for c in cols])]
-    for i in range(0, len(case_ids), CHUNK):
-        rows = session.execute(select(*cols).where(CaseEvent.case_id.in_(case_ids[i:i + CHUNK]),
-                                                   CaseEvent.occurred_at <= now)).all()
-        frames.append(pd.DataFrame(rows, columns=[c.key for c in cols]))
-    events = pd.concat(frames, ignore_index=True)
-    events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True)
-    events["customer_facing"] = events["customer_facing"].astype(bool)
-    events["closes"] = events["activity"].astype(str).map(lambda a: CLOSING.search(a) is not None).astype(bool)
-    return events
+def case_events_frame(session: Session, cases: Iterable[int] | Select, now: datetime) -> pd.DataFrame:
+    """The events of these cases (ids or a select of ids) up to ``now``, in stored order, with a
+    ``closes`` flag; shared by promise evaluation and the signal rules. Columns: case_id (int),
+    occurred_at, activity, direction, customer_facing (bool), team_id (Int64), closes."""
+    events = load_events(session, cases, until=now)
+    return pd.DataFrame({
+        "case_id": events["case_id"].astype("int64"),
+        "occurred_at": events["timestamp"],
+        "activity": events["activity"],
+        "direction": events["direction"],
+        "customer_facing": events["customer_facing"].fillna(False).astype(bool),
+        "team_id": events["team_id"],
+        "closes": events["activity"].map(lambda a: CLOSING.search(a) is not None).astype(bool),
+    })
 
 
 def keeper_times(promises: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
@@ -253,7 +263,6 @@ def evaluate_promises(session: Session, now: datetime, *, recheck: bool = False,
         "team_id": pd.array([p.made_by_team_id for p in promises], dtype="Int64"),
     })
     events = case_events_frame(session, sorted(set(table["case_id"])), now)
-    events["team_id"] = events["team_id"].astype("Int64")
     kept = keeper_times(table, events)
     for position, promise in enumerate(promises):
         kept_at = kept.iloc[position]
@@ -274,7 +283,8 @@ def evaluate_promises(session: Session, now: datetime, *, recheck: bool = False,
 
 
 def on_events(session: Session, case_ids: list[int], now: datetime | None = None) -> None:
-    """Hook for event ingestion: recognise new promises and re-evaluate the touched cases."""
+    """New events arrived for these cases (the job the event import queues): recognise the
+    promises they make, and with ``now`` decide the touched cases' open promises."""
     recognise_promises(session, case_ids)
     if now is not None:
         evaluate_promises(session, now, case_ids=case_ids)

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from servicepulse.expectations.notify import enqueue_notifications
 from servicepulse.expectations.promises import case_events_frame, evaluate_promises
 from servicepulse.models import Case, Promise
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
@@ -73,12 +74,9 @@ def _iso(moment) -> str:
 
 def load_snapshot(session: Session, now: datetime) -> Snapshot:
     since = now - timedelta(days=HISTORY_DAYS)
-    case_ids = list(session.scalars(select(Case.id).where(
-        or_(Case.closed_at.is_(None), Case.closed_at >= since), or_(Case.opened_at.is_(None), Case.opened_at <= now))))
-    events = case_events_frame(session, case_ids, now)
-    events["team_id"] = events["team_id"].astype("Int64")
-    events = events.sort_values(["case_id", "occurred_at", "seq"], kind="stable").reset_index(drop=True)
-    events["case_id"] = events["case_id"].astype("int64")
+    in_view = select(Case.id).where(
+        or_(Case.closed_at.is_(None), Case.closed_at >= since), or_(Case.opened_at.is_(None), Case.opened_at <= now))
+    events = case_events_frame(session, in_view, now)  # in stored order: by case, time, source order
 
     grouped = events.groupby("case_id", sort=False)
     last = grouped.tail(1).set_index("case_id")
@@ -198,8 +196,6 @@ def run_signals(session: Session, now: datetime, *, rules: Iterable[SignalRule] 
             seen.add((cause.case_id, cause.cause_key))
             new.append(signal)
     if notify and new:
-        from servicepulse.expectations.notify import enqueue_notifications
-
         enqueue_notifications(session, new, {r.id: r for r in rules}, now)
     return new
 

@@ -1,5 +1,5 @@
 """Pages: the expectations dashboard (/expectations), one case's promises, signals and
-forecast (/expectations/cases/{id}), and `forecast_panel` for other domains' case pages."""
+forecast (/expectations/cases/{id}), and `forecast_panel`, a panel for the cases domain's case page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 from servicepulse.kernels import charts
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import dashboard, forecasting, kept_rate
-from servicepulse.models import Case, Journey, OrgUnit
+from servicepulse.expectations.signals import team_work_list
+from servicepulse.kernels.statistics.intervals import wilson
+from servicepulse.models import Case, Journey, OrgUnit, TeamMembership
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
@@ -50,8 +53,9 @@ def forecast_context(request: Request, session: Session, case: Case, now: dateti
 
 
 def forecast_panel(request: Request, session: Session, case: Case, now: datetime | None = None) -> Markup:
-    """The forecast panel as an HTML fragment, for any case page (e.g. the case timeline):
-    ``{{ forecast_panel }}`` in its template, with this function's result in the context."""
+    """The forecast panel as an HTML fragment, for any case page: this domain's case page puts it
+    inline, and the app assembly registers it as a panel of the cases domain's page
+    (``app.state.case_panels``, called as ``panel(request, session, case, now)``)."""
     context = base_context(request)
     context.update(forecast_context(request, session, case, now))
     template = request.app.state.templates.env.get_template("expectations/forecast_panel.html")
@@ -67,8 +71,6 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
     trend = kept_rate.kept_trend(session, since=since, until=now)
     chart = None
     if not trend.empty:
-        from servicepulse.kernels.statistics.intervals import wilson
-
         rows = []
         for item in trend.itertuples():
             share = wilson(int(item.kept), int(item.kept + item.broken), min_n=1)
@@ -110,9 +112,6 @@ def work_list(request: Request, user: CurrentUser, session: DbSession,
               team: Annotated[str | None, Query()] = None):
     """The team's work list: unresolved signals, newest first. Without ``?team=`` a person
     sees the signals of their own teams (administrators and analysts: all teams)."""
-    from servicepulse.expectations.signals import team_work_list
-    from servicepulse.models import TeamMembership
-
     own = list(session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)))
     if team not in (None, ""):
         if not team.isdigit():
@@ -134,8 +133,6 @@ def work_list(request: Request, user: CurrentUser, session: DbSession,
 
 @router.post("/signals/{signal_id}/resolve")
 def resolve_signal(request: Request, signal_id: int, user: CurrentUser, session: DbSession):  # POST: writable
-    from fastapi.responses import RedirectResponse
-
     signal = session.get(Signal, signal_id)
     if signal is None:
         raise NotFound(f"there is no signal {signal_id}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from servicepulse.followups.errors import NotAllowed
 from servicepulse.models import FollowUp, User
-from servicepulse.org.service import user_led_team_ids, user_team_ids
+from servicepulse.org import user_led_team_ids, user_team_ids
 
 READ_ALL = ("admin", "analyst")
 WORKERS = ("agent", "teamlead")

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from servicepulse.followups import notify
 from servicepulse.followups.due import add_working_days
-from servicepulse.followups.rules import DEFAULTS, RESPONSE_RULES, RuleSetting, response_alerts
+from servicepulse.followups.rules import (
+    DEFAULTS,
+    RESPONSE_RULES,
+    RuleSetting,
+    response_alerts,
+)
+from servicepulse.jobs.queue import enqueue_rows, job_row
 from servicepulse.models import Case, FollowUp, Moment, OrgUnit, Promise, Response
 from servicepulse.models.base import UTCDateTime
 from servicepulse.models.followups import AlertRouting, AlertRule
@@ -177,13 +183,11 @@ def run_all(session: Session, now: datetime, since: datetime | None = None) -> d
 def evaluation_row(response_ids: list[int], now: datetime) -> dict:
     """The job that evaluates the rules over new responses (a row for `jobs.queue.enqueue_rows`):
     response ingestion queues it in its transaction, so it never waits for (or fails on) the rules."""
-    from servicepulse.jobs.queue import job_row
 
     return job_row(EVALUATE_JOB, {"response_ids": [int(i) for i in response_ids]}, now)
 
 
 def enqueue_evaluation(session: Session, response_ids: list[int], now: datetime) -> None:
     if response_ids:
-        from servicepulse.jobs.queue import enqueue_rows
 
         enqueue_rows(session, [evaluation_row(response_ids, now)])

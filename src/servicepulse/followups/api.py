@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException
 from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
-from servicepulse.models import FollowUp, User, utcnow
 from servicepulse.http.deps import DbSession
+from servicepulse.models import FollowUp, User, utcnow
 
 router = APIRouter(tags=["follow-ups"], responses={
     400: {"description": "The body is not valid JSON"},

@@ -22,7 +22,12 @@ from servicepulse.followups.access import Actor, check_admin, check_lead, is_lea
 from servicepulse.followups.errors import Conflict, OverBudget
 from servicepulse.followups.service import _check_own, get
 from servicepulse.models import Case, FollowUp, Journey, OrgUnit, Response, User
-from servicepulse.models.followups import GESTURE_KINDS, Gesture, RecoveryBudget, Resurvey
+from servicepulse.models.followups import (
+    GESTURE_KINDS,
+    Gesture,
+    RecoveryBudget,
+    Resurvey,
+)
 
 SPENT = ("granted", "approved")
 CANCELLATION_JOURNEYS = ("cancellation",)

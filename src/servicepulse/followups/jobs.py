@@ -15,25 +15,22 @@ from sqlalchemy.orm import Session
 from servicepulse.followups import notify  # noqa: F401  (registers followups.notify)
 from servicepulse.followups.alerts import EVALUATE_JOB, evaluate_responses
 from servicepulse.followups.service import escalate_overdue
-from servicepulse.jobs.periodic import periodic, schedule_next
-from servicepulse.jobs.registry import JobContext, job_handler
+from servicepulse.jobs.periodic import schedule_next
+from servicepulse.jobs.registry import JobContext
 
 ESCALATE_JOB = "followups.escalate"
 ESCALATE_EVERY = timedelta(minutes=15)
-periodic(ESCALATE_JOB, ESCALATE_EVERY)
 
 
 def schedule_escalation(session: Session, now: datetime) -> None:
-    schedule_next(session, ESCALATE_JOB, now)
+    schedule_next(session, ESCALATE_JOB, now, every=ESCALATE_EVERY)
 
 
-@job_handler(EVALUATE_JOB)
 def evaluate(session: Session, payload: dict, ctx: JobContext) -> None:
     evaluate_responses(session, [int(i) for i in payload.get("response_ids", [])], ctx.now)
     schedule_escalation(session, ctx.now)
 
 
-@job_handler(ESCALATE_JOB)
 def escalate(session: Session, payload: dict, ctx: JobContext) -> None:
     escalate_overdue(session, ctx.now)
     schedule_escalation(session, ctx.now)

@@ -16,15 +16,16 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.jobs.registry import JobContext, job_handler
-from servicepulse.models import FollowUp, Job, OrgUnit
+from servicepulse.jobs.queue import enqueue_rows_once, job_row
+from servicepulse.jobs.registry import JobContext
+from servicepulse.models import FollowUp, OrgUnit
 from servicepulse.models.followups import CHANNEL_KINDS, NotificationChannel
 from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
+from servicepulse.settings import get_settings
 
 JOB_KIND = "followups.notify"
 MAX_ATTEMPTS = 6
@@ -87,8 +88,7 @@ def announce(session: Session, followup_ids: list[int], event: str, now: datetim
     rows = []
 
     def job(payload: dict, key: str) -> dict:
-        return {"kind": JOB_KIND, "payload": payload, "status": "queued", "run_at": now, "attempts": 0,
-                "max_attempts": MAX_ATTEMPTS, "dedupe_key": key, "created_at": now}
+        return job_row(JOB_KIND, payload, now, dedupe_key=key, max_attempts=MAX_ATTEMPTS)
 
     for fid in followup_ids:
         for channel_id, team_id in channels:
@@ -98,11 +98,7 @@ def announce(session: Session, followup_ids: list[int], event: str, now: datetim
         for address in extra_emails.get(fid, []):
             rows.append(job({"followup_id": fid, "event": event, "email": address},
                             f"fu-notify:{event}:{fid}:{address}"))
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), 500):
-        stmt = insert(Job.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        session.execute(stmt, rows[start:start + 500])
-    return len(rows)
+    return enqueue_rows_once(session, rows)
 
 
 def describe(session: Session, fu: FollowUp, base_url: str) -> dict:
@@ -133,12 +129,10 @@ def payload_for(kind: str, event: str, info: dict) -> dict:
 
 
 def _settings():
-    from servicepulse.settings import get_settings
 
     return get_settings()
 
 
-@job_handler(JOB_KIND)
 def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
     fu = session.get(FollowUp, payload["followup_id"])
     if fu is None:

@@ -19,10 +19,20 @@ from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.followups import notify
 from servicepulse.followups.access import Actor, check_view, check_work
 from servicepulse.followups.errors import Conflict, NotAllowed
-from servicepulse.models import (Case, Customer, FollowUp, FollowUpContact, Moment, Response, SurveyVersion, TeamMembership,
-                                 User)
-from servicepulse.models.followups import FOLLOWUP_OUTCOMES
-from servicepulse.models.followups import Resurvey, RootCause
+from servicepulse.invitations import create_invitation
+from servicepulse.jobs.queue import enqueue
+from servicepulse.models import (
+    Case,
+    Customer,
+    FollowUp,
+    FollowUpContact,
+    Moment,
+    Response,
+    SurveyVersion,
+    TeamMembership,
+    User,
+)
+from servicepulse.models.followups import FOLLOWUP_OUTCOMES, Resurvey, RootCause
 
 STATUSES = ("open", "claimed", "closed")
 
@@ -149,8 +159,6 @@ def close(session: Session, actor: Actor, followup_id: int, outcome: str, root_c
 
 def request_resurvey(session: Session, fu: FollowUp, now: datetime) -> Resurvey:
     """Invite the customer to the same survey again (via the invitations domain), or record why not."""
-    from servicepulse.invitations.service import create_invitation
-    from servicepulse.jobs.queue import enqueue
 
     existing = session.get(Resurvey, fu.id)
     if existing is not None:

@@ -16,14 +16,17 @@ from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor, is_lead_of
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.followups.rules import DEFAULTS
-from servicepulse.models import Customer, OrgUnit, User, utcnow
-from servicepulse.models.followups import GESTURE_KINDS, RecoveryBudget
-from servicepulse.models.followups import FOLLOWUP_OUTCOMES
 from servicepulse.http.auth import CurrentUser, Forbidden, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
+from servicepulse.models import Customer, OrgUnit, User, utcnow
+from servicepulse.models.followups import (
+    FOLLOWUP_OUTCOMES,
+    GESTURE_KINDS,
+    RecoveryBudget,
+)
 
 router = APIRouter(prefix="/followups")
 

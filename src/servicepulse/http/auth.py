@@ -1,4 +1,4 @@
-"""Logging in and out, the current user, and role checks.
+"""The current user and role checks (logging in and out is the web edge's: servicepulse/web/login.py).
 
 Pages declare who may see them::
 
@@ -20,24 +20,14 @@ sessions), the language and the CSRF token.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from fastapi import Depends, Request
 
-from servicepulse.http.csrf import csrf_protect, new_csrf_token
 from servicepulse.http.deps import DbSession
-from servicepulse.http.i18n import LANGUAGES
-from servicepulse.http.templating import base_context, render
-from servicepulse.models import User, utcnow
+from servicepulse.models import User
 from servicepulse.models.org import ROLES
-from servicepulse.org.passwords import hash_password, verify_password
-
-router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 @dataclass(frozen=True)
@@ -60,15 +50,9 @@ class Forbidden(Exception):
     """The user is logged in but their role may not see this page."""
 
 
-def _fingerprint(user: User) -> str:
+def password_fingerprint(user: User) -> str:
+    """Kept in the session at login; a changed password no longer matches, which ends other sessions."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
-def safe_next(value: str | None) -> str:
-    """Only same-site paths: no scheme, no host, no protocol-relative //evil.example."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
 
 
 def current_user(request: Request, session: DbSession) -> User | None:
@@ -76,7 +60,7 @@ def current_user(request: Request, session: DbSession) -> User | None:
     if user_id is None:
         return None
     user = session.get(User, user_id)
-    if user is None or not user.active or request.session.get("pw") != _fingerprint(user):
+    if user is None or not user.active or request.session.get("pw") != password_fingerprint(user):
         request.session.pop("user_id", None)
         return None
     request.state.user = UserInfo(user.id, user.email, user.name, user.role, user.language)
@@ -106,80 +90,3 @@ def require_role(*roles: str):
 
 CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(current_user)]
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    # Unknown e-mail addresses still cost one argon2 verification, so the
-    # response time does not reveal which accounts exist.
-    return hash_password("no such user: constant-time placeholder")
-
-
-def _wait_text(t, seconds: float) -> str:
-    if seconds >= 60:
-        return t("web.login.throttled_minutes", minutes=math.ceil(seconds / 60))
-    return t("web.login.throttled_seconds", seconds=math.ceil(seconds))
-
-
-@router.get("/login")
-def login_page(request: Request, user: OptionalUser, next: str = "/"):
-    if user is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": safe_next(next), "error": None, "email": ""})
-
-
-@router.post("/login")
-def login(request: Request, session: DbSession, email: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
-    t = base_context(request)["t"]
-    throttle = request.app.state.login_throttle
-    address = request.client.host if request.client else "unknown"
-    email_key = email.strip().lower()
-    user = session.scalar(select(User).where(User.email == email_key)) if email_key else None
-
-    wait = throttle.addresses.wait(address)
-    if user is not None:
-        wait = max(wait, throttle.account_wait(user.failed_logins, user.last_failed_login_at))
-    else:
-        wait = max(wait, throttle.unknown_accounts.wait(email_key))
-    context = {"next": safe_next(next), "email": email}
-    if wait > 0:
-        return render(request, "login.html", {**context, "error": _wait_text(t, wait)}, status_code=429,
-                      headers={"Retry-After": str(math.ceil(wait))})
-
-    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
-    if not ok or user is None or not user.active:
-        throttle.addresses.fail(address)
-        if user is not None:
-            # An SQL increment, so that concurrent failures are all counted.
-            user.failed_logins = User.failed_logins + 1
-            user.last_failed_login_at = utcnow()
-        else:
-            throttle.unknown_accounts.fail(email_key)
-        return render(request, "login.html", {**context, "error": t("web.login.wrong")}, status_code=400)
-
-    user.failed_logins = 0
-    user.last_failed_login_at = None
-    request.session.clear()  # a fresh session at the change of privilege
-    request.session.update({"user_id": user.id, "pw": _fingerprint(user), "lang": user.language})
-    new_csrf_token(request)
-    return RedirectResponse(safe_next(next), status_code=303)
-
-
-@router.post("/logout")
-def logout(request: Request):
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
-    return RedirectResponse("/login", status_code=303)
-
-
-@router.post("/language")
-def switch_language(request: Request, user: OptionalUser, lang: Annotated[str, Form()] = "",
-                    next: Annotated[str, Form()] = "/"):
-    if lang in LANGUAGES:
-        request.session["lang"] = lang
-        if user is not None:
-            user.language = lang  # the preference follows the user to the next login
-    return RedirectResponse(safe_next(next), status_code=303)

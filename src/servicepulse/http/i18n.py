@@ -1,6 +1,6 @@
 """Message catalogues (Dutch and English) and the choice of language per request.
 
-Each domain keeps its texts in ``web/i18n/<domain>.yaml`` as a flat mapping
+Each domain keeps its texts in ``http/i18n/<domain>.yaml`` as a flat mapping
 ``{"<domain>.<name>": {"nl": "...", "en": "..."}}``. The files are merged at
 start-up; a key without both languages, a key outside its file's prefix, or a
 key defined twice stops the start-up with a message naming the file and key,

@@ -1,6 +1,6 @@
 """Jinja2 environment and the `render` helper every page uses.
 
-Templates live in ``web/templates/`` (the layout ``base.html`` and shared
+Templates live in ``http/templates/`` (the layout ``base.html`` and shared
 pages) and in ``servicepulse/<domain>/templates/`` of any domain package,
 addressed as ``"<domain>/<file>.html"``. Every template gets:
 

@@ -2,13 +2,13 @@
 
 Framework-free; never commits. A project targets moments (improving their
 grade by ``expected_improvement`` points) and/or case drivers from
-:data:`servicepulse.metrics.repository.CASE_DRIVERS` (for a driver,
+:data:`servicepulse.metrics.CASE_DRIVERS` (for a driver,
 ``expected_improvement`` is read as the share 0-1 of affected cases the
 project prevents, capped at 1). The scan takes its facts from the data:
 
 - moments: kind, norm, current mean grade, volume and slope in the regression
   of the overall score on the journey's moment grades
-  (:func:`servicepulse.metrics.service.moment_facts`), scored by
+  (:func:`servicepulse.metrics.moment_facts`), scored by
   :func:`servicepulse.kernels.statistics.scan_projects`;
 - drivers: the slope of the driver in the regression of the overall score on
   all case drivers and its prevalence; a driver without a significant effect in
@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session, selectinload
 from servicepulse.kernels import statistics
 from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect, _classify
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.metrics import service as insights
-from servicepulse.metrics.repository import CASE_DRIVERS, MetricFilter
+from servicepulse import metrics
+from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS, MetricFilter
 from servicepulse.models import ImprovementProject, Moment, ProjectTarget
 
 STATUSES = ("proposed", "running", "done", "cancelled")
@@ -154,8 +154,8 @@ class ScanReport:
 def _driver_effect(driver: str, planned: float, table, alpha: float) -> TargetEffect:
     """One project-driver pair: lift = |slope| x prevalence x share prevented."""
     share = min(planned, 1.0)
-    name = insights.DRIVER_LABELS[driver][1]
-    name_nl = insights.DRIVER_LABELS[driver][0]
+    name = DRIVER_LABELS[driver][1]
+    name_nl = DRIVER_LABELS[driver][0]
     base = dict(moment=driver, kind="driver", score=None, norm=0.0, planned=planned, volume_share=1.0)
     if table is None or driver not in table.index:
         return TargetEffect(counted=0.0, slope=0.0, lift=0.0, role=None,
@@ -186,11 +186,11 @@ def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "
          source: str = "auto") -> ScanReport:
     """The 7+/9+ scan of every registered project, largest expected lift first."""
     projects = list_projects(session)
-    facts, notes = insights.moment_facts(session, f, outcome=outcome, min_n=min_n, language=language, source=source)
+    facts, notes = metrics.moment_facts(session, f, outcome=outcome, min_n=min_n, language=language, source=source)
     fact_by_id = facts
     driver_table = None
     if any(t.driver for p in projects for t in p.targets):
-        analysis = insights.key_drivers(session, f, include="case", outcome=outcome, min_n=min_n, language=language)
+        analysis = metrics.key_drivers(session, f, include="case", outcome=outcome, min_n=min_n, language=language)
         driver_table = analysis.table
         if analysis.message:
             notes.append(analysis.message)

@@ -14,9 +14,8 @@ from fastapi.responses import Response as HttpResponse
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.improvement import service
 from servicepulse.improvement.report import scan_pdf
-from servicepulse.metrics import repository as insights_repo
-from servicepulse.metrics.repository import CASE_DRIVERS
-from servicepulse.metrics.service import DRIVER_LABELS
+from servicepulse import metrics
+from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
@@ -57,8 +56,8 @@ def scan_pdf_page(request: Request, session: DbSession):
 
 def _form_context(request: Request, session, project=None, values=None, problems=None):
     language = request_language(request)
-    journeys = insights_repo.journeys(session)
-    moments = insights_repo.moments(session)
+    journeys = metrics.journeys(session)
+    moments = metrics.moments(session)
     by_journey = {j.id: (j.name(language), [m for m in moments if m.journey_id == j.id]) for j in journeys}
     if values is None:
         values = {"title": "", "description": "", "owner": "", "cost": "", "expected_improvement": "0.5",

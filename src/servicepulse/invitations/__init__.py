@@ -4,6 +4,20 @@
 import's unit of work with the ids of cases that received events.
 """
 
+from servicepulse.invitations.anonymous import (
+    AnonymousSurvey,
+    address_allowance,
+    anonymous_response,
+    anonymous_survey,
+    enable_anonymous_link,
+    start_anonymous,
+)
 from servicepulse.invitations.decisions import on_events, sampled_in
+from servicepulse.invitations.rules import list_rules
+from servicepulse.invitations.service import create_invitation
 
-__all__ = ["on_events", "sampled_in"]
+__all__ = [
+    "create_invitation", "on_events", "sampled_in", "list_rules",
+    "AnonymousSurvey", "address_allowance", "anonymous_response", "anonymous_survey", "enable_anonymous_link",
+    "start_anonymous",
+]

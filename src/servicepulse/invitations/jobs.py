@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from servicepulse.invitations import decisions, service
-from servicepulse.jobs import JobContext, enqueue, job_handler
+from servicepulse.jobs import JobContext, enqueue
 from servicepulse.models import Case, Customer, Invitation
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 from servicepulse.notify.mail import MailNotSent, SmtpConfig
@@ -20,12 +20,10 @@ from servicepulse.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-@job_handler("triggers.match")
 def match(session, payload: dict, ctx: JobContext) -> None:
     decisions.match_cases(session, [int(i) for i in payload.get("case_ids", [])], ctx.now)
 
 
-@job_handler("triggers.decide")
 def decide(session, payload: dict, ctx: JobContext) -> None:
     rule = session.get(TriggerRule, payload["rule_id"])
     case = session.get(Case, payload["case_id"])
@@ -52,7 +50,6 @@ def _mail_context():
     return SmtpConfig.from_settings(settings), settings.base_url, settings.organisation_name
 
 
-@job_handler("invitations.send")
 def send(session, payload: dict, ctx: JobContext) -> None:
     invitation = session.get(Invitation, payload["invitation_id"])
     if invitation is None:
@@ -76,7 +73,6 @@ def send(session, payload: dict, ctx: JobContext) -> None:
                 run_at=ctx.now + timedelta(days=days), dedupe_key=f"remind:{invitation.id}")
 
 
-@job_handler("invitations.remind")
 def remind(session, payload: dict, ctx: JobContext) -> None:
     invitation = session.get(Invitation, payload["invitation_id"])
     if invitation is None:
@@ -92,7 +88,6 @@ def remind(session, payload: dict, ctx: JobContext) -> None:
         raise
 
 
-@job_handler("invitations.expire")
 def expire(session, payload: dict, ctx: JobContext) -> None:
     # A sweep rather than one invitation: it also catches any sent before this job existed.
     marked = service.expire_overdue(session, ctx.now)

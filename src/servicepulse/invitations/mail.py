@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from servicepulse.surveys.scales import fill
+from servicepulse.surveys import fill
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")

@@ -15,14 +15,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.jobs.queue import enqueue
-from servicepulse.jobs.registry import load_handler_modules
-
-_PERIODIC: dict[str, timedelta] = {}
-
-
-def periodic(kind: str, every: timedelta) -> None:
-    """Declare that jobs of `kind` run every `every` (the handler calls `schedule_next`)."""
-    _PERIODIC[kind] = every
+from servicepulse.jobs.registry import periodic_kinds
 
 
 def next_slot(now: datetime, every: timedelta) -> datetime:
@@ -33,15 +26,15 @@ def next_slot(now: datetime, every: timedelta) -> datetime:
 
 def schedule_next(session: Session, kind: str, now: datetime, payload: dict | None = None,
                   every: timedelta | None = None) -> None:
-    every = every or _PERIODIC[kind]
+    every = every or periodic_kinds()[kind]
     slot = next_slot(now, every)
     enqueue(session, kind, payload or {}, run_at=slot, dedupe_key=f"{kind}:{slot.isoformat()}")
 
 
 def start_periodic_jobs(engine: Engine, now: datetime) -> list[str]:
     """Queue the next run of every declared periodic job; returns their kinds."""
-    load_handler_modules()
+    kinds = periodic_kinds()
     with UnitOfWork(engine) as session:
-        for kind in sorted(_PERIODIC):
-            schedule_next(session, kind, now)
-    return sorted(_PERIODIC)
+        for kind in sorted(kinds):
+            schedule_next(session, kind, now, every=kinds[kind])
+    return sorted(kinds)

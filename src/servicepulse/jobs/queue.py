@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -91,6 +92,17 @@ def enqueue_rows(session: Session, rows: list[dict]) -> int:
     Dedupe keys are not looked up first: a key already taken fails the caller's transaction."""
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         session.connection().execute(_INSERT_JOBS, rows[start:start + _ROWS_PER_INSERT])
+    return len(rows)
+
+
+def enqueue_rows_once(session: Session, rows: list[dict]) -> int:
+    """Like :func:`enqueue_rows`, but a row whose dedupe key is taken is skipped (INSERT ... ON CONFLICT DO
+    NOTHING), so announcing the same thing twice queues it once without a look-up per row."""
+    dialect = session.get_bind().dialect.name
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_for(Job.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        session.execute(statement, rows[start:start + _ROWS_PER_INSERT])
     return len(rows)
 
 

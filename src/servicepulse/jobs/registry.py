@@ -1,10 +1,12 @@
-"""Job handlers by kind. A handler runs inside the job's own unit of work."""
+"""Job handlers by kind, as installed by the edge from servicepulse/registry.py. A handler runs inside the
+job's own unit of work."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable, Protocol
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -30,9 +32,6 @@ class Handler(Protocol):
     def __call__(self, session: Session, payload: dict, ctx: JobContext) -> None: ...
 
 
-_HANDLERS: dict[str, Handler] = {}
-
-
 class RetryLater(Exception):
     """Raised by a handler that wants to run again after `delay_seconds` (counts as an attempt)."""
 
@@ -45,59 +44,39 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help: the job is marked failed at once."""
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register `fn(session, payload, ctx)` as the handler for jobs of `kind`."""
+_handlers: dict[str, Handler] = {}
+_periodic: dict[str, timedelta] = {}
 
-    def register(fn: Handler) -> Handler:
-        existing = _HANDLERS.get(kind)
+
+class NoHandlersInstalled(RuntimeError):
+    """Jobs were run before the edge installed the registry's handlers."""
+
+
+def install(handlers: Mapping[str, Handler], periodic: Mapping[str, timedelta] | None = None) -> None:
+    """Make job kinds runnable: called by the edges that run jobs (the app, the CLI) with the table in
+    servicepulse/registry.py, and by tests with handlers of their own. Periodic kinds are queued when a
+    worker starts; each run queues the next."""
+    for kind, fn in handlers.items():
+        existing = _handlers.get(kind)
         if existing is not None and existing is not fn and _qualname(existing) != _qualname(fn):
             raise ValueError(f"job kind {kind!r} already has a handler: {_qualname(existing)}")
-        _HANDLERS[kind] = fn
-        return fn
-
-    return register
+        _handlers[kind] = fn
+    _periodic.update(periodic or {})
 
 
 def handler_for(kind: str) -> Handler | None:
-    if kind not in _HANDLERS:
-        load_handler_modules()
-    return _HANDLERS.get(kind)
+    if not _handlers:
+        raise NoHandlersInstalled("no job handlers are installed: call servicepulse.registry.install_job_handlers() "
+                                  "before running jobs")
+    return _handlers.get(kind)
 
 
-# Modules whose import registers @job_handler functions; imported on first need,
-# so a worker knows every kind without the caller importing the domains.
-HANDLER_MODULES = [
-    "servicepulse.invitations.jobs",
-    "servicepulse.responses.webhooks_out",
-    "servicepulse.followups.jobs",
-    "servicepulse.followups.notify",
-    "servicepulse.verbatims.jobs",
-    "servicepulse.expectations.jobs",
-    "servicepulse.expectations.notify",
-    "servicepulse.metrics.jobs",
-]
-_loaded = False
+def installed_kinds() -> list[str]:
+    return sorted(_handlers)
 
 
-def load_handler_modules() -> None:
-    global _loaded
-    if _loaded:
-        return
-    import importlib
-    import logging
-
-    for module in HANDLER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a domain that is not in this checkout (yet)
-            if exc.name is None or not module.startswith(exc.name):
-                raise
-            logging.getLogger(__name__).debug("job handlers in %s not loaded: %s", module, exc)
-    _loaded = True
-
-
-def registered_kinds() -> list[str]:
-    return sorted(_HANDLERS)
+def periodic_kinds() -> dict[str, timedelta]:
+    return dict(_periodic)
 
 
 def _qualname(fn) -> str:

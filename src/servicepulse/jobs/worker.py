@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 
 from servicepulse.jobs.periodic import start_periodic_jobs
 from servicepulse.jobs.queue import default_worker_id, run_pending
-from servicepulse.jobs.registry import load_handler_modules
 from servicepulse.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ class Worker:
         return summary.claimed
 
     def run_forever(self) -> None:
-        load_handler_modules()
         try:
             start_periodic_jobs(self.engine, self.clock())
         except Exception:  # never keep the worker from starting
@@ -55,7 +53,7 @@ class Worker:
                 self._stop.wait(self.poll_interval)
 
     def start(self) -> "Worker":
-        self._thread = threading.Thread(target=self.run_forever, name=f"servicepulse-worker", daemon=True)
+        self._thread = threading.Thread(target=self.run_forever, name="servicepulse-worker", daemon=True)
         self._thread.start()
         return self
 

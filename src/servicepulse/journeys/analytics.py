@@ -60,6 +60,7 @@ class JourneyView:
     n_variants: int
     dfg: list[tuple[str, str, int, float]]  # a, b, count, median hours
     activities: dict[str, int] = field(default_factory=dict)
+    starts: dict[str, int] = field(default_factory=dict)  # cases per first activity
 
 
 def _pct(values: np.ndarray, q: float) -> float | None:
@@ -168,9 +169,12 @@ def journey_view(session: Session, journey: Journey) -> JourneyView:
         times_by_arc = directly_follows_times(ordered)
         dfg = [(a, b, c, times_by_arc.get((a, b), float("nan"))) for a, b, c in stats["directly_follows"]]
         activities = stats["activities"]
+        starts: dict[str, int] = {}
+        for route, n in variants:  # all variants, before the top ones are picked
+            starts[route[0]] = starts.get(route[0], 0) + n
     else:
-        variants, dfg, activities = [], [], {}
-    return JourneyView(journey, total, moments, variants[:TOP_VARIANTS], len(variants), dfg, activities)
+        variants, dfg, activities, starts = [], [], {}, {}
+    return JourneyView(journey, total, moments, variants[:TOP_VARIANTS], len(variants), dfg, activities, starts)
 
 
 def journeys_summary(session: Session) -> list[tuple[Journey, int]]:

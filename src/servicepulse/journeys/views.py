@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
 from servicepulse.journeys import analytics, repository
-from servicepulse.journeys.dfg import MAX_ARCS, GraphvizMissing, dfg_svg
+from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
 from servicepulse.models import Journey, Moment
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
@@ -71,10 +71,9 @@ def journey_dfg(request: Request, session: DbSession, key: str):
     if journey is None:
         return error_page(request, 404)
     view = analytics.journey_view(session, journey)
-    try:
-        svg = dfg_svg(view.dfg, view.activities, request_language(request))
-    except GraphvizMissing:
-        return error_page(request, 503, detail="Graphviz")
+    language = request_language(request)
+    title = request.app.state.catalogue.translate("journeys.dfg_alt", language)
+    svg = dfg_svg(view.dfg, view.activities, language, starts=view.starts, title=title)
     return Response(svg, media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                              "Cache-Control": "private, max-age=300"})

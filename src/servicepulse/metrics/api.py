@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from servicepulse.errors import NotFound
+from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.metrics import service
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Journey
@@ -94,8 +94,6 @@ def get_drivers(
     min_n: Annotated[int | None, Query(ge=1)] = None, language: Literal["nl", "en"] = "en",
 ):
     if include != "case" and journey_id is None:
-        from servicepulse.errors import ValidationFailed
-
         raise ValidationFailed("moment drivers need a journey", [("journey_id", "required when include is "
                                                                   "'moments' or 'all'")])
     analysis = service.key_drivers(session, MetricFilter(journey_id=journey_id, date_from=date_from, date_to=date_to),

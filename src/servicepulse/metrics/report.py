@@ -1,6 +1,6 @@
 """The monthly management report: the dashboard's figures and charts as one PDF (HTML + inline SVG -> WeasyPrint).
 
-Used by the page ``/insights/report.pdf?month=2026-10`` and the command
+Used by the page ``/metrics/report.pdf?month=2026-10`` and the command
 ``servicepulse report monthly --month 2026-10 --out report.pdf``.
 """
 
@@ -12,7 +12,8 @@ from datetime import timedelta
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
-from servicepulse.http.templating import template_environment
+from servicepulse.http.i18n import load_catalogue
+from servicepulse.http.templating import format_number, template_environment
 from servicepulse.metrics import charts, service
 from servicepulse.metrics import repository as repo
 
@@ -22,8 +23,6 @@ def _environment() -> Environment:
 
 
 def _translator(language: str):
-    from servicepulse.http.i18n import load_catalogue
-
     catalogue = load_catalogue()
     return lambda key, **values: catalogue.translate(key, language, **values)
 
@@ -31,8 +30,6 @@ def _translator(language: str):
 def monthly_report_html(session: Session, month: str, *, language: str = "nl", min_n: int = 30,
                         organisation: str = "") -> str:
     """The report as one self-contained HTML page (charts inline as SVG)."""
-    from servicepulse.http.templating import format_number
-
     t = _translator(language)
     f = service.month_filter(month)
     view = service.overview(session, f, period="month", min_n=min_n, language=language)

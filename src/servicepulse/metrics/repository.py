@@ -14,43 +14,32 @@ the first day of the day, ISO week or month, in UTC) on SQLite and PostgreSQL.
 Moment grades live in ``answers`` under the question key ``moment_<moment key>``
 (the journey survey); they are matched to the moment of that key within the
 journey of the response's case (or any journey when the case has none).
+
+The aggregate is written by its owner, ``servicepulse.responses`` (rebuild, ingest deltas, the hourly fold),
+which also defines a response's journey and moment match for both paths; this module only reads it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timezone
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Date,
-    DateTime,
-    Integer,
-    and_,
-    bindparam,
-    case,
-    cast,
-    delete,
-    func,
-    insert,
-    literal,
-    null,
-    or_,
-    select,
-    text,
-    union_all,
-)
+from sqlalchemy import DateTime, and_, case, cast, func, literal, null, or_, select
 from sqlalchemy import column as named_column
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from servicepulse.cases import load_events
+from servicepulse.kernels.eventlog import case_facts
 from servicepulse.models import (
     Answer,
     Case,
     CaseEvent,
+    CaseFacts,
     Customer,
     Journey,
     Moment,
@@ -60,10 +49,19 @@ from servicepulse.models import (
     ScoreDailyCount,
 )
 from servicepulse.models.responses import GRAIN_DAY, GRAIN_DETAIL, GRAIN_MONTH
+from servicepulse.responses import (
+    day_start,
+    first_response_day,
+    last_aggregated_day,
+    last_response_day,
+    moment_match,
+    next_month,
+    response_base,
+    response_journey,
+)
 
 PERIODS = ("day", "week", "month")
 DIMENSIONS = ("journey", "moment", "channel", "team", "segment", "period")
-MOMENT_KEY_PREFIX = "moment_"
 
 # The sums every metric is computed from (see service.figures_from_sums).
 FIGURE_COLUMNS = (
@@ -103,24 +101,6 @@ def period_bucket(expr: ColumnElement, period: str, dialect: str, *, is_date: bo
     return func.to_char(func.date_trunc(period, stamp), "YYYY-MM-DD")
 
 
-def utc_day(expr: ColumnElement, dialect: str) -> ColumnElement:
-    """The UTC calendar day of a timestamp column, as a DATE."""
-    if dialect == "sqlite":
-        return func.date(expr)
-    return cast(expr.op("AT TIME ZONE")(literal("UTC")), Date)
-
-
-def month_start(expr: ColumnElement, dialect: str) -> ColumnElement:
-    """The first day of the month of a DATE column, as a DATE."""
-    if dialect == "sqlite":
-        return func.date(expr, "start of month")
-    return cast(func.date_trunc("month", cast(expr, DateTime(timezone=False))), Date)
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
-
-
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -130,13 +110,6 @@ def _sum_if(condition, value=1) -> ColumnElement:
 
 
 # -- raw path -------------------------------------------------------------------
-
-def _response_journey():
-    """Journey of a response: its moment's journey, else its case's."""
-    rm = aliased(Moment, name="rm")
-    rc = aliased(Case, name="rc")
-    return rm, rc, func.coalesce(rm.journey_id, rc.journey_id)
-
 
 @lru_cache(maxsize=1)
 def _raw_sums():
@@ -185,17 +158,10 @@ def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.
     if f.segment is not None:
         where.append(segment_expr == f.segment)
     if f.date_from is not None:
-        where.append(Response.submitted_at >= _start(f.date_from))
+        where.append(Response.submitted_at >= day_start(f.date_from))
     if f.date_to is not None:
-        where.append(Response.submitted_at < _start(f.date_to))
+        where.append(Response.submitted_at < day_start(f.date_to))
     return where
-
-
-def _raw_base(stmt, rm, rc, cu):
-    return (stmt.select_from(Response)
-            .outerjoin(rm, rm.id == Response.moment_id)
-            .outerjoin(rc, rc.id == Response.case_id)
-            .outerjoin(cu, cu.id == Response.customer_id))
 
 
 # -- aggregate path ----------------------------------------------------------------
@@ -277,10 +243,6 @@ def _daily_where(f: MetricFilter, grain: int | None = GRAIN_DETAIL) -> list:
     return where
 
 
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _span_where(f: MetricFilter, by: str | None = None, period: str = "month") -> list:
     """``_daily_where`` at the grain ``choose_grain`` picks; a span that needs the day roll-up reads it only for
     the days outside the whole months it covers, and the month roll-up for those months (the two hold the same
@@ -304,7 +266,7 @@ def has_daily_counts(session: Session) -> bool:
 
     A cheap guard against a forgotten refresh: answers added later to days
     that are already aggregated are not detected here; the ingest paths add
-    them with :func:`add_to_daily_counts`.
+    them (``servicepulse.responses.add_to_daily_counts``).
     """
     last_day = last_aggregated_day(session)
     if last_day is None:
@@ -339,10 +301,10 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
             period_bucket(totals.c.key, period, dialect, is_date=True) if by == "period" else totals.c.key)
         stmt = select(*([key.label("key")] if by else []), *_daily_sums()).select_from(totals)
     else:
-        rm, rc, journey = _response_journey()
+        rm, rc, journey = response_journey()
         cu = aliased(Customer, name="cu")
         key = _raw_dimensions(dialect, period, journey, cu.segment)[by] if by else None
-        stmt = _raw_base(select(*([key.label("key")] if by else []), *_raw_sums()), rm, rc, cu)
+        stmt = response_base(select(*([key.label("key")] if by else []), *_raw_sums()), rm, rc, cu)
         stmt = stmt.where(*_raw_where(f, journey, cu.segment))
     if by:
         stmt = stmt.group_by(key).order_by(key)
@@ -354,12 +316,6 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
     if by:
         sums.insert(0, "key", pd.Series([r[0] for r in rows], dtype=None if rows else object))  # dtype inferred as before
     return sums
-
-
-def _moment_match(mg, rc):
-    """Answer key 'moment_<key>' of the moment ``mg``, within the response's case journey if it has one."""
-    return and_(Answer.question_key == literal(MOMENT_KEY_PREFIX) + mg.key,
-                or_(rc.journey_id.is_(None), rc.journey_id == mg.journey_id))
 
 
 def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str = "auto") -> pd.DataFrame:
@@ -387,7 +343,7 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
             .select_from(Answer)
             .join(Response, Response.id == Answer.response_id)
             .outerjoin(rc, rc.id == Response.case_id)
-            .join(mg, _moment_match(mg, rc))
+            .join(mg, moment_match(mg, rc))
             .outerjoin(cu, cu.id == Response.customer_id)
             .where(value.is_not(None),
                    *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None}), mg.journey_id, cu.segment,
@@ -412,178 +368,12 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
         stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_span_where(f))
                 .group_by(d.value))
     else:
-        rm, rc, journey = _response_journey()
+        rm, rc, journey = response_journey()
         cu = aliased(Customer, name="cu")
         column = getattr(Response, measure)
-        stmt = _raw_base(select(column, func.count()), rm, rc, cu).where(
+        stmt = response_base(select(column, func.count()), rm, rc, cu).where(
             column.is_not(None), *_raw_where(f, journey, cu.segment)).group_by(column)
     return {int(v): int(n) for v, n in session.execute(stmt).all()}
-
-
-# -- keeping the aggregate up to date ---------------------------------------------
-
-DETAIL_COLUMNS = ["day", "measure", "moment_id", "journey_id", "channel", "team_id", "segment", "value", "n"]
-
-
-def _detail_selects(dialect: str, window: MetricFilter, response_ids=None) -> list:
-    """The SELECTs that produce the detail rows (``DETAIL_COLUMNS``) of ``score_daily_counts``: one per
-    headline measure and one for the moment grades; ``response_ids`` (ids or an expanding bind parameter)
-    limits them to those responses."""
-    rm, rc, journey = _response_journey()
-    cu = aliased(Customer, name="cu")
-    day = utc_day(Response.submitted_at, dialect)
-    where = _raw_where(window, journey, cu.segment)
-    if response_ids is not None:
-        where.append(Response.id.in_(response_ids))
-    statements = []
-    headline = [("responses", literal(0, Integer)), ("nps", Response.nps), ("grade", Response.grade),
-                ("ces", Response.ces), ("csat", Response.csat)]
-    for measure, value in headline:
-        dims = [day, literal(measure), Response.moment_id, journey, Response.channel, Response.team_id, cu.segment]
-        stmt = _raw_base(select(*dims, value, func.count()), rm, rc, cu).where(*where)
-        if measure != "responses":
-            stmt = stmt.where(value.is_not(None))
-        statements.append(stmt.group_by(*[c for c in dims if c is not dims[1]],
-                                         *([] if measure == "responses" else [value])))
-    mg = aliased(Moment, name="mg")
-    grade = cast(func.round(Answer.value_num), Integer)
-    dims = [day, literal("moment"), mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment]
-    statements.append(
-        select(*dims, grade, func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .outerjoin(rc, rc.id == Response.case_id)
-        .join(mg, _moment_match(mg, rc))
-        .outerjoin(cu, cu.id == Response.customer_id)
-        .where(Answer.value_num.is_not(None), *where)
-        .group_by(day, mg.id, mg.journey_id, Response.channel, Response.team_id, cu.segment, grade)
-    )
-    return statements
-
-
-def refresh_daily_counts(session: Session, day_from: date | None = None, day_to: date | None = None) -> int:
-    """Rebuild ``score_daily_counts`` for the UTC days ``day_from`` <= day < ``day_to`` (None: open end).
-
-    A full rebuild (e.g. nightly, or after a bulk load); between rebuilds the
-    ingest paths keep the aggregate current with :func:`add_to_daily_counts`.
-    Runs as ``DELETE`` + ``INSERT ... SELECT ... GROUP BY`` in the database;
-    returns the number of aggregate rows written (for the window).
-    """
-    dialect = _dialect(session)
-    d = ScoreDailyCount
-    if dialect == "postgresql":
-        # Ingests that add delta rows meanwhile would be counted twice (their response read by the INSERT ...
-        # SELECT, their delta row kept): wait for those in flight and hold new ones until this commits.
-        # SQLite needs nothing: its write transactions already run one at a time.
-        session.execute(text("LOCK TABLE score_daily_counts IN SHARE ROW EXCLUSIVE MODE"))
-    window = MetricFilter(date_from=day_from, date_to=day_to)
-    session.execute(delete(d).where(*_daily_where(window, GRAIN_DETAIL)))
-    for stmt in _detail_selects(dialect, window):
-        session.execute(insert(d).from_select(DETAIL_COLUMNS, stmt))
-    _roll_up(session, window, dialect)
-    return int(session.scalar(select(func.count()).select_from(d).where(*_daily_where(window, None))) or 0)
-
-
-_ANY_DAILY_COUNT = select(ScoreDailyCount.__table__.c.id).limit(1)  # built once: checked on every ingest
-
-
-@lru_cache(maxsize=4)
-def _delta_insert(dialect: str):
-    """One ``INSERT ... SELECT`` of the delta rows of the responses bound as ``ids`` (``sign`` bound too): the
-    detail rows of ``_detail_selects`` and their day and month roll-ups, built once per dialect, so an ingest
-    pays one round trip and no statement building or Python work per row."""
-    detail = union_all(*_detail_selects(dialect, MetricFilter(), bindparam("ids", expanding=True))).cte("delta")
-    day, measure, moment_id, journey_id, channel, team_id, segment, value, n = list(detail.c)
-    sign = bindparam("sign", type_=Integer)
-    keys = [measure, moment_id, journey_id, value]
-    month = month_start(day, dialect)
-    blank = [null(), null(), null()]  # roll-ups have no channel, team or segment
-    rows = union_all(
-        select(literal(GRAIN_DETAIL), day, measure, moment_id, journey_id, channel, team_id, segment, value, n * sign),
-        select(literal(GRAIN_DAY), day, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
-        .group_by(day, *keys),
-        select(literal(GRAIN_MONTH), month, measure, moment_id, journey_id, *blank, value, func.sum(n) * sign)
-        .group_by(month, *keys),
-    )
-    return (insert(ScoreDailyCount.__table__).from_select(["grain", *DETAIL_COLUMNS], rows)
-            .execution_options(preserve_rowcount=True))
-
-
-def add_to_daily_counts(session: Session, response_ids: list[int], sign: int = 1) -> int:
-    """Keep ``score_daily_counts`` current on ingest: add (``sign`` 1) or take back (-1) these responses.
-
-    Writes delta rows (``n`` = +-count) at every grain; the queries sum ``n``,
-    so a delta row next to the rebuilt ones gives the exact figures without
-    touching the big rows (the periodic ``insights.fold_daily_counts`` job,
-    or any :func:`refresh_daily_counts` of the day, folds them in). Call with
-    -1 *before* changing a stored response and with 1 after. Does nothing
-    while the aggregate has never been built (queries then read the raw
-    tables). Returns the number of rows written.
-
-    Runs on every API write group: one cached ``INSERT ... SELECT`` in the
-    database (no rows travel to Python).
-    """
-    ids = sorted({int(i) for i in response_ids})
-    if not ids or sign not in (1, -1):
-        return 0
-    if session.connection().scalar(_ANY_DAILY_COUNT) is None:
-        return 0
-    conn = session.connection()
-    written = conn.execute(_delta_insert(_dialect(session)), {"ids": ids, "sign": sign}).rowcount
-    if written < 0 and conn.dialect.name == "sqlite":  # sqlite3 reports none for a statement that starts WITH
-        written = conn.exec_driver_sql("SELECT changes()").scalar()
-    return int(written)
-
-
-def days_with_deltas(session: Session) -> list[date]:
-    """The UTC days whose aggregate rows hold delta rows next to the rebuilt ones, oldest first.
-
-    A rebuild leaves one day roll-up row per (day, measure, moment, journey,
-    value) and one month roll-up row per month and the same key; every
-    :func:`add_to_daily_counts` adds one more row per key it touches. So a
-    key that occurs twice marks a month (cheap scan of the month roll-up)
-    and then a day (day roll-up of those months only) that needs folding.
-    """
-    d = ScoreDailyCount
-    key = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
-
-    def doubled_days(where: list) -> set[date]:
-        doubled = select(d.day).where(*where).group_by(*key).having(func.count() > 1).subquery()
-        return {v if isinstance(v, date) else date.fromisoformat(str(v)[:10])
-                for v in session.scalars(select(doubled.c.day).distinct())}
-
-    days: set[date] = set()
-    for month in sorted(doubled_days([d.grain == GRAIN_MONTH])):
-        days |= doubled_days([d.grain == GRAIN_DAY, d.day >= month, d.day < next_month(month)])
-    return sorted(days)
-
-
-def last_aggregated_day(session: Session) -> date | None:
-    """The latest UTC day with detail rows in ``score_daily_counts`` (None: never built)."""
-    last_day = session.scalar(select(func.max(ScoreDailyCount.day)).where(ScoreDailyCount.grain == GRAIN_DETAIL))
-    if isinstance(last_day, str):  # SQLite hands DATE back as text in aggregate results
-        last_day = date.fromisoformat(last_day)
-    return last_day
-
-
-def _roll_up(session: Session, window: MetricFilter, dialect: str) -> None:
-    """Rebuild the day and month roll-ups (grain 1 and 2) from the detail rows for the window."""
-    d = ScoreDailyCount
-    columns = ["grain", "day", "measure", "moment_id", "journey_id", "value", "n"]
-    session.execute(delete(d).where(*_daily_where(window, GRAIN_DAY)))
-    dims = [d.day, d.measure, d.moment_id, d.journey_id, d.value]
-    session.execute(insert(d).from_select(columns, select(
-        literal(GRAIN_DAY), *dims, func.sum(d.n)).where(*_daily_where(window, GRAIN_DETAIL)).group_by(*dims)))
-    # whole months: from the first of the first month to the first of the month after the last day
-    months = MetricFilter(
-        date_from=window.date_from.replace(day=1) if window.date_from else None,
-        date_to=None if window.date_to is None else (
-            window.date_to if window.date_to.day == 1 else next_month(window.date_to)))
-    session.execute(delete(d).where(*_daily_where(months, GRAIN_MONTH)))
-    month = month_start(d.day, dialect)
-    dims = [month, d.measure, d.moment_id, d.journey_id, d.value]
-    session.execute(insert(d).from_select(columns, select(
-        literal(GRAIN_MONTH), *dims, func.sum(d.n)).where(*_daily_where(months, GRAIN_DETAIL)).group_by(*dims)))
 
 
 # -- row-level frames (drivers, PRCA, drill-down) -----------------------------------
@@ -601,7 +391,7 @@ def moment_grade_frame(session: Session, f: MetricFilter) -> pd.DataFrame:
         .select_from(Answer)
         .join(Response, Response.id == Answer.response_id)
         .outerjoin(rc, rc.id == Response.case_id)
-        .join(mg, _moment_match(mg, rc))
+        .join(mg, moment_match(mg, rc))
         .outerjoin(cu, cu.id == Response.customer_id)
         .where(Answer.value_num.is_not(None),
                *_raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}),
@@ -629,10 +419,10 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
     complete ones are found or the window is exhausted: the work is bounded
     by ``limit``, not by the window.
     """
-    rm, rc, journey = _response_journey()
+    rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
     head = getattr(Response, outcome)
-    base = (_raw_base(select(Response.id, Response.submitted_at, head), rm, rc, cu)
+    base = (response_base(select(Response.id, Response.submitted_at, head), rm, rc, cu)
             .where(head.is_not(None), *_raw_where(replace(f, moment_id=None), journey, cu.segment))
             .order_by(Response.submitted_at.desc(), Response.id.desc()))
     mg = aliased(Moment, name="mg")
@@ -644,7 +434,7 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
         .select_from(Answer)
         .join(Response, Response.id == Answer.response_id)
         .outerjoin(pc, pc.id == Response.case_id)
-        .join(mg, _moment_match(mg, pc))
+        .join(mg, moment_match(mg, pc))
         .where(Answer.value_num.is_not(None), mg.key.in_(keys),
                *([] if f.journey_id is None else [mg.journey_id == f.journey_id]))
         .group_by(Answer.response_id)
@@ -687,9 +477,9 @@ def response_frame(session: Session, response_ids: list[int]) -> pd.DataFrame:
 
 def response_outcomes(session: Session, f: MetricFilter) -> pd.DataFrame:
     """``case_id``, ``nps``, ``grade``, ``ces`` of the responses in scope that belong to a case."""
-    rm, rc, journey = _response_journey()
+    rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
-    stmt = _raw_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces),
+    stmt = response_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces),
                      rm, rc, cu).where(Response.case_id.is_not(None), *_raw_where(f, journey, cu.segment))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "case_id", "nps", "grade", "ces"])
     return frame.set_index("response_id")
@@ -715,8 +505,6 @@ def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
     come from ``promises``, proactive updates from the event activities.
     Cases without events are left out.
     """
-    from servicepulse.models.cases import CaseFacts
-
     ids = sorted({int(c) for c in case_ids})
     columns = ["case_id", "dark_period_hours", "repeat_contacts", "front_to_back", "reopenings",
                "after_hours_contacts", "channel_switches", "first_time_right"]
@@ -753,31 +541,12 @@ def case_driver_frame(session: Session, case_ids: list[int]) -> pd.DataFrame:
 
 
 def _facts_on_the_fly(session: Session, ids: list[int]) -> pd.DataFrame:
-    """The kernel's facts of these cases from their stored events (for cases without a ``case_facts`` row)."""
-    from servicepulse.kernels.eventlog import case_facts
-
-    event_parts = []
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        event_parts.append(pd.DataFrame(session.execute(
-            select(CaseEvent.case_id, CaseEvent.activity, CaseEvent.occurred_at, CaseEvent.seq, CaseEvent.id,
-                   CaseEvent.actor, OrgUnit.key, CaseEvent.channel, CaseEvent.direction, CaseEvent.line,
-                   CaseEvent.customer_facing)
-            .outerjoin(OrgUnit, OrgUnit.id == CaseEvent.team_id)
-            .where(CaseEvent.case_id.in_(chunk))
-        ).all(), columns=["case_id", "activity", "timestamp", "seq", "event_id", "resource", "team", "channel",
-                          "direction", "line", "customer_facing"]))
-    events = pd.concat(event_parts, ignore_index=True) if event_parts else pd.DataFrame()
+    """The kernel's facts of these cases from their stored events (for cases without a ``case_facts`` row),
+    read as the cases domain stores facts (`servicepulse.cases.load_events`), so both agree."""
+    events = load_events(session, ids)
     if events.empty:
         return pd.DataFrame()
-    events = events.sort_values(["case_id", "seq", "event_id"], kind="stable").reset_index(drop=True)
-    events["timestamp"] = pd.to_datetime(events["timestamp"], utc=True).astype("datetime64[us, UTC]")
-    events["customer_facing"] = events["customer_facing"].astype("boolean")
-    events["file_order"] = np.arange(len(events), dtype="int64")
-    events["row"] = events["file_order"] + 1
-    events["event_id"] = events["event_id"].astype(str)
-    events["case_id"] = events["case_id"].astype(str)
-    facts = case_facts(events.drop(columns=["seq"]))
+    facts = case_facts(events)
     facts.index = facts.index.astype("int64")
     return facts
 
@@ -807,7 +576,7 @@ def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int |
 
     With ``graded_moment_id`` the responses that graded that moment, with the grade.
     """
-    rm, rc, journey = _response_journey()
+    rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
     columns = [Response.id, Response.submitted_at, Response.channel, Response.nps, Response.grade, Response.ces,
                Response.csat, Response.comment, cu.segment, OrgUnit.name.label("team")]
@@ -819,11 +588,11 @@ def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int |
                 .outerjoin(rc, rc.id == Response.case_id)
                 .outerjoin(cu, cu.id == Response.customer_id)
                 .join(Answer, Answer.response_id == Response.id)
-                .join(mg, and_(_moment_match(mg, rc), mg.id == graded_moment_id))
+                .join(mg, and_(moment_match(mg, rc), mg.id == graded_moment_id))
                 .where(Answer.value_num.is_not(None)))
         where = _raw_where(MetricFilter(**{**f.__dict__, "journey_id": None, "moment_id": None}), journey, cu.segment)
     else:
-        base = _raw_base(select(*columns, null().label("moment_grade")), rm, rc, cu)
+        base = response_base(select(*columns, null().label("moment_grade")), rm, rc, cu)
         where = _raw_where(f, journey, cu.segment)
     base = base.outerjoin(OrgUnit, OrgUnit.id == Response.team_id).where(*where)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -849,18 +618,8 @@ def team_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
 
 
-def first_response_day(session: Session) -> date | None:
-    value = session.scalar(select(func.min(Response.submitted_at)))
-    return value.date() if value else None
-
-
-def last_response_day(session: Session) -> date | None:
-    value = session.scalar(select(func.max(Response.submitted_at)))
-    return value.date() if value else None
-
-
 __all__ = [
-    "CASE_DRIVERS", "DIMENSIONS", "add_to_daily_counts", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame",
-    "has_daily_counts", "list_responses", "metric_sums", "moment_grade_frame", "moment_sums", "period_bucket",
-    "refresh_daily_counts", "response_outcomes", "score_distribution", "utc_day",
+    "CASE_DRIVERS", "DIMENSIONS", "FIGURE_COLUMNS", "MetricFilter", "PERIODS", "case_driver_frame", "first_response_day",
+    "has_daily_counts", "last_response_day", "list_responses", "metric_sums", "moment_grade_frame", "moment_sums",
+    "next_month", "period_bucket", "response_outcomes", "score_distribution",
 ]

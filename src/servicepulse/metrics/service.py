@@ -23,7 +23,7 @@ from servicepulse.kernels.statistics import AnalyticsInputError, MeanResult, Nps
 from servicepulse.metrics import label_check
 from servicepulse.metrics import repository as repo
 from servicepulse.metrics.repository import MetricFilter
-from servicepulse.models import Moment
+from servicepulse.models import Journey, Moment
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 # moment_status codes -> chart colour keys (charts.specs.STATUS_COLOURS)
@@ -268,8 +268,6 @@ def moment_view(session: Session, journey_id: int, f: MetricFilter = MetricFilte
                 min_n: int = 30, confidence: float = 0.95, language: str = "nl", source: str = "auto",
                 alpha: float = 0.05) -> MomentView:
     """Per moment of a journey: kind, norm, score with interval, status and the PRCA check of its label."""
-    from servicepulse.models import Journey
-
     journey = session.get(Journey, journey_id)
     if journey is None:
         raise LookupError(f"journey {journey_id} does not exist")

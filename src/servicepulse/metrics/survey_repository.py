@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.kernels.text import redact
 from servicepulse.models import Invitation, Response, Survey, SurveyVersion
 from servicepulse.models.invitations import DECISION_REASONS, TriggerDecision, TriggerRule
-from servicepulse.surveys.scales import SCORE_TYPES
+from servicepulse.surveys import SCORE_TYPES
+from servicepulse.verbatims import VerbatimSettings
 
 SENT_STATUSES = ("sent", "responded", "expired")
 
@@ -89,9 +91,6 @@ def latest_verbatims(session: Session, survey_id: int, limit: int = 10) -> list[
         .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
     )
     # Privacy first: comments are shown redacted, like everywhere else a comment is shown.
-    from servicepulse.kernels.text import redact
-    from servicepulse.verbatims.settings import VerbatimSettings
-
     patterns = VerbatimSettings().customer_patterns
     return [Verbatim(r.submitted_at, r.channel, r.language,
                      {k: getattr(r, k) for k in SCORE_TYPES if getattr(r, k) is not None},

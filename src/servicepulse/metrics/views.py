@@ -1,33 +1,56 @@
-"""Dashboard pages: overview, journey (7+/9+ moment view), moment drill-down, key drivers, monthly report PDF.
+"""Dashboard pages: overview, journey (7+/9+ moment view), moment drill-down, key drivers, monthly report PDF
+(under /metrics), and the survey pages /surveys (every survey with its response rate) and /surveys/{key}.
 
-Who sees them: administrators, analysts and team leads (agents see their own
-follow-ups only). Query parameters that do not parse become a message on the
-page, never an error.
+Who sees the /metrics pages: administrators, analysts and team leads (agents
+see their own follow-ups only); the survey pages: every logged-in user. Query
+parameters that do not parse become a message on the page, never an error.
+The pages were served under /insights before; those URLs redirect here.
+
+Everything is on the one ``router``, so the app registers a single object.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
 from fastapi.responses import Response as HttpResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.kernels.statistics import AnalyticsInputError
-from servicepulse.metrics import charts, report, service
-from servicepulse.metrics import repository as repo
-from servicepulse.metrics.repository import MetricFilter
-from servicepulse.models import Journey, Moment
-from servicepulse.http.auth import require_role
+from servicepulse.errors import NotFound
+from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
+from servicepulse.invitations import list_rules
+from servicepulse.kernels import charts as chart_kernel
+from servicepulse.kernels.statistics import AnalyticsInputError
+from servicepulse.kernels.statistics.intervals import wilson
+from servicepulse.kernels.statistics.nps import nps
+from servicepulse.metrics import charts, report, service, survey_repository
+from servicepulse.metrics import repository as repo
+from servicepulse.metrics.repository import MetricFilter
+from servicepulse.models import Journey, Moment, Survey, SurveyVersion
+from servicepulse.models.invitations import AnonymousLink
+from servicepulse.surveys import SCALES, SCORE_TYPES
 
 VIEWERS = ("admin", "analyst", "teamlead")
-router = APIRouter(prefix="/insights", dependencies=[Depends(require_role(*VIEWERS))])
+PREFIX = "/metrics"
+OLD_PREFIX = "/insights"  # where the pages were served before; kept as redirects for bookmarks and old links
+router = APIRouter()
 PAGE_SIZE = 50
+# Where a score counts as low / high on the survey page's distribution chart (colour bands).
+BANDS = {"nps": (6, 9), "grade": (5, 8), "ces": (3, 6), "csat": (2, 4)}
+
+
+def _page(path: str):
+    """A /metrics page: for administrators, analysts and team leads."""
+    return router.get(PREFIX + path, dependencies=[Depends(require_role(*VIEWERS))])
 
 
 def _min_n(request: Request) -> int:
@@ -84,7 +107,7 @@ def _t(request: Request):
     return base_context(request)["t"]
 
 
-@router.get("")
+@_page("")
 def overview_page(request: Request, session: DbSession):
     t = _t(request)
     language = request_language(request)
@@ -100,7 +123,7 @@ def overview_page(request: Request, session: DbSession):
     })
 
 
-@router.get("/journeys/{journey_id}")
+@_page("/journeys/{journey_id}")
 def journey_page(request: Request, session: DbSession, journey_id: int):
     t = _t(request)
     language = request_language(request)
@@ -122,7 +145,7 @@ def journey_page(request: Request, session: DbSession, journey_id: int):
     })
 
 
-@router.get("/moments/{moment_id}")
+@_page("/moments/{moment_id}")
 def moment_page(request: Request, session: DbSession, moment_id: int,
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     t = _t(request)
@@ -146,8 +169,6 @@ def moment_page(request: Request, session: DbSession, moment_id: int,
 
 
 def _grade_distribution(session: Session, f: MetricFilter, moment_id: int) -> dict[int, int]:
-    from dataclasses import replace
-
     frame = repo.moment_grade_frame(session, replace(f, moment_id=None))
     key = session.get(Moment, moment_id).key
     if key not in frame.columns:
@@ -160,7 +181,7 @@ def _without_page(request: Request) -> str:
     return "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != "page")
 
 
-@router.get("/drivers")
+@_page("/drivers")
 def drivers_page(request: Request, session: DbSession):
     t = _t(request)
     language = request_language(request)
@@ -188,7 +209,7 @@ def drivers_page(request: Request, session: DbSession):
     })
 
 
-@router.get("/report.pdf")
+@_page("/report.pdf")
 def report_pdf(request: Request, session: DbSession, month: str = ""):
     t = _t(request)
     language = request_language(request)
@@ -202,3 +223,80 @@ def report_pdf(request: Request, session: DbSession, month: str = ""):
         return error_page(request, 400, detail=t("insights.error.month", value=month))
     return HttpResponse(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="servicepulse-{month}.pdf"'})
+
+
+# --- the survey pages ---------------------------------------------------------------------------
+
+def _rate(total: survey_repository.SurveyTotals, min_n: int):
+    if total.invitations_sent == 0:
+        return None
+    return wilson(total.invitations_answered, total.invitations_sent, min_n=min_n)
+
+
+@router.get("/surveys")
+def survey_list(request: Request, user: CurrentUser, session: DbSession):
+    min_n = request.app.state.settings.min_n
+    rows = [{"totals": t, "rate": _rate(t, min_n)} for t in survey_repository.totals(session)]
+    return render(request, "metrics/survey_list.html", {"rows": rows})
+
+
+@router.get("/surveys/{key}")
+def survey_page(request: Request, key: str, user: CurrentUser, session: DbSession):
+    survey = session.scalar(select(Survey).where(Survey.key == key))
+    if survey is None:
+        raise NotFound(f"survey {key!r} does not exist")
+    lang = request_language(request)
+    settings = request.app.state.settings
+    [total] = survey_repository.totals(session, survey.id)
+    latest = session.scalar(select(SurveyVersion).where(SurveyVersion.survey_id == survey.id)
+                            .order_by(SurveyVersion.version.desc()).limit(1))
+    asked = [q["type"] for q in (latest.definition["questions"] if latest else []) if q["type"] in SCORE_TYPES]
+    catalogue = request.app.state.catalogue
+    scores = []
+    for score in dict.fromkeys(asked):
+        counts = survey_repository.score_counts(session, survey.id, score)
+        n = sum(counts.values())
+        scale = SCALES[score]
+        title = catalogue.translate(f"surveys_dashboard.score.{score}", lang)
+        full = {value: counts.get(value, 0) for value in range(scale.low, scale.high + 1)}
+        low, high = BANDS[score]
+        chart = chart_kernel.svg(chart_kernel.specs.distribution(full, low_cut=low, high_cut=high),
+                                 title=catalogue.translate("surveys_dashboard.chart_label", lang, score=title, n=n),
+                                 language=lang)
+        summary = None
+        if score == "nps":
+            result = nps(sum(full[v] for v in range(0, 7)), full[7] + full[8], full[9] + full[10],
+                         min_n=settings.min_n)
+            summary = {"kind": "nps", "result": result}
+        elif n:
+            summary = {"kind": "mean", "mean": sum(v * c for v, c in full.items()) / n}
+        scores.append({"score": score, "title": title, "n": n, "chart": chart, "summary": summary,
+                       "table": sorted(full.items())})
+    anonymous = session.scalar(select(AnonymousLink).where(AnonymousLink.survey_id == survey.id,
+                                                           AnonymousLink.enabled.is_(True)))
+    return render(request, "metrics/survey.html", {
+        "survey": survey, "version": latest.version if latest else None, "totals": total,
+        "rate": _rate(total, settings.min_n), "scores": scores,
+        "verbatims": survey_repository.latest_verbatims(session, survey.id),
+        "reasons": survey_repository.decisions_by_reason(session, survey.id),
+        "by_rule": survey_repository.decisions_by_rule(session, survey.id),
+        "rules": list_rules(session, survey.id),
+        "anonymous_url": f"{settings.base_url.rstrip('/')}/a/{survey.key}" if anonymous else None,
+    })
+
+
+# --- the old /insights URLs -----------------------------------------------------------------------
+
+def old_insights_url(request: Request):
+    """Permanent redirect to the same page under /metrics, query string kept (no role check: the page does it)."""
+    target = PREFIX + request.url.path[len(OLD_PREFIX):]
+    if request.url.query:
+        target += f"?{request.url.query}"
+    return RedirectResponse(target, status_code=308)
+
+
+# One old URL per page (not a catch-all), so that an unknown /insights/... stays a 404 and every redirect
+# leads to a page that checks the visitor.
+for _path in [r.path for r in router.routes if r.path == PREFIX or r.path.startswith(PREFIX + "/")]:
+    router.add_api_route(OLD_PREFIX + _path.removeprefix(PREFIX), old_insights_url, methods=["GET", "HEAD"],
+                         include_in_schema=False)

@@ -9,7 +9,7 @@ month by journey and moment (``grain`` 2, ``day`` = the first of the month). Eve
 means, standard deviations, shares) follows exactly from these counts, so
 the dashboard reads a few thousand rows instead of scanning tens of millions
 of responses. The table is rebuilt per day range by
-``servicepulse.metrics.repository.refresh_daily_counts``; ingests add delta
+``servicepulse.responses.aggregate.refresh_daily_counts``; ingests add delta
 rows (``add_to_daily_counts``) that the hourly job
 ``insights.fold_daily_counts`` folds in. The raw tables stay the source of truth.
 """

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from servicepulse.errors import ServicepulseError
+from servicepulse.jobs.registry import PermanentFailure, RetryLater
 
 
 class MailNotSent(ServicepulseError):
@@ -58,7 +59,6 @@ def send_message(message: EmailMessage, config: SmtpConfig) -> None:
 
 def send_or_retry(message: EmailMessage, config: SmtpConfig) -> None:
     """Send from a job handler: a refused recipient fails the job for good, anything else retries later."""
-    from servicepulse.jobs.registry import PermanentFailure, RetryLater
 
     try:
         send_message(message, config)

@@ -29,6 +29,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 
+from servicepulse.invitations import anonymous
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
 from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
@@ -327,12 +328,12 @@ def opt_out(request: Request, token: str, session: DbSession, form: Form):
 
 
 def _anonymous_target(session, survey_key: str, secret: str, now: datetime, resume: str | None = None):
-    found = service.anonymous_survey(session, survey_key)
+    found = anonymous.anonymous_survey(session, survey_key)
     if found is None:
         return None, None
     response = None
     if resume is not None:
-        response = service.anonymous_response(session, found.link, resume)
+        response = anonymous.anonymous_response(session, found.link, resume)
         if response is None:
             return None, found
     version = session.get(SurveyVersion, response.survey_version_id) if response else found.version
@@ -373,11 +374,11 @@ def anonymous_submit(request: Request, survey_key: str, session: DbSession, form
     lang = choose_language(request, target.offered, None, form)
     secret = request.app.state.settings.resolved_secret_key()
     address = request.client.host if request.client else "unknown"
-    if not service.address_allowance(session, found.link, secret, address, now):
+    if not anonymous.address_allowance(session, found.link, secret, address, now):
         return _message_page(request, lang, 429, "public.ratelimit.title", ["public.ratelimit.text"], target.offered)
 
     def remember(response: Response) -> str:
-        resume = service.start_anonymous(session, found.link, secret, address, response, now)
+        resume = anonymous.start_anonymous(session, found.link, secret, address, response, now)
         return f"/a/{survey_key}/r/{resume}"
 
     return _post(request, session, form, target, lang, now, on_new_response=remember)

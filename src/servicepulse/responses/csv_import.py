@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from servicepulse.errors import ValidationFailed
 from servicepulse.responses import service
 from servicepulse.responses.items import FIELDS
-from servicepulse.surveys.service import current_specs
+from servicepulse.surveys import current_specs
 
 ROW_FIELDS = tuple(f for f in FIELDS if f not in ("survey", "answers"))
 CHUNK_ROWS = 500

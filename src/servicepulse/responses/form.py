@@ -5,25 +5,24 @@ and the CSV import); this module adds what a web form needs: values arrive as
 text, a respondent may save half an answer set and come back, and messages
 must be in the respondent's language (the page maps each problem to a
 catalogue message by question type).
+
+Anonymous links (who may start a response, the link back to it) are the
+invitations domain's (``servicepulse.invitations``).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.errors import NotFound
-from servicepulse.responses.items import unsafe_text
-from servicepulse.responses.service import answer_row
-from servicepulse.invitations.tokens import hash_token, keyed_hash, new_token
 from servicepulse.models import Answer, Case, Invitation, Response, Survey, SurveyVersion
-from servicepulse.models.invitations import AnonymousLink, AnonymousSubmission
-from servicepulse.surveys.scales import SCALES, SCORE_TYPES
-from servicepulse.surveys.spec import SurveySpec
+from servicepulse.responses import service
+from servicepulse.responses.items import unsafe_text
+from servicepulse.surveys import SCALES, SCORE_TYPES, SurveySpec
 
 FIELD_PREFIX = "q_"
 MAX_FIELD_CHARS = 20_000  # a form field far beyond any question's limit is refused before parsing
@@ -111,113 +110,40 @@ def invitation_response(session: Session, invitation: Invitation) -> Response | 
 
 def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool, now: datetime, language: str,
           channel: str, response: Response | None = None, invitation: Invitation | None = None) -> Response:
-    """Create or overwrite the one response of an invitation (or an anonymous submission).
+    """Create or overwrite the one response of an invitation (or an anonymous submission), through the same
+    writes as the API (``service.write_responses`` / ``service.rewrite_response``).
 
     A response once completed stays completed: a later partial save of a
     changed answer does not turn it back into an unfinished one.
     """
-    from servicepulse.metrics.repository import add_to_daily_counts
-
-    first_completion = completed and (response is None or not response.completed)
-    if response is not None:  # take its old answers out of the metric aggregate; added back below
-        add_to_daily_counts(session, [response.id], -1)
+    values = {"channel": channel, "language": language, "submitted_at": now,
+              **spec.headline_scores(answers)}
     if response is None:
         case = session.get(Case, invitation.case_id) if invitation is not None and invitation.case_id else None
-        response = Response(
-            external_id=f"invitation-{invitation.id}" if invitation is not None else f"web-{uuid.uuid4().hex}",
-            survey_version_id=spec.version_id, invitation_id=invitation.id if invitation is not None else None,
-            customer_id=invitation.customer_id if invitation is not None else None,
-            case_id=case.id if case else None, moment_id=spec.moment_id, team_id=case.last_team_id if case else None,
-            created_at=now, completed=False,
-        )
-        session.add(response)
-    response.channel = channel
-    response.language = language
-    response.submitted_at = now
-    response.completed = bool(response.completed or completed)
-    for column, value in spec.headline_scores(answers).items():
-        setattr(response, column, value)
-    session.flush()
-    session.execute(delete(Answer).where(Answer.response_id == response.id))
-    for key, value in answers.items():
-        session.add(Answer(**answer_row(response.id, key, spec.questions[key].type, value)))
+        external_id = f"invitation-{invitation.id}" if invitation is not None else f"web-{uuid.uuid4().hex}"
+        row = {"external_id": external_id, "survey_version_id": spec.version_id,
+               "invitation_id": invitation.id if invitation is not None else None,
+               "customer_id": invitation.customer_id if invitation is not None else None,
+               "case_id": case.id if case else None, "moment_id": spec.moment_id,
+               "team_id": case.last_team_id if case else None, "created_at": now, "content_hash": None,
+               "completed": completed, **values}
+        written = service.write_responses(session, [row], {external_id: (spec, answers)}, now)
+        if external_id in written:
+            response = session.get(Response, written[external_id])
+        else:  # a concurrent first save of the same invitation won the insert: this save changes that response
+            response = session.scalar(select(Response).where(Response.external_id == external_id))
+            _rewrite(session, response, spec, answers, values, completed, now)
+    else:
+        _rewrite(session, response, spec, answers, values, completed, now)
     if invitation is not None and response.completed:
         invitation.status = "responded"
         invitation.responded_at = invitation.responded_at or now
     session.flush()
-    add_to_daily_counts(session, [response.id])
-    if first_completion:
-        _notify(session, response.id, now)
     return response
 
 
-def _notify(session: Session, response_id: int, now: datetime) -> None:
-    """A newly completed response: webhook, alert rules and verbatim analysis, as for the API."""
-    from servicepulse.responses.service import after_new_responses
-
-    after_new_responses(session, [response_id], now)
-
-
-# --- anonymous links -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AnonymousSurvey:
-    link: AnonymousLink
-    survey: Survey
-    version: SurveyVersion
-
-
-def enable_anonymous_link(session: Session, survey_key: str, per_address_limit: int = 5,
-                          window_minutes: int = 60, enabled: bool = True) -> AnonymousLink:
-    survey = session.scalar(select(Survey).where(Survey.key == survey_key))
-    if survey is None:
-        raise NotFound(f"survey {survey_key!r} does not exist")
-    link = session.scalar(select(AnonymousLink).where(AnonymousLink.survey_id == survey.id))
-    if link is None:
-        link = AnonymousLink(survey_id=survey.id)
-        session.add(link)
-    link.enabled = enabled
-    link.per_address_limit = per_address_limit
-    link.window_minutes = window_minutes
-    session.flush()
-    return link
-
-
-def anonymous_survey(session: Session, survey_key: str) -> AnonymousSurvey | None:
-    row = session.execute(
-        select(AnonymousLink, Survey).join(Survey, Survey.id == AnonymousLink.survey_id)
-        .where(Survey.key == survey_key, AnonymousLink.enabled.is_(True), Survey.active.is_(True))
-    ).first()
-    if row is None:
-        return None
-    link, survey = row
-    version = session.scalar(select(SurveyVersion).where(SurveyVersion.survey_id == survey.id)
-                             .order_by(SurveyVersion.version.desc()).limit(1))
-    return AnonymousSurvey(link, survey, version) if version else None
-
-
-def address_allowance(session: Session, link: AnonymousLink, secret: str, address: str, now: datetime) -> bool:
-    """May this address start another anonymous response now?"""
-    since = now - timedelta(minutes=link.window_minutes)
-    used = session.scalar(
-        select(func.count()).select_from(AnonymousSubmission)
-        .where(AnonymousSubmission.link_id == link.id, AnonymousSubmission.address_hash == keyed_hash(secret, address),
-               AnonymousSubmission.created_at > since))
-    return used < link.per_address_limit
-
-
-def start_anonymous(session: Session, link: AnonymousLink, secret: str, address: str, response: Response,
-                    now: datetime) -> str:
-    """Record the submission; returns the token of the link back to this response (for changes)."""
-    token = new_token()
-    session.add(AnonymousSubmission(link_id=link.id, address_hash=keyed_hash(secret, address), response_id=response.id,
-                                    resume_hash=hash_token(token), created_at=now))
-    session.flush()
-    return token
-
-
-def anonymous_response(session: Session, link: AnonymousLink, resume_token: str) -> Response | None:
-    submission = session.scalar(select(AnonymousSubmission).where(
-        AnonymousSubmission.link_id == link.id, AnonymousSubmission.resume_hash == hash_token(resume_token)))
-    return session.get(Response, submission.response_id) if submission and submission.response_id else None
+def _rewrite(session: Session, response: Response, spec: SurveySpec, answers: dict, values: dict, completed: bool,
+             now: datetime) -> None:
+    first_completion = completed and not response.completed
+    service.rewrite_response(session, response.id, values | {"completed": bool(response.completed or completed)},
+                             spec, answers, now, newly_completed=first_completion)

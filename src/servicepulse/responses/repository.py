@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,14 +37,13 @@ def _chunks(values):
 
 # Statements are built once: on the single-response path, building SQL expressions
 # per call cost more than running them.
-_R, _C, _K, _A = Response.__table__, Customer.__table__, Case.__table__, Answer.__table__
+_R, _K, _A = Response.__table__, Case.__table__, Answer.__table__
 _EXISTING = select(_R.c.external_id, _R.c.id, _R.c.content_hash, _R.c.survey_version_id).where(
     _R.c.external_id.in_(bindparam("ids", expanding=True)))
-_CUSTOMERS = select(_C.c.external_id, _C.c.id).where(_C.c.external_id.in_(bindparam("ids", expanding=True)))
 _CASES = select(_K.c.external_id, _K.c.id, _K.c.customer_id, _K.c.last_team_id).where(
     _K.c.external_id.in_(bindparam("ids", expanding=True)))
 _INSERT_ANSWERS = insert(_A)
-_INSERTS: dict[tuple[str, str], object] = {}
+_INSERTS: dict[str, object] = {}
 
 
 def existing_by_external_id(session: Session, external_ids) -> dict[str, StoredRef]:
@@ -54,14 +52,6 @@ def existing_by_external_id(session: Session, external_ids) -> dict[str, StoredR
     for chunk in _chunks(set(external_ids)):
         for r in conn.execute(_EXISTING, {"ids": chunk}):
             found[r.external_id] = StoredRef(r.id, r.content_hash, r.survey_version_id)
-    return found
-
-
-def customer_ids(session: Session, external_ids) -> dict[str, int]:
-    found = {}
-    conn = session.connection()
-    for chunk in _chunks(set(external_ids)):
-        found.update(conn.execute(_CUSTOMERS, {"ids": chunk}).all())
     return found
 
 
@@ -74,25 +64,14 @@ def cases_by_external_id(session: Session, external_ids) -> dict[str, CaseRef]:
     return found
 
 
-def _insert_ignoring_duplicates(session: Session, table, returning: bool = False):
+def _insert_ignoring_duplicates(session: Session):
     """INSERT ... ON CONFLICT (external_id) DO NOTHING on both databases: a concurrent writer may have won the race."""
     dialect = session.get_bind().dialect.name
-    key = (dialect, table.name)
-    if key not in _INSERTS:
+    if dialect not in _INSERTS:
         module = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(table).on_conflict_do_nothing(index_elements=["external_id"])
-        if table is _R:
-            stmt = stmt.returning(_R.c.external_id, _R.c.id)
-        _INSERTS[key] = stmt
-    return _INSERTS[key]
-
-
-def create_customers(session: Session, languages_by_external_id: dict[str, str], now: datetime) -> dict[str, int]:
-    rows = [{"external_id": ext, "language": lang, "attributes": {}, "created_at": now}
-            for ext, lang in sorted(languages_by_external_id.items())]  # key order: see insert_responses
-    for chunk in _chunks(rows):
-        session.connection().execute(_insert_ignoring_duplicates(session, _C), chunk)
-    return customer_ids(session, languages_by_external_id)
+        _INSERTS[dialect] = (module.insert(_R).on_conflict_do_nothing(index_elements=["external_id"])
+                             .returning(_R.c.external_id, _R.c.id))
+    return _INSERTS[dialect]
 
 
 def insert_responses(session: Session, rows: list[dict]) -> dict[str, int]:
@@ -102,7 +81,7 @@ def insert_responses(session: Session, rows: list[dict]) -> dict[str, int]:
     unique-key locks in the same order and cannot deadlock on overlapping ids."""
     written = {}
     for chunk in _chunks(sorted(rows, key=lambda r: r["external_id"])):
-        written.update(session.connection().execute(_insert_ignoring_duplicates(session, _R), chunk).all())
+        written.update(session.connection().execute(_insert_ignoring_duplicates(session), chunk).all())
     return written
 
 

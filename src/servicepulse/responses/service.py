@@ -15,6 +15,11 @@ would credit the wrong team.
 The batch path costs a fixed number of statements, whatever the batch size:
 one query each for surveys, customers, cases and existing external ids, then
 multi-row inserts for new customers, responses, answers (and webhook jobs).
+
+Every channel writes through this module: the API and the CSV import call
+:func:`ingest`, the survey page (``form.py``) calls :func:`write_responses` and
+:func:`rewrite_response`. So responses and answers are inserted, the daily
+score aggregate gets its deltas and the follow-up work is queued in one place.
 """
 
 from __future__ import annotations
@@ -22,16 +27,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from servicepulse.customers import customer_ids, resolve_customers
 from servicepulse.errors import ServicepulseError, ValidationFailed
-from servicepulse.responses import repository
+from servicepulse.jobs.queue import enqueue_rows, job_row
+from servicepulse.models import Answer, Response, utcnow
+from servicepulse.responses import aggregate, repository, webhooks_out
 from servicepulse.responses.items import Item, Problem, parse_item
-from servicepulse.models import utcnow
-from servicepulse.surveys.service import current_specs
-from servicepulse.surveys.spec import SurveySpec
+from servicepulse.surveys import SurveySpec, current_specs
 
 MAX_BATCH = 1000
+# Jobs of other domains, queued by kind name: followups comes later in the domain order, and importing the
+# verbatim analysis would load the text kernel into every process that takes responses.
+EVALUATE_RESPONSES_JOB = "followups.evaluate_responses"  # the alert rules; payload {"response_ids": [...]}
+ANALYSE_VERBATIMS_JOB = "verbatims.analyse"  # payload {"reanalyse": false, "response_ids": [...]}
 
 
 class IngestRejected(ValidationFailed):
@@ -120,7 +131,7 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
             conflicts.append(_conflict(item))
 
     specs = current_specs(session, {i.survey for i in fresh})
-    customers = repository.customer_ids(session, {i.customer for i in fresh})
+    customers = customer_ids(session, {i.customer for i in fresh})
     cases = repository.cases_by_external_id(session, {i.case for i in fresh if i.case})
     checked: list[tuple[Item, SurveySpec, dict]] = []
     for item in fresh:
@@ -148,11 +159,7 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
     if conflicts:
         raise IngestConflict(conflicts)
 
-    new_ids = _insert(session, checked, customers, cases, now)
-    # keep the metric aggregate current (a few small statements per batch, not per response)
-    from servicepulse.metrics.repository import add_to_daily_counts
-
-    add_to_daily_counts(session, [rid for rid, _ in new_ids.values()])
+    new_ids = _insert(session, checked, customers, cases, now, notify)
     # Lost a race with a concurrent request for the same external id: it is a replay or a conflict.
     lost = [item for item, _, _ in checked if item.external_id not in new_ids]
     if lost:
@@ -176,23 +183,54 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
             result.resources.append(stored_resources[replayed[source.external_id].id])
             result.created.append(False)
     result.new_response_ids = [rid for rid, _ in new_ids.values()]
-    if notify and result.new_response_ids:
-        after_new_responses(session, result.new_response_ids, now)
     return result
+
+
+def write_responses(session: Session, rows: list[dict], answers: dict[str, tuple[SurveySpec, dict]],
+                    now: datetime, *, notify: bool = True) -> dict[str, int]:
+    """Insert new responses (``responses`` column dicts) and their answers (by external id: the survey version's
+    spec and the checked answers), add them to the daily score aggregate, and queue what follows the completed
+    ones (:func:`after_new_responses`). External ids a concurrent writer has taken meanwhile are skipped;
+    returns external_id -> id of the responses this call wrote."""
+    inserted = repository.insert_responses(session, rows)
+    answer_rows = []
+    for external_id, response_id in inserted.items():
+        spec, clean = answers[external_id]
+        answer_rows += [answer_row(response_id, key, spec.questions[key].type, value) for key, value in clean.items()]
+    repository.insert_answers(session, answer_rows)
+    # a few small statements per batch, not per response
+    aggregate.add_to_daily_counts(session, list(inserted.values()))
+    if notify:
+        completed = {r["external_id"] for r in rows if r["completed"]}
+        after_new_responses(session, [rid for ext, rid in inserted.items() if ext in completed], now)
+    return inserted
+
+
+def rewrite_response(session: Session, response_id: int, values: dict, spec: SurveySpec, answers: dict,
+                     now: datetime, *, newly_completed: bool) -> None:
+    """Change a stored response (the survey page: a respondent saves part of the answers and comes back):
+    its ``responses`` columns in ``values``, its answers replaced by ``answers``, the aggregate moved along;
+    ``newly_completed`` queues what follows a completed response, as for a new one."""
+    aggregate.add_to_daily_counts(session, [response_id], -1)  # the old answers out; the new ones back in below
+    # ORM-enabled UPDATE: a Response the caller holds in the session is brought up to date
+    session.execute(update(Response).where(Response.id == response_id).values(**values))
+    session.execute(delete(Answer).where(Answer.response_id == response_id))
+    repository.insert_answers(session, [answer_row(response_id, key, spec.questions[key].type, value)
+                                        for key, value in answers.items()])
+    aggregate.add_to_daily_counts(session, [response_id])
+    if newly_completed:
+        after_new_responses(session, [response_id], now)
 
 
 def after_new_responses(session: Session, response_ids: list[int], now: datetime) -> None:
     """What follows every new response, whichever way it came in (API, CSV, survey page):
     the outgoing webhook, the closed-loop alert rules and the verbatim analysis, each a job
     in the caller's unit of work, so a slow or failing step never holds up the answer."""
-    from servicepulse.responses import webhooks_out
-    from servicepulse.followups.alerts import evaluation_row
-    from servicepulse.jobs.queue import enqueue_rows
-    from servicepulse.verbatims.jobs import analysis_row
-
     if response_ids:  # one multi-row insert for all three kinds of job
-        enqueue_rows(session, webhooks_out.delivery_rows(session, response_ids, now)
-                     + [evaluation_row(response_ids, now), analysis_row(response_ids)])
+        ids = [int(i) for i in response_ids]
+        enqueue_rows(session, webhooks_out.delivery_rows(session, ids, now)
+                     + [job_row(EVALUATE_RESPONSES_JOB, {"response_ids": ids}, now),
+                        job_row(ANALYSE_VERBATIMS_JOB, {"reanalyse": False, "response_ids": ids}, utcnow())])
 
 
 def _conflict(item: Item) -> Problem:
@@ -200,14 +238,15 @@ def _conflict(item: Item) -> Problem:
                    f"a response with external_id {item.external_id!r} already exists with different content")
 
 
-def _insert(session: Session, checked, customers: dict[str, int], cases: dict, now: datetime) -> dict[str, tuple[int, int]]:
+def _insert(session: Session, checked, customers: dict[str, int], cases: dict, now: datetime,
+            notify: bool) -> dict[str, tuple[int, int]]:
     """Insert new customers, responses and answers; returns external_id -> (response id, version id) for rows written."""
     missing = {}
     for item, _, _ in checked:
         if item.customer not in customers:
             missing.setdefault(item.customer, item.language)
     if missing:
-        customers.update(repository.create_customers(session, missing, now))
+        customers.update(resolve_customers(session, missing, now).ids)
     rows = []
     for item, spec, clean in checked:
         case = cases.get(item.case) if item.case else None
@@ -219,15 +258,9 @@ def _insert(session: Session, checked, customers: dict[str, int], cases: dict, n
             "channel": item.channel, "language": item.language, "submitted_at": item.submitted_at,
             "created_at": now, "completed": True, "content_hash": item.content_hash, **headline,
         })
-    inserted = repository.insert_responses(session, rows)
+    inserted = write_responses(session, rows, {item.external_id: (spec, clean) for item, spec, clean in checked},
+                               now, notify=notify)
     versions = {item.external_id: spec.version_id for item, spec, _ in checked}
-    answer_rows = []
-    by_external = {item.external_id: (spec, clean) for item, spec, clean in checked}
-    for external_id, response_id in inserted.items():
-        spec, clean = by_external[external_id]
-        for key, value in clean.items():
-            answer_rows.append(answer_row(response_id, key, spec.questions[key].type, value))
-    repository.insert_answers(session, answer_rows)
     return {ext: (rid, versions[ext]) for ext, rid in inserted.items()}
 
 

@@ -23,7 +23,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.responses import repository
 from servicepulse.jobs.queue import job_row
-from servicepulse.jobs.registry import JobContext, job_handler
+from servicepulse.jobs.registry import JobContext
 from servicepulse.models import Response
 from servicepulse.models.responses import WebhookEndpoint
 from servicepulse.notify.webhooks import post_signed
@@ -84,7 +84,6 @@ def delivery_body(resource: dict) -> bytes:
     return json.dumps({"event": EVENT, "response": resource}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@job_handler(JOB_KIND)
 def deliver(session: Session, payload: dict, ctx: JobContext) -> None:
     # Read on a separate read-only connection and leave the job's own session
     # untouched until the POST is over: on SQLite the job's session holds the

@@ -8,3 +8,7 @@ the department report, and the dashboard pages.
 - ``report.department_report(session, department_key, ...)``: the eye-opener for one department.
 - ``jobs``: the background job ``verbatims.analyse``; ``enqueue_analysis(session, response_ids)``.
 """
+
+from servicepulse.verbatims.settings import VerbatimSettings
+
+__all__ = ["VerbatimSettings"]

@@ -23,8 +23,8 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from servicepulse.db.bulk_rows import RowWriter, bind_value
-from servicepulse.models import Response, Verbatim, VerbatimMention, utcnow
-from servicepulse.kernels.text import CodeFrame, load_default_codeframe
+from servicepulse.kernels.text import CodeFrame, SentimentModel, load_default_codeframe
+from servicepulse.models import Customer, Response, Verbatim, VerbatimMention, utcnow
 from servicepulse.verbatims.codeframes import current_codeframe
 from servicepulse.verbatims.comment_rows import CommentRows, init_worker, rows_in_worker
 from servicepulse.verbatims.settings import VerbatimSettings
@@ -55,8 +55,12 @@ def _todo_query(response_ids: Sequence[int] | None, only_missing: bool, *columns
 
 
 def _batches(session: Session, response_ids, only_missing: bool, size: int):
-    """(id, comment) rows in id order, `size` at a time (keyset pages: no giant IN lists)."""
-    q = _todo_query(response_ids, only_missing, Response.comment).order_by(Response.id).limit(size)
+    """(id, comment, customer name) rows in id order, `size` at a time (keyset pages: no giant IN lists).
+
+    The customer's name comes along so that redaction also removes it where the comment
+    uses it (the surname alone too); anonymous responses have none."""
+    q = (_todo_query(response_ids, only_missing, Response.comment, Customer.name)
+         .outerjoin(Customer, Customer.id == Response.customer_id).order_by(Response.id).limit(size))
     last = None
     while True:
         rows = session.execute(q if last is None else q.where(Response.id > last)).all()
@@ -115,7 +119,7 @@ def analyse_responses(
         rows = result.result() if part else []
         clock.lap("analyse")
         verbatims, mentions = [], []
-        for (rid, original), (text, lang, conf, sent, lex, n_red, found) in zip(part, rows):
+        for (rid, original, _), (text, lang, conf, sent, lex, n_red, found) in zip(part, rows):
             verbatims.append((rid, text, original if keep_original else None, lang, conf, sent, lex, n_red,
                               version, analysed_at))
             mentions.extend((rid, *m) for m in found)
@@ -136,10 +140,10 @@ def analyse_responses(
     try:
         for rows in _batches(session, response_ids, only_missing, batch):
             if not only_missing:
-                ids = [rid for rid, _ in rows]
+                ids = [rid for rid, *_ in rows]
                 session.execute(delete(VerbatimMention).where(VerbatimMention.response_id.in_(ids)))
                 session.execute(delete(Verbatim).where(Verbatim.response_id.in_(ids)))
-            keep = [(rid, c) for rid, c in rows if c.strip()]
+            keep = [(rid, c, name) for rid, c, name in rows if c.strip()]
             counts["skipped"] += len(rows) - len(keep)
             clock.lap("read")
             if pool is None and workers > 1 and (len(keep) > chunk or len(rows) == batch):
@@ -153,8 +157,9 @@ def analyse_responses(
                 clock.lap("warm_up")
             chunks = [keep[s:s + chunk] for s in range(0, len(keep), chunk)] or [[]]
             for k, part in enumerate(chunks):
-                texts = [c for _, c in part]
-                result = None if not part else pool.submit(rows_in_worker, texts) if pool else _Later(analyser, texts)
+                texts, names = [c for _, c, _ in part], [n for _, _, n in part]
+                result = (None if not part else pool.submit(rows_in_worker, texts, names) if pool
+                          else _Later(analyser, texts, names))
                 pending.append((part, result, len(rows) if k == len(chunks) - 1 else 0))
             # Store the previous batch while the workers analyse this one.
             while len(pending) > len(chunks):
@@ -173,11 +178,11 @@ def analyse_responses(
 class _Later:
     """Analysis run in this process when its result is asked for (the interface of a Future)."""
 
-    def __init__(self, analyser: CommentRows, texts: list[str]):
-        self.analyser, self.texts = analyser, texts
+    def __init__(self, analyser: CommentRows, texts: list[str], names: list[str | None]):
+        self.analyser, self.texts, self.names = analyser, texts, names
 
     def result(self):
-        return self.analyser(self.texts)
+        return self.analyser(self.texts, self.names)
 
 
 class _Clock:
@@ -201,7 +206,6 @@ def count_pending(session: Session, response_ids: Sequence[int] | None = None, o
 def train_sentiment_model(session: Session, min_comments: int = 200):
     """A SentimentModel fitted on the organisation's own analysed comments and their NPS
     (the score that came with the comment is a free label); None when too few."""
-    from servicepulse.kernels.text import SentimentModel
 
     rows = session.execute(select(Verbatim.text, Response.nps).join(Response, Response.id == Verbatim.response_id)
                            .where(Response.nps.is_not(None))).all()

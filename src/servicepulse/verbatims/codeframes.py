@@ -6,9 +6,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import ValidationFailed
-from servicepulse.models import OrgUnit, VerbatimCodeFrame, VerbatimThemeOwner
 from servicepulse.kernels.text import CodeFrame, CodeFrameError, load_default_codeframe
 from servicepulse.kernels.text.codeframe import codeframe_from_yaml
+from servicepulse.models import OrgUnit, VerbatimCodeFrame, VerbatimThemeOwner
 
 MAX_YAML_CHARS = 500_000
 

@@ -24,9 +24,11 @@ class CommentRows:
         self.model = model
         self.customer_patterns = customer_patterns
 
-    def __call__(self, texts: list[str]) -> list[tuple]:
+    def __call__(self, texts: list[str], names: list[str | None] | None = None) -> list[tuple]:
+        """names: per comment, the customer's name (or None), redacted wherever the comment uses it."""
+        known = None if names is None else [(n,) if n else None for n in names]
         results = analyse_comments(texts, codeframe=self.codeframe, model=self.model,
-                                   customer_patterns=self.customer_patterns, workers=1,
+                                   customer_patterns=self.customer_patterns, known_names=known, workers=1,
                                    chunk_size=max(1, len(texts)))
         return [
             (r.text, r.language, float(r.language_confidence), float(r.sentiment), float(r.lexicon_sentiment),
@@ -45,5 +47,5 @@ def init_worker(analyser: CommentRows) -> None:
     _worker = analyser
 
 
-def rows_in_worker(texts: list[str]) -> list[tuple]:
-    return _worker(texts)
+def rows_in_worker(texts: list[str], names: list[str | None] | None = None) -> list[tuple]:
+    return _worker(texts, names)

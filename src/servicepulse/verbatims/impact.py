@@ -14,7 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from servicepulse.kernels.statistics.compare import ComparisonResult, compare_means_from_stats, compare_nps
+from servicepulse.kernels.statistics.compare import (
+    ComparisonResult,
+    compare_means_from_stats,
+    compare_nps,
+)
 from servicepulse.kernels.text import CodeFrame
 from servicepulse.verbatims import repository
 from servicepulse.verbatims.repository import VerbatimFilter

@@ -7,7 +7,7 @@ from typing import Sequence
 from sqlalchemy.orm import Session
 
 from servicepulse.jobs.queue import enqueue, job_row
-from servicepulse.jobs.registry import JobContext, job_handler
+from servicepulse.jobs.registry import JobContext
 from servicepulse.models import utcnow
 from servicepulse.verbatims.analysis import analyse_responses
 
@@ -32,7 +32,6 @@ def _payload(response_ids: Sequence[int] | None, reanalyse: bool) -> dict:
     return payload
 
 
-@job_handler(KIND)
 def run_analysis(session: Session, payload: dict, ctx: JobContext) -> None:
     ids = payload.get("response_ids")
     analyse_responses(session, ids, only_missing=not payload.get("reanalyse", False))

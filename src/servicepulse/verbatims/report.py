@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.kernels.statistics.compare import ComparisonResult
 from servicepulse.errors import NotFound
+from servicepulse.kernels.statistics.compare import ComparisonResult
 from servicepulse.models import OrgUnit
 from servicepulse.verbatims import repository
-from servicepulse.verbatims.codeframes import current_codeframe, theme_owners
+from servicepulse.verbatims.codeframes import (
+    current_codeframe,
+    departments,
+    theme_owners,
+)
 from servicepulse.verbatims.highlight import highlight
-from servicepulse.verbatims.impact import ThemeImpact, compare_groups, leaf_groups, theme_impact
+from servicepulse.verbatims.impact import (
+    ThemeImpact,
+    compare_groups,
+    leaf_groups,
+    theme_impact,
+)
 from servicepulse.verbatims.repository import VerbatimFilter
 
 EXAMPLE_CHARS = 600
@@ -75,7 +84,6 @@ def department_report(session: Session, department_key: str, f: VerbatimFilter |
 
 def department_list(session: Session) -> list[tuple[OrgUnit, list[str]]]:
     """Every department with the theme keys it owns."""
-    from servicepulse.verbatims.codeframes import departments
 
     codeframe, _ = current_codeframe(session)
     owners = theme_owners(session, codeframe)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicepulse.errors import ConfigurationError
+
 RETENTION_POLICIES = ("redacted", "original")
 
 
@@ -18,7 +20,6 @@ class VerbatimSettings(BaseSettings):
 
     def model_post_init(self, __context) -> None:
         if self.retention not in RETENTION_POLICIES:
-            from servicepulse.errors import ConfigurationError
 
             raise ConfigurationError(f"SERVICEPULSE_VERBATIMS_RETENTION must be one of {', '.join(RETENTION_POLICIES)}, "
                                      f"not {self.retention!r}")

@@ -12,21 +12,27 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
-from servicepulse.models import Moment, OrgUnit, User
+from servicepulse.http.auth import require_role
+from servicepulse.http.deps import DbSession
+from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import base_context, render
 from servicepulse.kernels.text import ThemeProposal, adopt_proposal, discover_themes
+from servicepulse.models import Moment, OrgUnit, User
 from servicepulse.verbatims import repository
+from servicepulse.verbatims.analysis import count_pending
 from servicepulse.verbatims.codeframes import (
-    current_codeframe, departments, parse_codeframe, save_codeframe, set_theme_owner, theme_owners,
+    current_codeframe,
+    departments,
+    parse_codeframe,
+    save_codeframe,
+    set_theme_owner,
+    theme_owners,
 )
 from servicepulse.verbatims.highlight import highlight
 from servicepulse.verbatims.impact import leaf_groups, theme_impact
 from servicepulse.verbatims.jobs import enqueue_analysis
 from servicepulse.verbatims.report import department_list, department_report, report_pdf
 from servicepulse.verbatims.repository import NPS_GROUPS, SENTIMENTS, VerbatimFilter
-from servicepulse.http.auth import require_role
-from servicepulse.http.deps import DbSession
-from servicepulse.http.i18n import request_language
-from servicepulse.http.templating import base_context, render
 
 router = APIRouter()
 
@@ -92,7 +98,6 @@ def overview(request: Request, user: Viewer, session: DbSession):
 
 
 def repository_pending(session) -> int:
-    from servicepulse.verbatims.analysis import count_pending
 
     return count_pending(session)
 

@@ -1,1 +1,1 @@
-"""The dashboard: server-rendered pages, login and roles, i18n. `create_app` is in web/app.py."""
+"""The dashboard's own pages: home, login and logout, the language switch, /health. Assembled by servicepulse/app.py."""

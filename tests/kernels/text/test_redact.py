@@ -115,3 +115,108 @@ def test_long_comment():
     res = redact(text)
     assert res.text.endswith("Bel [PHONE].")
     assert len(res.spans) == 1
+
+
+# --- the kinds a Dutch privacy officer expects beyond contact details -------------------------
+from servicepulse.kernels.text.redact import bsn_is_valid, luhn_is_valid
+
+
+def test_elfproef():
+    assert bsn_is_valid("111222333")
+    assert bsn_is_valid("1112.22.333") and bsn_is_valid("111 222 333")
+    assert not bsn_is_valid("111222334")  # one digit off
+    assert not bsn_is_valid("123456789") and not bsn_is_valid("000000000")
+
+
+def test_luhn():
+    assert luhn_is_valid("4111 1111 1111 1111")
+    assert luhn_is_valid("5500-0000-0000-0004") and luhn_is_valid("378282246310005")
+    assert not luhn_is_valid("4111 1111 1111 1112")
+    assert not luhn_is_valid("411111111111")  # too short for a card
+
+
+NEW_KINDS = [
+    ("BSN 111222333 klopt niet", "bsn", "111222333"),
+    ("mijn bsn: 1112.22.333", "bsn", "1112.22.333"),
+    ("nummer 111 222 333 doorgegeven", "bsn", "111 222 333"),
+    ("Mijn naam is Jan Jansen en ik wacht", "name", "Jan Jansen"),
+    ("Geholpen door mevrouw De Vries", "name", "De Vries"),
+    ("meneer Bakker was top", "name", "Bakker"),
+    ("brief van dhr. P. de Groot", "name", "P. de Groot"),
+    ("graag mw. Yilmaz terugbellen", "name", "Yilmaz"),
+    ("my name is John Smith", "name", "John Smith"),
+    ("Mr Brown was great", "name", "Brown"),
+    ("thanks Mrs. van Dijk", "name", "van Dijk"),
+    ("geboren op 12-03-1985", "birth_date", "12-03-1985"),
+    ("geboortedatum 12/03/1985", "birth_date", "12/03/1985"),
+    ("born 3 March 1985", "birth_date", "3 March 1985"),
+    ("geboren 12 maart 1985", "birth_date", "12 maart 1985"),
+    ("betaald met 4111 1111 1111 1111", "credit_card", "4111 1111 1111 1111"),
+    ("postcode 1234ab", "address", "1234ab"),
+    ("naar 1234 ab verhuisd", "address", "1234 ab"),
+    ("mail jan[at]example.nl", "email", "jan[at]example.nl"),
+    ("mail jan (at) example (dot) nl", "email", "jan (at) example (dot) nl"),
+    ("mail jan at example dot nl", "email", "jan at example dot nl"),
+    ("auto 12-ABC-3 stond er", "licence_plate", "12-ABC-3"),
+    ("auto AB-123-C stond er", "licence_plate", "AB-123-C"),
+    ("auto 1-ABC-23 stond er", "licence_plate", "1-ABC-23"),
+    ("kenteken xx-99-99", "licence_plate", "xx-99-99"),
+    ("router op 192.168.1.10", "ip_address", "192.168.1.10"),
+    ("adres 2001:db8::8a2e:370:7334", "ip_address", "2001:db8::8a2e:370:7334"),
+    ("paspoort NW3PH8L64 verlopen", "document_no", "NW3PH8L64"),
+]
+
+
+@pytest.mark.parametrize("comment,kind,value", NEW_KINDS)
+def test_new_kinds_are_replaced(comment, kind, value):
+    res = redact(comment)
+    assert value not in res.text, res
+    spans = [s for s in res.spans if s.kind == kind]
+    assert spans and any(comment[s.start:s.end] == value for s in spans), res
+
+
+NEW_NEGATIVES = [
+    "Ordernummer 123456789 is kwijt",           # nine digits failing the eleven-test
+    "Ticketnummer 670964207 is gesloten",         # passes the eleven-test, but a reference
+    "De auto had 1234 km gereden",
+    "In 2019 is het misgegaan, 2021 ook",
+    "Afspraak op 12-03-2024 werd verzet",         # a recent date is no birth date
+    "Klant sinds 12-05-2001 en nooit zo slecht",  # an old date after "sinds"
+    "Order 4000123456789 nooit ontvangen",
+    "Versie 1.2.3.4 van de app is traag",
+    "Gebeld om 10:30:00 en om 11:15",
+    "De meneer van Ziggo kwam pas om vijf uur",
+    "Ik ordered at bol.com",
+    "Artikel AB-1234 was uitverkocht",
+]
+
+
+@pytest.mark.parametrize("comment", NEW_NEGATIVES)
+def test_new_kinds_no_false_positives(comment):
+    res = redact(comment)
+    assert res.text == comment, res.spans
+
+
+def test_known_names_case_insensitive_and_surname_alone():
+    text = "Ik ben anna de vries. De Vries staat ook op de brief, en VRIES in de mail. Groet, Anna"
+    res = redact(text, known_names=["Anna de Vries"])
+    assert "vries" not in res.text.lower() and "anna" not in res.text.lower(), res.text
+    assert all(s.kind == "name" for s in res.spans)
+    # word boundaries: a surname inside a longer word stays
+    assert redact("De Vriesland-route", known_names=["Anna de Vries"]).text == "De Vriesland-route"
+
+
+def test_known_names_surname_first_and_merged_with_a_cue():
+    res = redact("Mijn naam is Jan Jansen, bel me", known_names=["Jansen, J."])
+    assert res.text == "Mijn naam is [NAME], bel me"
+    assert redact("jansen hier", known_names=["J. Jansen"]).text == "[NAME] hier"
+
+
+def test_known_given_name_only_capitalised():
+    # given names are often ordinary words ("roos", "mark"): only capitalised they count
+    assert redact("Roos hier, de roos in de tuin", known_names=["Roos Bakker"]).text == "[NAME] hier, de roos in de tuin"
+
+
+def test_known_names_absent_or_empty():
+    assert redact("Prima service", known_names=None).text == "Prima service"
+    assert redact("Prima service", known_names=["", "  "]).text == "Prima service"

@@ -2,8 +2,9 @@
 
 Public API:
 
-- ``redact(text) -> RedactionResult``: personal data replaced by [EMAIL],
-  [PHONE], [IBAN], [ADDRESS], [CUSTOMER_NO]; spans of what was removed.
+- ``redact(text, known_names=...) -> RedactionResult``: personal data replaced by
+  [EMAIL], [PHONE], [IBAN], [ADDRESS], [CUSTOMER_NO], [BSN], [CREDIT_CARD], [NAME],
+  [BIRTH_DATE], [IP_ADDRESS], [LICENCE_PLATE], [DOCUMENT_NO]; spans of what was removed.
 - ``detect_language(text) -> 'nl' | 'en' | 'other' | 'unknown'``.
 - ``CodeFrame``, ``load_default_codeframe()``, ``load_codeframe(path)``:
   the themes; ``find_themes(text, language, codeframe)`` -> mentions with spans.

@@ -79,12 +79,13 @@ def _analyse_one(i: int, text: str, spans: tuple[RedactedSpan, ...], lang: str, 
 
 
 def _analyse_chunk(args) -> list[CommentAnalysis]:
-    start, texts, do_redact, patterns, codeframe, languages = args
+    start, texts, do_redact, patterns, codeframe, languages, names = args
     redactor = Redactor(customer_patterns=patterns) if do_redact else None
     matcher = matcher_for(codeframe)
     texts = [_as_text(t) for t in texts]
     if redactor is not None:
-        done = [redactor.redact(t) for t in texts]
+        done = ([redactor.redact(t, n) for t, n in zip(texts, names)] if names is not None
+                else [redactor.redact(t) for t in texts])
         texts, spans = [r.text for r in done], [r.spans for r in done]
     else:
         spans = [()] * len(texts)
@@ -108,6 +109,7 @@ def analyse_comments(
     redact: bool = True,
     customer_patterns: Sequence[str] | None = None,
     language: str | Sequence[str | None] | None = None,
+    known_names: Sequence[Sequence[str] | None] | None = None,
     workers: int = 1,
     chunk_size: int = 5000,
 ) -> list[CommentAnalysis]:
@@ -117,6 +119,8 @@ def analyse_comments(
         lexicon score stays in `lexicon_sentiment`).
     language: skip detection: one language for all comments, or one per
         comment (e.g. the language the survey was sent in; None = detect).
+    known_names: per comment, the writer's own name(s) to redact (e.g. the customer's
+        name), or None; the list pairs up with `texts`.
     workers: processes to use (0 = all cores); 1 runs in this process.
     """
     texts = list(texts)
@@ -129,7 +133,12 @@ def analyse_comments(
         langs = list(language)
         if len(langs) != len(texts):
             raise ValueError(f"got {len(texts)} comments but {len(langs)} languages; they must pair up")
-    chunks = [(s, texts[s:s + chunk_size], redact, patterns, codeframe, langs[s:s + chunk_size])
+    if known_names is not None:
+        known_names = [tuple(n) if n else () for n in known_names]
+        if len(known_names) != len(texts):
+            raise ValueError(f"got {len(texts)} comments but {len(known_names)} known-name lists; they must pair up")
+    chunks = [(s, texts[s:s + chunk_size], redact, patterns, codeframe, langs[s:s + chunk_size],
+               None if known_names is None else known_names[s:s + chunk_size])
               for s in range(0, len(texts), chunk_size)]
     if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

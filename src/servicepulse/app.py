@@ -1,0 +1,174 @@
+"""The application: dashboard pages, public survey pages, /health, static files, and the /api/v1 app inside.
+
+    from servicepulse.app import create_app
+    app = create_app()                 # engine and settings from the environment
+    app = create_app(engine, settings) # tests
+
+Everything served comes from servicepulse/registry.py. The database schema is
+checked when the app is created, so a server never starts against a database
+that is not migrated (SchemaMismatch says what to run).
+
+The API is a FastAPI app of its own, mounted at /api/v1, so that its errors are
+problem+json while the pages' errors are HTML, and so that
+/api/v1/openapi.json describes only the API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from servicepulse import __version__, registry
+from servicepulse.api import docs as api_docs
+from servicepulse.api.auth import require_api_key
+from servicepulse.api.key_cache import ApiKeyCache
+from servicepulse.db import migrate
+from servicepulse.db.engine import make_engine
+from servicepulse.http.csrf import csrf_protect
+from servicepulse.http.errors import install_error_pages
+from servicepulse.http.i18n import load_catalogue
+from servicepulse.http.problems import (
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    Problem,
+    install_problem_handlers,
+)
+from servicepulse.http.templating import make_templates
+from servicepulse.http.throttle import LoginThrottle
+from servicepulse.settings import Settings, get_settings
+from servicepulse.web import health as web_health
+
+STATIC_DIR = Path(__file__).resolve().parent / "http" / "static"
+SESSION_COOKIE = "servicepulse_session"
+SESSION_MAX_AGE = 12 * 60 * 60  # a working day; then log in again
+
+# No scripts at all; inline styles allowed because server-rendered SVG charts carry style attributes.
+_SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+                                 b"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    h for h in _SECURITY_HEADERS if h[0] not in present
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(engine: Engine | None = None, settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url())
+    if check_schema:
+        migrate.check_schema(engine)
+
+    app = FastAPI(title="servicepulse", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.catalogue = load_catalogue()
+    app.state.templates = make_templates()
+    app.state.nav = list(registry.NAV)
+    app.state.case_panels = list(registry.CASE_PANELS)
+    registry.install_job_handlers()  # the in-process worker runs jobs of every kind
+    app.state.login_throttle = LoginThrottle()
+
+    # First, so that API requests skip matching against every page route.
+    app.mount("/api/v1", create_api_app(engine))
+    app.include_router(web_health.router)
+    for router in registry.PAGE_ROUTERS:
+        app.include_router(router, dependencies=[Depends(csrf_protect)])
+    for router in registry.PUBLIC_ROUTERS:  # respondents have no session; these check their own form token
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_pages(app)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_api_app(engine: Engine) -> FastAPI:
+    """The /api/v1 app: the registry's API routers, the docs page, problem+json errors."""
+    api = FastAPI(
+        title="servicepulse API",
+        version=__version__,
+        description="JSON API of servicepulse. Authenticate with `Authorization: Bearer <key>`; "
+                    "errors are RFC 9457 problem details (`application/problem+json`).",
+        openapi_url="/openapi.json",
+        docs_url=None,  # FastAPI's Swagger/ReDoc pages load from a CDN; /docs is our own page instead
+        redoc_url=None,
+    )
+    api.state.engine = engine
+    api.state.key_cache = ApiKeyCache(engine)
+    api.include_router(_api_router())
+    api.include_router(api_docs.router)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    install_problem_handlers(api)
+    return api
+
+
+def _api_router() -> APIRouter:
+    """All registered API routers; key-protected ones get `require_api_key` on every route."""
+    api_router = APIRouter()
+    problem_401 = {401: {"description": "Missing or wrong API key"}}
+    for router in registry.API_ROUTERS:
+        api_router.include_router(router, dependencies=[Depends(require_api_key)], responses=problem_401)
+    for router in registry.PUBLIC_API_ROUTERS:
+        api_router.include_router(router)
+    return api_router
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with error responses described as the problem+json we actually send."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"].pop("$defs", None)
+    components["FieldError"] = FieldError.model_json_schema()
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
+                    if status == "422":
+                        response["description"] = "Validation failed: `errors` names each rejected field"
+            responses.setdefault("500", {"description": "Unexpected error (logged on the server)",
+                                         "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema
