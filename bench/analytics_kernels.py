@@ -28,8 +28,8 @@ def main() -> None:
     for p in (8, 12, 14, 16, 18):
         x = pd.DataFrame(rng.normal(size=(n, p)) + rng.normal(size=(n, 1)), columns=[f"d{i}" for i in range(p)])
         y = pd.Series(x.to_numpy() @ rng.uniform(0, 1, p) + rng.normal(size=n))
-        timed(f"dominance, {p} drivers, {n:,} rows ({2 ** p:,} subsets)", lambda: dominance(x, y), 1 if p >= 16 else 3)
-        timed(f"relative_weights, {p} drivers, {n:,} rows", lambda: relative_weights(x, y))
+        timed(f"dominance, {p} drivers, {n:,} rows ({2 ** p:,} subsets)", lambda x=x, y=y: dominance(x, y), 1 if p >= 16 else 3)
+        timed(f"relative_weights, {p} drivers, {n:,} rows", lambda x=x, y=y: relative_weights(x, y))
     timed("nps bootstrap, n=100,000, 10,000 replicates", lambda: nps(30_000, 30_000, 40_000, method="bootstrap", seed=1))
     rows = 200_000
     moments = pd.DataFrame({f"m{i}": rng.integers(0, 11, rows) for i in range(10)})

@@ -42,7 +42,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -74,7 +74,7 @@ from servicepulse.models import (
 )
 from servicepulse.responses import refresh_daily_counts
 
-START = datetime(2025, 11, 1, tzinfo=timezone.utc)  # the demo window (stories.WINDOW_START, 365 days)
+START = datetime(2025, 11, 1, tzinfo=UTC)  # the demo window (stories.WINDOW_START, 365 days)
 DAYS = 365
 OVERVIEW_MONTH = MetricFilter(date_from=date(2026, 10, 1), date_to=date(2026, 11, 1))
 # the overview's previous equal span (service.overview): 31 days, so it reads the day roll-up

@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.kernels.text.redaction_quality import evaluate, load_set, table
+from tests.kernels.text.redaction_quality import evaluate, load_set, table  # noqa: E402  (after the path)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -70,14 +71,14 @@ def prepare_database(url: str, customers: int = 2000, aggregate: bool = False, h
 
 def build_history(s, version_id: int, moment_id: int, days: int, per_day: int) -> int:
     """Earlier answers on the days before the load's day (2026-03-02), then the aggregate built from them."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import insert
 
     from servicepulse.models import Response
     from servicepulse.responses import refresh_daily_counts
 
-    start = datetime(2026, 3, 2, tzinfo=timezone.utc) - timedelta(days=days)
+    start = datetime(2026, 3, 2, tzinfo=UTC) - timedelta(days=days)
     rows = [{"external_id": f"H-{i}", "survey_version_id": version_id, "moment_id": moment_id, "channel": "email", "language": "nl",
              "submitted_at": start + timedelta(days=i // per_day, minutes=i % per_day),
              "nps": i % 11, "grade": 1 + i % 10, "ces": 1 + i % 7}
@@ -107,7 +108,7 @@ class Server:
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         env = dict(os.environ, SERVICEPULSE_DATABASE_URL=self.url, SERVICEPULSE_DATA_DIR=str(self.data_dir),
                    SERVICEPULSE_SECRET_KEY="bench-" + "x" * 40, PYTHONPATH=str(REPO / "src"))
         self.proc = subprocess.Popen(

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient  # noqa: E402
+from tests.invitations.support import add_customer, seed_world, sent_invitation  # noqa: E402
 
 from servicepulse.app import create_app  # noqa: E402
 from servicepulse.db import migrate  # noqa: E402
@@ -32,7 +33,6 @@ from servicepulse.db.engine import make_engine  # noqa: E402
 from servicepulse.db.session import UnitOfWork  # noqa: E402
 from servicepulse.models import utcnow  # noqa: E402
 from servicepulse.settings import Settings  # noqa: E402
-from tests.invitations.support import add_customer, seed_world, sent_invitation  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -15,8 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from servicepulse.kernels.text import SentimentModel, analyse_comments  # noqa: E402
 from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
+
+from servicepulse.kernels.text import SentimentModel, analyse_comments  # noqa: E402
 
 
 def main() -> None:

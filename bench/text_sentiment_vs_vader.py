@@ -20,10 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
+from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 from servicepulse.kernels.text import SentimentModel, detect_language, lexicon_sentiment  # noqa: E402
 from servicepulse.kernels.text.sentiment import score_labels  # noqa: E402
-from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 # Written for this benchmark, not by the composer, and not used to tune the
 # lexicon: (language, label, comment). Small, so read its figures with care.

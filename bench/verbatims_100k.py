@@ -14,20 +14,20 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
+from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 from servicepulse.db import migrate  # noqa: E402
 from servicepulse.db.engine import make_engine  # noqa: E402
 from servicepulse.db.session import UnitOfWork  # noqa: E402
 from servicepulse.models import Response, Survey, SurveyVersion, VerbatimMention  # noqa: E402
 from servicepulse.verbatims.analysis import analyse_responses  # noqa: E402
-from tests.kernels.text.verbatim_composer import compose_comments  # noqa: E402
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -38,7 +38,7 @@ def cpu_seconds() -> tuple[float, float]:
 
 def setup(engine, n: int) -> None:
     comments = compose_comments(n, seed=2026)
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     with UnitOfWork(engine) as s:
         survey = Survey(key="bench", name="bench")
         s.add(survey)

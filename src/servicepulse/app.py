@@ -15,11 +15,13 @@ problem+json while the pages' errors are HTML, and so that
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
@@ -31,6 +33,7 @@ from servicepulse.api.auth import require_api_key
 from servicepulse.api.key_cache import ApiKeyCache
 from servicepulse.db import migrate
 from servicepulse.db.engine import make_engine
+from servicepulse.http.auth import ANY_KEY
 from servicepulse.http.csrf import csrf_protect
 from servicepulse.http.errors import install_error_pages
 from servicepulse.http.i18n import load_catalogue
@@ -47,7 +50,6 @@ from servicepulse.web import health as web_health
 
 STATIC_DIR = Path(__file__).resolve().parent / "http" / "static"
 SESSION_COOKIE = "servicepulse_session"
-SESSION_MAX_AGE = 12 * 60 * 60  # a working day; then log in again
 
 # No scripts at all; inline styles allowed because server-rendered SVG charts carry style attributes.
 _SECURITY_HEADERS = [
@@ -95,6 +97,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.case_panels = list(registry.CASE_PANELS)
     registry.install_job_handlers()  # the in-process worker runs jobs of every kind
     app.state.login_throttle = LoginThrottle()
+    app.state.clock = None  # the wall clock; tests set a callable to move session time-outs
 
     # First, so that API requests skip matching against every page route.
     app.mount("/api/v1", create_api_app(engine))
@@ -110,7 +113,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # The cookie's own lifetime; the server also ends sessions on idle and absolute time-outs and
+        # on logout, deactivation and password change (servicepulse.http.auth).
+        max_age=settings.session_absolute_hours * 60 * 60,
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
@@ -168,7 +173,33 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                         response["description"] = "Validation failed: `errors` names each rejected field"
             responses.setdefault("500", {"description": "Unexpected error (logged on the server)",
                                          "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}})
+    _document_scopes(app, schema)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def _document_scopes(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Each operation names the API-key scope its route declares (`needs(...)`, servicepulse.http.auth)."""
+    for route in iter_route_contexts(app.routes):  # included routers stay nested: walk them all
+        if not hasattr(route, "dependant"):
+            continue
+        scopes = {dep.call.scope for dep in _dependants(route.dependant) if hasattr(dep.call, "scope")}
+        if not scopes:
+            continue
+        scope = scopes.pop()
+        path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)
+        for method in route.methods or ():
+            operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            operation["x-required-scope"] = scope
+            needed = "any valid key" if scope == ANY_KEY else f"the API-key scope `{scope}`"
+            operation["description"] = (operation.get("description", "") + f"\n\nNeeds {needed}.").strip()
+
+
+def _dependants(dependant):
+    for dep in dependant.dependencies:
+        yield dep
+        yield from _dependants(dep)

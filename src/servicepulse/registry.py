@@ -41,11 +41,15 @@ from servicepulse.improvement import api as improvement_api
 from servicepulse.improvement import views as improvement_views
 from servicepulse.invitations import api as invitations_api
 from servicepulse.invitations import jobs as invitations_jobs
+from servicepulse.jobs import install
 from servicepulse.journeys import views as journeys_views
 from servicepulse.metrics import api as metrics_api
 from servicepulse.metrics import views as metrics_views
+from servicepulse.org import views as org_views
+from servicepulse.privacy import api as privacy_api
+from servicepulse.privacy import jobs as privacy_jobs
+from servicepulse.privacy import views as privacy_views
 from servicepulse.public import views as public_views
-from servicepulse.jobs import install
 from servicepulse.responses import api as responses_api
 from servicepulse.responses import jobs as responses_jobs
 from servicepulse.responses import webhooks_out as responses_webhooks
@@ -64,6 +68,7 @@ API_ROUTERS = (
     improvement_api.router,
     followups_api.router,
     expectations_api.router,
+    privacy_api.router,
 )
 
 PUBLIC_API_ROUTERS = ()
@@ -78,6 +83,8 @@ PAGE_ROUTERS = (
     expectations_views.router,
     cases_views.router,
     journeys_views.router,
+    org_views.router,
+    privacy_views.router,
 )
 
 PUBLIC_ROUTERS = (
@@ -94,6 +101,8 @@ NAV = (
     NavEntry("/expectations", "expectations.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/admin/users", "org.nav", ("admin",)),
+    NavEntry("/privacy", "privacy.nav", ("admin",)),
 )
 
 CASE_PANELS = (
@@ -116,12 +125,14 @@ JOB_HANDLERS = {
     followups_alerts.EVALUATE_JOB: followups_jobs.evaluate,
     followups_jobs.ESCALATE_JOB: followups_jobs.escalate,
     followups_notify.JOB_KIND: followups_notify.deliver,
+    privacy_jobs.RETENTION_JOB: privacy_jobs.retention,
 }
 
 PERIODIC_JOBS = {
     expectations_jobs.JOB_KIND: expectations_jobs.DEFAULT_EVERY,
     responses_jobs.FOLD_DAILY_COUNTS_JOB: responses_jobs.FOLD_EVERY,
     followups_jobs.ESCALATE_JOB: followups_jobs.ESCALATE_EVERY,
+    privacy_jobs.RETENTION_JOB: privacy_jobs.RETENTION_EVERY,
 }
 
 

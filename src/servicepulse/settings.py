@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_sender: str = "klantenservice@glasvezelnoord.example"
 
+    # Dashboard sessions end after this long without a request, and this long after logging in at the latest.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+
     min_n: int = 30  # below this many answers a figure is "too few answers"
 
     def resolved_database_url(self) -> str:

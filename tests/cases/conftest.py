@@ -31,12 +31,12 @@ def world(engine):
 
 @pytest.fixture
 def api(engine, tmp_path):
-    from servicepulse.org import service as org_service
     from servicepulse.app import create_app
+    from servicepulse.org import service as org_service
 
     settings = Settings(secret_key="test-secret-" + "x" * 32, data_dir=tmp_path)
     with UnitOfWork(engine) as s:
-        token = org_service.create_api_key(s, "tests").key
+        token = org_service.create_api_key(s, "tests", scopes=org_service.INSTALLATION_SCOPES).key
     with TestClient(create_app(engine, settings), base_url="http://testserver",
                     headers={"Authorization": f"Bearer {token}"}) as client:
         yield client

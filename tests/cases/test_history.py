@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import select
@@ -63,7 +63,7 @@ def test_until_a_query_of_cases_attributes_and_nothing(engine):
     with UnitOfWork(engine, readonly=True) as s:
         ids = _ids(s)
         early = load_events(s, select(Case.id).where(Case.external_id == "H1"),
-                            until=datetime(2026, 3, 2, 10, tzinfo=timezone.utc), attributes=True)
+                            until=datetime(2026, 3, 2, 10, tzinfo=UTC), attributes=True)
         none = load_events(s, [])
         unknown = load_events(s, [max(ids.values()) + 1])
     assert early["activity"].tolist() == ["Ticket opened", "Handed over"]

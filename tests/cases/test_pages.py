@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from servicepulse.app import create_app
 from servicepulse.cases import effort, facts_store
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, CaseEvent
 from servicepulse.models.cases import CaseFacts
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.app import create_app
 from tests.conftest import database_copy, demo_template
 
 PASSWORD = "correct horse battery"

@@ -8,13 +8,13 @@ import sys
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from servicepulse.app import create_app
 from servicepulse.db import migrate
 from servicepulse.db.engine import make_engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import User
 from servicepulse.org.passwords import verify_password
 from servicepulse.settings import Settings
-from servicepulse.app import create_app
 
 from ..conftest import fresh_database_url
 from .conftest import url_of
@@ -49,8 +49,15 @@ def test_user_create_and_refusals(cli, engine):
     assert "role 'boss' is unknown" in lines[0] and "already exists" in lines[0] and "at least 8" in lines[0]
 
 
+def _make_user(cli, engine, email="ops@example.org", role="admin"):
+    made = cli(url_of(engine), "user", "create", email, "--name", "Ops", "--role", role,
+               "--password", "a long enough password")
+    assert made.code == 0, made.err
+
+
 def test_apikey_create_prints_a_key_that_works(cli, engine):
-    made = cli(url_of(engine), "apikey", "create", "crm-sync")
+    _make_user(cli, engine)
+    made = cli(url_of(engine), "apikey", "create", "crm-sync", "--user", "ops@example.org")
     assert made.code == 0, made.err
     key = made.out.strip().splitlines()[-1]
     assert key.startswith("sp_")
@@ -58,7 +65,7 @@ def test_apikey_create_prints_a_key_that_works(cli, engine):
     with TestClient(app) as client:
         assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {key}"}).json()["api_key"] == "crm-sync"
         assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {key}x"}).status_code == 401
-    duplicate = cli(url_of(engine), "apikey", "create", "crm-sync")
+    duplicate = cli(url_of(engine), "apikey", "create", "crm-sync", "--user", "ops@example.org")
     assert duplicate.code != 0 and "already exists" in duplicate.err
 
 
@@ -79,7 +86,7 @@ def test_a_database_at_a_newer_schema_is_refused(cli, backend, tmp_path):
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff_future'")
     engine.dispose()
-    for args in (("serve",), ("db", "upgrade"), ("apikey", "create", "x")):
+    for args in (("serve",), ("db", "upgrade"), ("apikey", "create", "x", "--user", "a@example.org")):
         run = cli(url, *args)
         assert run.code != 0
         lines = run.err.strip().splitlines()
@@ -128,7 +135,8 @@ def test_help_texts(cli):
 
 
 def test_apikey_revoke_refuses_the_key(cli, engine):
-    key = cli(url_of(engine), "apikey", "create", "old-ivr").out.strip().splitlines()[-1]
+    _make_user(cli, engine)
+    key = cli(url_of(engine), "apikey", "create", "old-ivr", "--user", "ops@example.org").out.strip().splitlines()[-1]
     revoked = cli(url_of(engine), "apikey", "revoke", "old-ivr")
     assert revoked.code == 0, revoked.err
     assert "within 5 seconds" in revoked.out
@@ -143,14 +151,19 @@ def test_apikey_for_a_user_acts_as_that_user_on_follow_ups(cli, engine):
     made_user = cli(url, "user", "create", "agent@example.org", "--name", "Ada", "--role", "agent",
                     "--password", "a long enough password")
     assert made_user.code == 0, made_user.err
-    made = cli(url, "apikey", "create", "crm-agent", "--user", "Agent@Example.org")
+    made = cli(url, "apikey", "create", "crm-agent", "--user", "Agent@Example.org", "--scope", "read:followups")
     assert made.code == 0, made.err
-    assert "acting for agent@example.org" in made.out
-    unbound = cli(url, "apikey", "create", "crm-none").out.strip().splitlines()[-1]
-    key = made.out.strip().splitlines()[-1]
+    assert "acting for agent@example.org" in made.out and "scopes read:followups" in made.out
+    plain = cli(url, "apikey", "create", "crm-plain", "--user", "agent@example.org")  # the default scopes
+    assert plain.code == 0 and "scopes read:surveys" in plain.out  # read:metrics is beyond an agent
+    key, plain_key = made.out.strip().splitlines()[-1], plain.out.strip().splitlines()[-1]
     with TestClient(create_app(engine, Settings(secret_key="k" * 40))) as client:
         assert client.get("/api/v1/followups", headers={"Authorization": f"Bearer {key}"}).status_code == 200
-        assert client.get("/api/v1/followups", headers={"Authorization": f"Bearer {unbound}"}).status_code == 403
+        assert client.get("/api/v1/followups", headers={"Authorization": f"Bearer {plain_key}"}).status_code == 403
+    beyond = cli(url, "apikey", "create", "crm-y", "--user", "agent@example.org", "--scope", "read:responses")
+    assert beyond.code != 0 and "cannot hold the scope(s) read:responses" in beyond.err
+    unbound = cli(url, "apikey", "create", "crm-none")
+    assert unbound.code != 0 and "--user" in unbound.err
     missing = cli(url, "apikey", "create", "crm-x", "--user", "nobody@example.org")
     assert missing.code != 0 and missing.err.strip().splitlines() == [
         "error: there is no user with e-mail 'nobody@example.org'"]

@@ -3,7 +3,7 @@ and keeps empty strings apart from missing values (COPY's CSV format would not).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -15,7 +15,7 @@ from servicepulse.models import Customer
 
 
 def test_columns_land_where_they_belong(engine):
-    at = pd.Timestamp(datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc))
+    at = pd.Timestamp(datetime(2026, 3, 1, 12, 30, tzinfo=UTC))
     columns = {  # deliberately not in the table's column order
         "created_at": [at, at], "segment": ["", None], "attributes": [{"a": 1}, {}], "language": ["en", "nl"],
         "phone": [None, "+31 6 1"], "email": ["a@example.org", ""], "name": ["Ann", "Bo"],

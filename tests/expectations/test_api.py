@@ -10,7 +10,7 @@ from .helpers import at, event, ingest
 
 def _key(engine) -> dict:
     with UnitOfWork(engine) as s:
-        return {"Authorization": f"Bearer {service.create_api_key(s, 'crm').key}"}
+        return {"Authorization": f"Bearer {service.create_api_key(s, 'crm', scopes=service.INSTALLATION_SCOPES).key}"}
 
 
 def test_promises_api(engine, client):

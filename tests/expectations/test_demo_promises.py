@@ -4,20 +4,20 @@ match an independent count, and the broken-promise effect matches scipy's Welch 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 from sqlalchemy import select, update
 
 from servicepulse.db.session import UnitOfWork
-import pytest
 from servicepulse.expectations.kept_rate import broken_promise_effect, kept_rates, kept_trend
 from servicepulse.expectations.promises import evaluate_promises
 from servicepulse.models import Case, Journey, Promise, Response
 
-DEMO_END = datetime(2026, 11, 1, tzinfo=timezone.utc) - timedelta(hours=1)  # window end, Amsterdam midnight
+DEMO_END = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=1)  # window end, Amsterdam midnight
 
 
 @pytest.mark.demo("tiny", 11)  # the engine is a fresh copy of the tiny demo

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.expectations import forecasting
 from servicepulse.expectations.jobs import schedule_runs
-from servicepulse.kernels.forecast.recalibration import RecalibrationWindow
 from servicepulse.jobs.queue import run_pending
+from servicepulse.kernels.forecast.recalibration import RecalibrationWindow
 from servicepulse.models import Case
 from servicepulse.models.expectations import ForecastSnapshot
 from servicepulse.settings import get_settings

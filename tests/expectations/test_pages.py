@@ -17,7 +17,7 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.expectations import forecasting
 from servicepulse.expectations.signals import run_signals
-from servicepulse.models import Case, OrgUnit
+from servicepulse.models import Case, OrgUnit, TeamMembership
 
 from ..web.conftest import login
 from .helpers import at, event, ingest
@@ -28,7 +28,7 @@ NOW = DEMO_END - timedelta(days=3)
 
 @pytest.mark.demo("tiny", 11)  # the engine (and so the app) is a fresh copy of the tiny demo
 def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, make_user):
-    make_user("lead@example.org", role="teamlead", language="nl")
+    make_user("lead@example.org", role="analyst", language="nl")  # an analyst sees every team's cases
     with UnitOfWork(engine) as s:
         forecaster = forecasting.train(s, forecasting.model_path(settings.data_dir), n_seeds=1, max_rounds=60)
         assert forecasting.refresh_snapshots(s, NOW, forecaster) > 0
@@ -85,7 +85,9 @@ def _csrf(client) -> str:
 
 def test_case_page_without_model_or_history_says_so(engine, client, make_user):
     ingest(engine, [event("ONE", 0, "Customer calls", direction="inbound", facing=True, team="Front office")])
-    make_user("agent@example.org", role="agent", language="nl")
+    agent = make_user("agent@example.org", role="agent", language="nl")
+    with UnitOfWork(engine) as s:  # agents see the cases of their own teams
+        s.add(TeamMembership(user_id=agent, team_id=s.scalar(select(OrgUnit.id).where(OrgUnit.name == "Front office"))))
     login(client, "agent@example.org")
     page = client.get("/expectations/cases/ONE")
     assert page.status_code == 200 and "er is nog geen model getraind" in page.text

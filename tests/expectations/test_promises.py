@@ -9,7 +9,10 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations.promises import (
-    add_promise, evaluate_promises, import_promises_csv, recognise_promises,
+    add_promise,
+    evaluate_promises,
+    import_promises_csv,
+    recognise_promises,
 )
 from servicepulse.models import Case, Promise
 

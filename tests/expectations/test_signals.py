@@ -10,10 +10,10 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.expectations import notify  # noqa: F401  (registers the job handlers)
 from servicepulse.expectations.promises import add_promise, recognise_promises
 from servicepulse.expectations.signals import ensure_default_rules, run_signals, team_work_list
-from servicepulse.responses.webhooks_out import add_endpoint
 from servicepulse.jobs.queue import run_pending
 from servicepulse.models import Case, OrgUnit
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
+from servicepulse.responses.webhooks_out import add_endpoint
 
 from ..http_receiver import WebhookReceiver
 from ..invitations.support import configure, start_smtp

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.expectations import forecasting, stored_recalibration
 from servicepulse.expectations.jobs import schedule_runs
-from servicepulse.kernels.forecast import ResolutionForecaster
 from servicepulse.jobs.queue import run_pending
+from servicepulse.kernels.forecast import ResolutionForecaster
 from servicepulse.models import Case
 from servicepulse.org import service as org_service
 from servicepulse.settings import get_settings
@@ -108,7 +108,7 @@ def web(engine, settings, client, make_user, monkeypatch):
     monkeypatch.setenv("SERVICEPULSE_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()
     world = _history(engine, settings.data_dir)
-    make_user("lead@example.org", role="teamlead", language="nl")
+    make_user("lead@example.org", role="analyst", language="nl")  # analysts see every team's cases
     assert login(client, "lead@example.org").status_code == 303
 
     def page(hours: float) -> str:
@@ -172,7 +172,7 @@ def test_the_job_pays_for_the_day_and_page_and_api_read_it(engine, web, client, 
     assert len(recomputations) == 1 and _stored(web).computed_for == at(web.day)
     web.page(web.day + 10)
     with UnitOfWork(engine) as s:
-        headers = {"Authorization": f"Bearer {org_service.create_api_key(s, 'crm').key}"}
+        headers = {"Authorization": f"Bearer {org_service.create_api_key(s, 'crm', scopes=org_service.INSTALLATION_SCOPES).key}"}
     body = client.get(f"/api/v1/cases/OPEN/forecast?now={quote(at(web.day + 10).isoformat())}",
                       headers=headers).json()
     assert body["state"] == "ok" and body["interval_calibration_cases"] == 48

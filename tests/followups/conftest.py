@@ -5,20 +5,20 @@ stored through the real ingestion service."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.responses.service import ingest
 from servicepulse.followups.access import Actor
-from servicepulse.models import Case, Customer, Journey, Moment, OrgUnit, User
+from servicepulse.models import Case, Customer, Journey, Moment, User
 from servicepulse.models.followups import RootCause
 from servicepulse.org import service as org_service
+from servicepulse.responses.service import ingest
 from servicepulse.surveys import load_template
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login  # noqa: F401
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)  # a Monday
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 PERIOD = (date(2026, 3, 1), date(2026, 3, 31))
 
 

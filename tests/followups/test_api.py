@@ -10,13 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts
 from servicepulse.models import FollowUp, Gesture, User, utcnow
 from servicepulse.models.followups import AlertRouting, RecoveryBudget
+from servicepulse.org import allowed_scopes
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.app import create_app
 
 from .conftest import add_response
 
@@ -28,7 +29,8 @@ def api(engine, org):
         today = utcnow().date()
         s.add(RecoveryBudget(team_id=org.team_a, period_start=today - timedelta(days=5),
                              period_end=today + timedelta(days=5), amount_cents=20_00))
-        keys = {who: org_service.create_api_key(s, who, created_by=s.get(User, uid)).key
+        keys = {who: org_service.create_api_key(s, who, created_by=s.get(User, uid),
+                                                scopes=allowed_scopes(s.get(User, uid).role)).key
                 for who, uid in org.users.items()}
     add_response(engine, "R-1", ces=6, grade=3, why="", now=utcnow())
     with UnitOfWork(engine) as s:

@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import FollowUp, FollowUpContact, Gesture, User, utcnow
 from servicepulse.models.followups import AlertRule, RecoveryBudget
+from servicepulse.org import allowed_scopes
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
-from servicepulse.app import create_app
 from tests.web.conftest import csrf_from, login
 
 from .conftest import PERIOD, add_response
@@ -134,8 +135,10 @@ def test_role_matrix_on_the_api(engine, org, matrix):
     keys = {}
     with UnitOfWork(engine) as s:
         for who in ROLES:
-            keys[who] = org_service.create_api_key(s, f"key-{who}", created_by=s.get(User, org.users[who])).key
-        anonymous_key = org_service.create_api_key(s, "no-user").key
+            user = s.get(User, org.users[who])  # every scope the role allows: what is tested here is the role
+            keys[who] = org_service.create_api_key(s, f"key-{who}", created_by=user,
+                                                   scopes=allowed_scopes(user.role)).key
+        anonymous_key = org_service.create_api_key(s, "no-user", scopes=["read:metrics"]).key
     app = create_app(engine, Settings(secret_key="matrix-secret-" + "x" * 30))
     problems = []
     with TestClient(app) as client:
@@ -157,7 +160,7 @@ def test_role_matrix_on_the_api(engine, org, matrix):
         client.headers["Authorization"] = f"Bearer {keys['agent_b']}"
         assert client.get("/api/v1/followups").json() == []
         client.headers["Authorization"] = f"Bearer {anonymous_key}"
-        assert client.get("/api/v1/followups").status_code == 403
+        assert client.get("/api/v1/followups").status_code == 403  # no read:followups, and no user
     assert problems == []
 
 

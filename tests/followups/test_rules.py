@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,7 +59,7 @@ def test_a_disabled_rule_and_a_changed_threshold():
     (datetime(2026, 3, 27, 9, 0, tzinfo=AMS), datetime(2026, 3, 31, 9, 0, tzinfo=AMS)),
 ])
 def test_due_time_is_two_working_days(start, expected):
-    due = add_working_days(start.astimezone(timezone.utc), 2)
+    due = add_working_days(start.astimezone(UTC), 2)
     assert due == expected
     assert due.tzinfo is not None
 

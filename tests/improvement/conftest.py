@@ -1,1 +1,1 @@
-from tests.metrics.conftest import app, client, settings, fast_password_hashing, make_user  # noqa: F401
+from tests.metrics.conftest import app, client, fast_password_hashing, make_user, settings  # noqa: F401

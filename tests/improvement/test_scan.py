@@ -142,7 +142,7 @@ def test_team_lead_sees_but_cannot_edit(client, make_user, journey):
 def test_api_register_and_scan(client, engine, journey):
     _, ids = journey
     with UnitOfWork(engine) as s:
-        key = org.create_api_key(s, "pmo").key
+        key = org.create_api_key(s, "pmo", scopes=org.INSTALLATION_SCOPES).key
     auth = {"Authorization": f"Bearer {key}"}
     created = client.post("/api/v1/improvement/projects", headers=auth,
                           json={"title": "Great visit", "expected_improvement": 1.0, "moment_ids": [ids["visit"]]})

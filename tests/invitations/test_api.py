@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, utcnow
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
-from servicepulse.org.service import create_api_key
-from servicepulse.app import create_app
+from servicepulse.org.service import INSTALLATION_SCOPES, create_api_key
 
 from ..web.conftest import settings  # noqa: F401  (fixture)
 from .support import seed_world
@@ -17,7 +17,7 @@ from .support import seed_world
 def test_rules_are_managed_and_decisions_counted_through_the_api(engine, settings):
     with UnitOfWork(engine) as s:
         world = seed_world(s)
-        key = create_api_key(s, "crm").key
+        key = create_api_key(s, "crm", scopes=INSTALLATION_SCOPES).key
     headers = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(engine, settings)) as client:
         assert client.get("/api/v1/trigger-rules").status_code == 401

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import Case, Response, utcnow
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
-from servicepulse.app import create_app
 
 from ..web.conftest import fast_password_hashing, login, make_user, settings  # noqa: F401  (fixtures)
 from .support import add_customer, seed_world, sent_invitation
@@ -51,7 +51,7 @@ def test_survey_dashboard_shows_rate_distributions_verbatims_and_decisions(engin
             s.add(case)
             s.flush()
             s.add(TriggerDecision(rule_id=rule.id, survey_id=survey.id, case_id=case.id, reason=reason, decided_at=NOW))
-    make_user("lead@example.org", role="teamlead", language="en")
+    make_user("lead@example.org", role="analyst", language="en")  # sees every team's comments
     with TestClient(create_app(engine, settings)) as client:
         assert client.get("/surveys/after_contact", follow_redirects=False).status_code == 303  # log in first
         login(client, "lead@example.org")

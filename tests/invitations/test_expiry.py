@@ -9,8 +9,8 @@ from sqlalchemy import select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.invitations import service
 from servicepulse.jobs import enqueue, run_pending
-from servicepulse.models import Invitation, Response, utcnow
 from servicepulse.metrics import survey_repository as repository
+from servicepulse.models import Invitation, Response, utcnow
 
 from .support import add_customer, seed_world, sent_invitation
 

@@ -18,7 +18,7 @@ from servicepulse.models import Case, Customer, Invitation, Job, Response, utcno
 from servicepulse.models.invitations import InvitationToken, TriggerDecision
 from servicepulse.surveys import load_template
 
-from .support import add_case, add_customer, hours, seed_world, text_part, html_part, token_in
+from .support import add_case, add_customer, hours, html_part, seed_world, text_part, token_in
 
 T0 = utcnow().replace(microsecond=0) - timedelta(hours=1)  # events are recent, as in production
 

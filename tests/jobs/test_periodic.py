@@ -1,6 +1,6 @@
 """Periodic chains start when a worker starts and never double, whatever restarts happen."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -8,13 +8,13 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.jobs.periodic import next_slot, start_periodic_jobs
 from servicepulse.models import Job
 
-NOW = datetime(2026, 3, 2, 9, 7, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 7, 30, tzinfo=UTC)
 
 
 def test_next_slot_is_aligned_to_the_period():
-    assert next_slot(NOW, timedelta(minutes=15)) == datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc)
-    assert next_slot(datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc), timedelta(minutes=15)) == \
-        datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+    assert next_slot(NOW, timedelta(minutes=15)) == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert next_slot(datetime(2026, 3, 2, 9, 15, tzinfo=UTC), timedelta(minutes=15)) == \
+        datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def test_worker_start_queues_each_periodic_job_once(engine):

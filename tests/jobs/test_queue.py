@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from servicepulse.jobs import PermanentFailure, RetryLater, Worker, enqueue, ins
 from servicepulse.jobs.queue import backoff_seconds, claim, run_one
 from servicepulse.models import Customer, Job
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RAN: list[tuple[int, str]] = []
 RAN_LOCK = threading.Lock()
 

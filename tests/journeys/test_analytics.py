@@ -14,7 +14,7 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.journeys import analytics, repository
 from servicepulse.journeys.dfg import dfg_svg
 from servicepulse.journeys.rules import Rule, assign_moments
-from servicepulse.models import Journey, Moment, OrgUnit
+from servicepulse.models import Journey, Moment
 
 T0 = pd.Timestamp("2026-05-04T09:00:00Z")  # a Monday, inside opening hours
 

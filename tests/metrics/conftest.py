@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -11,10 +11,19 @@ import pytest
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import (
-    Answer, Case, Customer, Journey, Moment, OrgUnit, Response, Survey, SurveyVersion,
+    Answer,
+    Case,
+    Customer,
+    Journey,
+    Moment,
+    OrgUnit,
+    Response,
+    Survey,
+    SurveyVersion,
 )
 from tests.conftest import database_copy, engine_for
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: F401
+
 
 @pytest.fixture
 def app(engine, settings):  # noqa: F811
@@ -41,7 +50,7 @@ class Small:
     frame: pd.DataFrame  # one row per response: submitted_at, nps, grade, ces, csat, channel, team, segment, m_*
 
 
-def build_small(engine, n: int = 400, seed: int = 7, start=datetime(2026, 1, 1, tzinfo=timezone.utc),
+def build_small(engine, n: int = 400, seed: int = 7, start=datetime(2026, 1, 1, tzinfo=UTC),
                 days: int = 120) -> Small:
     """Random responses over ``days`` days with two graded moments; times spread over the whole day (UTC)."""
     rng = np.random.default_rng(seed)
@@ -65,7 +74,7 @@ def build_small(engine, n: int = 400, seed: int = 7, start=datetime(2026, 1, 1, 
         s.add(case)
         s.flush()
         rows, objects = [], []
-        for i in range(n):
+        for _i in range(n):
             at = start + timedelta(minutes=int(rng.integers(0, days * 24 * 60)))
             ci = int(rng.integers(0, 3))
             ti = int(rng.integers(0, 3))  # 2: no team

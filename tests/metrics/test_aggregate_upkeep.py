@@ -3,21 +3,21 @@ of our own, both databases)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.metrics import repository as repo
-from servicepulse.responses import aggregate
-from servicepulse.responses.jobs import FOLD_DAILY_COUNTS_JOB, FOLD_EVERY
 from servicepulse.jobs.periodic import next_slot, schedule_next
 from servicepulse.jobs.queue import run_pending
+from servicepulse.metrics import repository as repo
 from servicepulse.models import Job, ScoreDailyCount
+from servicepulse.responses import aggregate
+from servicepulse.responses.jobs import FOLD_DAILY_COUNTS_JOB, FOLD_EVERY
 from tests.responses.conftest import api, api_key, build_world, response, settings, world  # noqa: F401
 
-NOW = datetime(2026, 3, 6, 9, 7, tzinfo=timezone.utc)  # after the answers below, before the wall clock
+NOW = datetime(2026, 3, 6, 9, 7, tzinfo=UTC)  # after the answers below, before the wall clock
 
 
 def _sums(engine, source: str, by: str | None = None) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def test_the_job_builds_the_aggregate_then_folds_the_delta_rows(engine, api):  #
 
     with UnitOfWork(engine, readonly=True) as s:  # one chain: exactly one run queued, at the next slot
         queued = s.execute(select(Job.run_at).where(Job.kind == FOLD_DAILY_COUNTS_JOB, Job.status == "queued")).scalars().all()
-    assert [q.astimezone(timezone.utc) for q in queued] == [slot + FOLD_EVERY]
+    assert [q.astimezone(UTC) for q in queued] == [slot + FOLD_EVERY]
 
 
 def test_responses_past_the_last_aggregated_day_without_deltas_are_aggregated(engine, small):

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
-from servicepulse.responses import aggregate
 from servicepulse.models import Response
+from servicepulse.responses import aggregate
 from tests.responses.conftest import api, api_key, build_world, response, settings, world  # noqa: F401
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servicepulse.kernels import statistics
 from servicepulse.db.session import UnitOfWork
-from servicepulse.metrics import repository as repo
+from servicepulse.kernels import statistics
 from servicepulse.metrics import label_check, service
+from servicepulse.metrics import repository as repo
 from servicepulse.org import service as org
 
 from .conftest import login

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.metrics import repository as repo
-from servicepulse.responses import aggregate
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Response, ScoreDailyCount
+from servicepulse.responses import aggregate
 
 from .conftest import build_small
 
@@ -98,7 +98,7 @@ def test_period_buckets_at_week_and_month_edges(engine, small):
     """Sunday 23:59 UTC belongs to the week of the Monday before; 1 March 00:00 to March."""
     with UnitOfWork(engine) as s:
         version = s.query(Response.survey_version_id).first()[0]
-        for at in (datetime(2026, 3, 1, 23, 59, tzinfo=timezone.utc), datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)):
+        for at in (datetime(2026, 3, 1, 23, 59, tzinfo=UTC), datetime(2026, 3, 2, 0, 0, tzinfo=UTC)):
             s.add(Response(survey_version_id=version, submitted_at=at, nps=10, channel="edge"))
     with UnitOfWork(engine) as s:
         aggregate.refresh_daily_counts(s, date(2026, 3, 1), date(2026, 3, 3))
@@ -177,7 +177,7 @@ def test_auto_source_falls_back_to_raw_when_the_aggregate_is_behind(engine, smal
         aggregate.refresh_daily_counts(s)
         assert repo.has_daily_counts(s)
         version = s.query(Response.survey_version_id).first()[0]
-        s.add(Response(survey_version_id=version, submitted_at=datetime(2027, 1, 5, tzinfo=timezone.utc), nps=10))
+        s.add(Response(survey_version_id=version, submitted_at=datetime(2027, 1, 5, tzinfo=UTC), nps=10))
         s.flush()
         assert not repo.has_daily_counts(s)
         assert repo.metric_sums(s).iloc[0]["responses"] == len(small.frame) + 1

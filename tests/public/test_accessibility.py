@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Response, utcnow
 from servicepulse.invitations import enable_anonymous_link
+from servicepulse.models import Response, utcnow
 
 from ..invitations.support import add_customer, seed_world, sent_invitation
 from ..web.browser import live_server

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Answer, Customer, Invitation, Response, utcnow
 from servicepulse.invitations import enable_anonymous_link
+from servicepulse.models import Answer, Customer, Invitation, Response, utcnow
 
 from ..invitations.support import add_customer, seed_world, sent_invitation
 from ..web.conftest import csrf_from

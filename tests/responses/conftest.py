@@ -70,7 +70,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture
 def api_key(engine) -> str:
     with UnitOfWork(engine) as s:
-        return org_service.create_api_key(s, "tests").key
+        return org_service.create_api_key(s, "tests", scopes=org_service.INSTALLATION_SCOPES).key
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
-from servicepulse.responses import csv_import
 from servicepulse.models import Response
+from servicepulse.responses import csv_import
 
 GOOD = """Klantnummer;Datum;Moeite;Cijfer;Toelichting;Opgelost
 C-1;2026-03-02 10:15;6;8;Vlot geholpen;yes

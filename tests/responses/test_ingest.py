@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.responses import service
 from servicepulse.models import Answer, Customer, Response
+from servicepulse.responses import service
 from servicepulse.surveys import create_or_update_survey
 from servicepulse.surveys.service import template_definition
 
 from .conftest import response
 
-NOW = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
 
 def ingest(engine, payload):
@@ -49,7 +49,7 @@ def test_headline_columns_come_from_the_answers(engine, world):
     assert (r2.nps, r2.csat, r2.grade, r2.ces, r2.comment) == (9, 4, 8, None, None)
     assert r1.moment_id == world.moment_id and r1.team_id == world.team_id and r1.case_id == world.case_id
     assert r2.team_id is None and r2.moment_id != world.moment_id
-    assert r1.submitted_at == datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc)  # +01:00 stored as UTC
+    assert r1.submitted_at == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)  # +01:00 stored as UTC
     assert r1.content_hash and r1.content_hash != r2.content_hash
     assert answers == [("ces", 2.0, None), ("grade", 5.0, None), ("resolved", None, "no"), ("why", None, "Drie keer gebeld")]
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
-from servicepulse.responses import service, webhooks_out
 from servicepulse.jobs import run_pending
 from servicepulse.models import Job
 from servicepulse.notify import webhooks
+from servicepulse.responses import service, webhooks_out
 from tests.http_receiver import WebhookReceiver
 
 from .conftest import response
 
 SECRET = "receiver-shared-secret-0123456789"
-T0 = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
 
 def Receiver(fail_first: int = 0) -> WebhookReceiver:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from sqlalchemy import func, select
 
+from servicepulse.models import Response
 from servicepulse.responses import service
 from servicepulse.responses.writer import PG_GROUP_WRITERS, ResponseWriter
-from servicepulse.models import Response
 
 from .conftest import response
 

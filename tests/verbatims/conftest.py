@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.models import OrgUnit, Response, Survey, SurveyVersion
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def add_survey(engine, key: str = "after-contact") -> int:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
-
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
@@ -57,7 +56,7 @@ def test_analysis_stores_redacted_text_themes_and_handles_bad_input(engine):
     themes = {(rid, th) for rid, th, *_ in mentions}
     assert (ids[0], "reachability_waiting") in themes
     assert (ids[1], "invoice_clarity") in themes and (ids[1], "repeat_yourself") in themes
-    for rid, theme, start, end, matched in mentions:  # spans refer to the stored (redacted) text
+    for rid, _theme, start, end, matched in mentions:  # spans refer to the stored (redacted) text
         assert verbatims[rid].text[start:end].lower() == matched.lower()[: end - start]
     assert len(verbatims[ids[6]].text) > 9000
     assert verbatims[ids[7]].text == XSS  # stored as text; pages escape it
@@ -98,7 +97,7 @@ def test_job_analyses_responses_after_they_arrive(engine):
     ids = add_responses(engine, COMMENTS[:2])
     with UnitOfWork(engine) as s:
         enqueue_analysis(s, ids)
-    run_pending(engine, now=datetime.now(timezone.utc))
+    run_pending(engine, now=datetime.now(UTC))
     with UnitOfWork(engine) as s:
         assert s.scalar(select(func.count()).select_from(Verbatim)) == 2
         assert s.scalar(select(Job.status).where(Job.kind == "verbatims.analyse")) == "done"

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Answer, VerbatimMention
 from servicepulse.kernels.text import load_default_codeframe
+from servicepulse.models import Answer, VerbatimMention
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.repository import theme_matrix
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Verbatim, VerbatimMention
 from servicepulse.kernels.text import analyse_comments, find_themes, guess_language, lexicon_sentiment, redact
+from servicepulse.models import Verbatim, VerbatimMention
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.settings import VerbatimSettings
 from tests.kernels.text.verbatim_composer import compose_comments

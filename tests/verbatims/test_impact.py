@@ -4,7 +4,7 @@ monthly counts by counting in Python."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from scipy import stats
@@ -21,7 +21,7 @@ from .conftest import add_responses
 def _rows():
     rng = np.random.default_rng(7)
     rows = []
-    start = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 10, tzinfo=UTC)
     for i in range(160):
         invoice = i % 3 == 0
         text = "De factuur was onduidelijk" if invoice else "Prima geholpen door de monteur"
@@ -66,5 +66,5 @@ def test_effect_matches_welch_and_nps_by_hand(engine):
     inv_months = Counter(r["submitted_at"].strftime("%Y-%m") for r, h in zip(rows, has) if h)
     assert [(m, n) for m, n, _ in inv.trend] == [(m, inv_months[m]) for m in sorted(months)]
     assert all(abs(share - inv_months[m] / months[m]) < 1e-12 for m, _, share in inv.trend)
-    march = sum(1 for r, h in zip(rows, has) if h and r["submitted_at"] >= datetime(2026, 3, 1, tzinfo=timezone.utc))
+    march = sum(1 for r, h in zip(rows, has) if h and r["submitted_at"] >= datetime(2026, 3, 1, tzinfo=UTC))
     assert {i.theme: i for i in since_march}["invoice_clarity"].comments == march

@@ -3,7 +3,6 @@ theme discovery and the department report as page and PDF."""
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 

@@ -17,9 +17,9 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -41,8 +41,8 @@ def live_server(engine, settings=None, app=None) -> Iterator[str]:
     """Serve the real app (uvicorn, background thread) on a free loopback port; yields the base URL."""
     import uvicorn
 
-    from servicepulse.settings import Settings
     from servicepulse.app import create_app
+    from servicepulse.settings import Settings
 
     if app is None:
         settings = settings or Settings(secret_key="browser-test-secret-" + "x" * 24)

@@ -11,10 +11,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
 from servicepulse.org import service
 from servicepulse.settings import Settings
-from servicepulse.app import create_app
 
 from .browser import chromium_page, live_server
 

@@ -18,7 +18,7 @@ PROBLEM = "application/problem+json"
 
 def _key(engine, name="crm") -> str:
     with UnitOfWork(engine) as s:
-        return service.create_api_key(s, name).key
+        return service.create_api_key(s, name, scopes=service.INSTALLATION_SCOPES).key
 
 
 def _api_app(app):

@@ -35,7 +35,7 @@ def test_a_cached_key_costs_no_database_work_and_a_revoked_key_is_refused_after_
     clock = Clock()
     _install_cache(app, engine, clock)
     with UnitOfWork(engine) as s:
-        key = service.create_api_key(s, "crm").key
+        key = service.create_api_key(s, "crm", scopes=service.INSTALLATION_SCOPES).key
     auth = {"Authorization": f"Bearer {key}"}
     assert client.get("/api/v1/health", headers=auth).status_code == 200
     with UnitOfWork(engine, readonly=True) as s:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select, update
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import User, utcnow
 from servicepulse.http.auth import require_role
 from servicepulse.http.throttle import LoginThrottle, Policy
+from servicepulse.models import User, utcnow
 
 from .conftest import PASSWORD, csrf_from, login
 

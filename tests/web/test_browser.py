@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Journey, Moment, Response, Survey, SurveyVersion
+from servicepulse.models import Answer, Journey, Moment, Response, Survey, SurveyVersion
 
 from .conftest import PASSWORD
 
@@ -25,8 +25,9 @@ def _journey(engine):
                         kind="emotional", norm=9.0)
         s.add_all([survey, version, journey, first, second])
         s.flush()
-        when = datetime(2026, 2, 1, 12, tzinfo=timezone.utc)
-        s.add_all([Response(survey_version_id=version.id, moment_id=second.id, grade=9, submitted_at=when)
+        when = datetime(2026, 2, 1, 12, tzinfo=UTC)
+        s.add_all([Response(survey_version_id=version.id, moment_id=second.id, grade=9, submitted_at=when,
+                            answers=[Answer(question_key="moment_fixed", value_num=9.0)])  # grades the moment
                    for _ in range(4)])
 
 

@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
-from servicepulse.db.engine import make_engine
 from servicepulse.app import create_app
+from servicepulse.db.engine import make_engine
 
 
 def test_health_ok(client):

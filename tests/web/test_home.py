@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Journey, Moment, Response, Survey, SurveyVersion
+from servicepulse.models import Answer, Journey, Moment, Response, Survey, SurveyVersion
 from servicepulse.web.home import journey_overview
 
 from .conftest import login
@@ -29,7 +29,7 @@ def _load(engine):
         survey = Survey(key="s", name="s")
         version = SurveyVersion(survey=survey, version=1, definition={})
         s.add_all([survey, version])
-        t0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+        t0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
         for jkey, jnl, jen, moments in JOURNEYS:
             journey = Journey(key=jkey, name_nl=jnl, name_en=jen, description_nl=f"Over {jnl.lower()}.",
                               description_en=f"About {jen.lower()}.")
@@ -39,8 +39,10 @@ def _load(engine):
                 s.add(moment)
                 s.flush()
                 for i in range(n):
+                    # An answer grades the moment by its key (a journey-end survey grades several moments).
                     s.add(Response(survey_version_id=version.id, moment_id=moment.id, grade=8,
-                                   submitted_at=t0 + timedelta(hours=i)))
+                                   submitted_at=t0 + timedelta(hours=i),
+                                   answers=[Answer(question_key=f"moment_{mkey}", value_num=8.0)]))
         s.add(Response(survey_version_id=version.id, moment_id=None, grade=6, submitted_at=t0))  # no moment
 
 
@@ -73,7 +75,7 @@ def test_home_lists_journeys_and_moments_in_order_with_counts(client, make_user,
     assert "Moving house" in english and "About moving house." in english and "Over verhuizen." not in english
 
 
-def test_overview_is_one_query_whatever_the_number_of_journeys(engine):
+def test_overview_takes_a_fixed_number_of_queries_whatever_the_number_of_journeys(engine):
     _load(engine)
     statements = []
 
@@ -87,7 +89,8 @@ def test_overview_is_one_query_whatever_the_number_of_journeys(engine):
             journeys = journey_overview(s, "en")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 1
+    # the aggregate freshness check, the per-moment counts and the journeys with their moments: no query per journey
+    assert len(statements) <= 3, statements
     assert [j.key for j in journeys] == ["move", "empty"]
     assert [(m.key, m.responses) for m in journeys[0].moments] == [("request", 0), ("confirm", 3), ("outage", 5)]
     assert journeys[1].moments == []

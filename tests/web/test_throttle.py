@@ -1,10 +1,10 @@
 """The slow-down rule, with a controllable clock (no sleeping, no timing)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from servicepulse.http.throttle import FailureCounter, Policy
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class Clock:

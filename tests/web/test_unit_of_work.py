@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import OrgUnit
 from servicepulse.http.deps import DbSession
+from servicepulse.models import OrgUnit
 
 from .conftest import csrf_from
 

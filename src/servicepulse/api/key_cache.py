@@ -8,30 +8,32 @@ presented key itself is not kept). The price: a key revoked with
 server that verified it just before. Failures are not remembered, so random
 keys cannot fill memory and a key created a moment ago works at once.
 `last_used_at` is still recorded at most once a minute, on a cache miss.
+
+What a key may do is decided when it is verified: its scopes intersected with
+those its user's role allows, and the user's teams (servicepulse.org.access). A
+changed role, team or deactivation therefore reaches a server within
+`TTL_SECONDS` too.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.db.write_lock import sqlite_writer
-from servicepulse.models import utcnow
+from servicepulse.http.auth import ApiCaller
+from servicepulse.models import User, utcnow
+from servicepulse.org import Actor, effective_scopes, parse_scopes
 from servicepulse.org.service import api_key_digest, api_key_use_is_stale, record_api_key_use, verify_api_key
 
 TTL_SECONDS = 5.0
 MAX_ENTRIES = 1000  # far more keys than an installation has; past it, expired entries are dropped
 
 
-@dataclass(frozen=True)
-class VerifiedKey:
-    id: int
-    name: str
-    created_by_id: int | None
+VerifiedKey = ApiCaller  # what a verified key is for the routes: scopes and the actor it works for
 
 
 class ApiKeyCache:
@@ -67,7 +69,10 @@ class ApiKeyCache:
             api_key = verify_api_key(session, presented)
             if api_key is None:
                 return None
-            verified = VerifiedKey(api_key.id, api_key.name, api_key.created_by_id)
+            user = session.get(User, api_key.created_by_id) if api_key.created_by_id else None
+            actor = Actor.of(user) if user is not None else Actor.installation()
+            scopes = effective_scopes(parse_scopes(api_key.scopes), user.role if user is not None else None)
+            verified = VerifiedKey(api_key.id, api_key.name, api_key.created_by_id, scopes, actor)
             stale = api_key_use_is_stale(api_key, utcnow())
         if stale:  # a write of its own: it must commit even for read-only requests
             with sqlite_writer(self.engine), UnitOfWork(self.engine) as session:

@@ -8,6 +8,9 @@ date for the cases an import touches; `effort` learns and applies the
 Customer Effort Index; `timeline` tells one case from the customer's side.
 """
 
+from servicepulse.cases.erasure import erase_customer, purge_events_before
 from servicepulse.cases.history import HISTORY_COLUMNS, load_events
+from servicepulse.cases.repository import can_see_case, visible_cases
 
-__all__ = ["HISTORY_COLUMNS", "load_events"]
+__all__ = ["HISTORY_COLUMNS", "can_see_case", "erase_customer", "load_events", "purge_events_before",
+           "visible_cases"]

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
-from servicepulse.http.problems import VALIDATION_TYPE, problem
 from servicepulse.cases import repository, timeline
 from servicepulse.cases.service import ingest_events
 from servicepulse.db.session import UnitOfWork
-from servicepulse.kernels.eventlog import EventLogError
 from servicepulse.db.write_lock import sqlite_writer
+from servicepulse.http.auth import ApiActor, needs
 from servicepulse.http.deps import DbSession, get_engine
+from servicepulse.http.problems import VALIDATION_TYPE, problem
+from servicepulse.kernels.eventlog import EventLogError
 
 router = APIRouter(tags=["cases"])
 MAX_BATCH = 10_000
@@ -36,7 +37,7 @@ EVENT_SCHEMA = {
 
 
 @router.post(
-    "/events",
+    "/events", dependencies=[needs("write:events")],
     summary="Store one case event or a batch (a JSON list, at most 10,000)",
     description=(
         "Idempotent by `event_id` (events without one are identified by their content): events already stored "
@@ -69,14 +70,14 @@ def post_events(request: Request, payload: Annotated[Any, Body()] = None):
     return JSONResponse(body, status_code=201 if summary.stored else 200)
 
 
-@router.get("/cases/{external_id}", summary="One case with its facts and effort index",
+@router.get("/cases/{external_id}", dependencies=[needs("read:cases")], summary="One case with its facts and effort index",
             responses={404: {"description": "No case with this id"}})
-def get_case(session: DbSession, external_id: Annotated[str, Path(max_length=100)]):
-    return JSONResponse(repository.case_summary(session, external_id))
+def get_case(session: DbSession, actor: ApiActor, external_id: Annotated[str, Path(max_length=100)]):
+    return JSONResponse(repository.case_summary(session, external_id, actor))
 
 
-@router.get("/cases/{external_id}/timeline", summary="Every event of one case in order, from the customer's side",
+@router.get("/cases/{external_id}/timeline", dependencies=[needs("read:cases")], summary="Every event of one case in order, from the customer's side",
             responses={404: {"description": "No case with this id"}})
-def get_timeline(session: DbSession, external_id: Annotated[str, Path(max_length=100)]):
-    case = repository.get_case(session, external_id)
+def get_timeline(session: DbSession, actor: ApiActor, external_id: Annotated[str, Path(max_length=100)]):
+    case = repository.get_case(session, external_id, actor)
     return JSONResponse(timeline.as_json(timeline.build(session, case)))

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.customers import resolve_customers
 from servicepulse.db import bulkio
-from servicepulse.models import Case, CaseEvent, Customer, Journey, Moment, OrgUnit
+from servicepulse.models import Case, CaseEvent, Journey, Moment, OrgUnit
 
 Progress = Callable[[str, int, int], None]
 CUSTOMER_KEYS = ("customer", "customer_id", "case:customer", "klant")

@@ -1,11 +1,12 @@
 """Dashboard pages of the cases domain: the case list with facts and effort
 index, one case's timeline from the customer's side, and the effort index's
-validation. For administrators, analysts and team leads."""
+validation. For administrators, analysts and team leads; team leads see the cases of their
+own teams (servicepulse.org.Actor), the effort index's validation covers every case."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
@@ -13,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from servicepulse.cases import repository, timeline
 from servicepulse.errors import NotFound
-from servicepulse.models import Case, Journey
-from servicepulse.http.auth import require_role
+from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.templating import render
+from servicepulse.models import Case, Journey
 
 VIEWERS = ("admin", "analyst", "teamlead")
 router = APIRouter(prefix="/cases", dependencies=[Depends(require_role(*VIEWERS))])
@@ -34,14 +35,14 @@ def _int(value: str | None, default: int | None = None) -> int | None:
 
 
 @router.get("")
-def case_list(request: Request, session: DbSession):
+def case_list(request: Request, session: DbSession, actor: CurrentActor):
     q = request.query_params
     page = max(_int(q.get("page"), 1) or 1, 1)
     journey_id = _int(q.get("journey"))
     sort = q.get("sort") if q.get("sort") in repository.SORTS else "effort"
     search = (q.get("q") or "").strip()[:100] or None
     rows, total = repository.list_cases(session, journey_id=journey_id, sort=sort, query=search, page=page,
-                                        page_size=PAGE_SIZE)
+                                        page_size=PAGE_SIZE, actor=actor)
     journeys = session.query(Journey).order_by(Journey.id).all()
     return render(request, "cases/list.html", {
         "rows": rows, "total": total, "page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
@@ -58,12 +59,12 @@ def effort_page(request: Request, session: DbSession):
 
 
 @router.get("/{external_id}")
-def case_page(request: Request, session: DbSession, external_id: str):
+def case_page(request: Request, session: DbSession, actor: CurrentActor, external_id: str):
     try:
-        case = repository.get_case(session, external_id)
+        case = repository.get_case(session, external_id, actor)
     except NotFound:
         return error_page(request, 404)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     view = timeline.build(session, case, now=now if case.closed_at is None else None)
     journey = session.get(Journey, case.journey_id) if case.journey_id else None
     return render(request, "cases/timeline.html", {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 from sqlalchemy.engine import Engine
@@ -27,7 +27,7 @@ def engine(check: bool = True) -> Engine:
 def moment_option(value: str | None, option: str = "now") -> datetime:
     """An ISO 8601 moment with a timezone offset given as ``--<option>``, in UTC; none given: now."""
     if not value:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -36,4 +36,4 @@ def moment_option(value: str | None, option: str = "now") -> datetime:
     if parsed.tzinfo is None:
         raise ValidationFailed(f"--{option} {value!r} has no timezone offset; add one, e.g. +01:00",
                                [(option, "timezone offset required")])
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)

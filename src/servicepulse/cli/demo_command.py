@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
-from enum import Enum
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 import typer
 from rich.progress import (
@@ -31,7 +31,7 @@ from servicepulse.demo.catalogue import SHOWN_LOGINS
 from servicepulse.settings import get_settings
 
 
-class DemoSize(str, Enum):
+class DemoSize(StrEnum):
     tiny = "tiny"
     small = "small"
     medium = "medium"
@@ -108,7 +108,7 @@ def demo(
                                 end_date=end_date.date() if end_date else date.today() - timedelta(days=1))
             analysed = analyse_verbatims(eng, progress)
             build_metric_aggregate(eng, progress)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             loop = prepare_closed_loop(eng, now, progress)
             prepared = prepare_expectations(eng, get_settings().data_dir, now, progress)
     except DemoAlreadyLoaded:

@@ -6,8 +6,8 @@ UnitOfWork, calls services, and commits once at the end (or rolls back on error)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker

@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
 
-_LOCKS: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()
+_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _GUARD = threading.Lock()
 
 

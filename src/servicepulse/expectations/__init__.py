@@ -11,3 +11,7 @@ signals, and resolution forecasts for open cases.
 
 Every function takes ``now`` where time matters, so tests control the clock.
 """
+
+from servicepulse.expectations.erasure import erase_customer
+
+__all__ = ["erase_customer"]

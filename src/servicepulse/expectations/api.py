@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import pandas as pd
@@ -12,12 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from servicepulse.cases import can_see_case
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import forecasting, kept_rate
 from servicepulse.expectations.promises import add_promise, import_promises_csv
-from servicepulse.models import Case
-from servicepulse.settings import get_settings
+from servicepulse.http.auth import ApiActor, needs
 from servicepulse.http.deps import DbSession, WriteSession
+from servicepulse.models import Case
+from servicepulse.org import Actor
+from servicepulse.settings import get_settings
 
 router = APIRouter(tags=["promises"])
 
@@ -37,28 +40,29 @@ def _out(case: Case, p) -> dict:
             "status": p.status, "kept_at": iso(p.kept_at), "broken_at": iso(p.broken_at), "source": p.source}
 
 
-def _case(session, external_id: str) -> Case:
+def _case(session, external_id: str, actor: Actor | None = None) -> Case:
+    """The case; "not found" also when it is outside the key's user's teams."""
     case = session.scalar(select(Case).where(Case.external_id == external_id))
-    if case is None:
+    if case is None or not can_see_case(session, actor, case):
         raise NotFound(f"there is no case {external_id!r}")
     return case
 
 
-@router.post("/cases/{external_id}/promises", status_code=201, summary="Record a promise made to the customer")
-def create_promise(external_id: str, body: PromiseIn, session: WriteSession):
-    case = _case(session, external_id)
+@router.post("/cases/{external_id}/promises", dependencies=[needs("write:events")], status_code=201, summary="Record a promise made to the customer")
+def create_promise(external_id: str, body: PromiseIn, session: WriteSession, actor: ApiActor):
+    case = _case(session, external_id, actor)
     promise = add_promise(session, external_id, kind=body.kind, made_at=body.made_at, due_at=body.due_at,
                           window_start=body.window_start, external_id=body.external_id, source="api")
     return JSONResponse(_out(case, promise), status_code=201)
 
 
-@router.get("/cases/{external_id}/promises", summary="A case's promises and their status")
-def list_promises(external_id: str, session: DbSession):
-    case = _case(session, external_id)
+@router.get("/cases/{external_id}/promises", dependencies=[needs("read:cases")], summary="A case's promises and their status")
+def list_promises(external_id: str, session: DbSession, actor: ApiActor):
+    case = _case(session, external_id, actor)
     return {"items": [_out(case, p) for p in case.promises]}
 
 
-@router.post("/promises/csv", summary="Import promises from CSV (case_id, kind, made_at, due_at[, window_start, promise_id])")
+@router.post("/promises/csv", dependencies=[needs("write:events")], summary="Import promises from CSV (case_id, kind, made_at, due_at[, window_start, promise_id])")
 def import_csv(session: WriteSession, body: Annotated[bytes, Body(media_type="text/csv")]):
     raw = body
     try:
@@ -68,16 +72,17 @@ def import_csv(session: WriteSession, body: Annotated[bytes, Body(media_type="te
     return {"imported": import_promises_csv(session, frame)}
 
 
-@router.get("/promises/kept-rate", summary="Promise-kept rate by journey, team or kind (Wilson 95% interval)")
+@router.get("/promises/kept-rate", dependencies=[needs("read:metrics")], summary="Promise-kept rate by journey, team or kind (Wilson 95% interval)")
 def kept_rates(session: DbSession, by: Literal["journey", "team", "kind"] = "kind",
                since: datetime | None = None, until: datetime | None = None):
     return {"by": by, "items": [r.as_dict() for r in kept_rate.kept_rates(session, by, since=since, until=until)]}
 
 
-@router.get("/cases/{external_id}/forecast", summary="Expected resolution of an open case with the 80% interval")
-def case_forecast(external_id: str, request: Request, session: DbSession, now: datetime | None = None):
-    case = _case(session, external_id)
-    moment = now or datetime.now(timezone.utc)
+@router.get("/cases/{external_id}/forecast", dependencies=[needs("read:cases")], summary="Expected resolution of an open case with the 80% interval")
+def case_forecast(external_id: str, request: Request, session: DbSession, actor: ApiActor,
+                  now: datetime | None = None):
+    case = _case(session, external_id, actor)
+    moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationFailed("now needs a timezone offset", [("now", "timezone offset required")])
     # The API app carries only the engine; the model lives under the configured data directory.

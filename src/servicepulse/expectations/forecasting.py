@@ -20,10 +20,10 @@ the day) and kept next to the saved model (``stored_recalibration``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pandas as pd
 from sqlalchemy import delete, func, select
@@ -94,9 +94,11 @@ def train(session: Session, path: Path, progress: Progress | None = None, max_ca
     events = training_events(session, progress, max_cases)
     if progress:
         progress("fit", 0, 1)
-    forecaster = ResolutionForecaster(**options).fit(events)
-    if progress:
-        progress("fit", 1, 1)
+    # The same fit as `forecast train --evaluate` and bench/forecast_logs.py measure: it
+    # chooses the model family, recency weighting and recalibration window on the newest
+    # closed cases of this installation.
+    forecaster = ResolutionForecaster(**options).fit(
+        events, progress=(lambda done, total: progress("fit", done, total)) if progress else None)
     forecaster.save(path)
     return forecaster
 
@@ -151,7 +153,8 @@ def recalibrate(session: Session, forecaster: ResolutionForecaster, now: datetim
     holds a later day (a look at the past must not replace today's).
     """
     moment = recalibration_moment(now)
-    window = window or RecalibrationWindow()
+    # The window the model chose on its own hold-out cases at training time.
+    window = window or forecaster.recalibration_window
     done = forecaster.recalibration
     if done is not None and done["at"] == moment and done["window"] == window.label:
         return forecaster
@@ -232,7 +235,7 @@ def forecast_cases(session: Session, case_ids: Iterable[int], now: datetime,
         anchor = anchors.loc[case_id]
         elapsed = max(0.0, (now_ts - anchor).total_seconds())
 
-        def at(seconds: float) -> pd.Timestamp:
+        def at(seconds: float, elapsed: float = elapsed) -> pd.Timestamp:
             return (now_ts + pd.Timedelta(seconds=max(0.0, float(seconds) - elapsed))).floor("s")
 
         upper = at(row["upper_s"])

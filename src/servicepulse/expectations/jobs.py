@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from servicepulse.expectations import forecasting, notify, promises  # noqa: F401  (notify: its handlers)
 from servicepulse.expectations.signals import run_signals
-from servicepulse.jobs.queue import enqueue
 from servicepulse.jobs.periodic import schedule_next
+from servicepulse.jobs.queue import enqueue
 from servicepulse.jobs.registry import JobContext
 from servicepulse.settings import get_settings
 

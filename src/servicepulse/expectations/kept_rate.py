@@ -11,12 +11,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import case as sql_case, exists, func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.errors import ValidationFailed
 from servicepulse.kernels.statistics.compare import ComparisonResult, compare_means
 from servicepulse.kernels.statistics.intervals import wilson
-from servicepulse.errors import ValidationFailed
 from servicepulse.models import Case, Journey, OrgUnit, Promise, Response
 
 GROUPINGS = ("journey", "team", "kind")

@@ -19,9 +19,10 @@ any moment (tests control the clock).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, func, select

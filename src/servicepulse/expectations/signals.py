@@ -13,9 +13,10 @@ than the lookback (a reopening last year) do not fire on a first run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import or_, select
@@ -26,7 +27,6 @@ from servicepulse.expectations.notify import enqueue_notifications
 from servicepulse.expectations.promises import case_events_frame, evaluate_promises
 from servicepulse.models import Case, Promise
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
-
 
 # key -> (kind, default params). Hours are wall-clock hours.
 DEFAULT_RULES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -3,7 +3,7 @@ forecast (/expectations/cases/{id}), and `forecast_panel`, a panel for the cases
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import pandas as pd
@@ -13,17 +13,18 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.kernels import charts
+from servicepulse.cases import can_see_case, visible_cases
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.expectations import dashboard, forecasting, kept_rate
 from servicepulse.expectations.signals import team_work_list
-from servicepulse.kernels.statistics.intervals import wilson
-from servicepulse.models import Case, Journey, OrgUnit, TeamMembership
-from servicepulse.models.expectations import Signal, SignalRule
-from servicepulse.http.auth import CurrentUser, require_role
+from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
+from servicepulse.kernels import charts
+from servicepulse.kernels.statistics.intervals import wilson
+from servicepulse.models import Case, Journey, OrgUnit
+from servicepulse.models.expectations import Signal, SignalRule
 
 VIEWERS = ("admin", "analyst", "teamlead")
 router = APIRouter(prefix="/expectations")
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/expectations")
 def _moment(at: str | None) -> datetime:
     """``?at=`` lets a person (and a test) look at the situation as of another moment."""
     if not at:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         stamp = pd.Timestamp(at)
     except (ValueError, TypeError):
@@ -44,7 +45,7 @@ def _moment(at: str | None) -> datetime:
 
 
 def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     path = forecasting.model_path(request.app.state.settings.data_dir)
     result = forecasting.forecast_cases(session, [case.id], now, forecasting.load_forecaster(path),
                                         model_file=path)[case.id]
@@ -62,8 +63,18 @@ def forecast_panel(request: Request, session: Session, case: Case, now: datetime
     return Markup(template.render(context))
 
 
+def _own_cases(session: Session, actor, rows: list[dict]) -> list[dict]:
+    """The at-risk list is team work: a team lead sees the cases of their own teams."""
+    scope = visible_cases(actor)
+    if scope is None or not rows:
+        return rows
+    ids = set(session.scalars(select(Case.id).where(Case.id.in_([r["case_id"] for r in rows]), scope)))
+    return [r for r in rows if r["case_id"] in ids]
+
+
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
-def dashboard_page(request: Request, session: DbSession, at: Annotated[str | None, Query()] = None):
+def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
+                   at: Annotated[str | None, Query()] = None):
     now = _moment(at)
     language = request_language(request)
     catalogue = request.app.state.catalogue
@@ -82,7 +93,7 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
     effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
     return render(request, "expectations/dashboard.html", {
         "now": now, "at": at or "",
-        "at_risk": dashboard.at_risk(session, now),
+        "at_risk": _own_cases(session, actor, dashboard.at_risk(session, now)),
         "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now) for by in kept_rate.GROUPINGS},
         "journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
         "trend_chart": Markup(chart) if chart else None, "trend": trend, "effects": effects,
@@ -91,11 +102,11 @@ def dashboard_page(request: Request, session: DbSession, at: Annotated[str | Non
 
 
 @router.get("/cases/{external_id}")
-def case_page(request: Request, external_id: str, user: CurrentUser, session: DbSession,
+def case_page(request: Request, external_id: str, actor: CurrentActor, session: DbSession,
               at: Annotated[str | None, Query()] = None):
     now = _moment(at)
     case = session.scalar(select(Case).where(Case.external_id == external_id))
-    if case is None:
+    if case is None or not can_see_case(session, actor, case):  # another team's case: as if it did not exist
         raise NotFound(f"there is no case {external_id!r}")
     signals = session.execute(select(Signal, SignalRule.key, OrgUnit.name)
                               .join(SignalRule, SignalRule.id == Signal.rule_id)
@@ -108,19 +119,20 @@ def case_page(request: Request, external_id: str, user: CurrentUser, session: Db
 
 
 @router.get("/signals")
-def work_list(request: Request, user: CurrentUser, session: DbSession,
+def work_list(request: Request, actor: CurrentActor, session: DbSession,
               team: Annotated[str | None, Query()] = None):
     """The team's work list: unresolved signals, newest first. Without ``?team=`` a person
-    sees the signals of their own teams (administrators and analysts: all teams)."""
-    own = list(session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)))
+    sees the signals of their own teams (administrators and analysts: all teams; a person
+    in no team: none)."""
     if team not in (None, ""):
         if not team.isdigit():
             raise ValidationFailed(f"team={team!r} is not a team id", [("team", "a team id")])
         chosen = [int(team)]
-        if user.role not in ("admin", "analyst") and chosen[0] not in own:
+        if not actor.sees_team(chosen[0]):
             raise NotFound(f"team {team} is not one of your teams")
     else:
-        chosen = [None] if user.role in ("admin", "analyst") or not own else own
+        visible = actor.visible_team_ids()
+        chosen = [None] if visible is None else sorted(visible)
     signals = [s for t in chosen for s in team_work_list(session, t)]
     keys = dict(session.execute(select(SignalRule.id, SignalRule.key)).all())
     teams = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
@@ -132,10 +144,10 @@ def work_list(request: Request, user: CurrentUser, session: DbSession,
 
 
 @router.post("/signals/{signal_id}/resolve")
-def resolve_signal(request: Request, signal_id: int, user: CurrentUser, session: DbSession):  # POST: writable
+def resolve_signal(request: Request, signal_id: int, actor: CurrentActor, session: DbSession):  # POST: writable
     signal = session.get(Signal, signal_id)
-    if signal is None:
+    if signal is None or not actor.sees_team(signal.team_id):  # another team's signal: as if it did not exist
         raise NotFound(f"there is no signal {signal_id}")
     if signal.resolved_at is None:
-        signal.resolved_at = datetime.now(timezone.utc)
+        signal.resolved_at = datetime.now(UTC)
     return RedirectResponse("/expectations/signals", status_code=303)

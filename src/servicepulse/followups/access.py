@@ -8,36 +8,13 @@ admin: reads everything, manages budgets, rules and channels (does not work foll
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from servicepulse.followups.errors import NotAllowed
-from servicepulse.models import FollowUp, User
-from servicepulse.org import user_led_team_ids, user_team_ids
+from servicepulse.models import FollowUp
+from servicepulse.org import Actor  # the one least-privilege rule (servicepulse/org/access.py)
 
-READ_ALL = ("admin", "analyst")
+__all__ = ["Actor", "can_view", "check_admin", "check_lead", "check_view", "check_work", "is_lead_of"]
+
 WORKERS = ("agent", "teamlead")
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: int
-    role: str
-    team_ids: frozenset[int]
-    led_team_ids: frozenset[int]
-
-    @classmethod
-    def of(cls, user: User) -> "Actor":
-        teams = user_team_ids(user)
-        led = user_led_team_ids(user) if user.role == "teamlead" else set()
-        return cls(user.id, user.role, frozenset(teams), frozenset(led))
-
-    @property
-    def reads_all(self) -> bool:
-        return self.role in READ_ALL
-
-    def visible_team_ids(self) -> frozenset[int] | None:
-        """None means every team."""
-        return None if self.reads_all else self.team_ids
 
 
 def can_view(actor: Actor, fu: FollowUp) -> bool:

@@ -55,13 +55,13 @@ class TeamResolver:
     first_team_of_department: dict[int, int]
 
     @classmethod
-    def load(cls, session: Session) -> "TeamResolver":
+    def load(cls, session: Session) -> TeamResolver:
         routing = dict(session.execute(select(AlertRouting.moment_id, AlertRouting.team_id)).all())
         moments = dict(session.execute(select(Moment.id, Moment.department_id)).all())
         teams = session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.line)
                                 .where(OrgUnit.kind == "team").order_by(OrgUnit.id)).all()
         first: dict[int, int] = {}
-        for team_id, parent, line in sorted(teams, key=lambda t: (t.line != "front", t.id)):
+        for team_id, parent, _line in sorted(teams, key=lambda t: (t.line != "front", t.id)):
             if parent is not None:
                 first.setdefault(parent, team_id)
         return cls(routing, moments, {t.id: t.parent_id for t in teams}, first)

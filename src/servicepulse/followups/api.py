@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException
 from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
+from servicepulse.http.auth import needs
 from servicepulse.http.deps import DbSession
-from servicepulse.models import FollowUp, User, utcnow
+from servicepulse.models import FollowUp, utcnow
 
 router = APIRouter(tags=["follow-ups"], responses={
     400: {"description": "The body is not valid JSON"},
@@ -26,13 +27,13 @@ router = APIRouter(tags=["follow-ups"], responses={
 })
 
 
-def api_actor(request: Request, session: DbSession) -> Actor:
-    api_key = getattr(request.state, "api_key", None)
-    user = session.get(User, api_key.created_by_id) if api_key is not None and api_key.created_by_id else None
-    if user is None or not user.active:
+def api_actor(request: Request) -> Actor:
+    """The key's user (servicepulse.http.auth.ApiCaller.actor); a key without a user gets 403 here."""
+    caller = getattr(request.state, "api_key", None)
+    if caller is None or caller.actor.id is None:
         raise HTTPException(403, "this API key does not act for an active user; follow-ups are shown per role, "
                                  "so create the key for a user")
-    return Actor.of(user)
+    return caller.actor
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
@@ -63,14 +64,14 @@ def gesture_json(g) -> dict:
             "status": g.status, "note": g.note, "at": g.at, "user_id": g.user_id, "decided_by_id": g.decided_by_id}
 
 
-@router.get("/followups")
+@router.get("/followups", dependencies=[needs("read:followups")])
 def list_followups(session: DbSession, actor: ApiActor, team_id: int | None = None, mine: bool = False,
                    status: Literal["open", "claimed", "closed"] | None = None):
     with refusals():
         return [followup_json(f) for f in service.work_list(session, actor, team_id=team_id, mine=mine, status=status)]
 
 
-@router.get("/followups/{followup_id}")
+@router.get("/followups/{followup_id}", dependencies=[needs("read:followups")])
 def get_followup(followup_id: int, session: DbSession, actor: ApiActor):
     with refusals():
         fu = service.get(session, actor, followup_id)
@@ -81,7 +82,7 @@ def get_followup(followup_id: int, session: DbSession, actor: ApiActor):
         return body
 
 
-@router.get("/followups/{followup_id}/verbatim")
+@router.get("/followups/{followup_id}/verbatim", dependencies=[needs("read:followups")])
 def get_verbatim(followup_id: int, session: DbSession, actor: ApiActor):
     with refusals():
         v = service.verbatim(session, actor, followup_id)
@@ -89,7 +90,7 @@ def get_verbatim(followup_id: int, session: DbSession, actor: ApiActor):
                                        "grade": v.grade, "ces": v.ces, "submitted_at": v.submitted_at}
 
 
-@router.post("/followups/{followup_id}/claim")
+@router.post("/followups/{followup_id}/claim", dependencies=[needs("write:followups")])
 def claim(followup_id: int, session: DbSession, actor: ApiActor):
     with refusals():
         return followup_json(service.claim(session, actor, followup_id, utcnow()))
@@ -100,7 +101,7 @@ class ContactIn(BaseModel):
     outcome: Literal["resolved", "explained", "compensated", "unreachable"] | None = None
 
 
-@router.post("/followups/{followup_id}/contacts", status_code=201)
+@router.post("/followups/{followup_id}/contacts", dependencies=[needs("write:followups")], status_code=201)
 def log_contact(followup_id: int, body: ContactIn, session: DbSession, actor: ApiActor):
     with refusals():
         c = service.log_contact(session, actor, followup_id, body.note, body.outcome, utcnow())
@@ -114,7 +115,7 @@ class GestureIn(BaseModel):
     ask_approval: bool = False
 
 
-@router.post("/followups/{followup_id}/gestures", status_code=201)
+@router.post("/followups/{followup_id}/gestures", dependencies=[needs("write:followups")], status_code=201)
 def spend(followup_id: int, body: GestureIn, session: DbSession, actor: ApiActor):
     with refusals():
         return gesture_json(budget.spend(session, actor, followup_id, body.kind, body.amount_cents, body.note,
@@ -125,7 +126,7 @@ class DecisionIn(BaseModel):
     approve: bool
 
 
-@router.post("/gestures/{gesture_id}/decision")
+@router.post("/gestures/{gesture_id}/decision", dependencies=[needs("write:followups")])
 def decide(gesture_id: int, body: DecisionIn, session: DbSession, actor: ApiActor):
     with refusals():
         return gesture_json(budget.decide(session, actor, gesture_id, body.approve, utcnow()))
@@ -137,7 +138,7 @@ class CloseIn(BaseModel):
     resurvey: bool = False
 
 
-@router.post("/followups/{followup_id}/close")
+@router.post("/followups/{followup_id}/close", dependencies=[needs("write:followups")])
 def close(followup_id: int, body: CloseIn, session: DbSession, actor: ApiActor):
     with refusals():
         return followup_json(service.close(session, actor, followup_id, body.outcome, body.root_cause, utcnow(),
@@ -152,7 +153,7 @@ class BudgetIn(BaseModel):
     amount_cents: int = Field(ge=0, le=1_000_000_000)
 
 
-@router.put("/recovery-budgets")
+@router.put("/recovery-budgets", dependencies=[needs("admin")])
 def set_budget(body: BudgetIn, session: DbSession, actor: ApiActor):
     with refusals():
         b = budget.set_budget(session, actor, team_id=body.team_id, user_id=body.user_id,
@@ -162,7 +163,7 @@ def set_budget(body: BudgetIn, session: DbSession, actor: ApiActor):
                 "period_end": b.period_end, "amount_cents": b.amount_cents}
 
 
-@router.get("/recovery-budgets/report")
+@router.get("/recovery-budgets/report", dependencies=[needs("read:followups")])
 def budget_report(session: DbSession, actor: ApiActor):
     return budget.spend_report(session, actor)
 
@@ -179,19 +180,19 @@ def rule_json(r) -> dict:
             "due_working_days": r.due_working_days}
 
 
-@router.get("/alert-rules")
+@router.get("/alert-rules", dependencies=[needs("read:followups")])
 def list_rules(session: DbSession, actor: ApiActor):
     return [rule_json(r) for r in config.list_rules(session)]
 
 
-@router.put("/alert-rules/{key}")
+@router.put("/alert-rules/{key}", dependencies=[needs("admin")])
 def set_rule(key: str, body: RuleIn, session: DbSession, actor: ApiActor):
     with refusals():
         return rule_json(config.set_rule(session, actor, key, enabled=body.enabled, threshold=body.threshold,
                                          priority=body.priority, due_working_days=body.due_working_days))
 
 
-@router.get("/followups-dashboard")
+@router.get("/followups-dashboard", dependencies=[needs("read:followups")])
 def loop_dashboard(session: DbSession, actor: ApiActor, team_id: int | None = None):
     now: datetime = utcnow()
     with refusals():

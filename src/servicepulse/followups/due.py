@@ -36,4 +36,4 @@ def add_working_days(start: dt.datetime, days: int, calendar: OpeningHours = _CA
         day += dt.timedelta(days=1)
         if is_working_day(day, calendar):
             left -= 1
-    return dt.datetime.combine(day, time_of_day, tz).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, time_of_day, tz).astimezone(dt.UTC)

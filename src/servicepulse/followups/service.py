@@ -91,7 +91,7 @@ def _check_own(actor: Actor, fu: FollowUp) -> None:
         raise Conflict(f"follow-up {fu.id} is closed already")
     if fu.status == "open":
         raise Conflict(f"follow-up {fu.id} is not claimed yet; claim it first")
-    if fu.assignee_id != actor.id and not (fu.team_id in actor.led_team_ids):
+    if fu.assignee_id != actor.id and fu.team_id not in actor.led_team_ids:
         raise NotAllowed(f"follow-up {fu.id} is claimed by a colleague; only they or the team lead can work it")
 
 

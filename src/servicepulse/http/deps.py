@@ -12,7 +12,8 @@ client never sees a success for a change that then failed to commit.
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine

@@ -16,7 +16,7 @@ addressed as ``"<domain>/<file>.html"``. Every template gets:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,8 +65,10 @@ def make_templates() -> Jinja2Templates:
 
 
 def format_number(value: float | int | None, language: str, digits: int = 1) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN
         return "–"
+    if round(value, digits) == 0:
+        value = 0  # no "-0": a value that rounds to zero is zero
     text = f"{value:,.{digits}f}"
     if language == "nl":
         text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
@@ -80,7 +82,7 @@ def format_moment(moment: datetime | None, language: str, catalogue: Catalogue, 
     if moment is None:
         return "–"
     if moment.tzinfo is None:  # SQLite hands some aggregates back naive; they are UTC
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(DISPLAY_TIMEZONE)
     day = catalogue.translate(f"web.day.{local.weekday()}", language)
     month = catalogue.translate(f"web.month.{local.month}", language)

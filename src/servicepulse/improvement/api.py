@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from servicepulse.http.auth import needs
+from servicepulse.http.deps import DbSession, WriteSession
 from servicepulse.improvement import service
 from servicepulse.settings import get_settings
-from servicepulse.http.deps import DbSession, WriteSession
 
 router = APIRouter(prefix="/improvement", tags=["improvement"])
 
@@ -39,28 +40,28 @@ def _input(body: ProjectIn) -> service.ProjectInput:
                                 moment_ids=tuple(body.moment_ids), drivers=tuple(body.drivers))
 
 
-@router.get("/projects", summary="All improvement projects")
+@router.get("/projects", dependencies=[needs("read:metrics")], summary="All improvement projects")
 def list_projects(session: DbSession):
     return {"items": [_out(p) for p in service.list_projects(session)]}
 
 
-@router.post("/projects", status_code=201, summary="Register an improvement project")
+@router.post("/projects", dependencies=[needs("write:projects")], status_code=201, summary="Register an improvement project")
 def create_project(session: WriteSession, body: ProjectIn):
     project = service.create_project(session, _input(body))
     return JSONResponse(_out(project), status_code=201, headers={"Location": f"projects/{project.id}"})
 
 
-@router.get("/projects/{project_id}", summary="One improvement project")
+@router.get("/projects/{project_id}", dependencies=[needs("read:metrics")], summary="One improvement project")
 def get_project(session: DbSession, project_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
     return _out(service.get_project(session, project_id))
 
 
-@router.put("/projects/{project_id}", summary="Replace an improvement project's fields and targets")
+@router.put("/projects/{project_id}", dependencies=[needs("write:projects")], summary="Replace an improvement project's fields and targets")
 def update_project(session: WriteSession, project_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ProjectIn):
     return _out(service.update_project(session, project_id, _input(body)))
 
 
-@router.get("/scan", summary="The 7+/9+ scan: expected lift and class of every project, with the reasoning")
+@router.get("/scan", dependencies=[needs("read:metrics")], summary="The 7+/9+ scan: expected lift and class of every project, with the reasoning")
 def get_scan(request: Request, session: DbSession, outcome: Literal["nps", "grade"] = "nps",
              language: Literal["nl", "en"] = "en"):
     settings = getattr(request.app.state, "settings", None) or get_settings()

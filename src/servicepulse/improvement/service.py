@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from servicepulse import metrics
+from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.kernels import statistics
 from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect, _classify
-from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse import metrics
 from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS, MetricFilter
 from servicepulse.models import ImprovementProject, Moment, ProjectTarget
 

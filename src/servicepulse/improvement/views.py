@@ -11,16 +11,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from fastapi.responses import Response as HttpResponse
 
-from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.improvement import service
-from servicepulse.improvement.report import scan_pdf
 from servicepulse import metrics
-from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS
+from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
+from servicepulse.improvement import service
+from servicepulse.improvement.report import scan_pdf
+from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS
 
 VIEWERS = ("admin", "analyst", "teamlead")
 EDITORS = ("admin", "analyst")

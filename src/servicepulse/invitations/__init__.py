@@ -13,11 +13,12 @@ from servicepulse.invitations.anonymous import (
     start_anonymous,
 )
 from servicepulse.invitations.decisions import on_events, sampled_in
+from servicepulse.invitations.erasure import erase_customer, purge_invitations_before
 from servicepulse.invitations.rules import list_rules
 from servicepulse.invitations.service import create_invitation
 
 __all__ = [
-    "create_invitation", "on_events", "sampled_in", "list_rules",
+    "create_invitation", "erase_customer", "purge_invitations_before", "on_events", "sampled_in", "list_rules",
     "AnonymousSurvey", "address_allowance", "anonymous_response", "anonymous_survey", "enable_anonymous_link",
     "start_anonymous",
 ]

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from servicepulse.errors import NotFound
+from servicepulse.http.auth import needs
+from servicepulse.http.deps import DbSession
 from servicepulse.invitations import rules
 from servicepulse.models import Survey
 from servicepulse.models.invitations import DECISION_REASONS, TriggerDecision, TriggerRule
-from servicepulse.http.deps import DbSession
 
 router = APIRouter(tags=["trigger rules"])
 RULE_KEY = r"^[a-z0-9][a-z0-9_\-]{0,79}$"
@@ -52,12 +53,12 @@ def _out(view: rules.RuleView) -> RuleOut:
                    expires_days=view.expires_days, reminder_after_days=view.reminder_after_days, active=view.active)
 
 
-@router.get("/trigger-rules", summary="List the trigger rules", response_model=list[RuleOut])
+@router.get("/trigger-rules", dependencies=[needs("read:surveys")], summary="List the trigger rules", response_model=list[RuleOut])
 def list_rules(session: DbSession) -> list[RuleOut]:
     return [_out(v) for v in rules.list_rules(session)]
 
 
-@router.put("/trigger-rules/{key}", summary="Create or update a trigger rule", response_model=RuleOut,
+@router.put("/trigger-rules/{key}", dependencies=[needs("admin")], summary="Create or update a trigger rule", response_model=RuleOut,
             responses={404: {"description": "Unknown survey or journey"}, 422: {"description": "Validation failed"}})
 def put_rule(key: Annotated[str, Path(pattern=RULE_KEY)], body: RuleIn, session: DbSession) -> RuleOut:
     raw = body.model_dump(exclude_unset=True) | {"key": key}
@@ -65,7 +66,7 @@ def put_rule(key: Annotated[str, Path(pattern=RULE_KEY)], body: RuleIn, session:
     return next(_out(v) for v in rules.list_rules(session) if v.key == key)
 
 
-@router.get("/trigger-decisions", summary="Count trigger decisions by reason", response_model=DecisionCounts,
+@router.get("/trigger-decisions", dependencies=[needs("read:metrics")], summary="Count trigger decisions by reason", response_model=DecisionCounts,
             responses={404: {"description": "Unknown survey or rule"}})
 def decision_counts(session: DbSession, survey: Annotated[str | None, Query(max_length=80)] = None,
                     rule: Annotated[str | None, Query(max_length=80)] = None) -> DecisionCounts:

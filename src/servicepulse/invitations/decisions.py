@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.jobs import enqueue
 from servicepulse.invitations.rules import activity_matches
+from servicepulse.jobs import enqueue
 from servicepulse.models import Case, CaseEvent, Customer, Invitation
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 

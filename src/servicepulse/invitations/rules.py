@@ -96,7 +96,7 @@ def _validate(raw, where: str) -> RuleDefinition:
         return RuleDefinition.model_validate(raw)
     except ValidationError as exc:
         problems = [(f"{where}/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
-        raise ValidationFailed("the trigger rule is not valid: " + "; ".join(f"{l}: {m}" for l, m in problems),
+        raise ValidationFailed("the trigger rule is not valid: " + "; ".join(f"{where_}: {m}" for where_, m in problems),
                                problems) from None
 
 
@@ -113,7 +113,7 @@ def upsert_rule(session: Session, raw: dict, where: str = "rule") -> TriggerRule
         if journey_id is None:
             problems.append((f"{where}/journey", f"journey {rule_def.journey!r} does not exist"))
     if problems:
-        raise ValidationFailed("the trigger rule is not valid: " + "; ".join(f"{l}: {m}" for l, m in problems), problems)
+        raise ValidationFailed("the trigger rule is not valid: " + "; ".join(f"{where_}: {m}" for where_, m in problems), problems)
     rule = session.scalar(select(TriggerRule).where(TriggerRule.key == rule_def.key))
     if rule is None:
         rule = TriggerRule(key=rule_def.key, created_at=utcnow())

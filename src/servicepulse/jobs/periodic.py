@@ -8,7 +8,7 @@ worker starts, so a fresh installation needs nothing queued by hand.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from servicepulse.jobs.registry import periodic_kinds
 def next_slot(now: datetime, every: timedelta) -> datetime:
     seconds = int(every.total_seconds())
     epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds + seconds, timezone.utc)
+    return datetime.fromtimestamp(epoch - epoch % seconds + seconds, UTC)
 
 
 def schedule_next(session: Session, kind: str, now: datetime, payload: dict | None = None,

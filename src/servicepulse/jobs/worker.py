@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -52,7 +52,7 @@ class Worker:
             if claimed < self.batch:  # queue drained: idle until the next poll
                 self._stop.wait(self.poll_interval)
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         self._thread = threading.Thread(target=self.run_forever, name="servicepulse-worker", daemon=True)
         self._thread.start()
         return self

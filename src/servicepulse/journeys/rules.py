@@ -26,7 +26,7 @@ class Rule:
     channel: str | None = None
     team: str | None = None
 
-    def compiled(self) -> "_Compiled":
+    def compiled(self) -> _Compiled:
         return _Compiled(self, re.compile(self.pattern, re.IGNORECASE) if self.pattern else None)
 
 

@@ -9,14 +9,14 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
-from servicepulse.journeys import analytics, repository
-from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
-from servicepulse.models import Journey, Moment
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
+from servicepulse.journeys import analytics, repository
+from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
+from servicepulse.models import Journey, Moment
 
 VIEWERS = ("admin", "analyst", "teamlead")
 EDITORS = ("admin", "analyst")

@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.http.auth import needs
+from servicepulse.http.deps import DbSession
 from servicepulse.metrics import service
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Journey
 from servicepulse.settings import get_settings
-from servicepulse.http.deps import DbSession
 
 # ids beyond the id columns' range are a 422 for the client, not a database overflow
 MAX_ID = 2**31 - 1
@@ -37,7 +38,7 @@ def _filter(journey_id, moment_id, channel, team_id, segment, date_from, date_to
                         segment=segment, date_from=date_from, date_to=date_to)
 
 
-@router.get("/metrics", summary="NPS, grade, CSAT and CES with intervals, overall or by a dimension")
+@router.get("/metrics", dependencies=[needs("read:metrics")], summary="NPS, grade, CSAT and CES with intervals, overall or by a dimension")
 def get_metrics(
     request: Request, session: DbSession,
     by: Annotated[Literal["journey", "moment", "channel", "team", "segment", "period"] | None,
@@ -60,7 +61,7 @@ def get_metrics(
             "groups": [{"key": r.key, "label": r.label, **service.figures_dict(r.figures)} for r in rows]}
 
 
-@router.get("/journeys/{journey_id}/moments", summary="The 7+/9+ moment view of a journey, with the PRCA label check")
+@router.get("/journeys/{journey_id}/moments", dependencies=[needs("read:metrics")], summary="The 7+/9+ moment view of a journey, with the PRCA label check")
 def get_moment_view(
     request: Request, session: DbSession, journey_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     outcome: Literal["nps", "grade"] = "nps", min_n: Annotated[int | None, Query(ge=1)] = None,
@@ -86,7 +87,7 @@ def get_moment_view(
     }
 
 
-@router.get("/drivers", summary="Key drivers of NPS or grade: relative weights and dominance (% of R-squared)")
+@router.get("/drivers", dependencies=[needs("read:metrics")], summary="Key drivers of NPS or grade: relative weights and dominance (% of R-squared)")
 def get_drivers(
     request: Request, session: DbSession,
     outcome: Literal["nps", "grade"] = "nps", include: Literal["case", "moments", "all"] = "case",
@@ -105,6 +106,12 @@ def get_drivers(
                             "relative_weight_pct": float(rec["relative_weight"]),
                             "dominance_pct": float(rec["dominance"]) if "dominance" in rec else None,
                             "slope": float(rec["slope"]), "p_value": float(rec["p_value"]),
-                            "performance": float(rec["performance"]), "quadrant": rec["quadrant"]})
+                            "p_adjusted": float(rec["p_adjusted"]), "univariate_slope": float(rec["univariate"]),
+                            "direction": rec["direction"], "kind": rec["kind"],
+                            **({"prevalence": float(rec["prevalence"])} if rec["kind"] == "fact" else {}),
+                            "performance": float(rec["performance"]),
+                            "performance_norm": float(rec["performance_norm"]), "quadrant": rec["quadrant"],
+                            "quadrant_label": rec["quadrant_label"], "note": rec["note"] or None})
     return {"outcome": outcome, "include": include, "n": analysis.n, "r2": analysis.r2,
+            "correction": analysis.correction, "alpha": analysis.alpha,
             "message": analysis.message, "drivers": drivers}

@@ -6,27 +6,50 @@ Figures that are "too few answers" are left out of a chart (never drawn as 0).
 from __future__ import annotations
 
 from servicepulse.kernels.charts import specs, svg
+from servicepulse.kernels.statistics.importance_performance import IMPORTANCE_FLOOR
 from servicepulse.metrics.service import DriverAnalysis, MetricRow, MomentView
+
+RUNNING_LABEL = {"nl": "lopend, onvolledig", "en": "running, incomplete"}
+
+
+def _mark_running(spec: dict, running: list[dict], x: str, y: str, language: str | None) -> dict:
+    """The running period as a hollow red point with a label, apart from the line of complete periods."""
+    if not running:
+        return spec
+    label = RUNNING_LABEL.get(language or "en", RUNNING_LABEL["en"])
+    values = [{**p, "label": label} for p in running]
+    spec["layer"] += [
+        {"data": {"values": values}, "mark": {"type": "point", "filled": False, "size": 90, "color": "#b3261e"},
+         "encoding": {"x": {"field": x, "type": "temporal"}, "y": {"field": y, "type": "quantitative"}}},
+        {"data": {"values": values}, "mark": {"type": "text", "dy": -12, "color": "#b3261e", "fontSize": 10},
+         "encoding": {"x": {"field": x, "type": "temporal"}, "y": {"field": y, "type": "quantitative"},
+                      "text": {"field": "label"}}},
+    ]
+    return spec
 
 
 def nps_trend(rows: list[MetricRow], title: str, y_title: str = "NPS", *,
         language: str | None = None) -> str | None:
     points = [{"period": r.key, "nps": r.figures.nps.score, "low": r.figures.nps.low, "high": r.figures.nps.high}
-              for r in rows if r.figures.nps.score is not None]
-    if not points:
+              for r in rows if r.figures.nps.score is not None and r.complete]
+    running = [{"period": r.key, "nps": r.figures.nps.score} for r in rows
+               if r.figures.nps.score is not None and not r.complete]
+    if not points and not running:
         return None
     spec = specs.line_with_band(points, "period", "nps", "low", "high", title=title, y_title=y_title, rule=0.0)
-    return svg(spec, language=language)
+    return svg(_mark_running(spec, running, "period", "nps", language), language=language)
 
 
 def grade_trend(rows: list[MetricRow], title: str, y_title: str, *,
         language: str | None = None) -> str | None:
     points = [{"period": r.key, "grade": r.figures.grade.mean, "low": r.figures.grade.low,
-               "high": r.figures.grade.high} for r in rows if r.figures.grade.mean is not None]
-    if not points:
+               "high": r.figures.grade.high} for r in rows if r.figures.grade.mean is not None and r.complete]
+    running = [{"period": r.key, "grade": r.figures.grade.mean} for r in rows
+               if r.figures.grade.mean is not None and not r.complete]
+    if not points and not running:
         return None
     spec = specs.line_with_band(points, "period", "grade", "low", "high", title=title, y_title=y_title)
-    return svg(spec, language=language)
+    return svg(_mark_running(spec, running, "period", "grade", language), language=language)
 
 
 def moment_row(view: MomentView, title: str, *,
@@ -47,14 +70,21 @@ def distribution(counts: dict[int, int], title: str, low_cut: int = 6, high_cut:
 
 def importance_performance(analysis: DriverAnalysis, title: str, x_title: str, y_title: str, *,
         language: str | None = None) -> str | None:
+    """Importance (% of R-squared) against performance relative to the norm, the cuts the quadrants use:
+    the importance floor and the norm (0). A case fact's gap is in tens of percentage points of cases (so
+    that 10% of cases reads like one grade point), a moment's in grade points. Not-significant factors are
+    left out: they have no place in the grid."""
     if not analysis.ok:
         return None
     table = analysis.table
     rows = [{"driver": analysis.labels.get(name, name), "importance": float(rec["relative_weight"]),
-             "performance": float(rec["performance"])} for name, rec in table.iterrows()]
+             "performance": float(rec["gap"]) * (10.0 if rec["kind"] == "fact" else 1.0)}
+            for name, rec in table.iterrows() if rec["quadrant"] not in ("not_significant", "overlap")]
+    if not rows:
+        return None
     return svg(specs.scatter(rows, "importance", "performance", "driver", title=title,
-                             x_rule=float(table["relative_weight"].mean()), y_rule=float(table["performance"].mean()),
-                             x_title=x_title, y_title=y_title), language=language)
+                             x_rule=IMPORTANCE_FLOOR, y_rule=0.0, x_title=x_title, y_title=y_title),
+               language=language)
 
 
 def driver_bars(analysis: DriverAnalysis, title: str, x_title: str, *,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.http.i18n import load_catalogue
 from servicepulse.http.templating import format_number, template_environment
+from servicepulse.kernels.statistics import format_p
 from servicepulse.metrics import charts, service
 from servicepulse.metrics import repository as repo
 
@@ -49,6 +50,8 @@ def monthly_report_html(session: Session, month: str, *, language: str = "nl", m
         "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight"),
                                           language=language),
         "number": lambda value, digits=1: format_number(value, language, digits),
+        "pvalue": lambda p: (lambda text: text if text.startswith("<") else "= " + text)(format_p(p, language)),
+        "one_day": timedelta(days=1),
     }
     return _environment().get_template("metrics/report.html").render(**context)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timezone
+from datetime import UTC, date
 from functools import lru_cache
 
 import numpy as np
@@ -146,7 +146,7 @@ def _raw_dimensions(dialect: str, period: str, journey_expr, segment_expr) -> di
 
 
 def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.moment_id) -> list:
-    where = []
+    where = [Response.completed.is_(True)]  # only submitted responses count (saved partial answers do not)
     if f.journey_id is not None:
         where.append(journey_expr == f.journey_id)
     if f.moment_id is not None:
@@ -272,7 +272,7 @@ def has_daily_counts(session: Session) -> bool:
     if last_day is None:
         return False
     latest = session.scalar(select(func.max(Response.submitted_at)))
-    return latest is None or latest.astimezone(timezone.utc).date() <= last_day
+    return latest is None or latest.astimezone(UTC).date() <= last_day
 
 
 def _resolve_source(session: Session, source: str) -> str:
@@ -356,6 +356,13 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
     index = pd.Index([int(r[0]) for r in rows], name="moment_id", dtype="int64")
     values = np.array([[float(v or 0) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(MOMENT_COLUMNS))
     return pd.DataFrame(values, index=index, columns=list(MOMENT_COLUMNS))
+
+
+def graded_counts(session: Session, f: MetricFilter = MetricFilter(), source: str = "auto") -> dict[int, int]:
+    """Submitted answers grading each moment (by moment id): a journey-end answer that grades several
+    moments counts for each of them (the same count as the moment pages' ``n``)."""
+    sums = moment_sums(session, f, source=source)
+    return {int(k): int(v) for k, v in sums["grade_n"].items()}
 
 
 def score_distribution(session: Session, measure: str, f: MetricFilter = MetricFilter(),

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
-
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -28,7 +27,7 @@ from servicepulse.models import Journey, Moment
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 # moment_status codes -> chart colour keys (charts.specs.STATUS_COLOURS)
 CHART_STATUS = {"fix_basics": "fix_basics", "good_enough": "good_enough", "win_moment": "moment_to_win",
-                "keep_it": "keep_it", "unknown": "too_few"}
+                "keep_it": "keep_it", "over_invested": "good_enough", "unknown": "too_few"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,34 @@ class MetricRow:
     key: object  # group value (id, text or period start); None for the whole selection
     label: str
     figures: Figures
+    complete: bool = True  # False for the running period (it has not ended yet: its figures are partial)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def period_end(start: date, period: str) -> date:
+    """The first day after the day / ISO week / month that starts on ``start``."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return repo.next_month(start)
+
+
+def period_complete(start: date, period: str, today: date | None = None) -> bool:
+    """Whether the period starting on ``start`` has ended by ``today`` (UTC; default the current day)."""
+    return period_end(start, period) <= (today or utc_today())
+
+
+def last_complete_month(last_data_day: date | None, today: date | None = None) -> str:
+    """'YYYY-MM' of the newest month that has ended and holds data (the default of the monthly report)."""
+    today = today or utc_today()
+    running = today.replace(day=1)
+    last = (last_data_day or today).replace(day=1)
+    month = min(last, (running - timedelta(days=1)).replace(day=1))
+    return f"{month:%Y-%m}"
 
 
 def _sd(n: float, total: float, squares: float) -> float:
@@ -102,11 +129,12 @@ def _missing_label(language: str) -> str:
 
 def metrics(session: Session, f: MetricFilter = MetricFilter(), *, by: str | None = None, period: str = "month",
             min_n: int = 30, method: str = "adjusted-wald", confidence: float = 0.95, language: str = "nl",
-            source: str = "auto") -> list[MetricRow]:
+            source: str = "auto", today: date | None = None) -> list[MetricRow]:
     """Figures per group (``by``: journey, moment, channel, team, segment, period) or for the whole selection.
 
     Periods are returned in order with empty periods in between filled in
-    (as "too few answers"), so that a trend shows its gaps.
+    (as "too few answers"), so that a trend shows its gaps; the running period
+    (the one holding ``today``, UTC) has ``complete`` False.
     """
     sums = repo.metric_sums(session, f, by=by, period=period, source=source)
     if by is None:
@@ -120,7 +148,11 @@ def metrics(session: Session, f: MetricFilter = MetricFilter(), *, by: str | Non
         key = row["key"]
         key = None if pd.isna(key) else (int(key) if by in ("journey", "moment", "team") else key)
         label = _missing_label(language) if key is None else str(labels.get(key, key))
-        rows.append(MetricRow(key, label, figures_from_sums(row, min_n=min_n, method=method, confidence=confidence)))
+        complete = True
+        if by == "period" and key is not None:
+            complete = period_complete(date.fromisoformat(str(key)), period, today)
+        rows.append(MetricRow(key, label, figures_from_sums(row, min_n=min_n, method=method, confidence=confidence),
+                              complete))
     return rows
 
 
@@ -321,6 +353,8 @@ class DriverAnalysis:
     table: pd.DataFrame | None = None  # by driver: relative_weight, dominance (both % of R2), slope, p_value, performance, quadrant
     message: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    correction: str = "holm"  # multiple-comparison correction of the slopes' p-values
+    alpha: float = 0.05
 
     @property
     def ok(self) -> bool:
@@ -360,20 +394,31 @@ def driver_frame(session: Session, f: MetricFilter, *, include: str = "case", ou
     return base.drop(columns=["case_id"])
 
 
+HELPFUL_FACTS = ("proactive_update", "first_time_right")  # every other case fact is harmful
+
+
 def key_drivers(session: Session, f: MetricFilter = MetricFilter(), *, include: str = "case", outcome: str = "nps",
-                min_n: int = 30, language: str = "nl") -> DriverAnalysis:
+                min_n: int = 30, language: str = "nl", alpha: float = 0.05, correction: str = "holm") -> DriverAnalysis:
     """Which drivers explain the outcome: relative weights and general dominance (% of R-squared).
 
-    Also the regression slope (outcome points per driver point, with p-value),
-    the performance (mean moment grade, or the share of cases with the fact)
-    and the importance-performance quadrant.
+    Per factor also: its ``direction`` (harmful/helpful), the partial regression slope (outcome points per
+    driver point) with its p-value and the p-value corrected for the number of factors (``correction``,
+    Holm by default), the ``univariate`` slope (the factor alone), for case facts the ``prevalence``, a
+    ``performance`` that is "good" upwards for every factor (a harmful fact: how rarely it happens; a
+    moment: its score) against its norm, and the quadrant of
+    :func:`servicepulse.kernels.statistics.importance_performance.driver_grid` (never "priority" when not
+    significant after the correction, "overlap" when collinearity turns the partial slope against the
+    factor's direction).
     """
     frame = driver_frame(session, f, include=include, outcome=outcome)
     drivers = [c for c in frame.columns if c != outcome]
     analysis = DriverAnalysis(outcome, drivers)
     analysis.labels = {d: DRIVER_LABELS[d][0 if language == "nl" else 1] if d in DRIVER_LABELS else d for d in drivers}
+    norms: dict[str, float] = {}
     if f.journey_id is not None and include != "case":
-        analysis.labels.update({m.key: m.name(language) for m in repo.moments(session, f.journey_id)})
+        for m in repo.moments(session, f.journey_id):
+            analysis.labels[m.key] = m.name(language)
+            norms[m.key] = float(m.norm if m.norm is not None else (9.0 if m.kind == "emotional" else 7.0))
     data = frame.dropna()
     analysis.n = len(data)
     if not drivers:
@@ -391,10 +436,20 @@ def key_drivers(session: Session, f: MetricFilter = MetricFilter(), *, include: 
     if constant:
         notes.append(_t(language, "Zonder variatie, dus weggelaten: ", "Without variation, so left out: ")
                      + ", ".join(analysis.labels[d] for d in constant) + ".")
+    # a factor that is the exact mirror of an earlier one (e.g. first time right = no repeat contact in a
+    # journey of single cases) says nothing of its own: left out, and said so
+    corr = X.corr().abs()
+    mirrors = [b for i, b in enumerate(X.columns) if any(corr.loc[a, b] > 1 - 1e-9 for a in X.columns[:i])]
+    if mirrors:
+        X = X.drop(columns=mirrors)
+        notes.append(_t(language, "Spiegelbeeld van een andere factor, dus weggelaten: ",
+                        "The mirror image of another factor, so left out: ")
+                     + ", ".join(analysis.labels[d] for d in mirrors) + ".")
     try:
         rw = statistics.relative_weights_result(X, y)
         dom = statistics.dominance_result(X, y) if X.shape[1] <= 16 else None
         slopes = statistics.driver_slopes(X, y)
+        univariate = statistics.univariate_slopes(X, y)
     except AnalyticsInputError as exc:
         analysis.message = " ".join(notes + [_t(language, f"De driveranalyse kon niet worden uitgevoerd: {exc}",
                                                 f"The driver analysis could not be run: {exc}")])
@@ -403,13 +458,31 @@ def key_drivers(session: Session, f: MetricFilter = MetricFilter(), *, include: 
     if dom is not None:
         table["dominance"] = dom.rescaled_pct
     table["slope"] = slopes["slope"]
+    table["se"] = slopes["se"]
     table["p_value"] = slopes["p_value"]
-    table["performance"] = X.mean()
-    grid = statistics.importance_performance(table["relative_weight"], table["performance"])
-    table["quadrant"] = grid["quadrant"]
+    table["univariate"] = univariate
+    is_moment = [d in norms for d in table.index]
+    table["kind"] = ["moment" if m else "fact" for m in is_moment]
+    table["direction"] = ["helpful" if (m or d in HELPFUL_FACTS) else "harmful" for d, m in zip(table.index, is_moment)]
+    table["value"] = X.mean()
+    table["prevalence"] = [None if m else float(v) for v, m in zip(table["value"], is_moment)]
+    table["norm"] = [norms.get(d, float("nan")) for d in table.index]
+    labelled_corr = X.corr().rename(index=analysis.labels, columns=analysis.labels)
+    grid = statistics.driver_grid(
+        table.rename(columns={"relative_weight": "importance"}).rename(index=analysis.labels),
+        alpha=alpha, correction=correction, correlations=labelled_corr)
+    grid.index = table.index
+    for column in ("p_adjusted", "performance", "performance_norm", "gap", "quadrant", "against_direction",
+                   "univariate_against"):
+        table[column] = grid[column]
     table["quadrant_label"] = grid["label_nl" if language == "nl" else "label_en"]
+    table["note"] = grid["note_nl" if language == "nl" else "note_en"]
+    table["p_text"] = [statistics.format_p(p, language) for p in table["p_value"]]
+    table["p_adjusted_text"] = [statistics.format_p(p, language) for p in table["p_adjusted"]]
     analysis.table = table.sort_values("relative_weight", ascending=False)
     analysis.r2 = rw.r2
+    analysis.correction = correction
+    analysis.alpha = alpha
     analysis.message = " ".join(notes) or None
     return analysis
 
@@ -466,25 +539,56 @@ class Overview:
     journeys: list[MetricRow]
     period: str
     filter: MetricFilter
+    # what the change compares: (from, to) of the current and the previous span (to exclusive); complete
+    # periods only, or the same number of days of both when the selection runs into today
+    current_span: tuple[date, date] | None = None
+    previous_span: tuple[date, date] | None = None
+    running: bool = False  # the selection includes the running period (its figures are partial)
+    today: date | None = None
 
 
 def overview(session: Session, f: MetricFilter = MetricFilter(), *, period: str = "month", min_n: int = 30,
              method: str = "adjusted-wald", confidence: float = 0.95, language: str = "nl",
-             source: str = "auto") -> Overview:
-    """Headline figures with intervals, the change against the previous equal span, the trend and the journeys."""
+             source: str = "auto", today: date | None = None) -> Overview:
+    """Headline figures with intervals, the change against a previous span, the trend and the journeys.
+
+    The change never treats the running period as a whole one: with a date range that runs into today
+    it compares the days that have passed with the same number of days one span earlier; without a
+    date range it compares the last two complete periods of the trend (the running one is left out).
+    """
+    today = today or utc_today()
     headline = metrics(session, f, min_n=min_n, method=method, confidence=confidence, source=source)[0].figures
-    previous = change = None
+    trend = metrics(session, f, by="period", period=period, min_n=min_n, method=method, confidence=confidence,
+                    language=language, source=source, today=today)
+    current = previous_span = None
     if f.date_from is not None and f.date_to is not None:
         span = f.date_to - f.date_from
-        before = replace(f, date_from=f.date_from - span, date_to=f.date_from)
+        end = min(f.date_to, today)
+        if end > f.date_from:
+            days = end - f.date_from
+            current = (f.date_from, end)
+            start = f.date_from - span
+            if f.date_from.day == 1 and f.date_to == repo.next_month(f.date_from):  # a calendar month: the one before
+                start = (f.date_from - timedelta(days=1)).replace(day=1)
+            previous_span = (start, min(start + days, f.date_from))
+    else:
+        done = [r for r in trend if r.complete and r.key is not None]
+        if len(done) >= 2:
+            prev_start, cur_start = (date.fromisoformat(str(r.key)) for r in done[-2:])
+            current = (cur_start, period_end(cur_start, period))
+            previous_span = (prev_start, period_end(prev_start, period))
+    previous = change = None
+    if current is not None:
+        now_f = replace(f, date_from=current[0], date_to=current[1])
+        before = replace(f, date_from=previous_span[0], date_to=previous_span[1])
         previous = metrics(session, before, min_n=min_n, method=method, confidence=confidence, source=source)[0].figures
-        change = compare_periods(session, before, f, min_n=min_n, confidence=confidence, language=language,
+        change = compare_periods(session, before, now_f, min_n=min_n, confidence=confidence, language=language,
                                  source=source)[0]
-    trend = metrics(session, f, by="period", period=period, min_n=min_n, method=method, confidence=confidence,
-                    language=language, source=source)
     journeys = metrics(session, f, by="journey", min_n=min_n, method=method, confidence=confidence,
                        language=language, source=source)
-    return Overview(headline, previous, change, trend, journeys, period, f)
+    running = (f.date_to is None or f.date_to > today) and (f.date_from is None or f.date_from <= today)
+    return Overview(headline, previous, change, trend, journeys, period, f, current, previous_span,
+                    running and any(not r.complete for r in trend), today)
 
 
 def month_filter(month: str) -> MetricFilter:
@@ -517,7 +621,7 @@ def figures_dict(fig: Figures) -> dict:
 
 __all__ = [
     "Comparison", "DriverAnalysis", "Figures", "MetricRow", "MomentRow", "MomentView", "Overview",
-    "compare_periods", "driver_frame", "figures_dict", "figures_from_sums", "key_drivers", "metrics",
+    "compare_periods", "driver_frame", "last_complete_month", "period_complete", "period_end", "utc_today", "figures_dict", "figures_from_sums", "key_drivers", "metrics",
     "moment_facts", "moment_view", "month_filter", "overview", "period_starts",
 ]
 

@@ -82,13 +82,19 @@ def score_counts(session: Session, survey_id: int, score: str) -> dict[int, int]
     return {int(value): int(n) for value, n in rows}
 
 
-def latest_verbatims(session: Session, survey_id: int, limit: int = 10) -> list[Verbatim]:
-    rows = session.execute(
+def latest_verbatims(session: Session, survey_id: int, limit: int = 10,
+                     team_ids: frozenset[int] | None = None) -> list[Verbatim]:
+    """The newest comments; `team_ids` (an Actor's visible teams, None = all) limits them to those teams."""
+    stmt = (
         select(Response.submitted_at, Response.channel, Response.language, Response.nps, Response.grade,
                Response.ces, Response.csat, Response.comment)
         .where(Response.survey_version_id.in_(_versions(survey_id)), Response.completed.is_(True),
                Response.comment.is_not(None), Response.comment != "")
-        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
+    )
+    if team_ids is not None:
+        stmt = stmt.where(Response.team_id.in_(sorted(team_ids) or [-1]))
+    rows = session.execute(
+        stmt.order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
     )
     # Privacy first: comments are shown redacted, like everywhere else a comment is shown.
     patterns = VerbatimSettings().customer_patterns

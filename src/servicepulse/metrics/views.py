@@ -12,7 +12,7 @@ Everything is on the one ``router``, so the app registers a single object.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,14 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound
-from servicepulse.http.auth import CurrentUser, require_role
+from servicepulse.http.auth import CurrentActor, CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
 from servicepulse.invitations import list_rules
 from servicepulse.kernels import charts as chart_kernel
-from servicepulse.kernels.statistics import AnalyticsInputError
+from servicepulse.kernels.statistics import AnalyticsInputError, format_p
 from servicepulse.kernels.statistics.intervals import wilson
 from servicepulse.kernels.statistics.nps import nps
 from servicepulse.metrics import charts, report, service, survey_repository
@@ -119,7 +119,8 @@ def overview_page(request: Request, session: DbSession):
     return render(request, "metrics/overview.html", {
         "view": view, "problems": problems, "trend_svg": trend_svg, "grade_svg": grade_svg, "period": period,
         "journeys": journeys, "query": request.url.query, "periods": repo.PERIODS,
-        "month": request.query_params.get("month", ""),
+        "month": request.query_params.get("month", ""), "one_day": timedelta(days=1),
+        "pvalue": lambda p: (lambda text: text if text.startswith("<") else "= " + text)(format_p(p, language)),
     })
 
 
@@ -205,7 +206,7 @@ def drivers_page(request: Request, session: DbSession):
         "bars_svg": charts.driver_bars(analysis, t("insights.chart.drivers"), t("insights.drivers.weight"),
                                        language=language),
         "grid_svg": charts.importance_performance(analysis, t("insights.chart.grid"), t("insights.drivers.importance"),
-                                                  t("insights.drivers.performance"), language=language),
+                                                  t("insights.drivers.gap"), language=language),
     })
 
 
@@ -213,9 +214,8 @@ def drivers_page(request: Request, session: DbSession):
 def report_pdf(request: Request, session: DbSession, month: str = ""):
     t = _t(request)
     language = request_language(request)
-    if not month:
-        last = repo.last_response_day(session) or date.today()
-        month = f"{last:%Y-%m}"
+    if not month:  # the last complete month: the running one would be a few days presented as a month
+        month = service.last_complete_month(repo.last_response_day(session))
     try:
         pdf = report.monthly_report_pdf(session, month, language=language, min_n=_min_n(request),
                                         organisation=request.app.state.settings.organisation_name)
@@ -241,7 +241,7 @@ def survey_list(request: Request, user: CurrentUser, session: DbSession):
 
 
 @router.get("/surveys/{key}")
-def survey_page(request: Request, key: str, user: CurrentUser, session: DbSession):
+def survey_page(request: Request, key: str, actor: CurrentActor, session: DbSession):
     survey = session.scalar(select(Survey).where(Survey.key == key))
     if survey is None:
         raise NotFound(f"survey {key!r} does not exist")
@@ -277,7 +277,7 @@ def survey_page(request: Request, key: str, user: CurrentUser, session: DbSessio
     return render(request, "metrics/survey.html", {
         "survey": survey, "version": latest.version if latest else None, "totals": total,
         "rate": _rate(total, settings.min_n), "scores": scores,
-        "verbatims": survey_repository.latest_verbatims(session, survey.id),
+        "verbatims": survey_repository.latest_verbatims(session, survey.id, team_ids=actor.visible_team_ids()),
         "reasons": survey_repository.decisions_by_reason(session, survey.id),
         "by_rule": survey_repository.decisions_by_rule(session, survey.id),
         "rules": list_rules(session, survey.id),

@@ -31,7 +31,7 @@ from servicepulse.models.invitations import (
 )
 from servicepulse.models.jobs import Job
 from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment, MomentRule
-from servicepulse.models.org import ApiKey, OrgUnit, TeamMembership, User
+from servicepulse.models.org import ApiKey, AuditEntry, OrgUnit, TeamMembership, User
 from servicepulse.models.responses import (
     Answer,
     Response,
@@ -82,6 +82,7 @@ __all__ = [
     "Moment",
     "MomentRule",
     "ApiKey",
+    "AuditEntry",
     "OrgUnit",
     "TeamMembership",
     "User",

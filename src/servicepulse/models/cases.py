@@ -37,10 +37,10 @@ class Case(Base):
     last_team_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="SET NULL"))
     attributes: Mapped[dict] = mapped_column(Json, default=dict)
 
-    events: Mapped[list["CaseEvent"]] = relationship(
+    events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="(CaseEvent.occurred_at, CaseEvent.seq)", viewonly=True
     )
-    promises: Mapped[list["Promise"]] = relationship(back_populates="case", order_by="Promise.made_at")
+    promises: Mapped[list[Promise]] = relationship(back_populates="case", order_by="Promise.made_at")
 
 
 class CaseEvent(Base):

@@ -55,7 +55,7 @@ class FollowUp(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock for concurrent claims
 
-    contacts: Mapped[list["FollowUpContact"]] = relationship(
+    contacts: Mapped[list[FollowUpContact]] = relationship(
         back_populates="followup", order_by="FollowUpContact.at", cascade="all, delete-orphan"
     )
 

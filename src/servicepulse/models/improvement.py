@@ -22,7 +22,7 @@ class ImprovementProject(Base):
     status: Mapped[str] = mapped_column(String(20), default="proposed")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    targets: Mapped[list["ProjectTarget"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    targets: Mapped[list[ProjectTarget]] = relationship(back_populates="project", cascade="all, delete-orphan")
 
 
 class ProjectTarget(Base):

@@ -32,7 +32,7 @@ class Journey(Base):
     description_nl: Mapped[str | None] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
 
-    moments: Mapped[list["Moment"]] = relationship(
+    moments: Mapped[list[Moment]] = relationship(
         back_populates="journey", order_by="Moment.position", cascade="all, delete-orphan"
     )
 

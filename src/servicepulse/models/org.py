@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from servicepulse.models.base import Base, UTCDateTime, utcnow
+from servicepulse.models.base import Base, BigId, Json, UTCDateTime, utcnow
 
 ROLES = ("admin", "analyst", "teamlead", "agent")
 UNIT_KINDS = ("organisation", "department", "team")
@@ -33,7 +33,7 @@ class OrgUnit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id", ondelete="SET NULL"), index=True)
     line: Mapped[str | None] = mapped_column(String(10))  # front / back office, for teams
 
-    parent: Mapped["OrgUnit | None"] = relationship(remote_side="OrgUnit.id")
+    parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id")
 
 
 class User(Base):
@@ -50,8 +50,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by logout, deactivation and a password change; a session cookie carrying an older value is dead.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
 class TeamMembership(Base):
@@ -77,6 +79,25 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The user the key acts for: their role and teams bound what the key may do (servicepulse.org.access).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Space-separated scopes (servicepulse.org.access.SCOPES). Keys made before scopes existed get the
+    # server default, LEGACY_SCOPES: posting responses and events, nothing to read.
+    scopes: Mapped[str] = mapped_column(String(400), default="", server_default="write:responses write:events")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One administrative action (an erasure, a retention run, a changed user or key): who, when, what.
+
+    Written through `servicepulse.org.record_audit`. ``details`` holds counts and settings, never personal
+    data of customers (an erasure names the customer by a salted hash at most)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # "user:<id>", "cli", "job", "api-key:<id>"
+    action: Mapped[str] = mapped_column(String(60), index=True)  # e.g. "customer.erase", "retention.run"
+    details: Mapped[dict] = mapped_column(Json, default=dict)

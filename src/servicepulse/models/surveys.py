@@ -28,7 +28,7 @@ class Survey(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    versions: Mapped[list["SurveyVersion"]] = relationship(
+    versions: Mapped[list[SurveyVersion]] = relationship(
         back_populates="survey", order_by="SurveyVersion.version", cascade="all, delete-orphan"
     )
 
@@ -46,7 +46,7 @@ class SurveyVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
-    questions: Mapped[list["Question"]] = relationship(
+    questions: Mapped[list[Question]] = relationship(
         back_populates="survey_version", order_by="Question.position", cascade="all, delete-orphan"
     )
 

@@ -7,7 +7,6 @@ understands; callers (jobs) decide whether to retry.
 from __future__ import annotations
 
 import smtplib
-import socket
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -31,7 +30,7 @@ class SmtpConfig:
     timeout: float = 15.0
 
     @classmethod
-    def from_settings(cls, settings) -> "SmtpConfig":
+    def from_settings(cls, settings) -> SmtpConfig:
         return cls(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
 
 
@@ -53,7 +52,7 @@ def send_message(message: EmailMessage, config: SmtpConfig) -> None:
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         raise MailNotSent(f"the mail server at {config.host}:{config.port} refused the message: "
                           f"{exc.smtp_code} {text}", permanent=500 <= exc.smtp_code < 600) from None
-    except (OSError, socket.timeout, smtplib.SMTPException) as exc:
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
         raise MailNotSent(f"cannot send e-mail through {config.host}:{config.port}: {exc}") from None
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.models import ApiKey, OrgUnit, TeamMembership, User, utcnow
 from servicepulse.models.org import ROLES
+from servicepulse.org.access import DEFAULT_SCOPES, INSTALLATION_SCOPES, SCOPES, allowed_scopes, parse_scopes
 from servicepulse.org.passwords import hash_password
+
+__all__ = ["INSTALLATION_SCOPES", "SCOPES"]  # re-exported for callers that make keys (tests, the CLI)
 
 API_KEY_PREFIX = "sp_"
 MIN_PASSWORD_LENGTH = 8
@@ -81,13 +84,34 @@ def user_by_email(session: Session, email: str) -> User:
     return user
 
 
-def create_api_key(session: Session, name: str, created_by: User | None = None) -> NewApiKey:
+def create_api_key(session: Session, name: str, created_by: User | None = None,
+                   scopes: list[str] | tuple[str, ...] | frozenset[str] | None = None) -> NewApiKey:
+    """A new key acting for `created_by` with `scopes` (default `DEFAULT_SCOPES`, as far as the
+    user's role allows them). Asking for a scope the role does not allow is refused."""
     if not name or len(name) > 100:
         raise ValidationFailed("an API key needs a name of 1-100 characters", [("name", "required")])
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)):
         raise ValidationFailed(f"an API key named {name!r} already exists", [("name", "duplicate")])
+    role = created_by.role if created_by is not None else None
+    allowed = allowed_scopes(role)
+    if scopes is None:
+        chosen = [s for s in DEFAULT_SCOPES if s in allowed]
+    else:
+        chosen = list(dict.fromkeys(scopes))
+        unknown = [s for s in chosen if s not in SCOPES]
+        if unknown:
+            raise ValidationFailed(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(SCOPES)}",
+                                   [("scope", "unknown")])
+        beyond = [s for s in chosen if s not in allowed]
+        if beyond:
+            who = f"a user with the role {role}" if role else "a key without a user"
+            raise ValidationFailed(f"{who} cannot hold the scope(s) {', '.join(beyond)}; "
+                                   f"allowed: {', '.join(sorted(allowed))}", [("scope", "beyond the role")])
+    if not chosen:
+        raise ValidationFailed("an API key needs at least one scope", [("scope", "required")])
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name, prefix=key[:10], key_hash=_hash_key(key), created_by_id=created_by.id if created_by else None))
+    session.add(ApiKey(name=name, prefix=key[:10], key_hash=_hash_key(key), scopes=" ".join(chosen),
+                       created_by_id=created_by.id if created_by else None))
     session.flush()
     return NewApiKey(name=name, key=key)
 
@@ -98,10 +122,15 @@ def api_key_digest(key: str) -> str:
 
 
 def verify_api_key(session: Session, key: str) -> ApiKey | None:
-    """The active key matching `key`, or None. Reads only (see `record_api_key_use`)."""
+    """The active key matching `key`, or None; a key whose user is deactivated is refused too.
+    Reads only (see `record_api_key_use`)."""
     if not key or not key.startswith(API_KEY_PREFIX):
         return None
-    return session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
+    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)))
+    if api_key is None or api_key.created_by_id is None:
+        return api_key
+    user = session.get(User, api_key.created_by_id)
+    return api_key if user is not None and user.active else None
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -135,3 +164,70 @@ def user_team_ids(user: User) -> set[int]:
 
 def user_led_team_ids(user: User) -> set[int]:
     return {m.team_id for m in user.memberships if m.is_lead}
+
+
+# --- user administration (command line and the admin pages) -----------------------------------------
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name)))
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of this user stops working at its next request (servicepulse.http.auth)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def find_user(session: Session, email: str) -> User:
+    """A user by e-mail, active or not (`user_by_email` refuses deactivated users)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"there is no user with e-mail {email!r}")
+    return user
+
+
+def set_active(session: Session, user: User, active: bool) -> User:
+    """Deactivating ends the user's sessions at once and stops their API keys (within the key cache's seconds)."""
+    if user.active != active:
+        user.active = active
+        if not active:
+            end_sessions(user)
+        session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> User:
+    """A new password ends every session of the user and unlocks the account."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"the password must be at least {MIN_PASSWORD_LENGTH} characters",
+                               [("password", "too short")])
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    unlock(session, user)
+    return user
+
+
+def generated_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def unlock(session: Session, user: User) -> User:
+    """Forget the account's failed logins (the login throttle's per-account count)."""
+    user.failed_logins = 0
+    user.last_failed_login_at = None
+    session.flush()
+    return user
+
+
+def find_api_key(session: Session, name: str) -> ApiKey:
+    api_key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if api_key is None:
+        raise NotFound(f"there is no API key named {name!r}")
+    return api_key
+
+
+def key_scopes(api_key: ApiKey) -> frozenset[str]:
+    return parse_scopes(api_key.scopes)

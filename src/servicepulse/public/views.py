@@ -19,9 +19,10 @@ page again, 422, each message under its question and tied to it with aria-descri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Callable
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -29,6 +30,10 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 
+from servicepulse.http.csrf import CSRF_FIELD
+from servicepulse.http.deps import DbSession
+from servicepulse.http.i18n import parse_accept_language
+from servicepulse.http.templating import render
 from servicepulse.invitations import anonymous
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
@@ -37,10 +42,6 @@ from servicepulse.public import form_token
 from servicepulse.responses import form as service
 from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import SurveySpec, question_text
-from servicepulse.http.csrf import CSRF_FIELD
-from servicepulse.http.deps import DbSession
-from servicepulse.http.i18n import parse_accept_language
-from servicepulse.http.templating import render
 
 router = APIRouter()
 LANGUAGES = ("nl", "en")

@@ -17,7 +17,7 @@ the raw tables give the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -68,7 +68,7 @@ def next_month(day: date) -> date:
 
 
 def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def response_journey():
@@ -125,7 +125,8 @@ def _detail_selects(dialect: str, day_from: date | None = None, day_to: date | N
     rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
     day = utc_day(Response.submitted_at, dialect)
-    where = _submitted_within(day_from, day_to)
+    # only submitted responses count: a saved, unsubmitted survey page is not a response yet
+    where = [*_submitted_within(day_from, day_to), Response.completed.is_(True)]
     if response_ids is not None:
         where.append(Response.id.in_(response_ids))
     statements = []

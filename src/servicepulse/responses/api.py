@@ -6,12 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
+from servicepulse.errors import NotFound
+from servicepulse.http.auth import ApiActor, needs
+from servicepulse.http.deps import DbSession, get_engine
 from servicepulse.http.problems import VALIDATION_TYPE, problem
+from servicepulse.models import Response
 from servicepulse.responses import service
 from servicepulse.responses.schemas import BatchResult, ResponseOut, request_body_schema
 from servicepulse.responses.writer import writer_for
-from servicepulse.http.deps import DbSession, get_engine
 
 router = APIRouter(tags=["responses"])
 
@@ -20,7 +24,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters
 
 
 @router.post(
-    "/responses",
+    "/responses", dependencies=[needs("write:responses")],
     summary="Submit one response or a batch (a JSON list, at most 1,000)",
     description=(
         "Idempotent by `external_id`: sending the same content again returns the stored resource (200, same id); "
@@ -58,10 +62,15 @@ def post_responses(request: Request, payload: Annotated[Any, Body()] = None):
 
 
 @router.get(
-    "/responses/{external_id:path}",
+    "/responses/{external_id:path}", dependencies=[needs("read:responses")],
     summary="Read one response back by its external id",
     response_model=ResponseOut,
     responses={404: {"description": "No response with this external id"}},
 )
-def get_response(session: DbSession, external_id: Annotated[str, Path(max_length=120, pattern=PRINTABLE)]):
+def get_response(session: DbSession, actor: ApiActor,
+                 external_id: Annotated[str, Path(max_length=120, pattern=PRINTABLE)]):
+    # Least privilege: a key acting for a team lead reads its teams' responses only; others are "not found".
+    team_id = session.scalar(select(Response.team_id).where(Response.external_id == external_id))
+    if not actor.sees_team(team_id):
+        raise NotFound(f"there is no response with external_id {external_id!r}")
     return JSONResponse(service.get_response(session, external_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 FIELDS = ("external_id", "survey", "customer", "case", "submitted_at", "language", "channel", "answers")
 REQUIRED = ("external_id", "survey", "customer", "submitted_at", "answers")
@@ -131,7 +131,7 @@ def _timestamp(value, now: datetime, bad) -> datetime | None:
         bad("submitted_at", f"{_short(value)} is before {EARLIEST_YEAR}: not a plausible submission time")
         return None
     try:
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59-12:00 is past the last representable instant
         bad("submitted_at", f"{_short(value)} is in the future")
         return None

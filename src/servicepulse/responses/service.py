@@ -27,16 +27,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from servicepulse.customers import customer_ids, resolve_customers
 from servicepulse.errors import ServicepulseError, ValidationFailed
 from servicepulse.jobs.queue import enqueue_rows, job_row
-from servicepulse.models import Answer, Response, utcnow
+from servicepulse.kernels.text import redact
+from servicepulse.models import Answer, Customer, Response, utcnow
 from servicepulse.responses import aggregate, repository, webhooks_out
 from servicepulse.responses.items import Item, Problem, parse_item
 from servicepulse.surveys import SurveySpec, current_specs
+from servicepulse.verbatims import VerbatimSettings
 
 MAX_BATCH = 1000
 # Jobs of other domains, queued by kind name: followups comes later in the domain order, and importing the
@@ -191,7 +193,12 @@ def write_responses(session: Session, rows: list[dict], answers: dict[str, tuple
     """Insert new responses (``responses`` column dicts) and their answers (by external id: the survey version's
     spec and the checked answers), add them to the daily score aggregate, and queue what follows the completed
     ones (:func:`after_new_responses`). External ids a concurrent writer has taken meanwhile are skipped;
-    returns external_id -> id of the responses this call wrote."""
+    returns external_id -> id of the responses this call wrote.
+
+    Open answers are redacted here, before anything is stored (unless SERVICEPULSE_VERBATIMS_RETENTION is
+    "original"): the comment column and the text answers, in ``rows`` and in the ``answers`` dicts (in
+    place, so what a caller answers with is what was stored)."""
+    _redact_rows(session, rows, answers)
     inserted = repository.insert_responses(session, rows)
     answer_rows = []
     for external_id, response_id in inserted.items():
@@ -210,7 +217,14 @@ def rewrite_response(session: Session, response_id: int, values: dict, spec: Sur
                      now: datetime, *, newly_completed: bool) -> None:
     """Change a stored response (the survey page: a respondent saves part of the answers and comes back):
     its ``responses`` columns in ``values``, its answers replaced by ``answers``, the aggregate moved along;
-    ``newly_completed`` queues what follows a completed response, as for a new one."""
+    ``newly_completed`` queues what follows a completed response, as for a new one. Open answers are
+    redacted as in :func:`write_responses`."""
+    customer_id = session.scalar(select(Response.customer_id).where(Response.id == response_id))
+    clean = _redactor(session, [customer_id])
+    if clean is not None:
+        answers = clean.answers(spec, answers, customer_id)
+        if values.get("comment"):
+            values = {**values, "comment": clean(values["comment"], customer_id)}
     aggregate.add_to_daily_counts(session, [response_id], -1)  # the old answers out; the new ones back in below
     # ORM-enabled UPDATE: a Response the caller holds in the session is brought up to date
     session.execute(update(Response).where(Response.id == response_id).values(**values))
@@ -220,6 +234,56 @@ def rewrite_response(session: Session, response_id: int, values: dict, spec: Sur
     aggregate.add_to_daily_counts(session, [response_id])
     if newly_completed:
         after_new_responses(session, [response_id], now)
+
+
+class _Redactor:
+    """Redacts open answers with the customers' own names as known names; the same text once per call."""
+
+    def __init__(self, names: dict[int, str], patterns: list[str] | None):
+        self.names, self.patterns, self._done = names, patterns, {}
+
+    def __call__(self, text: str | None, customer_id: int | None) -> str | None:
+        if not text or not isinstance(text, str):
+            return text
+        key = (text, customer_id)
+        if key not in self._done:
+            name = self.names.get(customer_id) if customer_id is not None else None
+            self._done[key] = redact(text, self.patterns, known_names=[name] if name else None).text
+        return self._done[key]
+
+    def answers(self, spec: SurveySpec, answers: dict, customer_id: int | None) -> dict:
+        """The text answers redacted, in place (``answers`` is returned)."""
+        for key, value in answers.items():
+            question = spec.questions.get(key)
+            if question is not None and question.type == "text" and isinstance(value, str):
+                answers[key] = self(value, customer_id)
+        return answers
+
+
+def _redactor(session: Session, customer_ids) -> _Redactor | None:
+    """None when the retention policy keeps original texts; else a redactor knowing these customers' names."""
+    settings = VerbatimSettings()
+    if settings.keep_original:
+        return None
+    ids = sorted({int(i) for i in customer_ids if i is not None})
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        names.update(session.execute(select(Customer.id, Customer.name).where(
+            Customer.id.in_(ids[start:start + 1000]), Customer.name.is_not(None))).all())
+    return _Redactor(names, settings.customer_patterns)
+
+
+def _redact_rows(session: Session, rows: list[dict], answers: dict[str, tuple[SurveySpec, dict]]) -> None:
+    clean = _redactor(session, [r.get("customer_id") for r in rows])
+    if clean is None:
+        return
+    for row in rows:
+        customer_id = row.get("customer_id")
+        if row.get("comment"):
+            row["comment"] = clean(row["comment"], customer_id)
+        entry = answers.get(row["external_id"])
+        if entry is not None:
+            clean.answers(entry[0], entry[1], customer_id)
 
 
 def after_new_responses(session: Session, response_ids: list[int], now: datetime) -> None:

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.responses import repository
 from servicepulse.jobs.queue import job_row
 from servicepulse.jobs.registry import JobContext
 from servicepulse.models import Response
 from servicepulse.models.responses import WebhookEndpoint
 from servicepulse.notify.webhooks import post_signed
+from servicepulse.responses import repository
 
 JOB_KIND = "feedback.response_webhook"
 EVENT = "response.created"

@@ -106,7 +106,7 @@ class ResponseWriter:
             slot.finish()
 
 
-_WRITERS: "WeakKeyDictionary[Engine, ResponseWriter]" = WeakKeyDictionary()
+_WRITERS: WeakKeyDictionary[Engine, ResponseWriter] = WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()  # not write_lock's guard: creating a writer takes that one itself
 
 

@@ -1,5 +1,6 @@
 """Survey definitions: validation, versioning, templates, and checking answers against a version."""
 
+from servicepulse.surveys.scales import SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.service import (
     SurveyChange,
     create_or_update_survey,
@@ -10,7 +11,6 @@ from servicepulse.surveys.service import (
     template_names,
     upsert_survey,
 )
-from servicepulse.surveys.scales import SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import QuestionSpec, SurveySpec, question_text, why_question_key
 
 __all__ = [

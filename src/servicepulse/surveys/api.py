@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from servicepulse.http.auth import needs
+from servicepulse.http.deps import DbSession, WriteSession
 from servicepulse.surveys import service
 from servicepulse.surveys.definition import KEY_PATTERN, SurveyDefinition
-from servicepulse.http.deps import DbSession, WriteSession
 
 router = APIRouter(tags=["surveys"])
 
@@ -44,13 +45,13 @@ class SurveyVersionOut(BaseModel):
     definition: SurveyDefinition
 
 
-@router.get("/surveys", summary="List surveys with their versions, moments and question keys",
+@router.get("/surveys", dependencies=[needs("read:surveys")], summary="List surveys with their versions, moments and question keys",
             response_model=list[SurveySummary])
 def list_surveys(session: DbSession):
     return JSONResponse(service.list_surveys(session))
 
 
-@router.get("/surveys/{key}", summary="The newest version of one survey", response_model=SurveyVersionOut,
+@router.get("/surveys/{key}", dependencies=[needs("read:surveys")], summary="The newest version of one survey", response_model=SurveyVersionOut,
             responses={404: {"description": "No survey with this key"}})
 def get_survey(session: DbSession, key: Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]):
     version = service.current_version(session, key)
@@ -58,7 +59,7 @@ def get_survey(session: DbSession, key: Annotated[str, Path(max_length=80, patte
 
 
 @router.post(
-    "/surveys",
+    "/surveys", dependencies=[needs("admin")],
     summary="Create a survey, or add a version when the definition changed",
     description="A definition identical to the newest version changes nothing (200, status `unchanged`).",
     status_code=201,

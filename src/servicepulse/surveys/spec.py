@@ -83,7 +83,7 @@ class SurveySpec:
     definition: dict = field(compare=False, hash=False)
 
     @classmethod
-    def from_definition(cls, definition: dict, version: int, version_id: int, moment_id: int | None) -> "SurveySpec":
+    def from_definition(cls, definition: dict, version: int, version_id: int, moment_id: int | None) -> SurveySpec:
         questions = {}
         headline: dict[str, str] = {}
         for q in definition["questions"]:

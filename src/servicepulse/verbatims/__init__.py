@@ -9,6 +9,7 @@ the department report, and the dashboard pages.
 - ``jobs``: the background job ``verbatims.analyse``; ``enqueue_analysis(session, response_ids)``.
 """
 
+from servicepulse.verbatims.erasure import erase_customer, purge_texts_before
 from servicepulse.verbatims.settings import VerbatimSettings
 
-__all__ = ["VerbatimSettings"]
+__all__ = ["VerbatimSettings", "erase_customer", "purge_texts_before"]

@@ -15,9 +15,9 @@ import gc
 import os
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session

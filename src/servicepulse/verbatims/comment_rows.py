@@ -7,7 +7,7 @@ prepends the response id before writing them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from servicepulse.kernels.text import CodeFrame, analyse_comments
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from servicepulse.models import Response, Verbatim, VerbatimMention
+from servicepulse.models import Answer, Case, Moment, Response, Verbatim, VerbatimMention
 
 SENTIMENT_CUT = 0.05  # |sentiment| below this counts as neutral
 NPS_GROUPS = ("detractor", "passive", "promoter")
@@ -29,7 +29,7 @@ class VerbatimFilter:
 
 
 def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0), tzinfo=UTC)
 
 
 def conditions(f: VerbatimFilter) -> list:
@@ -45,7 +45,7 @@ def conditions(f: VerbatimFilter) -> list:
     elif f.sentiment == "neutral":
         out.append(and_(Verbatim.sentiment > -SENTIMENT_CUT, Verbatim.sentiment < SENTIMENT_CUT))
     if f.moment_id is not None:
-        out.append(Response.moment_id == f.moment_id)
+        out.append(graded_moment(f.moment_id))
     if f.nps_group == "detractor":
         out.append(Response.nps <= 6)
     elif f.nps_group == "passive":
@@ -59,6 +59,19 @@ def conditions(f: VerbatimFilter) -> list:
     if f.language:
         out.append(Verbatim.language == f.language)
     return out
+
+
+def graded_moment(moment_id: int):
+    """The response is about this moment: it graded it (an answer ``moment_<key>`` within the journey of its
+    case, as the metric queries match grades), or it was sent for it (``responses.moment_id``). A journey-end
+    answer that grades several moments is about each of them."""
+    mg = select(Moment.key, Moment.journey_id).where(Moment.id == moment_id).subquery("graded_moment")
+    same_journey = or_(Response.case_id.is_(None),
+                       exists().where(Case.id == Response.case_id,
+                                      or_(Case.journey_id.is_(None), Case.journey_id == mg.c.journey_id)))
+    graded = exists().where(Answer.response_id == Response.id, Answer.value_num.is_not(None),
+                            Answer.question_key == literal("moment_") + mg.c.key, same_journey)
+    return or_(Response.moment_id == moment_id, graded)
 
 
 def _score_columns():

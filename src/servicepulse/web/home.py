@@ -1,18 +1,19 @@
-"""Home page: the journeys and their moments, each with its kind, norm and number of responses."""
+"""Home page: the journeys and their moments, each with its kind, norm and number of submitted answers grading it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.models import Journey, Moment, Response
 from servicepulse.http.auth import CurrentUser
 from servicepulse.http.deps import DbSession
-from servicepulse.http.templating import render
 from servicepulse.http.i18n import request_language
+from servicepulse.http.templating import render
+from servicepulse.metrics import graded_counts
+from servicepulse.models import Journey, Moment
 
 router = APIRouter()
 
@@ -35,31 +36,27 @@ class JourneyRow:
 
 
 def journey_overview(session: Session, language: str) -> list[JourneyRow]:
-    """All journeys with their moments in order and the response count per moment, in one query.
+    """All journeys with their moments in order and, per moment, the submitted answers that graded it.
 
-    Responses are counted once per moment in a grouped subquery (served by the
-    index on responses.moment_id) and then joined to the small journey and
-    moment tables.
+    A journey-end answer grades several moments and counts for each of them (the counts the moment pages
+    show, from the metrics domain: the daily aggregate when it is current, else the raw tables).
     """
-    counts = (
-        select(Response.moment_id.label("moment_id"), func.count().label("n"))
-        .where(Response.moment_id.is_not(None))
-        .group_by(Response.moment_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Journey.id, Journey.key, Journey.name_nl, Journey.name_en, Journey.description_nl, Journey.description_en,
-            Moment.key, Moment.name_nl, Moment.name_en, Moment.kind, Moment.norm,
-            func.coalesce(counts.c.n, 0),
-        )
-        .select_from(Journey)
-        .outerjoin(Moment, Moment.journey_id == Journey.id)
-        .outerjoin(counts, counts.c.moment_id == Moment.id)
-        .order_by(Journey.id, Moment.position, Moment.id)
-    ).all()
+    counts = graded_counts(session)
+    rows = [
+        (*row, counts.get(row[-1], 0)) if row[-1] is not None else (*row, 0)
+        for row in session.execute(
+            select(
+                Journey.id, Journey.key, Journey.name_nl, Journey.name_en, Journey.description_nl,
+                Journey.description_en, Moment.key, Moment.name_nl, Moment.name_en, Moment.kind, Moment.norm,
+                Moment.id,
+            )
+            .select_from(Journey)
+            .outerjoin(Moment, Moment.journey_id == Journey.id)
+            .order_by(Journey.id, Moment.position, Moment.id)
+        ).all()
+    ]
     journeys: dict[int, JourneyRow] = {}
-    for (jid, jkey, jnl, jen, dnl, den, mkey, mnl, men, kind, norm, n) in rows:
+    for (jid, jkey, jnl, jen, dnl, den, mkey, mnl, men, kind, norm, _mid, n) in rows:
         journey = journeys.get(jid)
         if journey is None:
             journey = journeys[jid] = JourneyRow(jkey, jnl if language == "nl" else jen,

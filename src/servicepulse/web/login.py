@@ -4,6 +4,8 @@ The router is a page router of servicepulse/registry.py, so its forms are
 CSRF-checked like every other page's (the login form carries the token of the
 anonymous session; a successful login starts a fresh session and token).
 Failed logins are slowed down per address and per account (servicepulse.http.throttle).
+Logging out ends the user's sessions server-side (the session epoch, servicepulse.http.auth),
+so a copied cookie stops working too.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from servicepulse.http.auth import OptionalUser, password_fingerprint
+from servicepulse.http.auth import OptionalUser, start_session
 from servicepulse.http.csrf import new_csrf_token
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import LANGUAGES
 from servicepulse.http.templating import base_context, render
 from servicepulse.models import User, utcnow
 from servicepulse.org.passwords import hash_password, verify_password
+from servicepulse.org.service import end_sessions
 
 router = APIRouter()
 
@@ -87,13 +90,15 @@ def login(request: Request, session: DbSession, email: Annotated[str, Form()] = 
     user.failed_logins = 0
     user.last_failed_login_at = None
     request.session.clear()  # a fresh session at the change of privilege
-    request.session.update({"user_id": user.id, "pw": password_fingerprint(user), "lang": user.language})
+    start_session(request, user)
     new_csrf_token(request)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request):
+def logout(request: Request, user: OptionalUser):  # POST: a writable unit of work
+    if user is not None:
+        end_sessions(user)  # every copy of this cookie (and the user's other sessions) ends now
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

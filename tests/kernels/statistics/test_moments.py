@@ -8,7 +8,13 @@ from servicepulse.kernels.statistics import AnalyticsInputError, check_label, mo
     [
         ("functional", 6.4, "fix_basics", "fix the basics", "basis op orde brengen"),
         ("functional", 7.0, "good_enough", "good enough: do not over-invest", "goed genoeg: niet overinvesteren"),
-        ("functional", 8.6, "good_enough", "good enough: do not over-invest", "goed genoeg: niet overinvesteren"),
+        ("functional", 8.4, "good_enough", "good enough: do not over-invest", "goed genoeg: niet overinvesteren"),
+        ("functional", 8.6, "over_invested", "possibly over-invested: well above what this moment needs",
+         "mogelijk overgeïnvesteerd: ruim boven wat dit moment nodig heeft"),
+        # below 7 is "fix the basics" whatever the kind: a moment of truth at 4.9 is not one "to win"
+        ("emotional", 4.9, "fix_basics", "fix the basics", "basis op orde brengen"),
+        ("emotional", 6.99, "fix_basics", "fix the basics", "basis op orde brengen"),
+        ("emotional", 7.0, "win_moment", "moment of truth to win", "moment of truth om te winnen"),
         ("emotional", 8.9, "win_moment", "moment of truth to win", "moment of truth om te winnen"),
         ("emotional", 9.0, "keep_it", "keep it", "vasthouden"),
         ("emotioneel", 9.4, "keep_it", "keep it", "vasthouden"),

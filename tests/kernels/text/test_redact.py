@@ -2,7 +2,7 @@
 import pytest
 
 from servicepulse.kernels.text import Redactor, redact
-from servicepulse.kernels.text.redact import iban_is_valid
+from servicepulse.kernels.text.redact import bsn_is_valid, iban_is_valid, luhn_is_valid
 
 POSITIVE = [
     # (comment, kind, the exact personal value that must disappear)
@@ -118,7 +118,6 @@ def test_long_comment():
 
 
 # --- the kinds a Dutch privacy officer expects beyond contact details -------------------------
-from servicepulse.kernels.text.redact import bsn_is_valid, luhn_is_valid
 
 
 def test_elfproef():
@@ -209,7 +208,10 @@ def test_known_names_case_insensitive_and_surname_alone():
 def test_known_names_surname_first_and_merged_with_a_cue():
     res = redact("Mijn naam is Jan Jansen, bel me", known_names=["Jansen, J."])
     assert res.text == "Mijn naam is [NAME], bel me"
-    assert redact("jansen hier", known_names=["J. Jansen"]).text == "[NAME] hier"
+    assert redact("Jansen hier", known_names=["J. Jansen"]).text == "[NAME] hier"
+    # a surname alone that is also an ordinary word only counts capitalised
+    assert redact("een groot probleem", known_names=["Piet Groot"]).text == "een groot probleem"
+    assert redact("Ik wil een klacht indienen", known_names=["Klant Een"]).text == "Ik wil een klacht indienen"
 
 
 def test_known_given_name_only_capitalised():

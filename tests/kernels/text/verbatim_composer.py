@@ -138,7 +138,7 @@ def compose_comments(n: int, seed: int = 0, scale: str = "nps", p_english: float
         negs = [NEG[i] for i in rng.choice(len(NEG), size=k_neg, replace=False)] if k_neg else []
         poss = [POS[i] for i in rng.choice(len(POS), size=k_pos, replace=False)] if k_pos else []
 
-        def say(frag):
+        def say(frag, li=li):
             s = frag[2 + li][int(rng.integers(len(frag[2 + li])))]
             return s.replace("{n}", str(int(rng.integers(15, 90))))
 

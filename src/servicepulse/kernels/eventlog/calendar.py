@@ -81,7 +81,7 @@ class OpeningHours:
     liberation_day: str = "lustrum"
 
     @classmethod
-    def always_open(cls) -> "OpeningHours":
+    def always_open(cls) -> OpeningHours:
         """A calendar in which nothing is ever outside opening hours."""
         full = ((dt.time(0), dt.time(23, 59, 59, 999999)),)
         return cls(week={d: full for d in range(7)}, dutch_holidays=False)

@@ -38,6 +38,27 @@ LONGEST_LENGTH_GROUP = 5
 MIN_SCALE_DAYS = 1.0 / 24.0
 
 
+# Score of a prefix the served interval holds whatever the correction (finite, so that
+# a stored correction stays valid JSON).
+ALWAYS_INSIDE = -1e6
+
+
+def conformity_scores(low, high, y, point=None) -> np.ndarray:
+    """How far outside the raw interval each truth fell (negative when inside).
+
+    With ``point``, for the interval as served (``finish_forecast``): it always holds
+    the point estimate and never goes below zero, so a truth below the point is
+    judged by the lower bound only, one above by the upper bound only. Without it
+    the truths the clipping covers anyway (e.g. many "closes the same day" zeros)
+    would make the correction too wide.
+    """
+    low, high, y = (np.asarray(a, dtype=float) for a in (low, high, y))
+    if point is None:
+        return np.maximum(low - y, y - high)
+    point = np.asarray(point, dtype=float)
+    return np.where(y < point, low - y, np.where(y > point, y - high, ALWAYS_INSIDE))
+
+
 def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
     """The ceil((n+1) * coverage)-th smallest score (the finite-sample conformal quantile).
 
@@ -78,10 +99,11 @@ class IntervalCalibration:
         y: np.ndarray,
         groups: np.ndarray,
         coverage: float,
+        point: np.ndarray | None = None,
     ) -> IntervalCalibration:
         if method not in INTERVAL_METHODS:
             raise ValueError(f"interval must be one of {', '.join(INTERVAL_METHODS)}; got {method!r}.")
-        scores = np.maximum(low - y, y - high)
+        scores = conformity_scores(low, high, y, point)
         if method == "scaled":
             scores = scores / _scale(low, high)
         by_group = {}

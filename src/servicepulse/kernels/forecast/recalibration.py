@@ -68,10 +68,11 @@ def conformity_table(forecaster: ResolutionForecaster, closed_events: pd.DataFra
 
     One row per prefix (lengths 1..n-1, as the fit calibrates), with ``case_id``,
     ``closed_at`` (the case's last event, naive UTC), ``low``/``high`` (raw bounds, days),
-    ``y`` (true remaining days) and ``group`` (the calibration group). Cases the
+    ``y`` (true remaining days), ``group`` (the calibration group) and ``point``
+    (the point estimate, which the served interval always holds). Cases the
     quantile models were trained on are dropped. Sorted by ``closed_at``.
     """
-    columns = ["case_id", "closed_at", "low", "high", "y", "group"]
+    columns = ["case_id", "closed_at", "low", "high", "y", "group", "point"]
     events = validate_events(closed_events, what="closed cases")
     seen = forecaster.quantile_training_cases
     events = events[~events["case_id"].isin(seen)]
@@ -81,7 +82,7 @@ def conformity_table(forecaster: ResolutionForecaster, closed_events: pd.DataFra
     # Naive UTC, so that windows are found by binary search.
     closed_at = events.groupby("case_id", sort=False)["timestamp"].transform("max").dt.tz_convert("UTC")
     closed_at = closed_at.dt.tz_localize(None)
-    low, high, groups = forecaster.raw_interval(events)
+    low, high, groups, point = forecaster.raw_interval(events)
     table = pd.DataFrame({
         "case_id": events["case_id"].to_numpy(),
         "closed_at": closed_at.to_numpy(),
@@ -89,6 +90,7 @@ def conformity_table(forecaster: ResolutionForecaster, closed_events: pd.DataFra
         "high": high,
         "y": remaining_days(events).to_numpy(),
         "group": groups,
+        "point": point,
     })[usable]
     return table.sort_values("closed_at", kind="stable").reset_index(drop=True)
 
@@ -122,6 +124,7 @@ def calibration_at(
     calibration = IntervalCalibration.learn(
         method, rows["low"].to_numpy(float), rows["high"].to_numpy(float), rows["y"].to_numpy(float),
         rows["group"].to_numpy(), coverage,
+        rows["point"].to_numpy(float) if "point" in rows else None,
     )
     return calibration, rows
 

@@ -31,9 +31,10 @@ from .drivers import (
     driver_slopes,
     relative_weights,
     relative_weights_result,
+    univariate_slopes,
 )
 from .errors import AnalyticsInputError, DriverAnalysisError
-from .importance_performance import importance_performance
+from .importance_performance import DRIVER_QUADRANTS, driver_grid, format_p, importance_performance
 from .intervals import MeanResult, ShareResult, mean_t, mean_t_from_stats, wilson
 from .moments import LabelCheck, MomentStatus, check_label, moment_status
 from .nps import NpsCounts, NpsResult, nps, nps_answer_sd, nps_answer_variance, nps_counts, nps_from_scores
@@ -50,6 +51,7 @@ from .project_scan import (
 )
 
 __all__ = [
+    "DRIVER_QUADRANTS", "driver_grid", "format_p", "univariate_slopes",
     "AnalyticsInputError", "ComparisonResult", "DriverAnalysisError", "DriverResult", "LabelCheck",
     "MeanResult", "MomentFacts", "MomentStatus", "NpsCounts", "NpsResult", "OlsFit", "PrcaResult",
     "Project", "ProjectScan", "ShareResult", "TargetEffect",

@@ -19,8 +19,8 @@ Benjamini-Hochberg), because scanning twenty segments at alpha 0.05 will
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

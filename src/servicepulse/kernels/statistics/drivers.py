@@ -259,3 +259,16 @@ def driver_slopes(X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
     )
     table.attrs = {"r2": fit.r2, "n": fit.n, "dropped_rows": data.dropped}
     return table
+
+
+def univariate_slopes(X: pd.DataFrame, y: pd.Series) -> pd.Series:
+    """The slope of the outcome on each driver alone (for a 0/1 driver: mean outcome with minus without).
+
+    Shown beside the partial (multiple-regression) slope: when drivers overlap, a partial slope can take
+    the opposite sign of what the driver does on its own.
+    """
+    data = prepare_drivers(X, y)
+    xc = data.x - data.x.mean(axis=0)
+    yc = data.y - data.y.mean()
+    slopes = (xc * yc[:, None]).sum(axis=0) / (xc ** 2).sum(axis=0)
+    return pd.Series(slopes, index=data.names, name="univariate", dtype=float)

@@ -7,8 +7,8 @@ hold NaN. The NPS interval lives in :mod:`servicepulse.kernels.statistics.nps`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

@@ -3,7 +3,16 @@
 A *functional* moment only has to meet expectations: a 7 (its norm) is good
 enough and investing beyond it adds little. An *emotional* moment (a moment
 of truth) builds loyalty only at 9 or more. ``moment_status`` turns a moment's
-kind, norm and current score into what to do, in English and Dutch;
+kind, norm and current score into what to do, in English and Dutch, in stages
+(the one place every page, the scan, the API and the PDF take it from):
+
+- below 7 (``BASICS``), whatever the kind: fix the basics;
+- functional, from 7 up to its norm (a norm above 7): still fix the basics;
+  from its norm: good enough; ``OVER_INVESTED_MARGIN`` or more above its norm:
+  possibly over-invested;
+- emotional, from 7 up to its norm: a moment of truth to win; at or above its
+  norm: keep it.
+
 ``check_label`` compares the label with what the data say (PRCA behaviour).
 """
 
@@ -15,6 +24,8 @@ from dataclasses import dataclass
 from .errors import AnalyticsInputError
 
 DEFAULT_NORMS = {"functional": 7.0, "emotional": 9.0}
+BASICS = 7.0  # below this a moment is "fix the basics", whatever its kind
+OVER_INVESTED_MARGIN = 1.5  # a functional moment this far above its norm is possibly over-invested
 _KIND_ALIASES = {
     "functional": "functional", "functioneel": "functional",
     "emotional": "emotional", "emotioneel": "emotional",
@@ -23,6 +34,8 @@ _KIND_ALIASES = {
 STATUSES: dict[str, tuple[str, str]] = {
     "fix_basics": ("fix the basics", "basis op orde brengen"),
     "good_enough": ("good enough: do not over-invest", "goed genoeg: niet overinvesteren"),
+    "over_invested": ("possibly over-invested: well above what this moment needs",
+                      "mogelijk overgeïnvesteerd: ruim boven wat dit moment nodig heeft"),
     "win_moment": ("moment of truth to win", "moment of truth om te winnen"),
     "keep_it": ("keep it", "vasthouden"),
     "unknown": ("no score yet", "nog geen score"),
@@ -68,7 +81,8 @@ def moment_status(
     low: float | None = None,
     high: float | None = None,
 ) -> MomentStatus:
-    """Status of a moment: fix the basics / good enough / moment of truth to win / keep it.
+    """Status of a moment in stages (see the module docstring): fix the basics / good enough /
+    possibly over-invested / moment of truth to win / keep it.
 
     Args:
         kind: "functional" or "emotional".
@@ -90,8 +104,10 @@ def moment_status(
     if not math.isfinite(value) or not math.isfinite(level):
         raise AnalyticsInputError(f"score and norm must be finite numbers, got score={score!r}, norm={norm!r}")
     below = value < level
-    if k == "functional":
-        code = "fix_basics" if below else "good_enough"
+    if value < BASICS or (k == "functional" and below):
+        code = "fix_basics"
+    elif k == "functional":
+        code = "over_invested" if value >= level + OVER_INVESTED_MARGIN else "good_enough"
     else:
         code = "win_moment" if below else "keep_it"
     en, nl = STATUSES[code]

@@ -28,8 +28,9 @@ reported: ``too_few`` is True and ``message`` says why (never NaN).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd

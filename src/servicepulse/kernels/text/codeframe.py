@@ -15,10 +15,11 @@ with its place in the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -100,7 +101,7 @@ class CodeFrame:
     def children(self, key: str) -> list[str]:
         return [t.key for t in self.themes if t.parent == key]
 
-    def with_theme(self, theme: Theme) -> "CodeFrame":
+    def with_theme(self, theme: Theme) -> CodeFrame:
         """A new code frame with `theme` added (or replacing the same key)."""
         rest = tuple(t for t in self.themes if t.key != theme.key)
         return replace(self, themes=rest + (theme,))

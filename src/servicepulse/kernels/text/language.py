@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import sparse
@@ -29,12 +29,12 @@ DEFAULT_CANDIDATES = ("nl", "en", "de", "fr", "es", "it", "pt", "tr", "pl", "ar"
 DEFAULT_PRIOR = {"nl": 1.0, "en": 1.0}  # every other candidate gets OTHER_PRIOR
 OTHER_PRIOR = 0.2
 MIN_LETTERS = 3
-_ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (MIN_LETTERS - 1))
+_ENOUGH_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){" + str(MIN_LETTERS - 1) + "}")
 THRESHOLD = 0.5
 
 _lock = threading.Lock()
 _identifiers: dict[tuple[str, ...], object] = {}
-_batch_models: dict[tuple[str, ...], "_BatchModel"] = {}
+_batch_models: dict[tuple[str, ...], _BatchModel] = {}
 CUT = 1000  # characters that decide a long comment
 
 

@@ -20,10 +20,11 @@ phrases and emoji. Scoring rules:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from .tokens import LANGS, Clause, Token, clauses, lemma, tokenize
 
@@ -51,7 +52,7 @@ INTENSIFIERS = {
 FALSE_FRIENDS = {
     "en": frozenset({"kind", "lied", "lies", "long", "glad", "best", "hold", "fine", "rate"}),
     "nl": frozenset({"storing", "steeds", "direct", "dank", "lief", "lang", "hinder", "weer", "boos", "gelijk",
-                     "top", "super", "laat", "lang", "gewoon"}),
+                     "top", "super", "laat", "gewoon"}),
 }
 SCOPE_BREAKS = frozenset(",:;()[]")  # punctuation that ends a negation's scope
 NEGATION_FACTOR = -0.6

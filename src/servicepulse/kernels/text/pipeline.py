@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .codeframe import CodeFrame
 from .language import guess_languages
 from .lexicon import score_tokens, squash
-from .redact import RedactedSpan, Redactor, DEFAULT_CUSTOMER_PATTERNS
+from .redact import DEFAULT_CUSTOMER_PATTERNS, RedactedSpan, Redactor
 from .themes import ThemeMatcher, matcher_for
 from .tokens import clauses, tokenize
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 PLACEHOLDERS = {
     "email": "[EMAIL]",
@@ -603,8 +603,8 @@ def _find_names(text: str) -> Iterable[tuple[int, int]]:
 def _name_variants(names: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
     """Lower-case forms to look for, longest first, each with "must be capitalised in the text".
 
-    "Anna de Vries" gives the full name, "de vries" and "vries" (case-insensitive) and the
-    given name "anna", which only counts capitalised: given names are often ordinary words.
+    "Anna de Vries" gives the full name and "de vries" (case-insensitive), and "vries" and the
+    given name "anna", which only count capitalised: single names are often ordinary words.
     "Vries, A. de" (surname first) gives the same.
     """
     out: dict[str, bool] = {}
@@ -633,7 +633,8 @@ def _name_variants(names: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
                 given, tussen, core = [], [], tokens
         surname = " ".join(core).lower()
         if len(surname) >= 3:
-            out.setdefault(surname, False)
+            # A surname alone is often an ordinary word too ("Een", "Bakker", "Koster"): only capitalised.
+            out.setdefault(surname, len(core) == 1)
             if tussen:
                 out.setdefault(" ".join(tussen + core).lower(), False)
         for g in given:

@@ -19,8 +19,8 @@ linear score into per-word contributions.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -133,7 +133,7 @@ class SentimentModel:
         return sparse.hstack([xw, xc, xl], format="csr")
 
     # -- training -------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], scores: Sequence) -> "SentimentModel":
+    def fit(self, texts: Sequence[str], scores: Sequence) -> SentimentModel:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from .codeframe import CodeFrame, load_default_codeframe
 from .tokens import LANGS, Token, lemma, tokenize
@@ -65,7 +66,7 @@ def _compile(cf: CodeFrame, lang: str) -> _LangTables:
                     phrases.setdefault(f, []).append((elements, theme.key))
         for lm in terms.lemmas:
             lemmas.setdefault(lm.lower(), set()).add(theme.key)
-        for i, p in enumerate(terms.patterns):
+        for _i, p in enumerate(terms.patterns):
             g = f"p{len(alts)}"
             # named groups inside user patterns would clash when combined
             body = _NAMED_GROUP.sub("(?:", p)
@@ -95,7 +96,8 @@ def _opens_with_boundary(pattern: str) -> bool:
     """True if every match of `pattern` starts where \b holds (each branch opens with \b);
     False when unsure (the parser is CPython's own, private one)."""
     try:
-        from re import _constants as sre, _parser
+        from re import _constants as sre
+        from re import _parser
 
         def first_is_boundary(sub) -> bool:
             if not len(sub):
@@ -159,7 +161,7 @@ class ThemeMatcher:
         cache = tb.cache
         infos = [cache.get(t.lower) or self._info(tb, t.lower, lang) for t in words]
         n = len(words)
-        for i, (lem, hits, cands) in enumerate(infos):
+        for i, (_lem, hits, cands) in enumerate(infos):
             if not (hits or cands):  # most words: no theme, no phrase starts here
                 continue
             tok = words[i]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:14:55.910870
+Create Date: 2026-12-07 15:36:53.975654
 """
 from typing import Sequence, Union
 
@@ -29,6 +29,18 @@ def upgrade() -> None:
     sa.Column('updated_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_alert_rules'))
     )
+    op.create_table('audit_log',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('external_id', sa.String(length=100), nullable=False),
@@ -156,6 +168,7 @@ def upgrade() -> None:
     sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('last_failed_login_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.CheckConstraint("role IN ('admin','analyst','teamlead','agent')", name=op.f('ck_users_role')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -177,6 +190,7 @@ def upgrade() -> None:
     sa.Column('key_hash', sa.String(length=128), nullable=False),
     sa.Column('created_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('scopes', sa.String(length=400), server_default='write:responses write:events', nullable=False),
     sa.Column('last_used_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', servicepulse.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_keys_created_by_id_users'), ondelete='SET NULL'),
@@ -971,5 +985,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customers_segment'))
 
     op.drop_table('customers')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
+
+    op.drop_table('audit_log')
     op.drop_table('alert_rules')
     # ### end Alembic commands ###
