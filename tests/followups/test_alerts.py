@@ -29,7 +29,6 @@ def test_ingestion_queues_the_rules_and_the_job_opens_follow_ups(engine, org):
     with UnitOfWork(engine, readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == alerts.EVALUATE_JOB)) == 2
     assert _followups(engine) == []  # nothing before the job ran: ingestion never waits for the rules
-    import servicepulse.followups.jobs  # noqa: F401  (the worker imports it through HANDLER_MODULES)
     summary = run_pending(engine, now=NOW)
     assert summary.failed == 0
     found = _followups(engine)

@@ -14,7 +14,7 @@ Every event import (CLI, API, XES, through `servicepulse.cases.service.ingest_ev
 the promises its events make are recognised, and the open promises of those cases are
 decided as of the job's run, so a later event keeps a promise as soon as it arrives.
 
-The worker must import this module (add it to jobs.registry.HANDLER_MODULES).
+Its handlers are listed in servicepulse/registry.py JOB_HANDLERS.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from servicepulse.expectations import forecasting, notify, promises  # noqa: F401  (notify: its handlers)
+from servicepulse.expectations import forecasting, promises
 from servicepulse.expectations.signals import run_signals
 from servicepulse.jobs.periodic import schedule_next
 from servicepulse.jobs.queue import enqueue

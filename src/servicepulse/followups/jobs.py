@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from servicepulse.followups import notify  # noqa: F401  (registers followups.notify)
 from servicepulse.followups.alerts import evaluate_responses
 from servicepulse.followups.service import escalate_overdue
 from servicepulse.jobs.periodic import schedule_next

@@ -15,10 +15,10 @@ from servicepulse.invitations.anonymous import (
 from servicepulse.invitations.decisions import on_events, sampled_in
 from servicepulse.invitations.erasure import erase_customer, purge_invitations_before
 from servicepulse.invitations.rules import list_rules
-from servicepulse.invitations.service import create_invitation
+from servicepulse.invitations.service import create_invitation, mark_responded
 
 __all__ = [
-    "create_invitation", "erase_customer", "purge_invitations_before", "on_events", "sampled_in", "list_rules",
+    "create_invitation", "mark_responded", "erase_customer", "purge_invitations_before", "on_events", "sampled_in", "list_rules",
     "AnonymousSurvey", "address_allowance", "anonymous_response", "anonymous_survey", "enable_anonymous_link",
     "start_anonymous",
 ]

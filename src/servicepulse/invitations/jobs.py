@@ -1,6 +1,6 @@
 """Job handlers: rule matching, decisions, sending invitations, the reminder and expiry.
 
-Imported by the worker (jobs/worker.py HANDLER_MODULES) so that it knows these kinds.
+Listed by kind in servicepulse/registry.py JOB_HANDLERS, so that a worker knows them.
 """
 
 from __future__ import annotations

@@ -72,6 +72,12 @@ def create_invitation(session: Session, survey_id: int, customer: Customer, now:
     return invitation
 
 
+def mark_responded(invitation: Invitation, now: datetime) -> None:
+    """The customer completed the survey (the first completion keeps its moment)."""
+    invitation.status = "responded"
+    invitation.responded_at = invitation.responded_at or now
+
+
 def survey_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/s/{token}"
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from servicepulse.invitations import mark_responded
 from servicepulse.models import Answer, Case, Invitation, Response, Survey, SurveyVersion
 from servicepulse.responses import service
 from servicepulse.responses.items import unsafe_text
@@ -136,8 +137,7 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
     else:
         _rewrite(session, response, spec, answers, values, completed, now)
     if invitation is not None and response.completed:
-        invitation.status = "responded"
-        invitation.responded_at = invitation.responded_at or now
+        mark_responded(invitation, now)  # invitations owns the invitation's status
     session.flush()
     return response
 

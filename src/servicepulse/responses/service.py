@@ -38,7 +38,7 @@ from servicepulse.models import Answer, Customer, Response, utcnow
 from servicepulse.responses import aggregate, repository, webhooks_out
 from servicepulse.responses.items import Item, Problem, parse_item
 from servicepulse.surveys import SurveySpec, current_specs
-from servicepulse.verbatims import VerbatimSettings
+from servicepulse.verbatims import current_verbatim_settings
 
 MAX_BATCH = 1000
 # Jobs of other domains, queued by kind name: followups comes later in the domain order, and importing the
@@ -262,7 +262,7 @@ class _Redactor:
 
 def _redactor(session: Session, customer_ids) -> _Redactor | None:
     """None when the retention policy keeps original texts; else a redactor knowing these customers' names."""
-    settings = VerbatimSettings()
+    settings = current_verbatim_settings()
     if settings.keep_original:
         return None
     ids = sorted({int(i) for i in customer_ids if i is not None})
@@ -273,11 +273,19 @@ def _redactor(session: Session, customer_ids) -> _Redactor | None:
     return _Redactor(names, settings.customer_patterns)
 
 
+def _has_text(row: dict, answers: dict[str, tuple[SurveySpec, dict]]) -> bool:
+    _spec, values = answers.get(row["external_id"], (None, {}))
+    return bool(row.get("comment")) or any(isinstance(v, str) and v for v in values.values())
+
+
 def _redact_rows(session: Session, rows: list[dict], answers: dict[str, tuple[SurveySpec, dict]]) -> None:
-    clean = _redactor(session, [r.get("customer_id") for r in rows])
+    with_text = [r for r in rows if _has_text(r, answers)]
+    if not with_text:  # most answers are scores only: no name look-up, no redaction
+        return
+    clean = _redactor(session, [r.get("customer_id") for r in with_text])
     if clean is None:
         return
-    for row in rows:
+    for row in with_text:
         customer_id = row.get("customer_id")
         if row.get("comment"):
             row["comment"] = clean(row["comment"], customer_id)

@@ -10,6 +10,6 @@ the department report, and the dashboard pages.
 """
 
 from servicepulse.verbatims.erasure import erase_customer, purge_texts_before
-from servicepulse.verbatims.settings import VerbatimSettings
+from servicepulse.verbatims.settings import VerbatimSettings, current_verbatim_settings
 
-__all__ = ["VerbatimSettings", "erase_customer", "purge_texts_before"]
+__all__ = ["VerbatimSettings", "current_verbatim_settings", "erase_customer", "purge_texts_before"]
