@@ -344,33 +344,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
-
-
-# --- the message catalogues, parsed once per process ---------------------------------------------
-
-def _parse_catalogues_once() -> None:
-    """Every app the tests build (hundreds) would parse the same YAML catalogues again (~0.15 s each);
-    the result is kept per set of files (name, size, mtime), so an edited or different folder is
-    parsed and validated afresh, and a broken one still raises every time."""
-    try:
-        from servicepulse.http import i18n
-    except ImportError:  # moved by work in progress: then simply no cache
-        return
-    original = i18n.load_catalogue
-    if getattr(original, "_tests_cached", False):
-        return
-    parsed: dict[tuple, dict] = {}
-
-    def load_catalogue(directory: Path = i18n.CATALOGUE_DIR):
-        files = sorted(Path(directory).glob("*.yaml"))
-        key = (str(directory), tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files))
-        if key not in parsed:
-            parsed[key] = original(directory).messages
-        return i18n.Catalogue({k: dict(v) for k, v in parsed[key].items()})  # fresh: warn-once state per app
-
-    load_catalogue._tests_cached = True
-    load_catalogue.__doc__ = original.__doc__
-    i18n.load_catalogue = load_catalogue
-
-
-_parse_catalogues_once()  # before any test module imports the app, which binds the name at import

@@ -14,6 +14,7 @@ a page view sends.
 from __future__ import annotations
 
 import json
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ from servicepulse.models import Case
 from servicepulse.org import service as org_service
 from servicepulse.settings import get_settings
 
+from ..conftest import database_copy
 from ..web.conftest import login
 from .helpers import T0, at, closed_cases, event, ingest
 
@@ -71,14 +73,17 @@ def _hours(moment) -> float:
     return (pd.Timestamp(moment) - pd.Timestamp(T0)).total_seconds() / 3600
 
 
-def _history(engine, data_dir: Path) -> SimpleNamespace:
+def _build_history(engine) -> dict:
     """A model trained on 40 quick cases; then 40 slow cases close. ``day``: the hour
     (since T0) of a UTC midnight after them all; LATE closes at noon that day, so it
-    counts from the next night on. OPEN is an open case with an event that morning."""
+    counts from the next night on. OPEN is an open case with an event that morning.
+    Built once per run and database (a template): the model file travels as bytes."""
     ingest(engine, closed_cases("Q", 40, 0, 12, 1.0, seed=7))
-    path = forecasting.model_path(data_dir)
-    with UnitOfWork(engine) as s:
-        forecasting.train(s, path, n_seeds=1, max_rounds=60)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = forecasting.model_path(Path(scratch))
+        with UnitOfWork(engine) as s:
+            forecasting.train(s, path, n_seeds=1, max_rounds=60)
+        model = path.read_bytes()
     ingest(engine, closed_cases("S", 40, 610, 12, 4.0, seed=8))
     with UnitOfWork(engine, readonly=True) as s:
         last_close = max(s.scalars(select(Case.closed_at).where(Case.external_id.like("S%"))))
@@ -89,7 +94,27 @@ def _history(engine, data_dir: Path) -> SimpleNamespace:
                           team="Front office"),
                     event("LATE", day - 99, "Diagnosis"),
                     event("LATE", day + 12, "Case closed")])
-    return SimpleNamespace(path=path, file=stored_recalibration.path_for(path), day=day)
+    return {"model": model, "day": day}
+
+
+@pytest.fixture
+def history(templates):
+    """(engine, built) on a fresh copy of the history database."""
+    with database_copy(templates, "stored-recalibration-history", _build_history) as pair:
+        yield pair
+
+
+@pytest.fixture
+def engine(history):  # noqa: F811 - this module's tests all start from the history
+    return history[0]
+
+
+def _history(built: dict, data_dir: Path) -> SimpleNamespace:
+    """The history's model placed in ``data_dir``, as `forecast train` would have left it."""
+    path = forecasting.model_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(built["model"])
+    return SimpleNamespace(path=path, file=stored_recalibration.path_for(path), day=built["day"])
 
 
 def _stored(world) -> stored_recalibration.StoredRecalibration:
@@ -103,11 +128,11 @@ def _model_id(world) -> str:
 
 
 @pytest.fixture
-def web(engine, settings, client, make_user, monkeypatch):
+def web(history, settings, client, make_user, monkeypatch):
     """The app logged in, and the job and the API on the app's data directory."""
     monkeypatch.setenv("SERVICEPULSE_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()
-    world = _history(engine, settings.data_dir)
+    world = _history(history[1], settings.data_dir)
     make_user("lead@example.org", role="analyst", language="nl")  # analysts see every team's cases
     assert login(client, "lead@example.org").status_code == 303
 
@@ -180,9 +205,10 @@ def test_the_job_pays_for_the_day_and_page_and_api_read_it(engine, web, client, 
     assert len(recomputations) == 1
 
 
-def test_a_new_day_recomputes_and_a_look_at_the_past_keeps_todays_file(engine, cli, tmp_path, recomputations):
+def test_a_new_day_recomputes_and_a_look_at_the_past_keeps_todays_file(engine, history, cli, tmp_path,
+                                                                       recomputations):
     url = engine.url.render_as_string(hide_password=False)
-    world = _history(engine, tmp_path / "data")  # the cli fixture's data directory
+    world = _history(history[1], tmp_path / "data")  # the cli fixture's data directory
 
     def show(hours: float) -> str:
         code, out, err = cli(url, "forecast", "show", "OPEN", "--now", at(hours).isoformat())

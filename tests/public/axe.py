@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..web.browser import CHROMIUM_ARGS, require_chromium
+from ..web.browser import browser_context as shared_browser_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_DIR = REPO_ROOT / ".test-cache" / "axe"
@@ -39,18 +39,8 @@ def axe_script() -> Path:
 
 @contextmanager
 def browser_context(**options):
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(bypass_csp=True, **options)
-            context.set_default_timeout(15_000)
-            yield context
-            context.close()
-        finally:
-            browser.close()
+    with shared_browser_context(bypass_csp=True, **options) as context:
+        yield context
 
 
 def violations(page, script: Path) -> list[dict]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +9,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
 from servicepulse.models import Response
 from servicepulse.responses import csv_import
+from tests.cli.conftest import cli, url_of  # noqa: F401  (fixture)
 
 GOOD = """Klantnummer;Datum;Moeite;Cijfer;Toelichting;Opgelost
 C-1;2026-03-02 10:15;6;8;Vlot geholpen;yes
@@ -91,24 +88,17 @@ def test_unknown_survey_and_time_zone(engine, world, tmp_path):
         run_import(engine, path, timezone="Mars/Olympus")
 
 
-def _cli(engine, *args, tmp_path):
-    env = dict(os.environ, SERVICEPULSE_DATABASE_URL=engine.url.render_as_string(hide_password=False),
-               SERVICEPULSE_DATA_DIR=str(tmp_path), SERVICEPULSE_SECRET_KEY="x" * 40, COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "servicepulse", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
-
-
-def test_cli_reports_rows_and_exits_non_zero(engine, world, tmp_path):
+def test_cli_reports_rows_and_exits_non_zero(cli, engine, world, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(GOOD + "C-4;2026-03-04 08:00;9;7;;\n", encoding="utf-8")
     maps = [arg for pair in MAPPING for arg in ("--map", pair)]
-    failed = _cli(engine, "import", "responses", str(path), "--survey", "after_contact", *maps,
-                  "--timezone", "Europe/Amsterdam", tmp_path=tmp_path)
-    assert failed.returncode == 1, failed.stderr
-    assert "nothing was imported" in failed.stderr and "Moeite" in failed.stderr and "out of range" in failed.stderr
-    assert "Traceback" not in failed.stderr
+    args = ("import", "responses", str(path), "--survey", "after_contact", *maps, "--timezone", "Europe/Amsterdam")
+    failed = cli(url_of(engine), *args)
+    assert failed.code == 1, failed.err
+    assert "nothing was imported" in failed.err and "Moeite" in failed.err and "out of range" in failed.err
+    assert "Traceback" not in failed.err
+    assert stored(engine) == 0
     path.write_text(GOOD, encoding="utf-8")
-    ok = _cli(engine, "import", "responses", str(path), "--survey", "after_contact", *maps,
-              "--timezone", "Europe/Amsterdam", tmp_path=tmp_path)
-    assert ok.returncode == 0, ok.stderr
-    assert "imported 3 new responses from 3 rows" in ok.stdout
+    ok = cli(url_of(engine), *args)
+    assert ok.code == 0, ok.err
+    assert "imported 3 new responses from 3 rows" in ok.out

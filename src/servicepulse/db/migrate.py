@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -25,8 +26,14 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    """The shipped migration scripts, read once per process (every app start checks against them)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _scripts().get_current_head()
 
 
 def _connect(engine: Engine):
@@ -65,9 +72,8 @@ def downgrade(engine: Engine, revision: str) -> None:
 def _refuse_unknown(rev: str | None) -> None:
     if rev is None:
         return
-    script = ScriptDirectory.from_config(alembic_config())
     try:
-        script.get_revision(rev)
+        _scripts().get_revision(rev)
     except Exception:
         raise SchemaMismatch(
             f"the database is at schema revision {rev}, which this version of servicepulse does not know: "

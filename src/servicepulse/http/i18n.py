@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -23,6 +24,7 @@ DEFAULT_LANGUAGE = "nl"
 CATALOGUE_DIR = Path(__file__).parent / "i18n"
 
 log = logging.getLogger(__name__)
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML was built with it
 
 
 @dataclass
@@ -43,11 +45,20 @@ class Catalogue:
 
 
 def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
+    """The catalogue in `directory`, validated; a fresh Catalogue each call (its warn-once state is per app)."""
+    files = tuple(sorted(Path(directory).glob("*.yaml")))
+    stamp = tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+    return Catalogue({key: dict(texts) for key, texts in _parsed(files, stamp).items()})
+
+
+@lru_cache(maxsize=8)
+def _parsed(files: tuple[Path, ...], stamp: tuple) -> dict[str, dict[str, str]]:
+    """Parsed once per set of files as they are (name, size, modification time): an edited file is read again."""
     messages: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}
         except yaml.YAMLError as exc:
             raise ConfigurationError(f"message catalogue {path.name} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):
@@ -66,7 +77,7 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> Catalogue:
                 raise ConfigurationError(f"{where}: missing text for {', '.join(missing)}")
             messages[key] = {lang: entry[lang] for lang in LANGUAGES}
             origin[key] = path.name
-    return Catalogue(messages)
+    return messages
 
 
 def parse_accept_language(header: str | None) -> str | None:

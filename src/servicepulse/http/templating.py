@@ -17,6 +17,7 @@ addressed as ``"<domain>/<file>.html"``. Every template gets:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,8 +50,11 @@ def domain_template_dirs() -> dict[str, FileSystemLoader]:
     }
 
 
+@cache
 def template_environment() -> Environment:
-    """Every template: the shared ones by name, a domain's as "<domain>/<file>.html" (pages and PDF reports)."""
+    """Every template: the shared ones by name, a domain's as "<domain>/<file>.html" (pages and PDF reports).
+
+    One per process, so each template is compiled once (Jinja still reloads a template whose file changed)."""
     return Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATE_DIR), PrefixLoader(domain_template_dirs())]),
         autoescape=select_autoescape(["html", "xml", "svg"]),
