@@ -28,7 +28,19 @@ from servicepulse.metrics import views as metrics_views
 from servicepulse.models.org import ROLES
 from servicepulse.org.access import ROLE_SCOPES, SCOPES
 
-from .access.conftest import WHO, app, client, csrf_from, fast_password_hashing, login, make_key, settings, world  # noqa: F401
+from .access.conftest import (  # noqa: F401
+    WHO,
+    app,
+    client,
+    csrf_from,
+    engine,
+    fast_password_hashing,
+    login,
+    make_key,
+    seeded,
+    settings,
+    world,
+)
 from .test_routes_registry import PUBLIC_API, PUBLIC_PAGE_PREFIXES, PUBLIC_PAGES
 
 NO_REQUIREMENT = {"/logout", "/language"}  # end or adjust the visitor's own session, logged in or not

@@ -14,6 +14,7 @@ from servicepulse.models import Case, OrgUnit, Response, Survey, SurveyVersion, 
 from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.org import service as org_service
 
+from ..conftest import database_copy
 from ..expectations.helpers import event, ingest
 from ..web.conftest import PASSWORD, app, client, csrf_from, fast_password_hashing, login, settings  # noqa: F401
 
@@ -42,7 +43,23 @@ WHO = {  # who: (role, teams, led teams)
 
 
 @pytest.fixture
-def world(engine) -> World:
+def seeded(templates):
+    """(engine, World) on a fresh copy of the two-team world, built once per run and database."""
+    with database_copy(templates, "access-world", _build_world) as pair:
+        yield pair
+
+
+@pytest.fixture
+def engine(seeded):  # noqa: F811 - every test here starts in the world
+    return seeded[0]
+
+
+@pytest.fixture
+def world(seeded) -> World:
+    return seeded[1]
+
+
+def _build_world(engine) -> World:
     ingest(engine, [event("CASE-A", 0, "Customer calls", direction="inbound", facing=True, team="Team A"),
                     event("CASE-B", 0, "Customer calls", direction="inbound", facing=True, team="Team B")])
     with UnitOfWork(engine) as s:
