@@ -2,9 +2,16 @@
 
 The weights are learned, not invented: a ridge regression of the CES answer
 (1-7, 7 = easy) on the case's facts (log1p-scaled, standardised) over the
-cases that have both. The model is validated on held-out cases (a fixed-seed
-split): Pearson correlation of predicted and given CES, and the ROC AUC of
-the prediction for "high effort" (CES <= 3). Weights, intercept, scaling and
+cases that have both. Each weight's sign is fixed in advance (`DIRECTION`):
+a harmful fact (a handoff, a reopening, a repeat contact, a broken promise,
+waiting, ...) can only lower the predicted CES, i.e. raise effort, and first
+time right can only raise it. Unconstrained, facts that move together (inbound
+and repeat contacts, waiting on us and throughput) split their common share
+with opposite signs, and the index then said that an extra contact or more
+waiting made a case easier; a bound at zero keeps such a fact at no effect
+instead. The model is validated on held-out cases (a fixed-seed split):
+Pearson correlation of predicted and given CES, and the ROC AUC of the
+prediction for "high effort" (CES <= 3). Weights, intercept, scaling and
 those figures are stored in `effort_models`.
 
 The index is 0-100, higher = more effort: ``(7 - CES) / 6 * 100``. A case
@@ -33,6 +40,8 @@ FEATURES = (
     "front_to_back", "back_to_front", "ping_pong", "dark_period_hours", "reopenings", "first_time_right",
     "waiting_on_customer_hours", "waiting_on_us_hours", "throughput_days", "broken_promises",
 )
+# Sign of each fact's CES weight: -1 harmful (more of it = more effort = lower CES), +1 helpful.
+DIRECTION = {name: -1 for name in FEATURES} | {"first_time_right": +1}
 HIGH_EFFORT_CES = 3  # CES <= 3 is "high effort"
 MIN_CASES = 50
 CHUNK = 5_000
@@ -129,15 +138,24 @@ def training_frame(session: Session) -> pd.DataFrame:
     return frame
 
 
-def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: float = 1.0) -> TrainingResult:
-    """Learn the weights, validate on held-out cases, store the model as the active one
-    and re-score every stored case."""
+@dataclass
+class Fit:
+    weights: np.ndarray     # CES points per standard deviation of each (log1p) fact, in FEATURES order
+    intercept: float
+    mean: np.ndarray        # scaling of the log1p facts
+    scale: np.ndarray
+    validation: dict
+    test_idx: np.ndarray    # positions in the frame of the held-out cases
+    predicted_ces: np.ndarray  # for every row of the frame
+
+
+def fit(frame: pd.DataFrame, *, seed: int = 2026, test_size: float = 0.3, alpha: float = 1.0) -> Fit:
+    """Learn the sign-constrained weights from a frame of FEATURES and ``ces`` (one row per case)
+    and validate them on a fixed-seed held-out share."""
     # imported here: scikit-learn costs seconds to import, and every event import loads this module
-    from sklearn.linear_model import Ridge
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    frame = training_frame(session)
     if len(frame) < MIN_CASES:
         raise ValidationFailed(
             f"too few cases with both facts and a CES answer to learn effort weights "
@@ -151,8 +169,8 @@ def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: 
     scaler = StandardScaler().fit(x[train_idx])
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     z = (x - scaler.mean_) / scale
-    reg = Ridge(alpha=alpha).fit(z[train_idx], y[train_idx])
-    pred = np.clip(reg.predict(z), 1.0, 7.0)
+    weights, intercept = fit_signed_ridge(z[train_idx], y[train_idx], _directions(), alpha=alpha)
+    pred = np.clip(z @ weights + intercept, 1.0, 7.0)
     validation = {
         "n_train": int(len(train_idx)), "n_test": int(len(test_idx)), "seed": seed, "test_size": test_size,
         "high_effort_share_test": float(high[test_idx].mean()),
@@ -162,16 +180,45 @@ def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: 
         "mae_baseline": float(np.mean(np.abs(np.mean(y[train_idx]) - y[test_idx]))),
         "correlation_train": _pearson(pred[train_idx], y[train_idx]),
     }
+    return Fit(weights, intercept, scaler.mean_, scale, validation, test_idx, pred)
+
+
+def train(session: Session, *, seed: int = 2026, test_size: float = 0.3, alpha: float = 1.0) -> TrainingResult:
+    """Learn the weights, validate on held-out cases, store the model as the active one
+    and re-score every stored case."""
+    frame = training_frame(session)
+    fitted = fit(frame, seed=seed, test_size=test_size, alpha=alpha)
     session.execute(update(EffortModel).values(active=False))
-    model = EffortModel(trained_at=utcnow(), features=list(FEATURES), weights=[float(w) for w in reg.coef_],
-                        intercept=float(reg.intercept_),
-                        scaling={"transform": "log1p", "mean": scaler.mean_.tolist(), "scale": scale.tolist()},
-                        validation=validation, active=True)
+    model = EffortModel(trained_at=utcnow(), features=list(FEATURES), weights=[float(w) for w in fitted.weights],
+                        intercept=fitted.intercept,
+                        scaling={"transform": "log1p", "mean": fitted.mean.tolist(), "scale": fitted.scale.tolist()},
+                        validation=fitted.validation, active=True)
     session.add(model)
     session.flush()
     rescore(session)
-    return TrainingResult(model.id, validation, frame.index.to_numpy()[test_idx], pred[test_idx], y[test_idx],
-                          dict(zip(FEATURES, map(float, reg.coef_))))
+    test_idx = fitted.test_idx
+    return TrainingResult(model.id, fitted.validation, frame.index.to_numpy()[test_idx], fitted.predicted_ces[test_idx],
+                          frame["ces"].to_numpy(dtype=float)[test_idx], dict(zip(FEATURES, map(float, fitted.weights))))
+
+
+def _directions() -> np.ndarray:
+    return np.array([DIRECTION[name] for name in FEATURES], dtype=float)
+
+
+def fit_signed_ridge(z: np.ndarray, y: np.ndarray, direction: np.ndarray, *, alpha: float = 1.0) -> tuple[np.ndarray, float]:
+    """Ridge weights whose sign is ``direction`` (-1 or +1 per column) or zero, and the intercept.
+
+    The columns are turned so that every wanted weight is non-negative, fitted with scikit-learn's
+    non-negative ridge, and turned back.
+    """
+    # imported here: scikit-learn costs seconds to import, and every event import loads this module
+    from sklearn.linear_model import Ridge
+
+    direction = np.asarray(direction, dtype=float)
+    if direction.shape != (z.shape[1],) or not np.all(np.abs(direction) == 1):
+        raise ValueError(f"direction needs one -1 or +1 per column ({z.shape[1]}), got {direction.tolist()}")
+    reg = Ridge(alpha=alpha, positive=True).fit(z * direction, y)
+    return reg.coef_ * direction + 0.0, float(reg.intercept_)  # + 0.0: no -0.0 on the page
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:

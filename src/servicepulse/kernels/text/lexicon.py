@@ -8,7 +8,25 @@ phrases and emoji. Scoring rules:
   consume their words, so a negation inside a phrase is not counted twice;
 - a negator (niet, geen, nooit / not, no, never, n't ...) up to three words
   before a sentiment word in the same clause flips it and damps it
-  (x -0.6): "niet goed" is negative, "not bad" is mildly positive;
+  (x -0.6): "niet goed" is negative, "not bad" is mildly positive. Light words
+  (de, een, meer, nog, enkele ...) do not use up the three; a comma, colon,
+  bracket or conjunction (en, want, omdat ... / and, because ...) ends the
+  scope; "niets"/"niks" do not reach past a preposition ("niks met mijn
+  klacht gedaan"); no negator flips an emoji; "niet alleen" and "nog nooit
+  zo" are no negations;
+- Dutch service complaints: a negator that negated no sentiment word but
+  stands within three words of something the organisation owes (a service
+  action: bellen, reageren, komen, oplossen, nakomen ...; a receipt: krijgen,
+  ontvangen, horen; a thing: bericht, reactie, monteur, internet ...) scores
+  -1.5: "nooit teruggebeld", "geen bericht", "ze belden niet terug", "ze komen
+  hun afspraken niet na". Words match by simplemma lemma. A negated service
+  verb that is itself positive ("niet opgelost") scores at least that low.
+  Not a complaint when it was not needed ("ik hoef niet teruggebeld te
+  worden") or the customer is the one who did not act ("ik heb zelf niet
+  gebeld", first person, active voice; "ik ben niet gebeld" is one);
+- ``negation=False`` ignores negators (phrases that hold one still match):
+  the behaviour without negation handling, for measuring it
+  (bench/sentiment_negation.py);
 - an intensifier (heel, erg, zeer / very, really ...) right before (up to two
   words) multiplies by 1.5, a downtoner (beetje / slightly) by 0.6; a word that
   is both an intensifier and negative itself ("vreselijk") acts as intensifier
@@ -52,9 +70,50 @@ INTENSIFIERS = {
 FALSE_FRIENDS = {
     "en": frozenset({"kind", "lied", "lies", "long", "glad", "best", "hold", "fine", "rate"}),
     "nl": frozenset({"storing", "steeds", "direct", "dank", "lief", "lang", "hinder", "weer", "boos", "gelijk",
-                     "top", "super", "laat", "gewoon"}),
+                     "top", "super", "laat", "gewoon", "last", "mis"}),
 }
 SCOPE_BREAKS = frozenset(",:;()[]")  # punctuation that ends a negation's scope
+# Conjunctions that start a new (sub)clause inside a sentence: a negation does not reach past them
+# ("kwam niet en er werd ook niet gebeld", "ik heb niet betaald omdat de factuur nog moet komen").
+# Per language: Dutch "of" is "or", English "of" is not a conjunction ("none of the staff").
+SCOPE_WORDS = {
+    "nl": frozenset({"en", "of", "want", "omdat", "dus", "toen", "terwijl", "wanneer", "als", "zodat", "doordat",
+                     "nadat", "voordat", "hoewel"}),
+    "en": frozenset({"and", "or", "because", "when", "while", "although"}),
+}
+# Words that do not use up the negation window ("nooit meer een bericht", "geen enkele keer").
+LIGHT_WORDS = frozenset({"de", "het", "een", "meer", "eens", "ook", "nog", "enkel", "enkele", "zelfs", "even",
+                         "the", "a", "an", "any", "ever"})
+# Negators that are not negations in these idioms (the key followed by one of the words).
+NOT_NEGATING_AFTER = {"niet": frozenset({"alleen", "enkel", "slechts"}), "nooit": frozenset({"eerder", "zo", "zo'n"}),
+                      "not": frozenset({"only", "just"}), "never": frozenset({"better"})}
+PRONOUN_NEGATORS = frozenset({"niets", "niks", "nothing"})
+PREPOSITIONS = frozenset({"met", "van", "aan", "op", "over", "voor", "in", "bij", "naar", "om", "uit", "door", "tot",
+                          "tegen", "with", "of", "about", "for", "at", "to", "from", "by"})
+
+# Dutch service complaints: a negator near something the organisation owes is negative even
+# though the word itself is neutral ("nooit teruggebeld", "geen bericht", "ze belden niet terug").
+# Lemmas as simplemma gives them, separable verbs without the underscore.
+SERVICE_ACTIONS = frozenset({
+    "bellen", "terugbellen", "opbellen", "mailen", "terugmailen", "reageren", "antwoorden", "beantwoorden",
+    "komen", "opdagen", "langskomen", "nakomen", "oplossen", "verhelpen", "repareren", "herstellen", "leveren",
+    "afleveren", "sturen", "opsturen", "versturen", "toesturen", "storten", "terugstorten", "uitkeren",
+    "vergoeden", "terugbetalen", "informeren", "geïnformeerd", "terugkoppelen", "melden", "verwerken",
+    "behandelen", "afhandelen", "oppakken", "aanpassen", "luisteren", "lezen", "helpen", "opnemen", "bevestigen",
+    "aansluiten", "installeren", "regelen", "houden",
+})
+RECEIPTS = frozenset({"krijgen", "ontvangen", "horen", "teruggehoord", "terughoren"})  # what the customer gets
+SERVICE_THINGS = frozenset({
+    "bericht", "reactie", "antwoord", "terugkoppeling", "bevestiging", "telefoontje", "mail", "e-mail", "uitleg",
+    "excuus", "excuses", "monteur", "internet", "tv", "televisie", "stroom", "gas", "water", "verbinding",
+    "signaal", "bereik", "wifi", "contact", "update", "informatie", "nieuws", "hulp", "oplossing", "vergoeding",
+    "behandeling",
+})
+SERVICE_THING_HEADS = ("mail", "bericht", "bevestiging", "reactie", "verbinding")
+NOT_NEEDED = frozenset({"hoef", "hoeft", "hoefde", "hoefden", "hoeven", "nodig"})  # "ik hoef niet teruggebeld te worden"
+FIRST_PERSON = frozenset({"ik", "we", "wij"})
+PASSIVE_AUXILIARIES = frozenset({"ben", "word", "wordt", "werd", "werden", "worden", "is", "zijn", "was", "waren"})
+COMPLAINT_VALENCE = -1.5
 NEGATION_FACTOR = -0.6
 NEGATION_WINDOW = 3
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
@@ -152,20 +211,51 @@ def _is_negator(low: str, negators: frozenset[str]) -> bool:
     return low in negators or low.endswith("n't")
 
 
+def _negators(words: Sequence[Token], negators: frozenset[str]) -> list[bool]:
+    """Which words negate: a negator, unless an idiom makes it something else
+    ("niet alleen snel maar ook ..." adds, "nog nooit zo goed geholpen" praises)."""
+    out = []
+    for k, t in enumerate(words):
+        nxt = words[k + 1].lower if k + 1 < len(words) else ""
+        out.append(_is_negator(t.lower, negators) and nxt not in NOT_NEGATING_AFTER.get(t.lower, ()))
+    return out
+
+
+def _service_kind(low: str) -> str | None:
+    """'action', 'receipt' or 'thing' for a word of SERVICE_ACTIONS / RECEIPTS / SERVICE_THINGS."""
+    lm = lemma(low, "nl").replace("_", "")  # simplemma writes separable verbs as "terug_bellen"
+    if lm in SERVICE_ACTIONS or low in SERVICE_ACTIONS:
+        return "action"
+    if lm in RECEIPTS or low in RECEIPTS:
+        return "receipt"
+    if low in SERVICE_THINGS or lm in SERVICE_THINGS:
+        return "thing"
+    if len(low) > 7 and any(low.endswith(head) for head in SERVICE_THING_HEADS):  # "bevestigingsmail"
+        return "thing"
+    return None
+
+
 class LexiconHit(NamedTuple):
     term: str        # as written in the text
     start: int
     end: int
     valence: float   # after negation, intensifier and contrast weighting
-    base: float      # the lexicon value
+    base: float      # the lexicon value (COMPLAINT_VALENCE for a negated service word)
     negated: bool
     clause: int      # index into the clause list
 
 
-def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str, text: str = "") -> list[LexiconHit]:
-    """Sentiment-bearing words of a tokenised text, with their final valence."""
+def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str, text: str = "",
+                 negation: bool = True) -> list[LexiconHit]:
+    """Sentiment-bearing words of a tokenised text, with their final valence.
+
+    ``negation=False`` ignores negators (phrases that contain one still match): the
+    behaviour without negation handling, kept for measuring it (bench/sentiment_negation.py).
+    """
     lex = get_lexicon(language)
     lang = language if language in LANGS else "nl"
+    dutch = language != "en"
+    scope_words = SCOPE_WORDS["nl" if dutch else "en"]
     words = [t for t in tokens if t.kind != "ph"]
     hits: list[LexiconHit] = []
     n = len(words)
@@ -177,7 +267,10 @@ def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str
         while c + 1 < len(spans) and t.start >= spans[c].end:
             c += 1
         ci.append(c)
-    in_phrase = [False] * n  # words used by a matched phrase do not negate later words
+    negs = _negators(words, lex.negators) if negation else [False] * n
+    clause_words = _clause_words(words, ci) if dutch and any(negs) else {}
+    used = [False] * n       # negators that already negated a sentiment word
+    in_phrase = [False] * n  # words of a matched phrase do not negate later words
     i = 0
     while i < n:
         t = words[i]
@@ -203,40 +296,119 @@ def score_tokens(tokens: Sequence[Token], spans: Sequence[Clause], language: str
                 if lex.valence(nxt, lang) is not None or nxt in lex.phrases:
                     i += 1
                     continue
+        if span_end - i > 1 and negs[i] and dutch and (
+                _not_needed(clause_words[ci[i]])
+                or _service_kind(words[span_end - 1].lower) == "action" and _customer_acted(clause_words[ci[i]])):
+            # "ik hoef niet teruggebeld te worden", "ik heb zelf niet gebeld": a negated phrase, nothing missed
+            i = span_end
+            continue
         val, negated = base, False
-        # look back within the clause for intensifiers and negators; a comma,
-        # colon or bracket ends the negation scope ("niet snel, wel aardig")
+        # look back within the clause for intensifiers and negators; a comma, colon,
+        # bracket or conjunction ends the negation scope ("niet snel, wel aardig").
+        # An emoji is the writer's own reaction: no negator reaches it ("geen internet 😡").
         j, steps = i - 1, 0
-        while j >= 0 and ci[j] == ci[i] and steps < NEGATION_WINDOW and not in_phrase[j]:
+        while t.kind == "word" and j >= 0 and ci[j] == ci[i] and steps < NEGATION_WINDOW and not in_phrase[j]:
             w = words[j].lower
             if words[j].kind == "sym":
                 if w in SCOPE_BREAKS:
                     break
             elif words[j].kind == "word":
+                if w in scope_words:
+                    break
                 if steps < 2 and w in lex.intensifiers:
                     val *= lex.intensifiers[w]
-                if _is_negator(w, lex.negators):
-                    negated = True
+                if negs[j]:
+                    # "niets met mijn klacht gedaan": a pronoun negator does not reach past a preposition
+                    if not (w in PRONOUN_NEGATORS and any(words[k].lower in PREPOSITIONS for k in range(j + 1, i))):
+                        negated = used[j] = True
                     break
-                steps += 1
+                if w not in LIGHT_WORDS:
+                    steps += 1
             j -= 1
         if negated:
             val *= NEGATION_FACTOR
+            if dutch and span_end == i + 1 and _service_kind(low) in ("action", "receipt"):
+                val = min(val, COMPLAINT_VALENCE)  # "niet opgelost" is a complaint, not faint praise
         cl = spans[ci[i]]
         if cl.after_contrast:
             val *= CONTRAST_AFTER
         elif cl.before_contrast:
             val *= CONTRAST_BEFORE
-        for k in range(i, span_end):
-            in_phrase[k] = True
-        if span_end - i > 1 and _is_negator(words[span_end - 1].lower, lex.negators):
-            # "werkt niet goed": a phrase ending in a negator still negates what follows
-            in_phrase[span_end - 1] = False
+        if span_end - i > 1:
+            for k in range(i, span_end):
+                in_phrase[k] = True
+            if _is_negator(words[span_end - 1].lower, lex.negators):
+                # "werkt niet goed": a phrase ending in a negator still negates what follows
+                in_phrase[span_end - 1] = False
         end_tok = words[span_end - 1]
         hits.append(LexiconHit(text[t.start:end_tok.end] if text else t.text, t.start, end_tok.end,
                                val, base, negated, ci[i]))
         i = span_end
+    if negation and dutch:
+        hits += _complaints(words, ci, spans, negs, used, in_phrase, clause_words, text)
+        hits.sort(key=lambda h: h.start)
     return hits
+
+
+def _complaints(words: Sequence[Token], ci: list[int], spans: Sequence[Clause], negs: list[bool],
+                used: list[bool], in_phrase: list[bool], clause_words: dict[int, set[str]],
+                text: str) -> list[LexiconHit]:
+    """A negator that negated no sentiment word but a service action, receipt or thing near it
+    is a complaint: "nooit teruggebeld", "geen bericht", "ze belden niet terug", "kwam zijn
+    afspraak niet na". Not when the customer is the one who did not act ("ik heb zelf niet
+    gebeld") or when it was not needed ("ik hoef niet teruggebeld te worden")."""
+    out = []
+    n = len(words)
+    for k in range(n):
+        if not negs[k] or used[k] or in_phrase[k]:
+            continue
+        if _not_needed(clause_words[ci[k]]):
+            continue
+        found = None
+        for step in (1, -1):  # after the negator first; a finite verb may stand before it (V2)
+            j, count = k + step, 0
+            while 0 <= j < n and ci[j] == ci[k] and count < NEGATION_WINDOW and not in_phrase[j]:
+                w = words[j]
+                if w.kind == "sym" and w.lower in SCOPE_BREAKS or w.kind == "word" and w.lower in SCOPE_WORDS["nl"]:
+                    break
+                if w.kind == "word":
+                    kind = _service_kind(w.lower)
+                    if kind is not None and (step == 1 or kind != "thing"):
+                        found = (j, kind)
+                        break
+                    if w.lower not in LIGHT_WORDS:
+                        count += 1
+                j += step
+            if found:
+                break
+        if not found:
+            continue
+        j, kind = found
+        lo, hi = min(j, k), max(j, k)
+        if kind == "action" and _customer_acted(clause_words[ci[k]]):
+            continue
+        cl = spans[ci[k]]
+        val = COMPLAINT_VALENCE * (CONTRAST_AFTER if cl.after_contrast else CONTRAST_BEFORE if cl.before_contrast else 1.0)
+        first, last = words[lo], words[hi]
+        out.append(LexiconHit(text[first.start:last.end] if text else f"{first.text} {last.text}", first.start, last.end,
+                              val, COMPLAINT_VALENCE, True, ci[k]))
+    return out
+
+
+def _clause_words(words: Sequence[Token], ci: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for w, c in zip(words, ci):
+        out.setdefault(c, set()).add(w.lower)
+    return out
+
+
+def _not_needed(clause: set[str]) -> bool:
+    return not clause.isdisjoint(NOT_NEEDED)
+
+
+def _customer_acted(clause: set[str]) -> bool:
+    """The clause has a first-person subject in the active voice: the customer did not act."""
+    return not clause.isdisjoint(FIRST_PERSON) and clause.isdisjoint(PASSIVE_AUXILIARIES)
 
 
 def squash(total: float) -> float:
@@ -244,14 +416,14 @@ def squash(total: float) -> float:
     return total / math.sqrt(total * total + ALPHA) if total else 0.0
 
 
-def lexicon_hits(text: str, language: str = "nl") -> list[LexiconHit]:
+def lexicon_hits(text: str, language: str = "nl", negation: bool = True) -> list[LexiconHit]:
     if not isinstance(text, str) or not text:
         return []
     toks = tokenize(text)
-    return score_tokens(toks, clauses(text, toks), language, text)
+    return score_tokens(toks, clauses(text, toks), language, text, negation)
 
 
-def lexicon_sentiment(text: str, language: str = "nl") -> float:
+def lexicon_sentiment(text: str, language: str = "nl", negation: bool = True) -> float:
     """Sentiment of a comment in [-1, 1] from the service lexicon.
 
     `language` is 'nl' or 'en'; anything else ('other', 'unknown', None) uses
@@ -261,4 +433,4 @@ def lexicon_sentiment(text: str, language: str = "nl") -> float:
         return 0.0
     if not isinstance(text, str):
         text = str(text)
-    return squash(sum(h.valence for h in lexicon_hits(text, language)))
+    return squash(sum(h.valence for h in lexicon_hits(text, language, negation)))
