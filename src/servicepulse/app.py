@@ -33,10 +33,12 @@ from servicepulse.api.auth import require_api_key
 from servicepulse.api.key_cache import ApiKeyCache
 from servicepulse.db import migrate
 from servicepulse.db.engine import make_engine
+from servicepulse.errors import ConfigurationError
 from servicepulse.http.auth import ANY_KEY
 from servicepulse.http.csrf import csrf_protect
 from servicepulse.http.errors import install_error_pages
 from servicepulse.http.i18n import load_catalogue
+from servicepulse.http.limits import RequestSizeLimit
 from servicepulse.http.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldError,
@@ -49,6 +51,7 @@ from servicepulse.settings import Settings, get_settings
 from servicepulse.web import health as web_health
 
 STATIC_DIR = Path(__file__).resolve().parent / "http" / "static"
+STATIC_PREFIX = "/static"
 SESSION_COOKIE = "servicepulse_session"
 
 # No scripts at all; inline styles allowed because server-rendered SVG charts carry style attributes.
@@ -60,23 +63,36 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 
+_NO_STORE = (b"cache-control", b"no-store")
+# Browsers then refuse plain http for this host (and its subdomains) for a year; sent only when the
+# site is reached over https, because over http the header is ignored and would only mislead.
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
+    """Headers on every response: the policy above; `Cache-Control: no-store` on everything but /static (pages,
+    exports, reports and API answers may carry personal data, so no browser or proxy keeps a copy; a route
+    that sets its own Cache-Control keeps it); HSTS when the site is served over https."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = False):
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        extra = list(_SECURITY_HEADERS)
+        if not scope["path"].startswith(STATIC_PREFIX + "/"):
+            extra.append(_NO_STORE)
+        if self.hsts:
+            extra.append(_HSTS)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    h for h in _SECURITY_HEADERS if h[0] not in present
-                ]
+                message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -85,6 +101,9 @@ class SecurityHeaders:
 def create_app(engine: Engine | None = None, settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.resolved_database_url())
+    if settings.max_request_bytes < 1:
+        raise ConfigurationError(f"SERVICEPULSE_MAX_REQUEST_BYTES must be a positive number of bytes, "
+                                 f"got {settings.max_request_bytes}")
     if check_schema:
         migrate.check_schema(engine)
 
@@ -106,9 +125,11 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         app.include_router(router, dependencies=[Depends(csrf_protect)])
     for router in registry.PUBLIC_ROUTERS:  # respondents have no session; these check their own form token
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
+    # Inside the session, so that its 413 page is in the visitor's chosen language.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -119,7 +140,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     return app
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import tempfile
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicepulse.errors import ConfigurationError
+
+SMTP_SECURITY = ("starttls", "smtps", "none")
 
 
 def default_data_dir() -> Path:
@@ -26,10 +35,36 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_sender: str = "klantenservice@glasvezelnoord.example"
+    # How mail leaves (servicepulse.notify.mail): "starttls" (the default: STARTTLS required and the
+    # certificate verified, never a fall-back to plain text), "smtps" (TLS from the first byte, usually
+    # port 465) or "none" (plain text: only for a relay on this machine or a test server). smtp_ca_file:
+    # a PEM file of CAs to trust instead of the system's. The password is a SecretStr, so no repr, log
+    # line or error message shows it.
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_ca_file: str = ""
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_smtp_security(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SMTP_SECURITY:
+            # Not a ValueError: pydantic would wrap it; this one is shown as one line by the CLI.
+            raise ConfigurationError(f"SERVICEPULSE_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, "
+                                     f"not {value!r}")
+        return value
 
     # Dashboard sessions end after this long without a request, and this long after logging in at the latest.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+
+    # The HTTP edge. Proxies (comma-separated addresses or networks, e.g. "10.0.0.5, 10.1.0.0/16") whose
+    # X-Forwarded-For/-Proto `servicepulse serve` believes; empty: none, the connecting address counts (for
+    # the per-address login and anonymous-link limits). Request bodies above max_request_bytes get a 413;
+    # 16 MB holds the largest event batch the API takes (10,000 events with every field at its maximum).
+    trusted_proxies: str = ""
+    max_request_bytes: int = 16_000_000
 
     min_n: int = 30  # below this many answers a figure is "too few answers"
 
@@ -39,17 +74,40 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'servicepulse.db').as_posix()}"
 
     def resolved_secret_key(self) -> str:
-        """A stable secret: from the environment, else generated once into the data dir."""
+        """A stable secret: from the environment, else generated once into the data dir.
+
+        The file is its owner's only from its first moment: the key goes into a temporary file that
+        mkstemp creates with mode 0600 in the same folder, is synced, and is then hard-linked into
+        place, which never replaces an existing file; when another process (a worker started with the
+        server) got there first, its key is the one used."""
         if self.secret_key:
             return self.secret_key
-        import secrets
-
         path = self.data_dir / "secret.key"
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
+        fd, temporary = tempfile.mkstemp(prefix=".secret.key.", dir=self.data_dir)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                return path.read_text().strip()
+            except OSError:  # a file system without hard links: an atomic rename, which is still 0600
+                os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        with suppress(OSError):  # make the new name survive a crash, where a folder can be synced
+            folder = os.open(self.data_dir, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
         return key
 
 

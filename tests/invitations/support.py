@@ -67,6 +67,7 @@ def start_smtp():
 def configure(monkeypatch, smtp: SmtpServer, base_url: str = "http://survey.test") -> None:
     monkeypatch.setenv("SERVICEPULSE_SMTP_HOST", smtp.host)
     monkeypatch.setenv("SERVICEPULSE_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("SERVICEPULSE_SMTP_SECURITY", "none")  # the test server speaks plain SMTP on loopback
     monkeypatch.setenv("SERVICEPULSE_SMTP_SENDER", "feedback@glasvezelnoord.example")
     monkeypatch.setenv("SERVICEPULSE_BASE_URL", base_url)
     monkeypatch.setenv("SERVICEPULSE_SECRET_KEY", "test-secret-key-for-invitations")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -73,6 +74,15 @@ def _known_logins():
     return SHOWN_LOGINS
 
 
+def _plain_mail_to_a_local_catcher() -> None:
+    """Without mail settings of its own, the demo's mail goes to the default 127.0.0.1:1025, where a
+    local mail catcher (which speaks no TLS) may listen: plain SMTP, set explicitly, as the settings
+    never fall back to it. Mail settings of the user's own are kept as they are."""
+    if "SERVICEPULSE_SMTP_HOST" not in os.environ and "SERVICEPULSE_SMTP_SECURITY" not in os.environ:
+        os.environ["SERVICEPULSE_SMTP_SECURITY"] = "none"
+        get_settings.cache_clear()
+
+
 @app.command("demo")
 def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data; do not start the web server."),
@@ -125,6 +135,7 @@ def demo(
         console.print("Start the dashboard with `servicepulse serve`.")
         return
     first = logins[0]
+    _plain_mail_to_a_local_catcher()
     run_server(eng, host, port, banner=[
         f"log in at {display_url(host, port)}login as {first.email} with password {first.password}",
         _logins_table(logins),

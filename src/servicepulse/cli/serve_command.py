@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 import socket
 
 import typer
@@ -12,8 +12,9 @@ from servicepulse.app import create_app
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.errors import ConfigurationError
+from servicepulse.http.access_log import server_log_config
 from servicepulse.jobs.worker import start_worker_thread
-from servicepulse.settings import get_settings
+from servicepulse.settings import Settings, get_settings
 
 HOST_HELP = "Address to listen on. 127.0.0.1 (the default) is reachable from this computer only; 0.0.0.0 from the network."
 PORT_HELP = "Port to listen on."
@@ -42,14 +43,43 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None, worker: bool = True) -> None:
-    """Build the app (which checks the schema), print where it runs, and serve until Ctrl+C."""
+def trusted_proxies(settings: Settings) -> list[str]:
+    """SERVICEPULSE_TRUSTED_PROXIES as a list, each entry checked: an address, a network, or "*" (any)."""
+    entries = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"SERVICEPULSE_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                                     "(for example 10.0.0.5 or 10.0.0.0/24)") from None
+    return entries
+
+
+def server_config(web_app, settings: Settings, host: str, port: int):
+    """The uvicorn configuration `serve` runs with (a function, so that tests check it without serving)."""
     import uvicorn  # only the server needs it; other commands start without it
 
+    proxies = trusted_proxies(settings)
+    return uvicorn.Config(
+        web_app, host=host, port=port, log_level="info", server_header=False,
+        # uvicorn by default believes X-Forwarded-For from 127.0.0.1, which lets any local client choose the
+        # address our per-address limits count; only configured proxies are believed.
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        # uvicorn's log and ours, with survey tokens taken out of every line (servicepulse.http.access_log).
+        log_config=server_log_config(),
+    )
+
+
+def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = None, worker: bool = True) -> None:
+    """Build the app (which checks the schema), print where it runs, and serve until Ctrl+C."""
+    import uvicorn
+
     check_port_free(host, port)
-    # Our own warnings and errors (e.g. a failed page, logged with its traceback) next to uvicorn's log.
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    web_app = create_app(eng, get_settings())
+    settings = get_settings()
+    web_app = create_app(eng, settings)
+    server = uvicorn.Server(server_config(web_app, settings, host, port))  # also sets up logging
     console.print(f"servicepulse is running at [bold]{display_url(host, port)}[/] (stop with Ctrl+C)")
     for line in banner or []:
         console.print(line)
@@ -59,10 +89,14 @@ def run_server(eng: Engine, host: str, port: int, banner: list[str] | None = Non
     if worker:
         job_worker = start_worker_thread(eng)
     try:
-        uvicorn.run(web_app, host=host, port=port, log_level="info", server_header=False)
+        server.run()
+    except KeyboardInterrupt:
+        pass  # Ctrl+C: uvicorn has already shut down; it re-raises the signal afterwards
     finally:
         if job_worker is not None:
             job_worker.stop()
+    if not server.started:
+        raise ConfigurationError(f"the server did not start on {host}:{port}: see the log above")
 
 
 @app.command("serve")

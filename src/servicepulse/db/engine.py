@@ -9,6 +9,7 @@ Connections marked ``readonly`` (execution option) use a deferred BEGIN.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -54,6 +55,19 @@ def make_engine(url: str, **kwargs) -> Engine:
     raise ConfigurationError(f"database {backend!r} is not supported: use SQLite or PostgreSQL")
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file empty (a valid SQLite database) with mode 0600 before SQLite opens it.
+
+    SQLite would create it with the process's umask (often world-readable); its -wal, -shm and journal
+    files take the database file's mode, so they are private too. An existing file is left alone."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the SQLite database file {str(path)!r}: {exc.strerror}") from None
+
+
 def _sqlite_engine(parsed, **kwargs) -> Engine:
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -63,6 +77,7 @@ def _sqlite_engine(parsed, **kwargs) -> Engine:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigurationError(f"cannot create the folder for the SQLite database {database!r}: {exc}") from None
+        _create_private(Path(database).expanduser())
     kwargs.setdefault("poolclass", NullPool) if database in (None, "", ":memory:") else None
     engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs)
 

@@ -16,6 +16,7 @@ from servicepulse.errors import (
     ServicepulseError,
     ValidationFailed,
 )
+from servicepulse.http.access_log import redact_path
 from servicepulse.http.auth import Forbidden, LoginRequired
 from servicepulse.http.csrf import CsrfRefused
 from servicepulse.http.templating import render
@@ -91,5 +92,5 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _crash(request: Request, exc: Exception):
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.error("unhandled error on %s %s", request.method, redact_path(request.url.path), exc_info=exc)
         return error_page(request, 500)

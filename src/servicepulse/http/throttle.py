@@ -18,6 +18,12 @@ password (so a correct guess during a lockout does not get in either).
 
 The defaults: account 5 free failures, then 30 s, 60 s, 120 s ... up to 15
 minutes; address 20 free failures, then the same doubling.
+
+Checks and counts are atomic, so parallel attempts cannot all pass one check
+before any failure is counted: the account row is locked for the attempt
+(servicepulse.org.logins), and `LoginThrottle.begin` checks the in-memory
+counters and counts the attempt as a failure in one step (a success takes it
+back with `LoginThrottle.succeeded`).
 """
 
 from __future__ import annotations
@@ -88,6 +94,14 @@ class FailureCounter:
         with self._lock:
             self._entries.pop(key, None)
 
+    def forgive(self, key: str) -> None:
+        """Take back one failure counted for an attempt that turned out to succeed."""
+        now = self.clock()
+        with self._lock:
+            failures, last = self._current(key, now)
+            if failures > 0:
+                self._entries[key] = (failures - 1, last)
+
     def _prune(self, now: datetime) -> None:
         # Forget entries whose longest possible lockout has passed; if an
         # attacker floods us with fresh keys, drop the oldest half.
@@ -105,6 +119,25 @@ class LoginThrottle:
         self.clock = clock
         self.addresses = FailureCounter(address_policy, clock)
         self.unknown_accounts = FailureCounter(account_policy, clock)
+        self._lock = threading.Lock()
 
     def account_wait(self, failures: int, last_failure: datetime | None) -> float:
         return self.account_policy.wait(failures or 0, last_failure, self.clock())
+
+    def begin(self, address: str, unknown_account: str | None = None) -> float:
+        """Seconds to wait before this attempt may go on; when 0, the attempt is counted as a failure
+        of the address (and of the unknown account) right away, in the same step as the check."""
+        with self._lock:
+            wait = self.addresses.wait(address)
+            if unknown_account is not None:
+                wait = max(wait, self.unknown_accounts.wait(unknown_account))
+            if wait > 0:
+                return wait
+            self.addresses.fail(address)
+            if unknown_account is not None:
+                self.unknown_accounts.fail(unknown_account)
+            return 0.0
+
+    def succeeded(self, address: str) -> None:
+        """The attempt `begin` counted logged in: a success does not count against the address."""
+        self.addresses.forgive(address)

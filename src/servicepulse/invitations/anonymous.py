@@ -56,11 +56,21 @@ def anonymous_survey(session: Session, survey_key: str) -> AnonymousSurvey | Non
 
 
 def address_allowance(session: Session, link: AnonymousLink, secret: str, address: str, now: datetime) -> bool:
-    """May this address start another anonymous response now?"""
+    """May this address start another anonymous response now?
+
+    The count and the submission recorded after it must not interleave with another request from the
+    same address, or parallel answers all see the same count: on PostgreSQL a transaction-scoped
+    advisory lock per link and address serialises them until the caller's unit of work ends; on SQLite
+    the request's write transaction (BEGIN IMMEDIATE) already does."""
+    address_hash = keyed_hash(secret, address)
+    if session.get_bind().dialect.name == "postgresql":
+        # Two int4 keys: the link, and 32 bits of the address hash (a rare collision only makes two
+        # addresses wait for each other).
+        session.execute(select(func.pg_advisory_xact_lock(link.id, int(address_hash[:8], 16) - 2**31)))
     since = now - timedelta(minutes=link.window_minutes)
     used = session.scalar(
         select(func.count()).select_from(AnonymousSubmission)
-        .where(AnonymousSubmission.link_id == link.id, AnonymousSubmission.address_hash == keyed_hash(secret, address),
+        .where(AnonymousSubmission.link_id == link.id, AnonymousSubmission.address_hash == address_hash,
                AnonymousSubmission.created_at > since))
     return used < link.per_address_limit
 

@@ -16,14 +16,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 
 from servicepulse.http.auth import OptionalUser, start_session
 from servicepulse.http.csrf import new_csrf_token
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import LANGUAGES
 from servicepulse.http.templating import base_context, render
-from servicepulse.models import User, utcnow
+from servicepulse.models import utcnow
+from servicepulse.org.logins import record_failed_login, record_login, user_for_login
 from servicepulse.org.passwords import hash_password, verify_password
 from servicepulse.org.service import end_sessions
 
@@ -64,13 +64,12 @@ def login(request: Request, session: DbSession, email: Annotated[str, Form()] = 
     throttle = request.app.state.login_throttle
     address = request.client.host if request.client else "unknown"
     email_key = email.strip().lower()
-    user = session.scalar(select(User).where(User.email == email_key)) if email_key else None
-
-    wait = throttle.addresses.wait(address)
-    if user is not None:
-        wait = max(wait, throttle.account_wait(user.failed_logins, user.last_failed_login_at))
-    else:
-        wait = max(wait, throttle.unknown_accounts.wait(email_key))
+    # Check and count in one step (the account row locked, the in-memory counters under one lock),
+    # so parallel attempts cannot all pass the check before a failure is counted.
+    user = user_for_login(session, email_key) if email_key else None
+    wait = throttle.account_wait(user.failed_logins, user.last_failed_login_at) if user is not None else 0.0
+    if wait == 0:
+        wait = throttle.begin(address, unknown_account=None if user is not None else email_key)
     context = {"next": safe_next(next), "email": email}
     if wait > 0:
         return render(request, "login.html", {**context, "error": _wait_text(t, wait)}, status_code=429,
@@ -78,17 +77,12 @@ def login(request: Request, session: DbSession, email: Annotated[str, Form()] = 
 
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
-        throttle.addresses.fail(address)
         if user is not None:
-            # An SQL increment, so that concurrent failures are all counted.
-            user.failed_logins = User.failed_logins + 1
-            user.last_failed_login_at = utcnow()
-        else:
-            throttle.unknown_accounts.fail(email_key)
+            record_failed_login(session, user, utcnow())
         return render(request, "login.html", {**context, "error": t("web.login.wrong")}, status_code=400)
 
-    user.failed_logins = 0
-    user.last_failed_login_at = None
+    throttle.succeeded(address)
+    record_login(session, user)
     request.session.clear()  # a fresh session at the change of privilege
     start_session(request, user)
     new_csrf_token(request)
