@@ -184,9 +184,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
             responses = operation.get("responses", {})
+            # Answers every route can give besides its own: a body that is not JSON, one over the size
+            # limit (servicepulse.http.limits), and an id in the path that names nothing.
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body could not be parsed"})
+                responses.setdefault("413", {"description": "The body is larger than the configured limit"})
+            if "{" in path:
+                responses.setdefault("404", {"description": "Nothing with that id or key"})
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
