@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.improvement import service
+from servicepulse.improvement.report import scan_csv, why_sentence
 from servicepulse.metrics import repository as repo
+from servicepulse.models import Answer, Case, Journey, Moment, Response, Survey, SurveyVersion
 from servicepulse.org import service as org
 from tests.metrics.test_service import _journey_with_grades
 from tests.web.conftest import csrf_from, login
@@ -65,16 +69,30 @@ def test_scan_classes_and_reasoning(engine, journey):
     visit_mean = frame["visit"].mean()
     assert got["Great visit"].expected_lift == pytest.approx(coef[3] * min(1.0, 10.0 - visit_mean))
     assert [r.title for r in report.rows][0] in ("Clear invoice", "Great visit")
+    # one plain sentence of why, from the moment's stage (below 7 the basics come first, whatever the kind)
+    why = {r.title: r.why for r in report.rows}
+    assert (why["Clear invoice"].code, why["Great visit"].code, why["Shiny order page"].code) == (
+        "fix_basics", "truth_below_basics", "good_enough")
+    nl = f"{invoice_mean:.1f}".replace(".", ",")
+    assert why_sentence(why["Clear invoice"], "nl") == (
+        f"Brengt vooral de basis op orde bij ‘invoice’: klanten geven daar nu een {nl}, terwijl 7 de norm is; "
+        "100% van de klanten maakt dit moment mee.")
+    assert why_sentence(why["Shiny order page"], "en").startswith("Adds little: ‘order’ already scores")
 
 
 def test_csv_export_has_one_row_per_project(engine, journey):
     _, ids = journey
     _create(engine, "Clear invoice", [ids["invoice"]], cost=20_000)
     with UnitOfWork(engine) as s:
-        text = service.scan_csv(service.scan(s, language="nl"), "nl")
+        text = scan_csv(service.scan(s, language="nl"), "nl")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1 and rows[0]["title"] == "Clear invoice" and rows[0]["class"] == "7+-project"
     assert float(rows[0]["lift_per_1000_cost"]) == pytest.approx(float(rows[0]["expected_lift"]) / 20)
+    # the lift with its unit and interval, and the sentence of why, in the chosen language
+    low, lift, high = (float(rows[0][c]) for c in ("lift_low", "expected_lift", "lift_high"))
+    assert 0 < low < lift < high
+    assert rows[0]["unit"] == "punt op de aanbevelingsscore (0–10)"
+    assert rows[0]["why"].startswith("Brengt vooral de basis op orde bij ‘invoice’")
 
 
 def test_validation_names_the_fields(engine, journey):
@@ -156,6 +174,11 @@ def test_api_register_and_scan(client, engine, journey):
     assert updated.json()["cost"] == 5000
     scan = client.get("/api/v1/improvement/scan", headers=auth).json()
     assert scan["projects"][0]["class"] == "9plus" and scan["projects"][0]["targets"][0]["role"] == "9plus"
+    project = scan["projects"][0]
+    assert scan["unit"] == "points on the 0–10 recommendation score" and project["rank"] == 1
+    assert 0 < project["lift_low"] < project["expected_lift"] < project["lift_high"]
+    assert project["why"].startswith("Mainly tackles ‘visit’, a moment of truth")
+    assert project["targets"][0]["moment_id"] == ids["visit"] and project["targets"][0]["share"] == 1.0
     assert client.get("/api/v1/improvement/projects/777", headers=auth).status_code == 404
 
 
@@ -181,3 +204,113 @@ def test_cli_monthly_report_and_scan(engine, journey, tmp_path, monkeypatch):
         assert agg.exit_code == 0 and "rows" in agg.output
     finally:
         get_settings.cache_clear()
+
+
+# -- sharing, the scale's bound and the interval ------------------------------------------------------
+
+def _hourly_journey(engine, overall, moments: dict[str, tuple[str, np.ndarray]], start=datetime(2026, 3, 1, tzinfo=UTC)):
+    """A journey whose responses come one an hour from ``start`` (so a date filter can take fewer of them)."""
+    with UnitOfWork(engine) as s:
+        j = Journey(key="hourly", name_nl="Reis", name_en="Journey")
+        s.add(j)
+        s.flush()
+        for pos, (key, (kind, _)) in enumerate(moments.items(), start=1):
+            s.add(Moment(journey_id=j.id, key=key, position=pos, name_nl=key, name_en=key, kind=kind,
+                         norm=7.0 if kind == "functional" else 9.0))
+        survey = Survey(key="hourly", name="s")
+        s.add(survey)
+        s.flush()
+        version = SurveyVersion(survey_id=survey.id, version=1, definition={})
+        case = Case(external_id="hourly", journey_id=j.id)
+        s.add_all([version, case])
+        s.flush()
+        s.add_all([Response(survey_version_id=version.id, case_id=case.id, submitted_at=start + timedelta(hours=i),
+                            nps=int(overall[i]), grade=max(1, int(overall[i])),
+                            answers=[Answer(question_key=f"moment_{k}", value_num=float(v[i]))
+                                     for k, (_, v) in moments.items()])
+                   for i in range(len(overall))])
+        return {m.key: m.id for m in repo.moments(s, j.id)}
+
+
+def _slope(engine, journey_id, columns, key):
+    with UnitOfWork(engine) as s:
+        frame = repo.moment_grade_frame(s, repo.MetricFilter(journey_id=journey_id))
+    X = np.column_stack([np.ones(len(frame)), frame[columns].to_numpy(float)])
+    coef = np.linalg.lstsq(X, frame["nps"].to_numpy(float), rcond=None)[0]
+    return coef[1 + columns.index(key)], frame[key].mean()
+
+
+def test_projects_on_one_moment_share_its_lift_and_never_count_it_twice(engine, journey):
+    jid, ids = journey
+    alone = _create(engine, "Visit alone", [ids["visit"]], improvement=3.0)
+    with UnitOfWork(engine) as s:
+        single = {r.project_id: r for r in service.scan(s).rows}[alone].scan.expected_lift
+    other = _create(engine, "Visit too", [ids["visit"]], improvement=3.0)
+    with UnitOfWork(engine) as s:
+        rows = {r.project_id: r for r in service.scan(s, language="en").rows}
+    slope, visit_mean = _slope(engine, jid, ["invoice", "order", "visit"], "visit")
+    # together the plans ask +6, the moment has 10 - mean to give: that is the moment's lift, counted once
+    moment_lift = slope * min(6.0, 10.0 - visit_mean)
+    a, b = rows[alone], rows[other]
+    assert a.scan.expected_lift == pytest.approx(moment_lift / 2) == pytest.approx(b.scan.expected_lift)
+    assert a.scan.expected_lift + b.scan.expected_lift == pytest.approx(moment_lift)
+    assert a.scan.expected_lift + b.scan.expected_lift < 2 * single  # without sharing it would count twice
+    assert (a.targets[0].share, a.targets[0].projects) == (0.5, 2)
+    assert "shared by 2 projects" in a.scan.reasoning_en
+    # in proportion to the plans when they differ: 3 against 1
+    with UnitOfWork(engine) as s:
+        service.update_project(s, other, service.ProjectInput(title="Visit too", moment_ids=(ids["visit"],),
+                                                              expected_improvement=1.0))
+    with UnitOfWork(engine) as s:
+        rows = {r.project_id: r for r in service.scan(s).rows}
+    assert rows[alone].scan.expected_lift == pytest.approx(3 * rows[other].scan.expected_lift)
+    assert rows[alone].scan.expected_lift + rows[other].scan.expected_lift == pytest.approx(moment_lift)
+
+
+def test_a_lift_cannot_push_the_score_past_the_top_of_the_scale(engine):
+    rng = np.random.default_rng(5)
+    n = 500
+    truth = np.clip(np.rint(rng.normal(8.0, 0.9, n)), 1, 10)  # a moment of truth just below its norm of 9
+    overall = np.clip(np.rint(9.4 + 0.9 * (truth - 8.0) + rng.normal(0, 0.6, n)), 0, 10)  # already near the top
+    ids = _hourly_journey(engine, overall, {"visit": ("emotional", truth)})
+    pid = _create(engine, "Perfect visit", [ids["visit"]], improvement=2.0)
+    with UnitOfWork(engine) as s:
+        report = service.scan(s, language="nl")
+    row = report.rows[0]
+    assert report.current == pytest.approx(overall.mean())
+    room = 10.0 - overall.mean()  # x reach 100%: every respondent meets the moment
+    assert row.project_id == pid and row.capped is False and row.targets[0].capped is True
+    assert row.targets[0].effect.slope * row.targets[0].effect.counted > room  # unbounded it would pass 10
+    assert row.scan.expected_lift == pytest.approx(room)
+    assert report.current + row.scan.expected_lift <= 10.0 + 1e-9
+    assert row.low <= row.scan.expected_lift and row.high == pytest.approx(room)
+    assert "hoogstens" in row.scan.reasoning_nl
+
+
+def test_the_interval_holds_the_estimate_and_narrows_with_more_answers(engine):
+    rng = np.random.default_rng(8)
+    n = 480
+    invoice = np.clip(np.rint(rng.normal(5.8, 1.3, n)), 1, 10)
+    overall = np.clip(np.rint(1.5 + 0.7 * invoice + rng.normal(0, 1.2, n)), 0, 10)
+    ids = _hourly_journey(engine, overall, {"invoice": ("functional", invoice)})  # 20 days, one an hour
+    _create(engine, "Clear invoice", [ids["invoice"]], improvement=0.8)
+    with UnitOfWork(engine) as s:
+        everything = service.scan(s).rows[0]
+        last_five_days = service.scan(s, repo.MetricFilter(date_from=date(2026, 3, 16))).rows[0]
+    for row in (everything, last_five_days):
+        assert 0 < row.low < row.scan.expected_lift < row.high
+    assert (last_five_days.high - last_five_days.low) > 1.5 * (everything.high - everything.low)
+
+
+def test_a_case_driver_near_the_top_is_bounded_by_the_room_of_the_cases_it_changes():
+    # broken promises in 20% of cases, 4 points each (partial slope); cases with one score 0.5 lower
+    table = pd.DataFrame({"slope": [-4.0], "se": [0.2], "p_value": [0.001], "p_adjusted": [0.001],
+                          "prevalence": [0.2], "univariate": [-0.5]}, index=["broken_promise"])
+    free = service._pooled_driver("broken_promise", {1: 1.0}, table, 0.05, None, "en")
+    assert free.effect.lift == pytest.approx(4.0 * 0.2) and not free.capped
+    near_top = service._Ceiling(top=10.0, current=9.8)  # the cases with a broken promise stand at 9.8 - 0.8 x 0.5
+    bounded = service._pooled_driver("broken_promise", {1: 1.0}, table, 0.05, near_top, "en")
+    assert bounded.capped and bounded.effect.lift == pytest.approx((10.0 - 9.4) * 0.2)
+    assert bounded.low <= bounded.effect.lift == bounded.high
+    assert service._pooled_driver("broken_promise", {1: 0.5, 2: 1.0}, table, 0.05, near_top, "en").effect.lift \
+        == pytest.approx(bounded.effect.lift)  # two plans together still change at most every case

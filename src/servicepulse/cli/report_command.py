@@ -12,7 +12,7 @@ from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
 from servicepulse.improvement import service
-from servicepulse.improvement.report import scan_pdf
+from servicepulse.improvement.report import scan_csv, scan_pdf
 from servicepulse.kernels.statistics import AnalyticsInputError
 from servicepulse.metrics.report import monthly_report_pdf
 from servicepulse.responses import refresh_daily_counts
@@ -58,7 +58,7 @@ def scan(out: Path = typer.Option(..., "--out", help="Where to write it: .pdf or
     with UnitOfWork(engine(), readonly=True) as session:
         report = service.scan(session, min_n=settings.min_n, language=_language(language))
     if out.suffix.lower() == ".csv":
-        out.write_text(service.scan_csv(report, language), encoding="utf-8")
+        out.write_text(scan_csv(report, language), encoding="utf-8")
     else:
         out.write_bytes(scan_pdf(report, language=language, organisation=settings.organisation_name))
     console.print(f"wrote {out} ({len(report.rows)} projects)")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from servicepulse.http.auth import needs
 from servicepulse.http.deps import DbSession, WriteSession
 from servicepulse.improvement import service
+from servicepulse.improvement.report import unit_text, why_sentence
 from servicepulse.settings import get_settings
 
 router = APIRouter(prefix="/improvement", tags=["improvement"])
@@ -61,17 +62,25 @@ def update_project(session: WriteSession, project_id: Annotated[int, Path(ge=1, 
     return _out(service.update_project(session, project_id, _input(body)))
 
 
-@router.get("/scan", dependencies=[needs("read:metrics")], summary="The 7+/9+ scan: expected lift and class of every project, with the reasoning")
+@router.get("/scan", dependencies=[needs("read:metrics")], summary="The 7+/9+ scan: expected lift (with its unit and interval), class and why of every project, ranked")
 def get_scan(request: Request, session: DbSession, outcome: Literal["nps", "grade"] = "nps",
              language: Literal["nl", "en"] = "en"):
     settings = getattr(request.app.state, "settings", None) or get_settings()
+    catalogue = getattr(request.app.state, "catalogue", None)
     report = service.scan(session, outcome=outcome, min_n=int(settings.min_n), language=language)
-    return {"outcome": outcome, "notes": report.notes, "projects": [{
-        "id": r.project_id, "title": r.title, "class": r.scan.code,
+    return {"outcome": outcome, "unit": unit_text(report, language, catalogue), "scale": list(report.scale),
+            "current": report.current, "confidence": report.confidence, "notes": report.notes, "projects": [{
+        "id": r.project_id, "rank": r.rank, "title": r.title, "class": r.scan.code,
         "label": r.scan.label_en if language == "en" else r.scan.label_nl,
-        "expected_lift": r.scan.expected_lift, "cost": r.cost, "lift_per_1000_cost": r.lift_per_1000,
+        "expected_lift": r.scan.expected_lift, "lift_low": r.low, "lift_high": r.high, "capped": r.capped,
+        "cost": r.cost, "lift_per_1000_cost": r.lift_per_1000,
+        "why": why_sentence(r.why, language, catalogue),
         "reasoning": r.scan.reasoning_en if language == "en" else r.scan.reasoning_nl,
-        "targets": [{"target": e.moment, "kind": e.kind, "score": e.score, "norm": e.norm if e.kind != "driver" else None,
-                     "planned": e.planned, "counted": e.counted, "slope": e.slope, "volume_share": e.volume_share,
-                     "lift": e.lift, "role": e.role} for e in r.scan.targets],
+        "targets": [{"target": p.effect.moment, "kind": p.effect.kind,
+                     "moment_id": p.key[1] if p.key[0] == "moment" else None,
+                     "driver": p.key[1] if p.key[0] == "driver" else None, "score": p.effect.score,
+                     "norm": p.effect.norm if p.effect.kind != "driver" else None, "planned": p.effect.planned,
+                     "counted": p.effect.counted, "slope": p.effect.slope, "volume_share": p.effect.volume_share,
+                     "lift": p.effect.lift, "lift_low": p.low, "lift_high": p.high, "share": p.share,
+                     "projects": p.projects, "capped": p.capped, "role": p.effect.role} for p in r.targets],
     } for r in report.rows]}

@@ -13,13 +13,15 @@ from fastapi.responses import Response as HttpResponse
 
 from servicepulse import metrics
 from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
 from servicepulse.improvement import service
-from servicepulse.improvement.report import scan_pdf
+from servicepulse.improvement.report import present, scan_pdf
+from servicepulse.improvement.report import scan_csv as scan_csv_text
 from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS
 
 VIEWERS = ("admin", "analyst", "teamlead")
@@ -34,13 +36,14 @@ def _scan(request: Request, session):
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
 def scan_page(request: Request, session: DbSession):
     report = _scan(request, session)
-    return render(request, "improvement/scan.html", {"report": report,
+    summary = present(report, request_language(request), request.app.state.catalogue)
+    return render(request, "improvement/scan.html", {"report": report, "summary": summary,
                                                      "can_edit": request.state.user.role in EDITORS})
 
 
 @router.get("/scan.csv", dependencies=[Depends(require_role(*VIEWERS))])
 def scan_csv(request: Request, session: DbSession):
-    text = service.scan_csv(_scan(request, session), request_language(request))
+    text = scan_csv_text(_scan(request, session), request_language(request), request.app.state.catalogue)
     return HttpResponse(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="project-scan.csv"'})
 
@@ -73,8 +76,15 @@ def _form_context(request: Request, session, project=None, values=None, problems
             "drivers": drivers, "statuses": service.STATUSES}
 
 
-def _parse(title, description, owner, cost, expected_improvement, status, moment_ids, drivers):
+def _parse(request: Request, title, description, owner, cost, expected_improvement, status, moment_ids, drivers):
     problems = []
+
+    def checked(parse, raw, field: str, **kwargs):
+        try:
+            return parse(raw, field, **kwargs)
+        except params.ParamError as exc:
+            problems.append((field, exc.text(request)))
+            return None
 
     def number(raw: str, field: str, optional: bool):
         raw = (raw or "").strip().replace(",", ".")
@@ -83,26 +93,25 @@ def _parse(title, description, owner, cost, expected_improvement, status, moment
                 problems.append((field, "required"))
             return None
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
-            problems.append((field, f"'{raw}' is not a number"))
+            problems.append((field, f"'{params.shown(raw)}' is not a number"))
             return None
+        # finite and storable: 1e400 is inf, and nan compares false with every bound
+        return checked(params.parse_number, raw, field, low=-1e12, high=1e12) if not -1e12 <= value <= 1e12 else value
 
-    ids = []
-    for raw in moment_ids:
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            problems.append(("moment_ids", f"'{raw}' is not a moment id"))
+    ids = [i for i in (checked(params.parse_int, raw, "moment_ids") for raw in moment_ids) if i is not None]
     data = service.ProjectInput(
-        title=title, description=description, owner=owner, cost=number(cost, "cost", True),
+        title=checked(params.clean_text, title, "title", limit=200) or "",
+        description=checked(params.clean_text, description, "description", limit=10_000, multiline=True),
+        owner=checked(params.clean_text, owner, "owner", limit=200), cost=number(cost, "cost", True),
         expected_improvement=number(expected_improvement, "expected_improvement", False) or 0.0,
         status=status, moment_ids=tuple(ids), drivers=tuple(drivers))
     return data, problems
 
 
 def _save(request: Request, session, project_id: int | None, form: dict):
-    data, problems = _parse(**form)
+    data, problems = _parse(request, **form)
     values = {**form, "moment_ids": [int(m) for m in form["moment_ids"] if m.isdigit()]}
     try:
         if problems:  # report the form's own problems together with the service's

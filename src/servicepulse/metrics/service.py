@@ -524,6 +524,7 @@ def moment_facts(session: Session, f: MetricFilter = MetricFilter(), *, outcome:
                 name=row.name, kind=row.kind, score=row.score.mean, n=row.n, norm=row.norm,
                 slope=float(slopes.loc[row.key, "slope"]) if has else 0.0,
                 p_value=float(slopes.loc[row.key, "p_value"]) if has else 1.0,
+                se=float(slopes.loc[row.key, "se"]) if has else None,
             ))
     return facts, notes
 

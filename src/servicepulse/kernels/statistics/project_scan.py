@@ -54,6 +54,7 @@ class MomentFacts:
     norm: float | None = None  # None: 7.0 functional, 9.0 emotional
     p_value: float | None = None  # of the slope; None: trust the slope's sign
     importance: float | None = None  # share of R-squared, for the reasoning only
+    se: float | None = None  # standard error of the slope (the lift's interval); None: unknown
 
 
 @dataclass(frozen=True)
