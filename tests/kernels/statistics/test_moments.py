@@ -14,8 +14,8 @@ from servicepulse.kernels.statistics import AnalyticsInputError, check_label, mo
         # below 7 is "fix the basics" whatever the kind: a moment of truth at 4.9 is not one "to win"
         ("emotional", 4.9, "fix_basics", "fix the basics", "basis op orde brengen"),
         ("emotional", 6.99, "fix_basics", "fix the basics", "basis op orde brengen"),
-        ("emotional", 7.0, "win_moment", "moment of truth to win", "moment of truth om te winnen"),
-        ("emotional", 8.9, "win_moment", "moment of truth to win", "moment of truth om te winnen"),
+        ("emotional", 7.0, "win_moment", "moment of truth to win", "moment van de waarheid om te winnen"),
+        ("emotional", 8.9, "win_moment", "moment of truth to win", "moment van de waarheid om te winnen"),
         ("emotional", 9.0, "keep_it", "keep it", "vasthouden"),
         ("emotioneel", 9.4, "keep_it", "keep it", "vasthouden"),
     ],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier only; nothing is fetched
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 STATUS_COLOURS = {
@@ -25,8 +28,9 @@ def bar(rows: list[dict], x: str, y: str, title: str | None = None, colour: str 
         width: int = 480, height: int = 220, x_title: str | None = None, y_title: str | None = None,
         horizontal: bool = False, colour_scale: dict | None = None) -> dict:
     spec = _base(title, width, height)
-    xenc = {"field": x, "type": "nominal", "sort": None, "title": x_title or x}
-    yenc = {"field": y, "type": "quantitative", "title": y_title or y}
+    # None: the field name as title; "": no title at all (the labels say enough)
+    xenc = {"field": x, "type": "nominal", "sort": None, "title": x if x_title is None else (x_title or None)}
+    yenc = {"field": y, "type": "quantitative", "title": y if y_title is None else (y_title or None)}
     enc = {"x": yenc, "y": xenc} if horizontal else {"x": xenc, "y": yenc}
     enc["tooltip"] = [{"field": x}, {"field": y}]
     if colour:
@@ -34,6 +38,10 @@ def bar(rows: list[dict], x: str, y: str, title: str | None = None, colour: str 
         if colour_scale:
             enc["color"]["scale"] = {"domain": list(colour_scale), "range": list(colour_scale.values())}
     spec.update({"data": {"values": rows}, "mark": {"type": "bar", "color": "#1f5fa8"}, "encoding": enc})
+    if horizontal and rows:
+        # The renderer measures label text narrower than browsers draw it in the page's font: room for that.
+        longest = max(len(str(r.get(x, ""))) for r in rows)
+        spec["padding"] = {"left": 5 + int(longest * 1.2), "right": 5, "top": 5, "bottom": 5}
     return spec
 
 
@@ -80,12 +88,17 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
     Each row: {"moment": name, "position": int, "status": key, "score": float|None, "kind": ...}.
     """
     spec = _base(title, width, height)
+    # Names wrap onto lines that fit their tile, so neighbouring labels never overlap.
+    band = width / max(1, len(moments))
+    per_line = max(6, int((band - 8) / 5.6))  # characters of the 10 px axis font per line
+    lines = {m["moment"]: textwrap.wrap(str(m["moment"]), per_line) or [""] for m in moments}
     spec.update({
         "data": {"values": moments},
         "layer": [
             {"mark": {"type": "rect", "cornerRadius": 6, "stroke": "white", "strokeWidth": 3},
              "encoding": {"x": {"field": "moment", "type": "ordinal", "sort": {"field": "position"}, "title": None,
-                                "axis": {"labelAngle": 0, "labelLimit": 140, "orient": "bottom"}},
+                                "axis": {"labelAngle": 0, "labelLimit": int(band) - 4, "orient": "bottom",
+                                         "labelExpr": f"{json.dumps(lines)}[datum.label] || datum.label"}},
                           "color": {"field": "status", "type": "nominal", "legend": None,
                                     "scale": {"domain": list(STATUS_COLOURS), "range": list(STATUS_COLOURS.values())}},
                           "tooltip": [{"field": "moment"}, {"field": "kind"}, {"field": "score", "format": ".1f"},
@@ -108,10 +121,15 @@ def scatter(rows: list[dict], x: str, y: str, label: str, title: str | None = No
          "encoding": {"x": {"field": x, "type": "quantitative", "title": x_title or x},
                       "y": {"field": y, "type": "quantitative", "title": y_title or y, "scale": {"zero": False}},
                       "tooltip": [{"field": label}, {"field": x, "format": ".3f"}, {"field": y, "format": ".2f"}]}},
-        {"mark": {"type": "text", "align": "left", "dx": 7, "fontSize": 11},
-         "encoding": {"x": {"field": x, "type": "quantitative"}, "y": {"field": y, "type": "quantitative"},
-                      "text": {"field": label}}},
     ]
+    # Labels of points in the right part of the grid go to the left of their point, so none is cut off.
+    xs = [r[x] for r in rows if isinstance(r.get(x), int | float)]
+    turn = min(xs) + 0.6 * (max(xs) - min(xs)) if xs else 0.0
+    for side, test, dx in (("left", f"datum['{x}'] <= {turn!r}", 7), ("right", f"datum['{x}'] > {turn!r}", -7)):
+        layers.append({"transform": [{"filter": test}],
+                       "mark": {"type": "text", "align": side, "dx": dx, "fontSize": 11},
+                       "encoding": {"x": {"field": x, "type": "quantitative"}, "y": {"field": y, "type": "quantitative"},
+                                    "text": {"field": label}}})
     if x_rule is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"x": {"datum": x_rule}}})
     if y_rule is not None:

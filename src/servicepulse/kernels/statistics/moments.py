@@ -36,7 +36,7 @@ STATUSES: dict[str, tuple[str, str]] = {
     "good_enough": ("good enough: do not over-invest", "goed genoeg: niet overinvesteren"),
     "over_invested": ("possibly over-invested: well above what this moment needs",
                       "mogelijk overgeïnvesteerd: ruim boven wat dit moment nodig heeft"),
-    "win_moment": ("moment of truth to win", "moment of truth om te winnen"),
+    "win_moment": ("moment of truth to win", "moment van de waarheid om te winnen"),
     "keep_it": ("keep it", "vasthouden"),
     "unknown": ("no score yet", "nog geen score"),
 }
