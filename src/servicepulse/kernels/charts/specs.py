@@ -90,7 +90,7 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
     spec = _base(title, width, height)
     # Names wrap onto lines that fit their tile, so neighbouring labels never overlap.
     band = width / max(1, len(moments))
-    per_line = max(6, int((band - 8) / 5.6))  # characters of the 10 px axis font per line
+    per_line = max(6, int((band - 10) / 6.5))  # characters of the 10 px axis font per line, with room to spare
     lines = {m["moment"]: textwrap.wrap(str(m["moment"]), per_line) or [""] for m in moments}
     spec.update({
         "data": {"values": moments},
@@ -105,7 +105,9 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
                                       {"field": "status"}]}},
             {"mark": {"type": "text", "color": "white", "fontSize": 16, "fontWeight": "bold"},
              "encoding": {"x": {"field": "moment", "type": "ordinal", "sort": {"field": "position"}},
-                          "text": {"field": "score", "format": ".1f"}}},
+                          # a moment with too few answers has no score: a dash, never the word "null"
+                          "text": {"condition": {"test": "!isValid(datum.score)", "value": "–"},
+                                   "field": "score", "format": ".1f"}}},
         ],
     })
     return spec
