@@ -74,10 +74,11 @@ def latest_ces(session: Session, ids: np.ndarray) -> np.ndarray:
     """The most recent CES answer per case (NaN where none)."""
     def stmt(part):
         latest = (select(Response.case_id, func.max(Response.submitted_at).label("at"))
-                  .where(Response.case_id.in_(part), Response.ces.is_not(None)).group_by(Response.case_id).subquery())
+                  .where(Response.case_id.in_(part), Response.ces.is_not(None), Response.completed.is_(True))
+                  .group_by(Response.case_id).subquery())
         return (select(Response.case_id, func.max(Response.ces))
                 .join(latest, (latest.c.case_id == Response.case_id) & (latest.c.at == Response.submitted_at))
-                .where(Response.ces.is_not(None)).group_by(Response.case_id))
+                .where(Response.ces.is_not(None), Response.completed.is_(True)).group_by(Response.case_id))
     found = _by_case(session, stmt, ids)
     return np.array([found.get(int(i), np.nan) for i in ids], dtype=float)
 

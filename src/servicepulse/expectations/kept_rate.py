@@ -104,7 +104,8 @@ def broken_promise_effect(session: Session, measure: str = "nps", *, since: date
     score = getattr(Response, measure)
     any_broken = exists().where(Promise.case_id == Response.case_id, Promise.status == "broken")
     any_decided = exists().where(Promise.case_id == Response.case_id, Promise.status != "open")
-    stmt = select(score, any_broken).where(Response.case_id.is_not(None), score.is_not(None), any_decided)
+    stmt = select(score, any_broken).where(Response.case_id.is_not(None), score.is_not(None), any_decided,
+                                           Response.completed.is_(True))  # saved, unsent answers do not count
     if since is not None:
         stmt = stmt.where(Response.submitted_at >= since)
     if until is not None:

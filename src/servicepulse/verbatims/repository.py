@@ -34,7 +34,7 @@ def _day_start(d: date) -> datetime:
 
 def conditions(f: VerbatimFilter) -> list:
     """WHERE conditions on Verbatim joined with Response."""
-    out = []
+    out = [Response.completed.is_(True)]  # a comment counts once its answers are sent, not while saved
     if f.themes:
         out.append(exists().where(VerbatimMention.response_id == Verbatim.response_id,
                                   VerbatimMention.theme.in_(list(f.themes))))
