@@ -27,7 +27,7 @@ from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.repository import theme_matrix
 
 
-@pytest.mark.demo("small", 3)  # the engine is a fresh copy of the small demo
+@pytest.mark.demo("small", 2026)  # a fresh copy of the small demo (the seed the metrics tests use: one load per run)
 def test_themes_recover_the_generated_causes(engine):
     with UnitOfWork(engine) as s:
         summary = analyse_responses(s, workers=2)
