@@ -22,6 +22,7 @@ from servicepulse.models import (
     SurveyVersion,
 )
 from tests.conftest import database_copy, engine_for
+from tests.responses.conftest import WORLD_TEMPLATE, build_world
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: F401
 
 
@@ -113,6 +114,9 @@ def engine(request, templates):
     not once per test); the others get the usual `engine`."""
     if "small" in request.fixturenames:
         with database_copy(templates, SMALL_TEMPLATE, build_small) as (copy, _):
+            yield copy
+    elif "world" in request.fixturenames:  # tests/responses/conftest.py's world, built once as well
+        with database_copy(templates, WORLD_TEMPLATE, build_world) as (copy, _):
             yield copy
     else:
         with engine_for(request, templates) as e:

@@ -13,6 +13,7 @@ from servicepulse.models import Case, Customer, Journey, Moment, OrgUnit
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
 from servicepulse.surveys import load_template
+from tests.conftest import database_copy, engine_for
 
 
 @dataclass
@@ -49,9 +50,24 @@ def build_world(engine) -> World:
         return World(team.id, other.id, journey.moments[0].id, customer.id, case.id)
 
 
+WORLD_TEMPLATE = "responses-world"
+
+
 @pytest.fixture
-def world(engine) -> World:
-    return build_world(engine)
+def engine(request, templates):  # noqa: F811
+    """A test that takes `world` starts on a copy of the world's database (built once per run and
+    database); the others get the usual empty one."""
+    if "world" not in request.fixturenames:
+        with engine_for(request, templates) as plain:
+            yield plain
+        return
+    with database_copy(templates, WORLD_TEMPLATE, build_world) as (copy, _):
+        yield copy
+
+
+@pytest.fixture
+def world(engine, templates) -> World:
+    return templates.ensure(WORLD_TEMPLATE, build_world)
 
 
 def response(external_id="R-1", survey="after_contact", customer="C-1", **overrides) -> dict:
