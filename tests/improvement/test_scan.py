@@ -19,14 +19,14 @@ from servicepulse.improvement.report import scan_csv, why_sentence
 from servicepulse.metrics import repository as repo
 from servicepulse.models import Answer, Case, Journey, Moment, Response, Survey, SurveyVersion
 from servicepulse.org import service as org
+from tests.conftest import database_copy, engine_for
 from tests.metrics.test_service import _journey_with_grades
 from tests.web.conftest import csrf_from, login
 
 N = 400
 
 
-@pytest.fixture
-def journey(engine):
+def _build_journey(engine):
     """Grades with known slopes: below-norm basic, above-norm basic, emotional moment of truth."""
     rng = np.random.default_rng(11)
     low = np.clip(np.rint(rng.normal(6.0, 1.2, N)), 1, 10)
@@ -37,6 +37,22 @@ def journey(engine):
                                                     "visit": ("emotional", truth)})
     with UnitOfWork(engine) as s:
         return jid, {m.key: m.id for m in repo.moments(s, jid)}
+
+
+@pytest.fixture
+def engine(request, templates):  # noqa: F811
+    """Tests that take `journey` start on a copy of its database (built once per run and database)."""
+    if "journey" not in request.fixturenames:
+        with engine_for(request, templates) as plain:
+            yield plain
+        return
+    with database_copy(templates, "improvement-journey", _build_journey) as (copy, _):
+        yield copy
+
+
+@pytest.fixture
+def journey(engine, templates):
+    return templates.ensure("improvement-journey", _build_journey)
 
 
 def _create(engine, title, moments, improvement=0.8, drivers=(), cost=10_000.0):
