@@ -13,6 +13,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.db.write_lock import sqlite_writer
 from servicepulse.http.auth import ApiActor, needs
 from servicepulse.http.deps import DbSession, get_engine
+from servicepulse.http.params import ApiText
 from servicepulse.http.problems import VALIDATION_TYPE, problem
 from servicepulse.kernels.eventlog import EventLogError
 
@@ -72,12 +73,12 @@ def post_events(request: Request, payload: Annotated[Any, Body()] = None):
 
 @router.get("/cases/{external_id}", dependencies=[needs("read:cases")], summary="One case with its facts and effort index",
             responses={404: {"description": "No case with this id"}})
-def get_case(session: DbSession, actor: ApiActor, external_id: Annotated[str, Path(max_length=100)]):
+def get_case(session: DbSession, actor: ApiActor, external_id: Annotated[ApiText, Path(max_length=100)]):
     return JSONResponse(repository.case_summary(session, external_id, actor))
 
 
 @router.get("/cases/{external_id}/timeline", dependencies=[needs("read:cases")], summary="Every event of one case in order, from the customer's side",
             responses={404: {"description": "No case with this id"}})
-def get_timeline(session: DbSession, actor: ApiActor, external_id: Annotated[str, Path(max_length=100)]):
+def get_timeline(session: DbSession, actor: ApiActor, external_id: Annotated[ApiText, Path(max_length=100)]):
     case = repository.get_case(session, external_id, actor)
     return JSONResponse(timeline.as_json(timeline.build(session, case)))

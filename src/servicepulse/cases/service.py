@@ -36,6 +36,10 @@ Progress = Callable[[str, int, int], None]
 EXPECTATIONS_JOB = "expectations.on_events"
 JOB_CASES = 5_000  # case ids per job: a large import becomes several bounded jobs
 MAX_FIELD = {"case_id": 100, "event_id": 120, "activity": 200, "channel": 30, "resource": 200, "team": 200}
+MAX_CUSTOMER = 100  # the customers' external id column
+# An event more than this ahead of the clock is refused (clocks of source systems drift a little; a
+# timestamp a year ahead is a typing error), as response validation does for submitted_at.
+FUTURE_TOLERANCE = pd.Timedelta(hours=24)
 
 __all__ = ["ingest_events", "records_frame", "IngestSummary", "EventLogError"]
 
@@ -54,16 +58,30 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
     return normalise(raw, np.arange(len(items)), mapping, source, unit="item", default_tz=default_tz)
 
 
-def _check_lengths(frame: pd.DataFrame, source: str) -> None:
-    """Values longer than their column: a clear row error instead of a database error."""
+def _check_values(frame: pd.DataFrame, source: str, now: pd.Timestamp | None = None) -> None:
+    """Values the database would refuse or that cannot be true: a clear row error instead of a database
+    error or a silent mistake. Texts longer than their column (the same on both databases: SQLite would
+    store them), customer ids longer than theirs, timestamps in the future."""
     errors, total = [], 0
+    unit = "item" if source == "request" else "row"
+
+    def refuse(mask: np.ndarray, field: str, message: str) -> None:
+        nonlocal total
+        bad = np.flatnonzero(mask)
+        total += len(bad)
+        errors.extend(RowError(int(frame["row"].iloc[i]), field, None, message, unit) for i in bad[:100])
+
     for field, limit in MAX_FIELD.items():
         lengths = frame[field].str.len()
-        bad = np.flatnonzero((lengths > limit).to_numpy(dtype=bool, na_value=False))
-        total += len(bad)
-        unit = "item" if source == "request" else "row"
-        errors += [RowError(int(frame["row"].iloc[i]), field, None,
-                            f"{field} is longer than {limit} characters", unit) for i in bad[:100]]
+        refuse((lengths > limit).to_numpy(dtype=bool, na_value=False), field,
+               f"{field} is longer than {limit} characters")
+    attributes = frame["attributes"].to_numpy(dtype=object)
+    for key in ingest.CUSTOMER_KEYS:
+        long = [isinstance(a, dict) and len(str(a.get(key) or "")) > MAX_CUSTOMER for a in attributes]
+        refuse(np.array(long, dtype=bool), key, f"{key} is longer than {MAX_CUSTOMER} characters")
+    latest = (now if now is not None else pd.Timestamp.now(tz="UTC")) + FUTURE_TOLERANCE
+    refuse((frame["timestamp"] > latest).to_numpy(dtype=bool, na_value=False), "timestamp",
+           f"timestamp is in the future (after {latest:%Y-%m-%d %H:%M} UTC)")
     raise_row_errors(errors, total, source)
 
 
@@ -94,7 +112,7 @@ def ingest_events(session: Session, frame_or_records, *, mapping: Mapping[str, s
             raise ValueError(f"event frame lacks column(s) {', '.join(missing)}; read it with read_event_log")
     else:
         frame = records_frame(frame_or_records, mapping=mapping, default_tz=default_tz, source=source)
-    _check_lengths(frame, source)
+    _check_values(frame, source)
     summary = IngestSummary(received=len(frame))
     if frame.empty:
         return summary

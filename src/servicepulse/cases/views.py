@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.cases import repository, timeline
 from servicepulse.errors import NotFound
+from servicepulse.http import params
 from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
@@ -27,20 +28,16 @@ PAGE_SIZE = 50
 CasePanel = Callable[[Request, Session, Case, datetime], str]
 
 
-def _int(value: str | None, default: int | None = None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
 @router.get("")
 def case_list(request: Request, session: DbSession, actor: CurrentActor):
     q = request.query_params
-    page = max(_int(q.get("page"), 1) or 1, 1)
-    journey_id = _int(q.get("journey"))
+    try:  # bounded: a page number past the id range or a NUL byte is the visitor's mistake, not a 500
+        page = params.parse_page(q.get("page"))
+        journey_id = params.parse_int(q.get("journey"), "journey")
+        search = params.clean_text((q.get("q") or "").strip()[:100], "q", limit=100)
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
     sort = q.get("sort") if q.get("sort") in repository.SORTS else "effort"
-    search = (q.get("q") or "").strip()[:100] or None
     rows, total = repository.list_cases(session, journey_id=journey_id, sort=sort, query=search, page=page,
                                         page_size=PAGE_SIZE, actor=actor)
     journeys = session.query(Journey).order_by(Journey.id).all()
@@ -59,7 +56,7 @@ def effort_page(request: Request, session: DbSession):
 
 
 @router.get("/{external_id}")
-def case_page(request: Request, session: DbSession, actor: CurrentActor, external_id: str):
+def case_page(request: Request, session: DbSession, actor: CurrentActor, external_id: params.PathKey):
     try:
         case = repository.get_case(session, external_id, actor)
     except NotFound:

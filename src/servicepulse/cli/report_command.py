@@ -11,6 +11,7 @@ from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.errors import ValidationFailed
+from servicepulse.http.params import parse_month
 from servicepulse.improvement import service
 from servicepulse.improvement.report import scan_csv, scan_pdf
 from servicepulse.kernels.statistics import AnalyticsInputError
@@ -36,6 +37,10 @@ def monthly(month: str = typer.Option(..., "--month", help="The month, e.g. 2026
     """Write the monthly management report (headline figures, trend, journeys, drivers) as PDF."""
 
     settings = get_settings()
+    bounds = parse_month(month, "--month")  # 9999-12 is refused here, not an overflow later
+    if bounds is None:
+        raise ValidationFailed("--month is empty; give a month such as 2026-10", [("month", "required")])
+    month = f"{bounds[0]:%Y-%m}"
     with console.status(f"building the report for {month} ..."):
         with UnitOfWork(engine(), readonly=True) as session:
             try:

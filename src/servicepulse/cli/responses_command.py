@@ -17,6 +17,7 @@ from rich.table import Table
 from servicepulse.cli.app import app, import_app
 from servicepulse.cli.context import console, engine, err_console
 from servicepulse.db.session import UnitOfWork
+from servicepulse.errors import ValidationFailed
 from servicepulse.responses import csv_import, webhooks_out
 from servicepulse.surveys import (
     list_surveys,
@@ -85,7 +86,12 @@ def survey_load(files: list[Path] = typer.Argument(..., help="Survey definition 
     """Create surveys from definition files; a changed definition becomes a new version."""
     with UnitOfWork(engine()) as session:
         for path in files:
-            change = upsert_survey(session, read_definition_file(path))
+            try:
+                definition = read_definition_file(path)
+            except RecursionError:  # '[' * 100000: deeper than the JSON and YAML parsers go
+                raise ValidationFailed(f"{path}: the definition is nested too deeply to read",
+                                       [("file", "nested too deeply")]) from None
+            change = upsert_survey(session, definition)
             console.print(f"{path}: survey [bold]{change.version.survey.key}[/] version {change.version.version} "
                           f"({change.status.replace('_', ' ')})")
 

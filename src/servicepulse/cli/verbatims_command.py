@@ -81,7 +81,11 @@ def import_codeframe(path: Path = typer.Argument(..., help="YAML file to read.")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationFailed(f"can not read {path}: {exc}", [("path", str(exc))]) from None
-    cf = parse_codeframe(text, source=str(path))
+    try:
+        cf = parse_codeframe(text, source=str(path))
+    except RecursionError:  # '[' * 100000: deeper than the YAML parser goes
+        raise ValidationFailed(f"{path}: the code frame is nested too deeply to read",
+                               [("path", "nested too deeply")]) from None
     with UnitOfWork(engine()) as session:
         version = save_codeframe(session, cf, note=f"imported from {path.name}")
         enqueue_analysis(session, reanalyse=True)

@@ -15,18 +15,23 @@ from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.models import Case, Customer, Invitation, Response
 
 
+def _internal(text: str) -> bool:
+    """ASCII digits within the id column's range ('²' is a digit to str.isdigit, but not to int())."""
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= 2**31 - 1
+
+
 def find_customer(session: Session, ident: str) -> int:
     """The id of the customer named by ``ident``: their external id, or the internal id (digits) when no
     other customer has it as external id. Raises NotFound, or ValidationFailed when it is ambiguous."""
     ident = (ident or "").strip()
     if not ident:
         raise ValidationFailed("name a customer by their external id", [("id", "required")])
-    if ident.startswith("#") and ident[1:].isdigit() and len(ident) < 20:
+    if ident.startswith("#") and _internal(ident[1:]):
         by_external, by_internal = None, session.scalar(select(Customer.id).where(Customer.id == int(ident[1:])))
     else:
         by_external = session.scalar(select(Customer.id).where(Customer.external_id == ident))
         by_internal = None
-        if ident.isdigit() and len(ident) < 19:
+        if _internal(ident):
             by_internal = session.scalar(select(Customer.id).where(Customer.id == int(ident)))
         if by_external is not None and by_internal is not None and by_external != by_internal:
             raise ValidationFailed(f"{ident!r} is the external id of one customer and the internal id of another; "

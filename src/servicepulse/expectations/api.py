@@ -18,6 +18,7 @@ from servicepulse.expectations import forecasting, kept_rate
 from servicepulse.expectations.promises import add_promise, import_promises_csv
 from servicepulse.http.auth import ApiActor, needs
 from servicepulse.http.deps import DbSession, WriteSession
+from servicepulse.http.params import ApiMoment, ApiText, PathKey, check_moment_range
 from servicepulse.models import Case
 from servicepulse.org import Actor
 from servicepulse.settings import get_settings
@@ -27,10 +28,10 @@ router = APIRouter(tags=["promises"])
 
 class PromiseIn(BaseModel):
     kind: Literal["callback", "appointment", "resolved_by", "reply_by"]
-    made_at: datetime = Field(description="When the promise was made (ISO 8601 with offset)")
-    due_at: datetime = Field(description="When it must be kept at the latest; for an appointment the window's end")
-    window_start: datetime | None = Field(default=None, description="Appointment window start")
-    external_id: str | None = Field(default=None, max_length=120, description="Your id; a replay returns the same promise")
+    made_at: ApiMoment = Field(description="When the promise was made (ISO 8601 with offset)")
+    due_at: ApiMoment = Field(description="When it must be kept at the latest; for an appointment the window's end")
+    window_start: ApiMoment | None = Field(default=None, description="Appointment window start")
+    external_id: ApiText | None = Field(default=None, max_length=120, description="Your id; a replay returns the same promise")
 
 
 def _out(case: Case, p) -> dict:
@@ -49,7 +50,7 @@ def _case(session, external_id: str, actor: Actor | None = None) -> Case:
 
 
 @router.post("/cases/{external_id}/promises", dependencies=[needs("write:events")], status_code=201, summary="Record a promise made to the customer")
-def create_promise(external_id: str, body: PromiseIn, session: WriteSession, actor: ApiActor):
+def create_promise(external_id: PathKey, body: PromiseIn, session: WriteSession, actor: ApiActor):
     case = _case(session, external_id, actor)
     promise = add_promise(session, external_id, kind=body.kind, made_at=body.made_at, due_at=body.due_at,
                           window_start=body.window_start, external_id=body.external_id, source="api")
@@ -57,7 +58,7 @@ def create_promise(external_id: str, body: PromiseIn, session: WriteSession, act
 
 
 @router.get("/cases/{external_id}/promises", dependencies=[needs("read:cases")], summary="A case's promises and their status")
-def list_promises(external_id: str, session: DbSession, actor: ApiActor):
+def list_promises(external_id: PathKey, session: DbSession, actor: ApiActor):
     case = _case(session, external_id, actor)
     return {"items": [_out(case, p) for p in case.promises]}
 
@@ -74,17 +75,16 @@ def import_csv(session: WriteSession, body: Annotated[bytes, Body(media_type="te
 
 @router.get("/promises/kept-rate", dependencies=[needs("read:metrics")], summary="Promise-kept rate by journey, team or kind (Wilson 95% interval)")
 def kept_rates(session: DbSession, by: Literal["journey", "team", "kind"] = "kind",
-               since: datetime | None = None, until: datetime | None = None):
+               since: ApiMoment | None = None, until: ApiMoment | None = None):
+    check_moment_range(since, until, ("since", "until"))
     return {"by": by, "items": [r.as_dict() for r in kept_rate.kept_rates(session, by, since=since, until=until)]}
 
 
 @router.get("/cases/{external_id}/forecast", dependencies=[needs("read:cases")], summary="Expected resolution of an open case with the 80% interval")
-def case_forecast(external_id: str, request: Request, session: DbSession, actor: ApiActor,
-                  now: datetime | None = None):
+def case_forecast(external_id: PathKey, request: Request, session: DbSession, actor: ApiActor,
+                  now: ApiMoment | None = None):
     case = _case(session, external_id, actor)
     moment = now or datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise ValidationFailed("now needs a timezone offset", [("now", "timezone offset required")])
     # The API app carries only the engine; the model lives under the configured data directory.
     settings = getattr(request.app.state, "settings", None) or get_settings()
     path = forecasting.model_path(settings.data_dir)

@@ -83,7 +83,10 @@ def _aware(value: Any, field_name: str) -> datetime:
     if stamp.tzinfo is None:
         raise ValidationFailed(f"{field_name}: {value!r} has no timezone offset",
                                [(field_name, "give a timezone offset, e.g. +01:00")])
-    return stamp.tz_convert("UTC").to_pydatetime()
+    try:
+        return stamp.tz_convert("UTC").to_pydatetime()
+    except (ValueError, OverflowError):  # 9999-12-31T23:59-01:00 is in the year 10000 in UTC
+        raise ValidationFailed(f"{field_name}: {value!r} is out of range", [(field_name, "out of range")]) from None
 
 
 def add_promise(session: Session, case_external_id: str, *, kind: str, due_at: Any, made_at: Any,

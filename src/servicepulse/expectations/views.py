@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
@@ -14,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.cases import can_see_case, visible_cases
-from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.errors import NotFound
 from servicepulse.expectations import dashboard, forecasting, kept_rate
 from servicepulse.expectations.signals import team_work_list
+from servicepulse.http import params
 from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import request_language
@@ -31,17 +31,9 @@ router = APIRouter(prefix="/expectations")
 
 
 def _moment(at: str | None) -> datetime:
-    """``?at=`` lets a person (and a test) look at the situation as of another moment."""
-    if not at:
-        return datetime.now(UTC)
-    try:
-        stamp = pd.Timestamp(at)
-    except (ValueError, TypeError):
-        stamp = None
-    if stamp is None or stamp is pd.NaT or stamp.tzinfo is None:
-        raise ValidationFailed(f"at={at!r} is not a date and time with a timezone offset",
-                               [("at", "a date and time with an offset, e.g. 2026-10-31T12:00:00+01:00")])
-    return stamp.tz_convert("UTC").to_pydatetime()
+    """``?at=`` lets a person (and a test) look at the situation as of another moment (with an offset,
+    within the bounds of servicepulse.http.params)."""
+    return params.parse_moment(at, "at") or datetime.now(UTC)
 
 
 def forecast_context(request: Request, session: Session, case: Case, now: datetime | None = None) -> dict:
@@ -75,7 +67,10 @@ def _own_cases(session: Session, actor, rows: list[dict]) -> list[dict]:
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
 def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
                    at: Annotated[str | None, Query()] = None):
-    now = _moment(at)
+    try:
+        now = _moment(at)
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
     language = request_language(request)
     catalogue = request.app.state.catalogue
     since = now - timedelta(days=365)
@@ -102,9 +97,12 @@ def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
 
 
 @router.get("/cases/{external_id}")
-def case_page(request: Request, external_id: str, actor: CurrentActor, session: DbSession,
+def case_page(request: Request, external_id: params.PathKey, actor: CurrentActor, session: DbSession,
               at: Annotated[str | None, Query()] = None):
-    now = _moment(at)
+    try:
+        now = _moment(at)
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
     case = session.scalar(select(Case).where(Case.external_id == external_id))
     if case is None or not can_see_case(session, actor, case):  # another team's case: as if it did not exist
         raise NotFound(f"there is no case {external_id!r}")
@@ -124,10 +122,12 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
     """The team's work list: unresolved signals, newest first. Without ``?team=`` a person
     sees the signals of their own teams (administrators and analysts: all teams; a person
     in no team: none)."""
-    if team not in (None, ""):
-        if not team.isdigit():
-            raise ValidationFailed(f"team={team!r} is not a team id", [("team", "a team id")])
-        chosen = [int(team)]
+    try:
+        team_id = params.parse_int(team, "team")
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
+    if team_id is not None:
+        chosen = [team_id]
         if not actor.sees_team(chosen[0]):
             raise NotFound(f"team {team} is not one of your teams")
     else:
@@ -144,7 +144,7 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
 
 
 @router.post("/signals/{signal_id}/resolve")
-def resolve_signal(request: Request, signal_id: int, actor: CurrentActor, session: DbSession):  # POST: writable
+def resolve_signal(request: Request, signal_id: params.PathId, actor: CurrentActor, session: DbSession):  # POST: writable
     signal = session.get(Signal, signal_id)
     if signal is None or not actor.sees_team(signal.team_id):  # another team's signal: as if it did not exist
         raise NotFound(f"there is no signal {signal_id}")

@@ -5,10 +5,10 @@ follow-ups are only ever shown per role. Refusals: 403 (role or team), 409 (stat
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -17,6 +17,7 @@ from servicepulse.followups.access import Actor
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.http.auth import needs
 from servicepulse.http.deps import DbSession
+from servicepulse.http.params import MAX_ID, ApiDate, ApiLines, ApiText
 from servicepulse.models import FollowUp, utcnow
 
 router = APIRouter(tags=["follow-ups"], responses={
@@ -37,6 +38,7 @@ def api_actor(request: Request) -> Actor:
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
+TeamId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @contextmanager
@@ -65,7 +67,7 @@ def gesture_json(g) -> dict:
 
 
 @router.get("/followups", dependencies=[needs("read:followups")])
-def list_followups(session: DbSession, actor: ApiActor, team_id: int | None = None, mine: bool = False,
+def list_followups(session: DbSession, actor: ApiActor, team_id: TeamId = None, mine: bool = False,
                    status: Literal["open", "claimed", "closed"] | None = None):
     with refusals():
         return [followup_json(f) for f in service.work_list(session, actor, team_id=team_id, mine=mine, status=status)]
@@ -97,7 +99,7 @@ def claim(followup_id: int, session: DbSession, actor: ApiActor):
 
 
 class ContactIn(BaseModel):
-    note: str = Field(min_length=1, max_length=5000)
+    note: ApiLines = Field(min_length=1, max_length=5000)
     outcome: Literal["resolved", "explained", "compensated", "unreachable"] | None = None
 
 
@@ -111,7 +113,7 @@ def log_contact(followup_id: int, body: ContactIn, session: DbSession, actor: Ap
 class GestureIn(BaseModel):
     kind: Literal["credit", "gift", "free_service"]
     amount_cents: int = Field(gt=0, le=10_000_000)
-    note: str = Field("", max_length=2000)
+    note: ApiLines = Field("", max_length=2000)
     ask_approval: bool = False
 
 
@@ -134,7 +136,7 @@ def decide(gesture_id: int, body: DecisionIn, session: DbSession, actor: ApiActo
 
 class CloseIn(BaseModel):
     outcome: Literal["resolved", "explained", "compensated", "unreachable"]
-    root_cause: str | None = Field(None, max_length=120)
+    root_cause: ApiText | None = Field(None, max_length=120)
     resurvey: bool = False
 
 
@@ -146,10 +148,10 @@ def close(followup_id: int, body: CloseIn, session: DbSession, actor: ApiActor):
 
 
 class BudgetIn(BaseModel):
-    team_id: int | None = None
-    user_id: int | None = None
-    period_start: date
-    period_end: date
+    team_id: int | None = Field(None, ge=1, le=MAX_ID)
+    user_id: int | None = Field(None, ge=1, le=MAX_ID)
+    period_start: ApiDate
+    period_end: ApiDate
     amount_cents: int = Field(ge=0, le=1_000_000_000)
 
 
@@ -170,7 +172,7 @@ def budget_report(session: DbSession, actor: ApiActor):
 
 class RuleIn(BaseModel):
     enabled: bool = True
-    threshold: float | None = None
+    threshold: float | None = Field(None, allow_inf_nan=False, ge=-1e6, le=1e6)
     priority: int = Field(2, ge=1, le=3)
     due_working_days: int = Field(2, ge=0, le=30)
 
@@ -193,7 +195,7 @@ def set_rule(key: str, body: RuleIn, session: DbSession, actor: ApiActor):
 
 
 @router.get("/followups-dashboard", dependencies=[needs("read:followups")])
-def loop_dashboard(session: DbSession, actor: ApiActor, team_id: int | None = None):
+def loop_dashboard(session: DbSession, actor: ApiActor, team_id: TeamId = None):
     now: datetime = utcnow()
     with refusals():
         if team_id is not None and actor.visible_team_ids() is not None and team_id not in actor.visible_team_ids():

@@ -4,10 +4,9 @@ and the administrator's settings (budgets, rules). Forbidden actions get the 403
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor, is_lead_of
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.followups.rules import DEFAULTS
+from servicepulse.http import params
 from servicepulse.http.auth import CurrentUser, Forbidden, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
@@ -29,6 +29,7 @@ from servicepulse.models.followups import (
 )
 
 router = APIRouter(prefix="/followups")
+TeamId = Annotated[int | None, Query(ge=1, le=params.MAX_ID)]
 
 
 @contextmanager
@@ -48,7 +49,7 @@ def _users(session) -> dict[int, str]:
 
 
 @router.get("")
-def work_list(request: Request, session: DbSession, user: CurrentUser, team: int | None = None,
+def work_list(request: Request, session: DbSession, user: CurrentUser, team: TeamId = None,
               mine: bool = False, status: str | None = None):
     actor = Actor.of(user)
     with refusals():
@@ -83,7 +84,7 @@ def _detail(request: Request, session, actor: Actor, followup_id: int, error: st
 
 
 @router.get("/{followup_id:int}")
-def detail(request: Request, followup_id: int, session: DbSession, user: CurrentUser):
+def detail(request: Request, followup_id: params.PathId, session: DbSession, user: CurrentUser):
     with refusals():
         return _detail(request, session, Actor.of(user), followup_id)
 
@@ -97,54 +98,55 @@ def _act(request: Request, session, actor: Actor, followup_id: int, action):
         except (Conflict, OverBudget) as exc:
             return _detail(request, session, actor, followup_id, error=str(exc), status_code=409)
         except ValidationFailed as exc:
-            return _detail(request, session, actor, followup_id, error=str(exc), status_code=400)
+            return _detail(request, session, actor, followup_id, error=_said(request, exc), status_code=400)
     return RedirectResponse(f"/followups/{followup_id}", status_code=303)
 
 
+def _said(request: Request, exc: ValidationFailed) -> str:
+    """A refusal for the page: a refused form value in the visitor's language."""
+    return exc.text(request) if isinstance(exc, params.ParamError) else str(exc)
+
+
 @router.post("/{followup_id:int}/claim")
-def claim(request: Request, followup_id: int, session: DbSession, user: CurrentUser):
+def claim(request: Request, followup_id: params.PathId, session: DbSession, user: CurrentUser):
     actor = Actor.of(user)
     return _act(request, session, actor, followup_id, lambda: service.claim(session, actor, followup_id, utcnow()))
 
 
 @router.post("/{followup_id:int}/contact")
-def contact(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+def contact(request: Request, followup_id: params.PathId, session: DbSession, user: CurrentUser,
             note: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = ""):
     actor = Actor.of(user)
     return _act(request, session, actor, followup_id,
-                lambda: service.log_contact(session, actor, followup_id, note, outcome or None, utcnow()))
-
-
-def _cents(raw: str) -> int:
-    try:
-        value = round(float(raw.replace("€", "").replace(" ", "").replace(",", ".")) * 100)
-    except ValueError:
-        raise ValidationFailed(f"{raw!r} is not an amount in euros", [("amount", "not a number")]) from None
-    return int(value)
+                lambda: service.log_contact(session, actor, followup_id,
+                                            params.clean_text(note, "note", limit=5000, multiline=True) or "",
+                                            outcome or None, utcnow()))
 
 
 @router.post("/{followup_id:int}/gesture")
-def gesture(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+def gesture(request: Request, followup_id: params.PathId, session: DbSession, user: CurrentUser,
             kind: Annotated[str, Form()] = "", amount: Annotated[str, Form()] = "",
             note: Annotated[str, Form()] = "", ask_approval: Annotated[str, Form()] = ""):
     actor = Actor.of(user)
     return _act(request, session, actor, followup_id,
-                lambda: budget.spend(session, actor, followup_id, kind, _cents(amount), note, utcnow(),
+                lambda: budget.spend(session, actor, followup_id, kind, params.parse_cents(amount, "amount"),
+                                     params.clean_text(note, "note", limit=2000, multiline=True) or "", utcnow(),
                                      ask_approval=bool(ask_approval)))
 
 
 @router.post("/{followup_id:int}/close")
-def close(request: Request, followup_id: int, session: DbSession, user: CurrentUser,
+def close(request: Request, followup_id: params.PathId, session: DbSession, user: CurrentUser,
           outcome: Annotated[str, Form()] = "", root_cause: Annotated[str, Form()] = "",
           resurvey: Annotated[str, Form()] = ""):
     actor = Actor.of(user)
     return _act(request, session, actor, followup_id,
-                lambda: service.close(session, actor, followup_id, outcome, root_cause or None, utcnow(),
+                lambda: service.close(session, actor, followup_id, outcome,
+                                      params.clean_text(root_cause, "root_cause", limit=120), utcnow(),
                                       resurvey=bool(resurvey)))
 
 
 @router.post("/gestures/{gesture_id:int}/decide")
-def decide(request: Request, gesture_id: int, session: DbSession, user: CurrentUser,
+def decide(request: Request, gesture_id: params.PathId, session: DbSession, user: CurrentUser,
            approve: Annotated[str, Form()] = ""):
     actor = Actor.of(user)
     with refusals():
@@ -175,15 +177,17 @@ def settings_budget(request: Request, session: DbSession, user: CurrentUser,
     actor = Actor.of(user)
     try:
         kind, _, raw_id = owner.partition(":")
-        owner_id = int(raw_id)
-        start, end = date.fromisoformat(period_start), date.fromisoformat(period_end)
+        owner_id = params.parse_int(raw_id, "owner")
+        start, end = params.parse_date(period_start, "period_start"), params.parse_date(period_end, "period_end")
+        if kind not in ("team", "user") or owner_id is None or start is None or end is None:
+            raise ValueError(owner)
         budget.set_budget(session, actor, team_id=owner_id if kind == "team" else None,
                           user_id=owner_id if kind == "user" else None, period_start=start, period_end=end,
-                          amount_cents=_cents(amount))
+                          amount_cents=params.parse_cents(amount, "amount", zero=True))
     except ValueError:
         return _settings(request, session, error="choose an owner and give dates as YYYY-MM-DD", status_code=400)
     except ValidationFailed as exc:
-        return _settings(request, session, error=str(exc), status_code=400)
+        return _settings(request, session, error=_said(request, exc), status_code=400)
     return RedirectResponse("/followups/settings", status_code=303)
 
 
@@ -194,11 +198,9 @@ def settings_rule(request: Request, session: DbSession, user: CurrentUser,
                   due_working_days: Annotated[int, Form()] = 2):
     actor = Actor.of(user)
     try:
-        value = float(threshold.replace(",", ".")) if threshold.strip() else None
+        value = params.parse_number(threshold, "threshold", low=-1e6, high=1e6)
         config.set_rule(session, actor, key, enabled=bool(enabled), threshold=value, priority=priority,
                         due_working_days=due_working_days)
-    except ValueError:
-        return _settings(request, session, error=f"{threshold!r} is not a number", status_code=400)
     except ValidationFailed as exc:
-        return _settings(request, session, error=str(exc), status_code=400)
+        return _settings(request, session, error=_said(request, exc), status_code=400)
     return RedirectResponse("/followups/settings", status_code=303)

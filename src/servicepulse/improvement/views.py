@@ -112,7 +112,7 @@ def _parse(request: Request, title, description, owner, cost, expected_improveme
 
 def _save(request: Request, session, project_id: int | None, form: dict):
     data, problems = _parse(request, **form)
-    values = {**form, "moment_ids": [int(m) for m in form["moment_ids"] if m.isdigit()]}
+    values = {**form, "moment_ids": list(data.moment_ids)}  # the ids that parsed ('²' is a digit to isdigit)
     try:
         if problems:  # report the form's own problems together with the service's
             known = {f for f, _ in problems}
@@ -149,7 +149,7 @@ def create(request: Request, session: DbSession, title: FormText = "", descripti
 
 
 @router.get("/{project_id}/edit", dependencies=[Depends(require_role(*EDITORS))])
-def edit_page(request: Request, session: DbSession, project_id: int):
+def edit_page(request: Request, session: DbSession, project_id: params.PathId):
     try:
         project = service.get_project(session, project_id)
     except NotFound:
@@ -158,7 +158,7 @@ def edit_page(request: Request, session: DbSession, project_id: int):
 
 
 @router.post("/{project_id}/edit", dependencies=[Depends(require_role(*EDITORS))])
-def update(request: Request, session: DbSession, project_id: int, title: FormText = "",
+def update(request: Request, session: DbSession, project_id: params.PathId, title: FormText = "",
            description: FormText = "", owner: FormText = "", cost: FormText = "", expected_improvement: FormText = "",
            status: FormText = "proposed", moment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
            drivers: Annotated[list[str], Form()] = []):  # noqa: B006

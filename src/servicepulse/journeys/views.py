@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
+from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
@@ -49,7 +50,11 @@ def rules_page(request: Request, session: DbSession):
 @router.post("/rules", dependencies=[Depends(require_role(*EDITORS))])
 def rules_save(request: Request, session: DbSession, rules: str = Form("")):
     try:
-        n = repository.replace_rules(session, repository.parse_rules_yaml(rules))
+        try:
+            parsed = repository.parse_rules_yaml(rules)
+        except RecursionError:  # '[' * 100000: deeper than the YAML parser goes
+            raise ValidationFailed("the rules are nested too deeply", [("rules", "nested too deeply to read")]) from None
+        n = repository.replace_rules(session, parsed)
     except ValidationFailed as exc:
         session.rollback()
         return _rules_page(request, session, rules, exc.problems, None, status_code=422)
@@ -57,7 +62,7 @@ def rules_save(request: Request, session: DbSession, rules: str = Form("")):
 
 
 @router.get("/{key}")
-def journey_page(request: Request, session: DbSession, key: str):
+def journey_page(request: Request, session: DbSession, key: params.PathKey):
     journey = _journey(session, key)
     if journey is None:
         return error_page(request, 404)
@@ -66,7 +71,7 @@ def journey_page(request: Request, session: DbSession, key: str):
 
 
 @router.get("/{key}/dfg.svg")
-def journey_dfg(request: Request, session: DbSession, key: str):
+def journey_dfg(request: Request, session: DbSession, key: params.PathKey):
     journey = _journey(session, key)
     if journey is None:
         return error_page(request, 404)

@@ -6,7 +6,6 @@ and null numbers, and an analysis that cannot be run carries a ``message``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,14 +13,21 @@ from fastapi import APIRouter, Path, Query, Request
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.http.auth import needs
 from servicepulse.http.deps import DbSession
+from servicepulse.http.params import MAX_ID, MAX_MIN_N, ApiDate, ApiText, check_range
 from servicepulse.metrics import service
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Journey
 from servicepulse.settings import get_settings
 
 # ids beyond the id columns' range are a 422 for the client, not a database overflow
-MAX_ID = 2**31 - 1
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+MinN = Annotated[int | None, Query(ge=1, le=MAX_MIN_N, description="fewer answers: too_few (default: the setting)")]
+# Dates within the bounds of servicepulse.http.params; with both given, at most five years apart.
+DateFrom = Annotated[ApiDate | None, Query(description="first UTC day, inclusive")]
+DateTo = Annotated[ApiDate | None, Query(description="UTC day after the last, exclusive; at most five years "
+                                                    "after date_from")]
+Label = Annotated[ApiText | None, Query(max_length=200)]
+DATE_FIELDS = ("date_from", "date_to")
 
 router = APIRouter(tags=["insights"])
 
@@ -46,13 +52,12 @@ def get_metrics(
     period: Annotated[Literal["day", "week", "month"], Query(description="bucket size when by=period")] = "month",
     method: Annotated[Literal["adjusted-wald", "wald", "bootstrap"], Query(description="NPS interval")] = "adjusted-wald",
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,
-    min_n: Annotated[int | None, Query(ge=1, description="fewer answers: too_few (default: the setting)")] = None,
-    journey_id: OptionalId = None, moment_id: OptionalId = None, channel: str | None = None,
-    team_id: OptionalId = None, segment: str | None = None,
-    date_from: Annotated[date | None, Query(description="first UTC day, inclusive")] = None,
-    date_to: Annotated[date | None, Query(description="UTC day after the last, exclusive")] = None,
+    min_n: MinN = None,
+    journey_id: OptionalId = None, moment_id: OptionalId = None, channel: Label = None,
+    team_id: OptionalId = None, segment: Label = None, date_from: DateFrom = None, date_to: DateTo = None,
     language: Literal["nl", "en"] = "en",
 ):
+    check_range(date_from, date_to, DATE_FIELDS)
     f = _filter(journey_id, moment_id, channel, team_id, segment, date_from, date_to)
     rows = service.metrics(session, f, by=by, period=period, min_n=_min_n(request, min_n), method=method,
                            confidence=confidence, language=language)
@@ -64,9 +69,10 @@ def get_metrics(
 @router.get("/journeys/{journey_id}/moments", dependencies=[needs("read:metrics")], summary="The 7+/9+ moment view of a journey, with the PRCA label check")
 def get_moment_view(
     request: Request, session: DbSession, journey_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    outcome: Literal["nps", "grade"] = "nps", min_n: Annotated[int | None, Query(ge=1)] = None,
-    date_from: date | None = None, date_to: date | None = None, language: Literal["nl", "en"] = "en",
+    outcome: Literal["nps", "grade"] = "nps", min_n: MinN = None,
+    date_from: DateFrom = None, date_to: DateTo = None, language: Literal["nl", "en"] = "en",
 ):
+    check_range(date_from, date_to, DATE_FIELDS)
     if session.get(Journey, journey_id) is None:
         raise NotFound(f"journey {journey_id} does not exist")
     view = service.moment_view(session, journey_id, MetricFilter(date_from=date_from, date_to=date_to),
@@ -91,9 +97,10 @@ def get_moment_view(
 def get_drivers(
     request: Request, session: DbSession,
     outcome: Literal["nps", "grade"] = "nps", include: Literal["case", "moments", "all"] = "case",
-    journey_id: OptionalId = None, date_from: date | None = None, date_to: date | None = None,
-    min_n: Annotated[int | None, Query(ge=1)] = None, language: Literal["nl", "en"] = "en",
+    journey_id: OptionalId = None, date_from: DateFrom = None, date_to: DateTo = None,
+    min_n: MinN = None, language: Literal["nl", "en"] = "en",
 ):
+    check_range(date_from, date_to, DATE_FIELDS)
     if include != "case" and journey_id is None:
         raise ValidationFailed("moment drivers need a journey", [("journey_id", "required when include is "
                                                                   "'moments' or 'all'")])

@@ -12,7 +12,7 @@ Everything is on the one ``router``, so the app registers a single object.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,10 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound
+from servicepulse.http import params
 from servicepulse.http.auth import CurrentActor, CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
+from servicepulse.http.params import ParamError
 from servicepulse.http.templating import base_context, render
 from servicepulse.invitations import list_rules
 from servicepulse.kernels import charts as chart_kernel
@@ -58,48 +60,35 @@ def _min_n(request: Request) -> int:
 
 
 def parse_filter(request: Request, t, *, journey_id: int | None = None) -> tuple[MetricFilter, str, list[str]]:
-    """MetricFilter and period from the query string; problems as messages for the page."""
+    """MetricFilter and period from the query string; problems as messages for the page (the value that
+    caused one is left out of the filter). Dates, ids and texts are bounded (servicepulse.http.params)."""
     q = request.query_params
     problems: list[str] = []
+
+    def value(parse, name: str, *args, **kwargs):
+        try:
+            return parse(q.get(name), name, *args, **kwargs)
+        except ParamError as exc:
+            problems.append(exc.text(request))
+            return None
+
     period = q.get("period") or "month"
     if period not in repo.PERIODS:
-        problems.append(t("insights.error.period", value=period))
+        problems.append(t("insights.error.period", value=params.shown(period)))
         period = "month"
     date_from = date_to = None
-    if q.get("month"):
-        try:
-            f = service.month_filter(q["month"])
-            date_from, date_to = f.date_from, f.date_to
-        except AnalyticsInputError:
-            problems.append(t("insights.error.month", value=q["month"]))
-    for name in ("from", "to"):
-        if q.get(name):
-            try:
-                value = date.fromisoformat(q[name])
-            except ValueError:
-                problems.append(t("insights.error.date", field=name, value=q[name]))
-                continue
-            if name == "from":
-                date_from = value
-            else:
-                date_to = value
-    if date_from and date_to and date_from >= date_to:
-        problems.append(t("insights.error.range"))
+    if month := value(params.parse_month, "month"):
+        date_from, date_to = month
+    date_from = value(params.parse_date, "from") or date_from
+    date_to = value(params.parse_date, "to") or date_to
+    try:
+        params.check_range(date_from, date_to)
+    except ParamError as exc:
+        problems.append(t("insights.error.range") if exc.key == "order" else exc.text(request))
         date_from = date_to = None
-
-    def as_int(name: str) -> int | None:
-        raw = q.get(name)
-        if not raw:
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            problems.append(t("insights.error.number", field=name, value=raw))
-            return None
-
-    f = MetricFilter(journey_id=journey_id if journey_id is not None else as_int("journey"),
-                     channel=q.get("channel") or None, team_id=as_int("team"), segment=q.get("segment") or None,
-                     date_from=date_from, date_to=date_to)
+    f = MetricFilter(journey_id=journey_id if journey_id is not None else value(params.parse_int, "journey"),
+                     channel=value(params.clean_text, "channel"), team_id=value(params.parse_int, "team"),
+                     segment=value(params.clean_text, "segment"), date_from=date_from, date_to=date_to)
     return f, period, problems
 
 
@@ -125,7 +114,7 @@ def overview_page(request: Request, session: DbSession):
 
 
 @_page("/journeys/{journey_id}")
-def journey_page(request: Request, session: DbSession, journey_id: int):
+def journey_page(request: Request, session: DbSession, journey_id: params.PathId):
     t = _t(request)
     language = request_language(request)
     if session.get(Journey, journey_id) is None:
@@ -147,7 +136,7 @@ def journey_page(request: Request, session: DbSession, journey_id: int):
 
 
 @_page("/moments/{moment_id}")
-def moment_page(request: Request, session: DbSession, moment_id: int,
+def moment_page(request: Request, session: DbSession, moment_id: params.PathId,
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1):
     t = _t(request)
     language = request_language(request)
@@ -214,8 +203,12 @@ def drivers_page(request: Request, session: DbSession):
 def report_pdf(request: Request, session: DbSession, month: str = ""):
     t = _t(request)
     language = request_language(request)
-    if not month:  # the last complete month: the running one would be a few days presented as a month
+    if not month.strip():  # the last complete month: the running one would be a few days presented as a month
         month = service.last_complete_month(repo.last_response_day(session))
+    try:
+        month = f"{params.parse_month(month, 'month')[0]:%Y-%m}"
+    except ParamError as exc:
+        return error_page(request, 400, detail=exc.text(request))
     try:
         pdf = report.monthly_report_pdf(session, month, language=language, min_n=_min_n(request),
                                         organisation=request.app.state.settings.organisation_name)
@@ -241,7 +234,7 @@ def survey_list(request: Request, user: CurrentUser, session: DbSession):
 
 
 @router.get("/surveys/{key}")
-def survey_page(request: Request, key: str, actor: CurrentActor, session: DbSession):
+def survey_page(request: Request, key: params.PathKey, actor: CurrentActor, session: DbSession):
     survey = session.scalar(select(Survey).where(Survey.key == key))
     if survey is None:
         raise NotFound(f"survey {key!r} does not exist")

@@ -5,13 +5,16 @@ and API keys (their user, scopes and last use). The same actions exist on the co
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from servicepulse.errors import NotFound
 from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
+from servicepulse.http.params import MAX_ID
 from servicepulse.http.templating import render
 from servicepulse.http.throttle import ACCOUNT_POLICY
 from servicepulse.models import OrgUnit, User
@@ -22,7 +25,7 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(require_role("admin"))
 
 
 def _user(session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if 1 <= user_id <= MAX_ID else None  # beyond the id column: none
     if user is None:
         raise NotFound(f"there is no user {user_id}")
     return user
@@ -42,7 +45,7 @@ DONE = ("deactivated", "activated", "unlocked")
 
 @router.get("/users")
 def users_page(request: Request, session: DbSession, me: CurrentUser, done: str | None = None,
-               user: int | None = None):
+               user: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None):
     notice = None
     if done in DONE and user is not None and (target := session.get(User, user)) is not None:
         notice = {"key": f"org.users.done.{done}", "email": target.email}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from servicepulse.http.auth import needs
 from servicepulse.http.deps import WriteSession
+from servicepulse.http.params import ApiText
 from servicepulse.models import ApiKey, User
 from servicepulse.org import parse_scopes
 from servicepulse.privacy.service import erase_customer, export_customer, record_export
@@ -38,17 +39,18 @@ def admin_actor(request: Request, session: WriteSession) -> str:
 
 
 AdminActor = Annotated[str, Depends(admin_actor)]
+Ident = Annotated[ApiText, Path(max_length=200, description="the customer's external id (or internal id)")]
 
 
 @router.delete("/customers/{ident}", dependencies=[needs("admin")], status_code=204, response_class=Response,
                summary="Erase one customer and everything held on them (art. 17 GDPR)")
-def erase(ident: str, session: WriteSession, actor: AdminActor) -> Response:
+def erase(ident: Ident, session: WriteSession, actor: AdminActor) -> Response:
     erase_customer(session, ident, actor)
     return Response(status_code=204)
 
 
 @router.get("/customers/{ident}/export", dependencies=[needs("admin")], summary="Everything held on one customer as JSON (art. 15 GDPR)")
-def export(ident: str, session: WriteSession, actor: AdminActor) -> dict:
+def export(ident: Ident, session: WriteSession, actor: AdminActor) -> dict:
     data = export_customer(session, ident)
     record_export(session, actor, ident)
     return data

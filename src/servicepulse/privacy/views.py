@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from servicepulse.errors import NotFound, ValidationFailed
+from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession, WriteSession
 from servicepulse.http.i18n import request_language
@@ -53,6 +54,10 @@ def _problem(request: Request, exc: Exception, ident: str) -> str:
 def erase(request: Request, session: DbSession, user: AdminUser, ident: Annotated[str, Form(alias="id")] = "",
           confirm: Annotated[str, Form()] = ""):
     ident = ident.strip()
+    try:
+        params.clean_text(ident, "id", limit=200)
+    except params.ParamError as exc:
+        return _overview(request, session, error=exc.text(request), status_code=422)
     if confirm != ident or not ident:
         t = request.app.state.catalogue.translate
         return _overview(request, session, error=t("privacy.confirm_mismatch", request_language(request)),
@@ -69,6 +74,10 @@ def erase(request: Request, session: DbSession, user: AdminUser, ident: Annotate
 @router.get("/export")
 def export(request: Request, session: WriteSession, user: AdminUser, ident: Annotated[str, Query(alias="id")] = ""):
     ident = ident.strip()
+    try:
+        params.clean_text(ident, "id", limit=200)
+    except params.ParamError as exc:
+        return _overview(request, session, error=exc.text(request), status_code=422)
     try:
         data = export_customer(session, ident)
     except (NotFound, ValidationFailed) as exc:

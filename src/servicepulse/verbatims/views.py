@@ -3,15 +3,15 @@ theme discovery, and the department report (page and PDF)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
+from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import request_language
@@ -43,13 +43,12 @@ BROWSER_CHARS = 2000  # a 10,000-character comment is cut on the list (with an e
 LANGUAGE_CHOICES = ("nl", "en", "other", "unknown")
 
 
-def _parse_date(value: str | None, field: str, problems: list) -> date | None:
-    if not value:
-        return None
+def _checked(request: Request, problems: list, parse, raw: str, field: str, **kwargs):
+    """A bounded value (servicepulse.http.params), or None with (field, message) added to ``problems``."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems.append((field, value))
+        return parse(raw, field, **kwargs)
+    except params.ParamError as exc:
+        problems.append((field, exc.text(request)))
         return None
 
 
@@ -61,20 +60,25 @@ def _filter(request: Request, codeframe, problems: list) -> tuple[VerbatimFilter
         if raw["theme"] in codeframe.keys:
             themes = tuple(leaf_groups(codeframe)[raw["theme"]])
         else:
-            problems.append(("theme", raw["theme"]))
-    moment = None
-    if raw["moment"]:
-        if raw["moment"].isdigit():
-            moment = int(raw["moment"])
-        else:
-            problems.append(("moment", raw["moment"]))
+            problems.append(("theme", params.shown(raw["theme"])))
+    moment = _checked(request, problems, params.parse_int, raw["moment"], "moment")
     for key, allowed in (("sentiment", SENTIMENTS), ("nps", NPS_GROUPS), ("language", LANGUAGE_CHOICES)):
         if raw[key] and raw[key] not in allowed:
-            problems.append((key, raw[key]))
+            problems.append((key, params.shown(raw[key])))
+            raw[key] = ""
+    date_from = _checked(request, problems, params.parse_date, raw["from"], "from")
+    date_to = _checked(request, problems, params.parse_date, raw["to"], "to")  # inclusive
+    try:
+        params.check_range(date_from, date_to, end_inclusive=True)
+    except params.ParamError as exc:
+        problems.append(("to", exc.text(request)))
+        date_from = date_to = None
+    for key in ("moment", "from", "to"):  # a refused value is not offered again in the form
+        if any(field == key for field, _ in problems):
             raw[key] = ""
     f = VerbatimFilter(themes=themes, sentiment=raw["sentiment"] or None, moment_id=moment,
-                       nps_group=raw["nps"] or None, date_from=_parse_date(raw["from"], "from", problems),
-                       date_to=_parse_date(raw["to"], "to", problems), language=raw["language"] or None)
+                       nps_group=raw["nps"] or None, date_from=date_from, date_to=date_to,
+                       language=raw["language"] or None)
     return f, raw
 
 
@@ -103,7 +107,8 @@ def repository_pending(session) -> int:
 
 
 @router.get("/verbatims/comments")
-def comments(request: Request, user: Viewer, session: DbSession, page: int = 1):
+def comments(request: Request, user: Viewer, session: DbSession,
+             page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
     lang = request_language(request)
     codeframe, _ = current_codeframe(session)
     problems: list = []
@@ -147,7 +152,7 @@ def _report_context(request: Request, session, key: str) -> dict:
 
 
 @router.get("/verbatims/departments/{key}.pdf")
-def department_pdf(request: Request, key: str, user: Viewer, session: DbSession):
+def department_pdf(request: Request, key: params.PathKey, user: Viewer, session: DbSession):
     context = base_context(request)
     context.update(_report_context(request, session, key))
     context["pdf"] = True
@@ -158,7 +163,7 @@ def department_pdf(request: Request, key: str, user: Viewer, session: DbSession)
 
 
 @router.get("/verbatims/departments/{key}")
-def department_page(request: Request, key: str, user: Viewer, session: DbSession):
+def department_page(request: Request, key: params.PathKey, user: Viewer, session: DbSession):
     return render(request, "verbatims/department.html", {**_report_context(request, session, key), "pdf": False})
 
 
@@ -194,7 +199,11 @@ def codeframe_save(request: Request, user: Editor, session: DbSession,
     try:
         if text is None:
             raise ValidationFailed("the file is not UTF-8 text", [("codeframe", "the file is not UTF-8 text")])
-        codeframe = parse_codeframe(text)
+        try:
+            codeframe = parse_codeframe(text)
+        except RecursionError:  # '[' * 100000: deeper than the YAML parser goes
+            raise ValidationFailed("nested too deeply", [("codeframe", "the code frame is nested too deeply to read")]) \
+                from None
     except ValidationFailed as exc:
         current, version = current_codeframe(session)
         owners = theme_owners(session, current)
@@ -214,12 +223,14 @@ def owners_save(request: Request, user: Editor, session: DbSession,
     if len(theme) != len(owner):
         raise ValidationFailed("every theme needs an owner field (empty for none)", [("owner", "missing")])
     codeframe, _ = current_codeframe(session)
-    for key, value in zip(theme, owner):
+    try:
+        owners = [params.parse_int(value, "owner") for value in owner]
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
+    for key, value in zip(theme, owners):
         if key not in codeframe.keys:
-            raise ValidationFailed(f"theme {key!r} is not in the code frame", [("theme", key)])
-        if value and not value.isdigit():
-            raise ValidationFailed(f"owner of theme {key}: {value!r} is not a department", [("owner", key)])
-        set_theme_owner(session, key, int(value) if value else None)
+            raise ValidationFailed(f"theme {params.shown(key)!r} is not in the code frame", [("theme", key)])
+        set_theme_owner(session, key, value)
     return RedirectResponse("/verbatims/codeframe?saved=owners", status_code=303)
 
 
@@ -239,6 +250,14 @@ def discovery_adopt(request: Request, user: Editor, session: DbSession,
                     languages: Annotated[str, Form()] = "", label_nl: Annotated[str, Form()] = "",
                     label_en: Annotated[str, Form()] = "", department: Annotated[str, Form()] = ""):
     codeframe, _ = current_codeframe(session)
+    try:  # texts that end up in the code frame: no control characters (PostgreSQL refuses NUL)
+        terms = params.clean_text(terms, "terms", limit=4000) or ""
+        languages = params.clean_text(languages, "languages") or ""
+        label_nl = params.clean_text(label_nl, "label_nl", limit=120) or ""
+        label_en = params.clean_text(label_en, "label_en", limit=120) or ""
+        unit_id = params.parse_int(department, "department")
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
     top = tuple(t for t in terms.split("|") if t.strip())[:20]
     if not top:
         raise ValidationFailed("the proposal has no terms", [("terms", "empty")])
@@ -254,8 +273,8 @@ def discovery_adopt(request: Request, user: Editor, session: DbSession,
     except ValueError as exc:  # CodeFrameError: e.g. a key that is not a valid theme key
         raise ValidationFailed(f"the proposal can not be adopted: {exc}", [("key", str(exc))]) from None
     save_codeframe(session, new, user.id, note=f"adopted discovered theme {key}")
-    if department:
-        unit = session.get(OrgUnit, int(department)) if department.isdigit() else None
+    if unit_id is not None:
+        unit = session.get(OrgUnit, unit_id)
         if unit is None:
             raise ValidationFailed(f"department {department!r} does not exist", [("department", "unknown")])
         set_theme_owner(session, key, unit.id)

@@ -179,6 +179,17 @@ def _csv_message(exc: Exception) -> str:
     return msg
 
 
+def _json_problem(exc: Exception) -> str:
+    """Why a JSON line was refused, in one line."""
+    if isinstance(exc, RecursionError):  # '[' * 100000: deeper than the parser goes
+        return "not valid JSON (nested too deeply)"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg})"
+    if "digits" in str(exc):  # Python refuses integers of more than 4300 digits
+        return "not valid JSON (a number with too many digits)"
+    return f"not valid JSON ({str(exc).splitlines()[0][:120]})"
+
+
 def _read_jsonl(stream, name, mapping, encoding, options) -> pd.DataFrame:
     decoder = codecs.getreader(encoding)(stream)
     records: list[dict[str, Any]] = []
@@ -191,10 +202,10 @@ def _read_jsonl(stream, name, mapping, encoding, options) -> pd.DataFrame:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
                 bad += 1
                 if len(errors) < MAX_ROW_ERRORS:
-                    errors.append(RowError(lineno, "(line)", line.strip()[:80], f"not valid JSON ({exc.msg})"))
+                    errors.append(RowError(lineno, "(line)", line.strip()[:80], _json_problem(exc)))
                 continue
             if not isinstance(obj, dict):
                 bad += 1

@@ -24,6 +24,7 @@ file_order          int64                       0-based position in the source
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -68,6 +69,18 @@ XES_DEFAULTS = {
     "resource": "org:resource",
     "team": "org:group",
 }
+
+# Every text of an event (fields and attributes) is refused when it holds a control character other than
+# tab, line feed and carriage return (C0, DEL, C1) or is not valid Unicode (a lone surrogate from JSON):
+# PostgreSQL refuses NUL where SQLite would store it, and none of them is ever meant, so both databases
+# see the same events (the same rule as response validation).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Timestamps outside these years are typing or export errors (a zero date, a year 9999 "open end").
+EARLIEST_TIMESTAMP = pd.Timestamp("1990-01-01", tz="UTC")
+LATEST_TIMESTAMP = pd.Timestamp("2101-01-01", tz="UTC")  # exclusive: 2100 is the last year
+MAX_ATTRIBUTES = 200  # other columns per event
+MAX_ATTRIBUTE_CHARS = 10_000  # per text of an attribute
+MAX_ATTRIBUTE_DEPTH = 20  # nested lists/objects (JSON lines) within an attribute
 
 _DIRECTION = {
     "inbound": "inbound", "in": "inbound", "incoming": "inbound", "inkomend": "inbound",
@@ -198,6 +211,46 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(cleaned[codes], index=values.index, dtype="str")  # code -1 -> None
 
 
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored as it is (a control character, not valid Unicode), or None."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        return f"contains a control character (U+{ord(found.group()):04X}); only tab and line breaks are allowed"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def _check_texts(values: pd.Series, collector: _Collector, field: str) -> None:
+    """Row errors for texts with control characters or lone surrogates (checked once per distinct value)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    reasons = [text_problem(u) if isinstance(u, str) else None for u in uniques]
+    for reason in dict.fromkeys(r for r in reasons if r):
+        bad = np.array([r == reason for r in reasons] + [False])
+        collector.add(bad[codes], field, None, "{field} " + reason.replace("{", "{{").replace("}", "}}"))
+
+
+def _value_problem(value, depth: int = 0) -> str | None:
+    """Why an attribute value cannot be stored (recursing into JSON lists and objects), or None."""
+    if isinstance(value, str):
+        if len(value) > MAX_ATTRIBUTE_CHARS:
+            return f"is longer than {MAX_ATTRIBUTE_CHARS} characters"
+        return text_problem(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    if isinstance(value, (list, tuple, dict)):
+        if depth >= MAX_ATTRIBUTE_DEPTH:
+            return f"is nested more than {MAX_ATTRIBUTE_DEPTH} levels deep"
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            reason = (text_problem(key) if isinstance(key, str) else None) or _value_problem(item, depth + 1)
+            if reason:
+                return reason
+    return None
+
+
 def _coded(values: pd.Series, table: dict, collector: _Collector, field: str, allowed: str) -> pd.Series:
     """Map source values through ``table`` (keys compared without case,
     spaces, '_' and '-'); unknown values are row errors."""
@@ -237,15 +290,21 @@ def normalise(
     for field in ("case_id", "activity"):
         s = _text(raw[columns[field]])
         collector.add(s.isna(), field, None, "{field} is empty")
+        _check_texts(s, collector, field)
         out[field] = s
     ts_raw = raw[columns["timestamp"]]
     ts, bad = parse_timestamps(ts_raw, default_tz, timestamp_format, dayfirst)
     collector.add(ts.isna() & ~bad, "timestamp", None, "timestamp is empty")
     collector.add(bad, "timestamp", ts_raw, "timestamp '{value}' is not a date/time")
+    collector.add((ts < EARLIEST_TIMESTAMP).fillna(False), "timestamp", ts_raw,
+                  f"timestamp '{{value}}' is before {EARLIEST_TIMESTAMP.year}")
+    collector.add((ts >= LATEST_TIMESTAMP).fillna(False), "timestamp", ts_raw,
+                  f"timestamp '{{value}}' is after {LATEST_TIMESTAMP.year - 1}")
     out["timestamp"] = ts
 
     for field in ("resource", "team", "channel", "event_id"):
         out[field] = _text(raw[columns[field]]) if field in columns else pd.Series(None, index=raw.index, dtype="str")
+        _check_texts(out[field], collector, field)
     out["direction"] = (
         _coded(raw[columns["direction"]], _DIRECTION, collector, "direction", "inbound or outbound")
         if "direction" in columns else pd.Series(None, index=raw.index, dtype="str")
@@ -260,9 +319,11 @@ def normalise(
     else:
         out["customer_facing"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
 
+    extra = [c for c in raw.columns if c not in set(columns.values())]
+    if keep_attributes and extra:
+        _check_attributes(raw, extra, collector)
     raise_row_errors(collector.errors, collector.total, source)
 
-    extra = [c for c in raw.columns if c not in set(columns.values())]
     out["attributes"] = (
         pd.Series(_attribute_dicts(raw, extra), index=raw.index, dtype=object)
         if keep_attributes and extra else pd.Series(None, index=raw.index, dtype=object)
@@ -273,6 +334,31 @@ def normalise(
     for field in ("case_id", "activity"):
         frame[field] = frame[field].astype("str")
     return frame
+
+
+def _check_attributes(raw: pd.DataFrame, extra: list[str], collector: _Collector) -> None:
+    """Row errors for attribute names and values that cannot be stored (see `_value_problem`)."""
+    if len(extra) > MAX_ATTRIBUTES:
+        collector.add(np.ones(len(raw), dtype=bool), "(columns)", None,
+                      f"an event has more than {MAX_ATTRIBUTES} other columns ({len(extra)})")
+        return
+    for column in extra:
+        name_problem = text_problem(str(column))
+        if name_problem:
+            present = raw[column].notna().to_numpy(dtype=bool)
+            collector.add(present, "(column name)", None, "a column name " + name_problem)
+            continue
+        values = raw[column].to_numpy(dtype=object)
+        try:  # each distinct value once; missing ones (None, NaN: an absent key) get code -1 and pass
+            codes, uniques = pd.factorize(values)
+        except TypeError:  # unhashable values (JSON lists and objects): every value on its own
+            codes, uniques = np.arange(len(values)), values
+        missing = [u is None or (isinstance(u, float) and u != u) for u in uniques]  # absent, not refused
+        reasons = np.array([None if m else _value_problem(u) for u, m in zip(uniques, missing)] + [None],
+                           dtype=object)[codes]
+        for reason in dict.fromkeys(r for r in reasons if r):
+            collector.add(reasons == reason, str(column), None,
+                          "{field} " + reason.replace("{", "{{").replace("}", "}}"))
 
 
 def _attribute_dicts(raw: pd.DataFrame, extra: list[str]) -> list[dict | None]:
