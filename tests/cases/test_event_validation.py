@@ -18,7 +18,8 @@ from .conftest import counts
 
 GOOD = {"event_id": "ev-1", "case_id": "K-1", "activity": "Ticket created", "timestamp": "2026-03-02T10:15:00+01:00",
         "team": "Front Office", "channel": "phone"}
-NEXT_YEAR = (datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+# Midnight, so that every xdist worker collects the same test id (a clock value with seconds differed).
+NEXT_YEAR = (datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%dT00:00:00+00:00")
 
 
 def _fields(response) -> list[str]:

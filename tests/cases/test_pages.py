@@ -12,7 +12,7 @@ from sqlalchemy import select
 from servicepulse.app import create_app
 from servicepulse.cases import effort, facts_store
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Case, CaseEvent
+from servicepulse.models import AuditEntry, Case, CaseEvent
 from servicepulse.models.cases import CaseFacts
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
@@ -107,7 +107,7 @@ def test_journey_overview_and_graph_image(site, engine):
     assert site.get("/journeys/nope").status_code == 404
 
 
-def test_rules_editor_saves_and_rejects_with_reasons(site):
+def test_rules_editor_saves_and_rejects_with_reasons(site, engine):
     set_language(site, "en")
     text = "rules:\n  - moment: fault_repair/report_fault\n    pattern: 'fault'\n"
     token = CSRF.search(site.get("/journeys/rules").text).group(1)
@@ -118,6 +118,8 @@ def test_rules_editor_saves_and_rejects_with_reasons(site):
     assert bad.status_code == 422
     assert "rule 1.moment" in bad.text and "rule 1.pattern" in bad.text
     assert "fault_repair/report_fault" in site.get("/journeys/rules").text  # the old rules stay
+    with UnitOfWork(engine, readonly=True) as s:  # the saved change is audited, the refused one not
+        assert [(e.action, e.details) for e in s.scalars(select(AuditEntry))] == [("moment_rules.replace", {"rules": 1})]
 
 
 def test_activity_names_are_escaped(site, engine):

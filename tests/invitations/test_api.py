@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from servicepulse.app import create_app
 from servicepulse.db.session import UnitOfWork
-from servicepulse.models import Case, utcnow
+from servicepulse.models import AuditEntry, Case, utcnow
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 from servicepulse.org.service import INSTALLATION_SCOPES, create_api_key
 
@@ -34,6 +35,9 @@ def test_rules_are_managed_and_decisions_counted_through_the_api(engine, setting
         assert updated.json()["activity"] == "Contact *" and updated.json()["active"] is False
         assert updated.json()["journey"] is None and updated.json()["reminder_after_days"] is None
         assert [r["key"] for r in client.get("/api/v1/trigger-rules", headers=headers).json()] == ["contact-closed"]
+        with UnitOfWork(engine, readonly=True) as s:  # each change in the audit log, the refused ones not
+            assert [(e.action, e.details) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))] == \
+                [("trigger_rule.set", {"rule": "contact-closed"})] * 2
 
         bad = client.put("/api/v1/trigger-rules/x", headers=headers, json={"survey": "nope", "activity": "A"})
         assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")

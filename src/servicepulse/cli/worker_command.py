@@ -13,6 +13,7 @@ from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
 from servicepulse.invitations import enable_anonymous_link, rules
 from servicepulse.jobs.worker import Worker
+from servicepulse.org import record_audit
 from servicepulse.settings import get_settings
 
 triggers_app = typer.Typer(help="Trigger rules: who is invited to which survey after which case event.",
@@ -42,6 +43,7 @@ def load(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAM
     """Create or update the trigger rules described in a YAML file."""
     with UnitOfWork(engine()) as session:
         loaded = rules.load_rules_file(session, file)
+        record_audit(session, "cli", "trigger_rule.load", {"rules": sorted(r.key for r in loaded)})
     for rule in loaded:
         console.print(f"rule [bold]{rule.key}[/]: survey {rule.survey_key}, after {rule.activity!r}")
 

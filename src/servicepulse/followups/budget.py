@@ -28,6 +28,7 @@ from servicepulse.models.followups import (
     RecoveryBudget,
     Resurvey,
 )
+from servicepulse.org import actor_label, record_audit
 
 SPENT = ("granted", "approved")
 CANCELLATION_JOURNEYS = ("cancellation",)
@@ -64,6 +65,9 @@ def set_budget(session: Session, actor: Actor, *, team_id: int | None = None, us
     else:
         row.amount_cents = amount_cents
     session.flush()
+    record_audit(session, actor_label(actor), "budget.set",
+                 {"budget_id": row.id, "team_id": team_id, "user_id": user_id, "period_start": period_start.isoformat(),
+                  "period_end": period_end.isoformat(), "amount_cents": amount_cents})
     return row
 
 

@@ -11,6 +11,7 @@ from servicepulse.followups.alerts import rule_settings
 from servicepulse.followups.rules import DEFAULTS, RuleSetting
 from servicepulse.models import Journey, utcnow
 from servicepulse.models.followups import AlertRule, RootCause
+from servicepulse.org import actor_label, record_audit
 
 
 def list_rules(session: Session) -> list[RuleSetting]:
@@ -36,6 +37,9 @@ def set_rule(session: Session, actor: Actor, key: str, *, enabled: bool, thresho
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    record_audit(session, actor_label(actor), "alert_rule.set",
+                 {"rule": key, "enabled": enabled, "threshold": threshold, "priority": priority,
+                  "due_working_days": due_working_days})
     return rule_settings(session)[key]
 
 

@@ -9,11 +9,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from servicepulse.errors import NotFound
-from servicepulse.http.auth import needs
+from servicepulse.http.auth import ApiActor, needs
 from servicepulse.http.deps import DbSession
 from servicepulse.invitations import rules
 from servicepulse.models import Survey
 from servicepulse.models.invitations import DECISION_REASONS, TriggerDecision, TriggerRule
+from servicepulse.org import actor_label, record_audit
 
 router = APIRouter(tags=["trigger rules"])
 RULE_KEY = r"^[a-z0-9][a-z0-9_\-]{0,79}$"
@@ -60,9 +61,11 @@ def list_rules(session: DbSession) -> list[RuleOut]:
 
 @router.put("/trigger-rules/{key}", dependencies=[needs("admin")], summary="Create or update a trigger rule", response_model=RuleOut,
             responses={404: {"description": "Unknown survey or journey"}, 422: {"description": "Validation failed"}})
-def put_rule(key: Annotated[str, Path(pattern=RULE_KEY)], body: RuleIn, session: DbSession) -> RuleOut:
+def put_rule(key: Annotated[str, Path(pattern=RULE_KEY)], body: RuleIn, session: DbSession,
+             actor: ApiActor) -> RuleOut:
     raw = body.model_dump(exclude_unset=True) | {"key": key}
     rules.upsert_rule(session, raw)
+    record_audit(session, actor_label(actor), "trigger_rule.set", {"rule": key})
     return next(_out(v) for v in rules.list_rules(session) if v.key == key)
 
 

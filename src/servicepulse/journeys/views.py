@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from servicepulse.errors import ValidationFailed
 from servicepulse.http import params
-from servicepulse.http.auth import require_role
+from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
@@ -18,6 +18,7 @@ from servicepulse.http.templating import render
 from servicepulse.journeys import analytics, repository
 from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
 from servicepulse.models import Journey, Moment
+from servicepulse.org import record_audit
 
 VIEWERS = ("admin", "analyst", "teamlead")
 EDITORS = ("admin", "analyst")
@@ -48,13 +49,14 @@ def rules_page(request: Request, session: DbSession):
 
 
 @router.post("/rules", dependencies=[Depends(require_role(*EDITORS))])
-def rules_save(request: Request, session: DbSession, rules: str = Form("")):
+def rules_save(request: Request, session: DbSession, user: CurrentUser, rules: str = Form("")):
     try:
         try:
             parsed = repository.parse_rules_yaml(rules)
         except RecursionError:  # '[' * 100000: deeper than the YAML parser goes
             raise ValidationFailed("the rules are nested too deeply", [("rules", "nested too deeply to read")]) from None
         n = repository.replace_rules(session, parsed)
+        record_audit(session, f"user:{user.id}", "moment_rules.replace", {"rules": n})
     except ValidationFailed as exc:
         session.rollback()
         return _rules_page(request, session, rules, exc.problems, None, status_code=422)

@@ -19,6 +19,11 @@ MAX_ACTOR = 200
 MAX_ACTION = 60
 
 
+def actor_label(actor) -> str:
+    """How an Actor (servicepulse.org.access) is named in the audit log: its user, or the installation key."""
+    return f"user:{actor.id}" if getattr(actor, "id", None) is not None else "installation-key"
+
+
 def record_audit(session: Session, actor: str, action: str, details: dict | None = None,
                  at: datetime | None = None) -> int:
     """Add one audit entry (``actor`` e.g. "user:3", "cli", "job"; ``action`` e.g. "customer.erase");
