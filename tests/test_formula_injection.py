@@ -18,7 +18,7 @@ from servicepulse.db.session import UnitOfWork
 from servicepulse.improvement import service
 from servicepulse.kernels.spreadsheet import FORMULA_STARTS, safe_cell, safe_row
 from servicepulse.settings import get_settings
-from tests.improvement.test_scan import journey  # noqa: F401  (fixture: a journey with graded moments)
+from tests.improvement.test_scan import engine, journey  # noqa: F401  (fixtures: the database holding a journey with graded moments)
 from tests.web.conftest import app, client, fast_password_hashing, login, make_user, settings  # noqa: F401
 
 ATTACK = '=HYPERLINK("http://x")'
