@@ -65,6 +65,7 @@ def test_survey_dashboard_shows_rate_distributions_verbatims_and_decisions(engin
     assert _figure(html, "answered") == str(answered)
     assert _figure(html, "rate") == f"{round(100 * answered / sent)}%"
     assert _figure(html, "responses") == str(answered + 1)
+    assert _figure(html, "saved") == "1"  # the partial answer, shown apart
     # CES distribution: completed answers only, the API one included; every scale point listed.
     all_ces = ces_given + [ces_given[3]]
     table = dict(re.findall(r'<tr><th scope="row">(\d+)</th><td class="num">(\d+)</td></tr>',

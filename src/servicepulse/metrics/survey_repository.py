@@ -26,6 +26,7 @@ class SurveyTotals:
     invitations_sent: int
     invitations_answered: int  # completed responses to a sent invitation
     responses: int  # completed responses from every channel (e-mail, web, API, CSV)
+    saved: int = 0  # answers saved but not sent yet: shown apart, counted nowhere until sent
 
 
 @dataclass(frozen=True)
@@ -51,22 +52,24 @@ def totals(session: Session, survey_id: int | None = None) -> list[SurveyTotals]
     )
     answered = (
         select(SurveyVersion.survey_id.label("survey_id"),
-               func.count(Response.id).label("n"),
-               func.sum(case((Response.invitation_id.is_not(None), 1), else_=0)).label("via_invitation"))
+               func.sum(case((Response.completed.is_(True), 1), else_=0)).label("n"),
+               func.sum(case((Response.completed.is_(True) & Response.invitation_id.is_not(None), 1), else_=0))
+               .label("via_invitation"),
+               func.sum(case((Response.completed.is_(True), 0), else_=1)).label("saved"))
         .join(Response, Response.survey_version_id == SurveyVersion.id)
-        .where(Response.completed.is_(True))
         .group_by(SurveyVersion.survey_id).subquery()
     )
     query = (
         select(Survey.id, Survey.key, Survey.name, Survey.active, func.coalesce(sent.c.n, 0),
-               func.coalesce(answered.c.via_invitation, 0), func.coalesce(answered.c.n, 0))
+               func.coalesce(answered.c.via_invitation, 0), func.coalesce(answered.c.n, 0),
+               func.coalesce(answered.c.saved, 0))
         .outerjoin(sent, sent.c.survey_id == Survey.id)
         .outerjoin(answered, answered.c.survey_id == Survey.id)
         .order_by(Survey.key)
     )
     if survey_id is not None:
         query = query.where(Survey.id == survey_id)
-    return [SurveyTotals(*row[:4], int(row[4]), int(row[5]), int(row[6])) for row in session.execute(query)]
+    return [SurveyTotals(*row[:4], int(row[4]), int(row[5]), int(row[6]), int(row[7])) for row in session.execute(query)]
 
 
 def score_counts(session: Session, survey_id: int, score: str) -> dict[int, int]:

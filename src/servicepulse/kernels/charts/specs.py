@@ -78,7 +78,7 @@ def distribution(counts: dict[int, int], title: str | None = None, low_cut: int 
             band = "high"
         rows.append({"score": str(score), "n": n, "band": band})
     spec = bar(rows, "score", "n", title=title, colour="band", width=width, height=height,
-               x_title=None, y_title=None, colour_scale={"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"})
+               x_title="", y_title="", colour_scale={"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"})
     return spec
 
 
