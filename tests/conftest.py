@@ -331,6 +331,18 @@ def engine_for(request, templates):
     yield migrated
 
 
+@contextmanager
+def engine_seeded_if(request, templates, fixture: str, name: str, build):
+    """For a folder's `engine` override: a copy of the template `name` (built once per run and backend by
+    `build`) when the test takes `fixture`, which reads what `build` returned; else the usual engine."""
+    if fixture in request.fixturenames:
+        with database_copy(templates, name, build) as (copy, _):
+            yield copy
+    else:
+        with engine_for(request, templates) as plain:
+            yield plain
+
+
 @pytest.fixture
 def engine(request, templates):
     """A migrated, empty database (SQLite and PostgreSQL variants); with ``@pytest.mark.demo(size, seed)``

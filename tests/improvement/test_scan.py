@@ -19,7 +19,7 @@ from servicepulse.improvement.report import scan_csv, why_sentence
 from servicepulse.metrics import repository as repo
 from servicepulse.models import Answer, Case, Journey, Moment, Response, Survey, SurveyVersion
 from servicepulse.org import service as org
-from tests.conftest import database_copy, engine_for
+from tests.conftest import engine_seeded_if
 from tests.metrics.test_service import _journey_with_grades
 from tests.web.conftest import csrf_from, login
 
@@ -42,12 +42,8 @@ def _build_journey(engine):
 @pytest.fixture
 def engine(request, templates):  # noqa: F811
     """Tests that take `journey` start on a copy of its database (built once per run and database)."""
-    if "journey" not in request.fixturenames:
-        with engine_for(request, templates) as plain:
-            yield plain
-        return
-    with database_copy(templates, "improvement-journey", _build_journey) as (copy, _):
-        yield copy
+    with engine_seeded_if(request, templates, "journey", "improvement-journey", _build_journey) as e:
+        yield e
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from servicepulse.models import (
     Survey,
     SurveyVersion,
 )
-from tests.conftest import database_copy, engine_for
+from tests.conftest import database_copy, demo_copy, engine_for
 from tests.responses.conftest import WORLD_TEMPLATE, build_world
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login, make_user, settings  # noqa: F401
 
@@ -127,3 +127,21 @@ def engine(request, templates):
 def small(engine, templates) -> Small:
     """The hand-made data set in `engine` (its frame unpickled afresh for each test)."""
     return templates.ensure(SMALL_TEMPLATE, build_small)
+
+
+SMALL_DEMO_SEED = 2026  # the small demo the metrics tests read (built once per run and backend)
+
+
+@pytest.fixture(scope="module")
+def generated():
+    """What the demo generator put into the small demo: the causes the analyses must recover."""
+    from servicepulse.demo.generate import generate
+
+    return generate("small", SMALL_DEMO_SEED)
+
+
+@pytest.fixture(scope="module")
+def demo_engine(templates):
+    """A copy of the small demo for the module's read-only tests."""
+    with demo_copy(templates, "small", SMALL_DEMO_SEED) as (engine, _):
+        yield engine

@@ -12,23 +12,8 @@ from servicepulse.demo.effects import NEGATIVE_DRIVERS, NPS_DRIVER_RANKING
 from servicepulse.metrics import repository as repo
 from servicepulse.metrics import service
 from servicepulse.web.home import journey_overview
-from tests.conftest import demo_copy
 
-SEED = 2026
 FREQUENT = 0.10  # a cause that hits at least this share of cases is frequent
-
-
-@pytest.fixture(scope="module")
-def generated():
-    from servicepulse.demo.generate import generate
-
-    return generate("small", SEED)
-
-
-@pytest.fixture(scope="module")
-def demo_engine(templates):
-    with demo_copy(templates, "small", SEED) as (engine, _):
-        yield engine
 
 
 def test_frequent_strong_harmful_causes_are_priority_never_strength(demo_engine, generated):

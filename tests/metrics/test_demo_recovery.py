@@ -17,24 +17,8 @@ from servicepulse.kernels import statistics
 from servicepulse.metrics import repository as repo
 from servicepulse.metrics import service
 from servicepulse.responses import aggregate
-from tests.conftest import demo_copy
 
 demo = pytest.importorskip("servicepulse.demo.loader")
-SEED = 2026
-
-
-@pytest.fixture(scope="module")
-def generated():
-    from servicepulse.demo.generate import generate
-
-    return generate("small", SEED)
-
-
-@pytest.fixture(scope="module")
-def demo_engine(templates):
-    """A copy of the small demo for this module (the demo itself is built once per run and backend)."""
-    with demo_copy(templates, "small", SEED) as (engine, _):
-        yield engine
 
 
 def test_strongest_generated_causes_rank_on_top(demo_engine, generated):

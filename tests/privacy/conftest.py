@@ -37,7 +37,7 @@ from servicepulse.models import (
 from servicepulse.responses import refresh_daily_counts
 from servicepulse.responses.service import ingest
 from servicepulse.verbatims.analysis import analyse_responses
-from tests.conftest import database_copy, engine_for
+from tests.conftest import engine_seeded_if
 from tests.followups.conftest import NOW, Org, build_org
 from tests.web.conftest import PASSWORD, csrf_from, fast_password_hashing, login  # noqa: F401
 
@@ -153,12 +153,8 @@ def build_subject(engine) -> Subject:
 def engine(request, templates):  # noqa: F811
     """A test that takes `subject` starts on a copy of the subject's database (built once per run and
     database); the others get the usual empty one."""
-    if "subject" not in request.fixturenames:
-        with engine_for(request, templates) as plain:
-            yield plain
-        return
-    with database_copy(templates, "privacy-subject", build_subject) as (copy, _):
-        yield copy
+    with engine_seeded_if(request, templates, "subject", "privacy-subject", build_subject) as e:
+        yield e
 
 
 @pytest.fixture

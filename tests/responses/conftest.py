@@ -13,7 +13,7 @@ from servicepulse.models import Case, Customer, Journey, Moment, OrgUnit
 from servicepulse.org import service as org_service
 from servicepulse.settings import Settings
 from servicepulse.surveys import load_template
-from tests.conftest import database_copy, engine_for
+from tests.conftest import engine_seeded_if
 
 
 @dataclass
@@ -57,12 +57,8 @@ WORLD_TEMPLATE = "responses-world"
 def engine(request, templates):  # noqa: F811
     """A test that takes `world` starts on a copy of the world's database (built once per run and
     database); the others get the usual empty one."""
-    if "world" not in request.fixturenames:
-        with engine_for(request, templates) as plain:
-            yield plain
-        return
-    with database_copy(templates, WORLD_TEMPLATE, build_world) as (copy, _):
-        yield copy
+    with engine_seeded_if(request, templates, "world", WORLD_TEMPLATE, build_world) as e:
+        yield e
 
 
 @pytest.fixture
