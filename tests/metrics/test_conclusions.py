@@ -74,10 +74,20 @@ def test_home_counts_every_answer_grading_a_moment(demo_engine, generated):
         shown = {(j.key, m.key): m.responses for j in journey_overview(s, "en") for m in j.moments}
         ids = {(j.key, m.key): m.id for j in repo.journeys(s) for m in repo.moments(s, j.id)}
         views = {(j.key, m.key): m.n for j in repo.journeys(s) for m in service.moment_view(s, j.id).moments}
+        by_moment = {r.key: r for r in service.metrics(s, by="moment", language="en")}  # GET /metrics?by=moment
+        by_journey = {r.key: r.figures.responses for r in service.metrics(s, by="journey", language="en")}
     assert len(shown) == 23
     for key, n in expected.items():
         assert shown[key] == n, key
         assert views[key] == n, key  # the moment pages agree with the home page
+        assert by_moment[ids[key]].figures.responses == n, key  # and the API
+        assert by_moment[ids[key]].figures.grade.n == n, key
+        # the demo's surveys are journey surveys: their overall NPS counts for the journey, not for a moment
+        assert by_moment[ids[key]].figures.nps.n == 0, key
+    per_journey = generated.responses.groupby("journey").size()
+    journey_ids = {j.key: j.id for j in repo.journeys(s)}
+    for key, n in per_journey.items():
+        assert by_journey[journey_ids[key]] == n, key
     assert all(n > 0 for n in shown.values())
     assert ids  # every moment has an id
 

@@ -151,3 +151,50 @@ def test_discovery_proposes_and_adopts_with_one_click(engine, client, make_user)
     html = client.get("/verbatims/comments", params={"theme": key}).text
     found = int(html.split(" comments found")[0].rsplit(">", 1)[1])
     assert 10 <= found <= 30 and "stoeptegels" in html and "Prima service" not in html
+
+
+def test_moment_filter_finds_comments_whose_themes_are_about_the_moment(engine, client, make_user):
+    """A comment counts under a moment it graded, was sent for, or whose themes the code frame puts under it
+    (the default code frame: 'engineer visit' is about the moments installation, engineer_visit, switchover_day)."""
+    from servicepulse.models import Answer, Journey, Moment, Response
+
+    ids = _data(engine)
+    with UnitOfWork(engine) as s:
+        journey = Journey(key="fault_repair", name_nl="Storing", name_en="Fault")
+        s.add(journey)
+        s.flush()
+        visit = Moment(journey_id=journey.id, key="engineer_visit", position=1, name_nl="Bezoek", name_en="Visit",
+                       kind="emotional", norm=9.0)
+        invoice = Moment(journey_id=journey.id, key="first_invoice", position=2, name_nl="Factuur",
+                         name_en="Invoice", kind="functional", norm=7.0)
+        s.add_all([visit, invoice])
+        s.flush()
+        graded = s.get(Response, ids[1])  # a friendly comment that graded the visit in its answers
+        graded.answers.append(Answer(question_key="moment_engineer_visit", value_num=9))
+        visit_id, invoice_id = visit.id, invoice.id
+    _login(client, make_user)
+    html = client.get("/verbatims/comments", params={"moment": visit_id}).text
+    assert "2 comments found" in html  # the engineer who never showed up (by its theme) and the graded one
+    listed = html.split('<ol class="verbatims">')[1]
+    shown = {int(x.split('"')[0]) for x in listed.split('data-response="')[1:]}
+    assert shown == {ids[-1], ids[1]}
+    html = client.get("/verbatims/comments", params={"moment": invoice_id}).text
+    assert "12 comments found" in html  # every comment on the invoice's clarity
+
+
+def test_code_frame_moments_are_validated_and_round_trip():
+    from servicepulse.kernels.text import CodeFrameError, load_default_codeframe
+    from servicepulse.kernels.text.codeframe import codeframe_from_dict, codeframe_from_yaml
+
+    cf = load_default_codeframe()
+    assert cf.about_moment("engineer_visit") == ["engineer_visit"]
+    assert set(cf.about_moment("first_invoice")) == {"invoice_clarity"}
+    assert cf.about_moment("nowhere") == []
+    assert codeframe_from_yaml(cf.to_yaml()).theme("cancellation").moments == cf.theme("cancellation").moments
+    # a parent's moments hold for its children
+    tree = codeframe_from_dict({"themes": {
+        "delivery": {"labels": {"nl": "Levering", "en": "Delivery"}, "moments": ["visit"]},
+        "late": {"labels": {"nl": "Te laat", "en": "Late"}, "parent": "delivery"}}})
+    assert tree.about_moment("visit") == ["delivery", "late"]
+    with pytest.raises(CodeFrameError, match="moment 'Bezoek!' is not a moment key"):
+        codeframe_from_dict({"themes": {"x": {"labels": {"nl": "X", "en": "X"}, "moments": ["Bezoek!"]}}})

@@ -48,7 +48,7 @@ def _filter(journey_id, moment_id, channel, team_id, segment, date_from, date_to
 def get_metrics(
     request: Request, session: DbSession,
     by: Annotated[Literal["journey", "moment", "channel", "team", "segment", "period"] | None,
-                  Query(description="group by this dimension")] = None,
+                  Query(description="group by this dimension; by moment, each answer counts for every moment it grades, and NPS, CSAT and CES come only from one-moment surveys (a journey survey's overall scores count for its journey)")] = None,
     period: Annotated[Literal["day", "week", "month"], Query(description="bucket size when by=period")] = "month",
     method: Annotated[Literal["adjusted-wald", "wald", "bootstrap"], Query(description="NPS interval")] = "adjusted-wald",
     confidence: Annotated[float, Query(gt=0, lt=1)] = 0.95,

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import DateTime, and_, case, cast, exists, func, literal, null, or_, select
 from sqlalchemy import column as named_column
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,6 +50,7 @@ from servicepulse.models import (
 )
 from servicepulse.models.responses import GRAIN_DAY, GRAIN_DETAIL, GRAIN_MONTH
 from servicepulse.responses import (
+    MOMENT_KEY_PREFIX,
     day_start,
     first_response_day,
     last_aggregated_day,
@@ -356,6 +357,23 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
     index = pd.Index([int(r[0]) for r in rows], name="moment_id", dtype="int64")
     values = np.array([[float(v or 0) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(MOMENT_COLUMNS))
     return pd.DataFrame(values, index=index, columns=list(MOMENT_COLUMNS))
+
+
+def single_moment_sums(session: Session, f: MetricFilter = MetricFilter()) -> pd.DataFrame:
+    """The ``FIGURE_COLUMNS`` sums per moment (``key``) of the responses sent for a moment that grade no moment
+    in their answers: a one-moment survey, whose overall scores are about that moment. A response that grades
+    moments (a journey survey) is about its journey: its overall scores count there, its moment grades per
+    moment (``moment_sums``). Read from ``responses`` (the aggregate does not tell the two kinds apart)."""
+    rm, rc, journey = response_journey()
+    cu = aliased(Customer, name="cu")
+    grades_moments = exists().where(Answer.response_id == Response.id, Answer.value_num.is_not(None),
+                                    Answer.question_key.startswith(MOMENT_KEY_PREFIX, autoescape=True))
+    stmt = (response_base(select(Response.moment_id.label("key"), *_raw_sums()), rm, rc, cu)
+            .where(Response.moment_id.is_not(None), ~grades_moments, *_raw_where(f, journey, cu.segment))
+            .group_by(Response.moment_id))
+    rows = session.execute(stmt).all()
+    values = np.array([[int(v or 0) for v in r[1:]] for r in rows], dtype=np.int64).reshape(len(rows), len(FIGURE_COLUMNS))
+    return pd.DataFrame(values, columns=list(FIGURE_COLUMNS), index=pd.Index([int(r[0]) for r in rows], name="key"))
 
 
 def graded_counts(session: Session, f: MetricFilter = MetricFilter(), source: str = "auto") -> dict[int, int]:

@@ -127,6 +127,25 @@ def _missing_label(language: str) -> str:
     return "(onbekend)" if language == "nl" else "(unknown)"
 
 
+def moment_group_sums(session: Session, f: MetricFilter, source: str = "auto") -> pd.DataFrame:
+    """``FIGURE_COLUMNS`` sums per moment (``key``), each answer counted for every moment it is about.
+
+    ``responses`` and the grade sums are the answers grading the moment (a journey-end answer that grades
+    several moments counts for each: the counts of the home page and the moment pages) plus the one-moment
+    surveys sent for it, whose overall grade is the moment's grade. NPS, CSAT and CES come from those
+    one-moment surveys only: a journey survey's overall scores are about its journey (``by="journey"``).
+    """
+    single = repo.single_moment_sums(session, f)
+    graded = repo.moment_sums(session, f, source=source)
+    keys = sorted(set(single.index) | {int(k) for k in graded.index})
+    out = single.reindex(keys, fill_value=0)
+    grades = graded.reindex(keys, fill_value=0).round().astype("int64")
+    for column in repo.MOMENT_COLUMNS:
+        out[column] = out[column] + grades[column]
+    out["responses"] = out["responses"] + grades["grade_n"]
+    return out.reset_index(names="key")
+
+
 def metrics(session: Session, f: MetricFilter = MetricFilter(), *, by: str | None = None, period: str = "month",
             min_n: int = 30, method: str = "adjusted-wald", confidence: float = 0.95, language: str = "nl",
             source: str = "auto", today: date | None = None) -> list[MetricRow]:
@@ -136,7 +155,8 @@ def metrics(session: Session, f: MetricFilter = MetricFilter(), *, by: str | Non
     (as "too few answers"), so that a trend shows its gaps; the running period
     (the one holding ``today``, UTC) has ``complete`` False.
     """
-    sums = repo.metric_sums(session, f, by=by, period=period, source=source)
+    sums = moment_group_sums(session, f, source) if by == "moment" else repo.metric_sums(
+        session, f, by=by, period=period, source=source)
     if by is None:
         row = sums.iloc[0] if len(sums) else pd.Series(0, index=repo.FIGURE_COLUMNS)
         return [MetricRow(None, "", figures_from_sums(row, min_n=min_n, method=method, confidence=confidence))]

@@ -21,6 +21,7 @@ class VerbatimFilter:
     themes: tuple[str, ...] = ()        # leaf theme keys (a parent theme is passed as its leaves)
     sentiment: str | None = None        # negative / neutral / positive
     moment_id: int | None = None
+    moment_themes: tuple[str, ...] = ()  # leaf themes about that moment (CodeFrame.about_moment)
     nps_group: str | None = None        # detractor / passive / promoter
     date_from: date | None = None
     date_to: date | None = None         # inclusive
@@ -45,7 +46,7 @@ def conditions(f: VerbatimFilter) -> list:
     elif f.sentiment == "neutral":
         out.append(and_(Verbatim.sentiment > -SENTIMENT_CUT, Verbatim.sentiment < SENTIMENT_CUT))
     if f.moment_id is not None:
-        out.append(graded_moment(f.moment_id))
+        out.append(graded_moment(f.moment_id, f.moment_themes))
     if f.nps_group == "detractor":
         out.append(Response.nps <= 6)
     elif f.nps_group == "passive":
@@ -61,17 +62,28 @@ def conditions(f: VerbatimFilter) -> list:
     return out
 
 
-def graded_moment(moment_id: int):
+def themes_about_moment(session: Session, codeframe, moment_id: int) -> tuple[str, ...]:
+    """The code frame's themes about this moment (by its key; ``CodeFrame.about_moment``)."""
+    key = session.scalar(select(Moment.key).where(Moment.id == moment_id))
+    return tuple(codeframe.about_moment(key)) if key else ()
+
+
+def graded_moment(moment_id: int, themes: Sequence[str] = ()):
     """The response is about this moment: it graded it (an answer ``moment_<key>`` within the journey of its
-    case, as the metric queries match grades), or it was sent for it (``responses.moment_id``). A journey-end
-    answer that grades several moments is about each of them."""
+    case, as the metric queries match grades), it was sent for it (``responses.moment_id``), or its comment
+    mentions one of ``themes`` (the themes about the moment) within that journey. A journey-end answer that
+    grades several moments is about each of them."""
     mg = select(Moment.key, Moment.journey_id).where(Moment.id == moment_id).subquery("graded_moment")
     same_journey = or_(Response.case_id.is_(None),
                        exists().where(Case.id == Response.case_id,
                                       or_(Case.journey_id.is_(None), Case.journey_id == mg.c.journey_id)))
     graded = exists().where(Answer.response_id == Response.id, Answer.value_num.is_not(None),
                             Answer.question_key == literal("moment_") + mg.c.key, same_journey)
-    return or_(Response.moment_id == moment_id, graded)
+    if not themes:
+        return or_(Response.moment_id == moment_id, graded)
+    mentioned = and_(same_journey, exists().where(VerbatimMention.response_id == Response.id,
+                                                  VerbatimMention.theme.in_(list(themes))))
+    return or_(Response.moment_id == moment_id, graded, mentioned)
 
 
 def _score_columns():

@@ -52,7 +52,7 @@ def _checked(request: Request, problems: list, parse, raw: str, field: str, **kw
         return None
 
 
-def _filter(request: Request, codeframe, problems: list) -> tuple[VerbatimFilter, dict]:
+def _filter(request: Request, codeframe, problems: list, session=None) -> tuple[VerbatimFilter, dict]:
     q = request.query_params
     raw = {k: q.get(k, "") for k in ("theme", "sentiment", "moment", "nps", "from", "to", "language")}
     themes: tuple[str, ...] = ()
@@ -76,7 +76,10 @@ def _filter(request: Request, codeframe, problems: list) -> tuple[VerbatimFilter
     for key in ("moment", "from", "to"):  # a refused value is not offered again in the form
         if any(field == key for field, _ in problems):
             raw[key] = ""
-    f = VerbatimFilter(themes=themes, sentiment=raw["sentiment"] or None, moment_id=moment,
+    about = ()
+    if moment is not None and session is not None:  # comments whose themes are about the moment count for it too
+        about = repository.themes_about_moment(session, codeframe, moment)
+    f = VerbatimFilter(themes=themes, sentiment=raw["sentiment"] or None, moment_id=moment, moment_themes=about,
                        nps_group=raw["nps"] or None, date_from=date_from, date_to=date_to,
                        language=raw["language"] or None)
     return f, raw
@@ -112,7 +115,7 @@ def comments(request: Request, user: Viewer, session: DbSession,
     lang = request_language(request)
     codeframe, _ = current_codeframe(session)
     problems: list = []
-    f, raw = _filter(request, codeframe, problems)
+    f, raw = _filter(request, codeframe, problems, session)
     page = max(1, page)
     rows, total = repository.browse(session, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     spans = repository.mentions_for(session, [r["response_id"] for r in rows])

@@ -1,8 +1,10 @@
 """The code frame: the list of themes that open answers are coded into.
 
 A theme has a key, labels in Dutch and English, an optional parent (themes
-form a tree), an optional owning department, and per language the words that
-signal it:
+form a tree), an optional owning department, optionally the keys of the
+journey moments it is about (``moments``: a comment mentioning the theme is
+about those moments, so it shows under them in the comment browser; a parent's
+moments hold for its children), and per language the words that signal it:
 
 - ``keywords``: words or multi-word phrases; each word matches a token by its
   written form or by its lemma (so "factuur" also finds "facturen");
@@ -53,6 +55,7 @@ class Theme:
     department: str | None = None
     description: str = ""
     terms: Mapping[str, ThemeTerms] = field(default_factory=dict)  # per language
+    moments: tuple[str, ...] = ()            # keys of the journey moments this theme is about
 
     def label(self, language: str = "en") -> str:
         return self.labels.get(language) or self.labels.get("en") or self.key
@@ -98,6 +101,11 @@ class CodeFrame:
             want.update(self.ancestors(k))
         return [t.key for t in self.themes if t.key in want]
 
+    def about_moment(self, moment_key: str) -> list[str]:
+        """Themes about the moment with this key: those naming it under ``moments``, and their descendants."""
+        naming = {t.key for t in self.themes if moment_key in t.moments}
+        return [t.key for t in self.themes if naming & {t.key, *self.ancestors(t.key)}]
+
     def children(self, key: str) -> list[str]:
         return [t.key for t in self.themes if t.parent == key]
 
@@ -117,6 +125,8 @@ class CodeFrame:
                 d["department"] = t.department
             if t.description:
                 d["description"] = t.description
+            if t.moments:
+                d["moments"] = list(t.moments)
             for lang, terms in t.terms.items():
                 section = {k: list(getattr(terms, k)) for k in ("keywords", "lemmas", "patterns") if getattr(terms, k)}
                 if section:
@@ -149,6 +159,9 @@ def _validate(cf: CodeFrame) -> list[str]:
         for lang in LANGUAGES:
             if not str(t.labels.get(lang, "")).strip():
                 problems.append(f"{where}: labels.{lang} is missing")
+        for m in t.moments:
+            if not isinstance(m, str) or not _KEY_RE.match(m):
+                problems.append(f"{where}: moment {m!r} is not a moment key (lower-case letters, digits and '_')")
         if t.parent is not None:
             if t.parent not in keys:
                 problems.append(f"{where}: parent {t.parent!r} is not a theme in this code frame")
@@ -208,7 +221,7 @@ def codeframe_from_dict(data: Any, source: str = "code frame") -> CodeFrame:
     raw_themes = data.get("themes")
     if not isinstance(raw_themes, dict) or not raw_themes:
         raise CodeFrameError(["'themes' must be a mapping of theme key -> theme"], source)
-    allowed = {"labels", "parent", "department", "description", *LANGUAGES}
+    allowed = {"labels", "parent", "department", "description", "moments", *LANGUAGES}
     themes = []
     for key, body in raw_themes.items():
         where = f"themes.{key}"
@@ -245,6 +258,7 @@ def codeframe_from_dict(data: Any, source: str = "code frame") -> CodeFrame:
             department=None if dept in (None, "") else str(dept),
             description=str(body.get("description") or ""),
             terms=terms,
+            moments=_str_list(body.get("moments"), f"{where}.moments", problems),
         ))
     if problems:
         raise CodeFrameError(problems, source)
