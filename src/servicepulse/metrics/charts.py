@@ -10,6 +10,16 @@ from servicepulse.kernels.statistics.importance_performance import IMPORTANCE_FL
 from servicepulse.metrics.service import DriverAnalysis, MetricRow, MomentView
 
 RUNNING_LABEL = {"nl": "lopend, onvolledig", "en": "running, incomplete"}
+# Charts on full-width cards are drawn twice, for a desktop card and for a phone, and the page's style sheet
+# shows the one that fits: a single drawing scaled down to a phone would shrink its text below legibility.
+WIDE, NARROW = 860, 330
+
+
+def _both(build, language: str | None) -> str:
+    """``build(width)`` -> spec, rendered at both widths; classes chart-wide / chart-narrow pick one by CSS."""
+    wide = svg(build(WIDE), language=language).replace('class="marks"', 'class="marks chart-wide"', 1)
+    narrow = svg(build(NARROW), language=language).replace('class="marks"', 'class="marks chart-narrow"', 1)
+    return wide + narrow
 
 
 def _mark_running(spec: dict, running: list[dict], x: str, y: str, language: str | None) -> dict:
@@ -36,8 +46,9 @@ def nps_trend(rows: list[MetricRow], title: str, y_title: str = "NPS", *,
                if r.figures.nps.score is not None and not r.complete]
     if not points and not running:
         return None
-    spec = specs.line_with_band(points, "period", "nps", "low", "high", title=title, y_title=y_title, rule=0.0)
-    return svg(_mark_running(spec, running, "period", "nps", language), language=language)
+    return _both(lambda width: _mark_running(
+        specs.line_with_band(points, "period", "nps", "low", "high", title=title, y_title=y_title, rule=0.0,
+                             width=width), running, "period", "nps", language), language)
 
 
 def grade_trend(rows: list[MetricRow], title: str, y_title: str, *,
@@ -48,8 +59,9 @@ def grade_trend(rows: list[MetricRow], title: str, y_title: str, *,
                if r.figures.grade.mean is not None and not r.complete]
     if not points and not running:
         return None
-    spec = specs.line_with_band(points, "period", "grade", "low", "high", title=title, y_title=y_title)
-    return svg(_mark_running(spec, running, "period", "grade", language), language=language)
+    return _both(lambda width: _mark_running(
+        specs.line_with_band(points, "period", "grade", "low", "high", title=title, y_title=y_title,
+                             width=width), running, "period", "grade", language), language)
 
 
 def moment_row(view: MomentView, title: str, *,
@@ -58,14 +70,18 @@ def moment_row(view: MomentView, title: str, *,
         return None
     rows = [{"moment": m.name, "position": m.position, "status": m.chart_status, "score": m.score.mean,
              "kind": m.kind} for m in view.moments]
-    return svg(specs.moment_row(rows, title=title, width=max(120 * len(rows), 360)), language=language)
+    legend = {}
+    for m in view.moments:  # the colours shown, named as the status column names them
+        legend.setdefault(m.chart_status, m.status.label_nl if language == "nl" else m.status.label_en)
+    return _both(lambda width: specs.moment_row(rows, title=title, width=width, legend=legend), language)
 
 
-def distribution(counts: dict[int, int], title: str, low_cut: int = 6, high_cut: int = 9, *,
+def distribution(counts: dict[int, int], title: str, scale: str = "grade", *,
         language: str | None = None) -> str | None:
+    """Answers per value of a scale, in that scale's colour bands (``specs.SCALE_BANDS``)."""
     if not counts:
         return None
-    return svg(specs.distribution(counts, title=title, low_cut=low_cut, high_cut=high_cut), language=language)
+    return svg(specs.distribution(counts, title=title, scale=scale), language=language)
 
 
 def importance_performance(analysis: DriverAnalysis, title: str, x_title: str, y_title: str, *,

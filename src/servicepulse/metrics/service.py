@@ -27,7 +27,7 @@ from servicepulse.models import Journey, Moment
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 # moment_status codes -> chart colour keys (charts.specs.STATUS_COLOURS)
 CHART_STATUS = {"fix_basics": "fix_basics", "good_enough": "good_enough", "win_moment": "moment_to_win",
-                "keep_it": "keep_it", "over_invested": "good_enough", "unknown": "too_few"}
+                "keep_it": "keep_it", "over_invested": "over_invested", "unknown": "too_few"}
 
 
 @dataclass(frozen=True)

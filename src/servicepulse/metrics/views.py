@@ -46,8 +46,6 @@ PREFIX = "/metrics"
 OLD_PREFIX = "/insights"  # where the pages were served before; kept as redirects for bookmarks and old links
 router = APIRouter()
 PAGE_SIZE = 50
-# Where a score counts as low / high on the survey page's distribution chart (colour bands).
-BANDS = {"nps": (6, 9), "grade": (5, 8), "ces": (3, 6), "csat": (2, 4)}
 
 
 def _page(path: str):
@@ -153,7 +151,7 @@ def moment_page(request: Request, session: DbSession, moment_id: params.PathId,
     return render(request, "metrics/moment.html", {
         "moment": moment, "row": row, "view": view, "problems": problems, "responses": responses,
         "total": total, "page": page, "pages": pages,
-        "dist_svg": charts.distribution(grade_counts, t("insights.chart.grade_distribution"), 6, 9, language=language),
+        "dist_svg": charts.distribution(grade_counts, t("insights.chart.grade_distribution"), "grade", language=language),
         "query": _without_page(request),
     })
 
@@ -252,8 +250,7 @@ def survey_page(request: Request, key: params.PathKey, actor: CurrentActor, sess
         scale = SCALES[score]
         title = catalogue.translate(f"surveys_dashboard.score.{score}", lang)
         full = {value: counts.get(value, 0) for value in range(scale.low, scale.high + 1)}
-        low, high = BANDS[score]
-        chart = chart_kernel.svg(chart_kernel.specs.distribution(full, low_cut=low, high_cut=high),
+        chart = chart_kernel.svg(chart_kernel.specs.distribution(full, scale=score),
                                  title=catalogue.translate("surveys_dashboard.chart_label", lang, score=title, n=n),
                                  language=lang)
         summary = None

@@ -19,10 +19,15 @@ def _locale(language: str | None) -> dict:
 def svg(spec: dict, title: str | None = None, language: str | None = None) -> str:
     """SVG markup ready to inline in a page; `title` becomes the accessible name; `language` (nl, en)
     sets month names and number format."""
+    # The chart is one image with one accessible name (below): no English descriptions of its axes and marks
+    # inside it ("X-axis for a linear scale ...", "period: Jan 01, 2026; nps: 2.4"), which no reader hears.
+    spec = {**spec, "config": {**spec.get("config", {}), "aria": False}}
     out = _XML_DECL.sub("", vlc.vegalite_to_svg(spec, **_locale(language)))
     label = title or spec.get("title") or spec.get("description") or "chart"
     if isinstance(label, dict):
         label = label.get("text", "chart")
+    if isinstance(label, list):  # a title wrapped onto lines
+        label = " ".join(label)
     return out.replace("<svg ", f'<svg role="img" aria-label="{_escape(str(label))}" ', 1)
 
 

@@ -10,17 +10,26 @@ FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 STATUS_COLOURS = {
     "fix_basics": "#b3261e",
     "good_enough": "#2e7d32",
+    "over_invested": "#5b8c2a",
     "moment_to_win": "#c77700",
     "keep_it": "#1b5e20",
     "too_few": "#757575",
 }
+# One set of colour bands per answer scale, used by every chart and page: (highest "low" value, lowest "high"
+# value). NPS: detractors 0-6, promoters 9-10; the grade follows 7+/9+ (below 7 fails a functional moment, 9+
+# is what an emotional one needs); CES 1-7: 5-7 is "easy" as in the headline share; CSAT 1-5: top-2 box.
+SCALE_BANDS = {"nps": (6, 9), "grade": (6, 9), "ces": (3, 5), "csat": (2, 4)}
+BAND_COLOURS = {"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"}
+TREND_COLOUR = "#1f5fa8"
 
 
 def _base(title: str | None, width: int, height: int) -> dict:
     spec = {"$schema": SCHEMA, "width": width, "height": height,
             "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 12}}}
     if title:
-        spec["title"] = title
+        # a title longer than the chart is wide wraps onto lines instead of being cut at both ends
+        per_line = max(20, int(width / 7.5))
+        spec["title"] = title if len(title) <= per_line else {"text": textwrap.wrap(title, per_line)}
     return spec
 
 
@@ -48,13 +57,17 @@ def bar(rows: list[dict], x: str, y: str, title: str | None = None, colour: str 
 def line_with_band(rows: list[dict], x: str, y: str, low: str, high: str, title: str | None = None,
                    width: int = 480, height: int = 220, x_type: str = "temporal", y_title: str | None = None,
                    rule: float | None = None) -> dict:
-    """A trend with its confidence interval as a band, and an optional norm line."""
+    """A trend with its confidence interval as a band, and an optional norm line. Time axes label months
+    short, January with its year ("dec", "jan 2026"), and drop labels that would overlap rather than run them together."""
     spec = _base(title, width, height)
+    axis = ({"labelExpr": "month(datum.value) == 0 ? timeFormat(datum.value, '%b %Y') : timeFormat(datum.value, '%b')",
+             "labelOverlap": "greedy", "labelSeparation": 6, "tickCount": "month"}
+            if x_type == "temporal" else {"labelOverlap": "greedy"})
     layers = [
-        {"mark": {"type": "area", "opacity": 0.25, "color": "#1f5fa8"},
-         "encoding": {"x": {"field": x, "type": x_type, "title": None},
+        {"mark": {"type": "area", "opacity": 0.25, "color": TREND_COLOUR},
+         "encoding": {"x": {"field": x, "type": x_type, "title": None, "axis": axis},
                       "y": {"field": low, "type": "quantitative", "title": y_title or y}, "y2": {"field": high}}},
-        {"mark": {"type": "line", "point": True, "color": "#1f5fa8"},
+        {"mark": {"type": "line", "point": True, "color": TREND_COLOUR},
          "encoding": {"x": {"field": x, "type": x_type}, "y": {"field": y, "type": "quantitative"},
                       "tooltip": [{"field": x, "type": x_type}, {"field": y, "format": ".1f"},
                                   {"field": low, "format": ".1f"}, {"field": high, "format": ".1f"}]}},
@@ -66,9 +79,13 @@ def line_with_band(rows: list[dict], x: str, y: str, low: str, high: str, title:
     return spec
 
 
-def distribution(counts: dict[int, int], title: str | None = None, low_cut: int | None = None,
-                 high_cut: int | None = None, width: int = 360, height: int = 180) -> dict:
-    """Score distribution (e.g. NPS 0-10) coloured low / middle / high."""
+def distribution(counts: dict[int, int], title: str | None = None, scale: str | None = None,
+                 low_cut: int | None = None, high_cut: int | None = None, width: int = 360,
+                 height: int = 180) -> dict:
+    """Score distribution (e.g. NPS 0-10) coloured low / middle / high, with a legend of the value ranges.
+    ``scale`` (nps, grade, ces, csat) takes its bands from ``SCALE_BANDS``; explicit cuts override them."""
+    if scale is not None:
+        low_cut, high_cut = (low_cut, high_cut) if low_cut is not None else SCALE_BANDS[scale]
     rows = []
     for score, n in sorted(counts.items()):
         band = "mid"
@@ -78,20 +95,35 @@ def distribution(counts: dict[int, int], title: str | None = None, low_cut: int 
             band = "high"
         rows.append({"score": str(score), "n": n, "band": band})
     spec = bar(rows, "score", "n", title=title, colour="band", width=width, height=height,
-               x_title="", y_title="", colour_scale={"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"})
+               x_title="", y_title="", colour_scale=BAND_COLOURS)
+    spec["encoding"]["x"]["axis"] = {"labelAngle": 0}
+    values = sorted(counts)
+    if values and low_cut is not None and high_cut is not None:
+        ranges = {"low": _span(values[0], low_cut), "mid": _span(low_cut + 1, high_cut - 1),
+                  "high": _span(high_cut, values[-1])}
+        spec["encoding"]["color"]["legend"] = {
+            "orient": "top", "title": None, "symbolType": "square",
+            "labelExpr": f"{json.dumps(ranges)}[datum.label] || datum.label"}
     return spec
 
 
-def moment_row(moments: list[dict], title: str | None = None, width: int = 640, height: int = 90) -> dict:
+def _span(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}\u2013{b}"
+
+
+def moment_row(moments: list[dict], title: str | None = None, width: int = 640, height: int = 90,
+               legend: dict[str, str] | None = None) -> dict:
     """The journey drawn as a row of moments coloured by 7+/9+ status.
 
     Each row: {"moment": name, "position": int, "status": key, "score": float|None, "kind": ...}.
+    ``legend`` (status key -> label in the reader's language) adds a legend of the colours shown.
     """
     spec = _base(title, width, height)
     # Names wrap onto lines that fit their tile, so neighbouring labels never overlap.
     band = width / max(1, len(moments))
     per_line = max(6, int((band - 10) / 6.5))  # characters of the 10 px axis font per line, with room to spare
-    lines = {m["moment"]: textwrap.wrap(str(m["moment"]), per_line) or [""] for m in moments}
+    lines = {m["moment"]: textwrap.wrap(str(m["moment"]), per_line, break_long_words=False) or [""]
+             for m in moments}
     spec.update({
         "data": {"values": moments},
         "layer": [
@@ -99,7 +131,7 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
              "encoding": {"x": {"field": "moment", "type": "ordinal", "sort": {"field": "position"}, "title": None,
                                 "axis": {"labelAngle": 0, "labelLimit": int(band) - 4, "orient": "bottom",
                                          "labelExpr": f"{json.dumps(lines)}[datum.label] || datum.label"}},
-                          "color": {"field": "status", "type": "nominal", "legend": None,
+                          "color": {"field": "status", "type": "nominal", "legend": _status_legend(legend, width),
                                     "scale": {"domain": list(STATUS_COLOURS), "range": list(STATUS_COLOURS.values())}},
                           "tooltip": [{"field": "moment"}, {"field": "kind"}, {"field": "score", "format": ".1f"},
                                       {"field": "status"}]}},
@@ -111,6 +143,16 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
         ],
     })
     return spec
+
+
+def _status_legend(labels: dict[str, str] | None, width: int) -> dict | None:
+    if not labels:
+        return None
+    return {"orient": "bottom", "direction": "horizontal", "title": None, "symbolType": "square",
+            # the renderer measures text narrower than browsers draw it: generous columns keep labels apart
+            "columns": max(1, min(len(labels), int(width // 280))), "labelLimit": 240, "columnPadding": 36,
+            "values": [k for k in STATUS_COLOURS if k in labels],
+            "labelExpr": f"{json.dumps(labels)}[datum.label] || datum.label"}
 
 
 def scatter(rows: list[dict], x: str, y: str, label: str, title: str | None = None,
