@@ -44,6 +44,7 @@ from servicepulse.invitations import jobs as invitations_jobs
 from servicepulse.jobs import install
 from servicepulse.journeys import views as journeys_views
 from servicepulse.metrics import api as metrics_api
+from servicepulse.metrics import export_views as metrics_export_views
 from servicepulse.metrics import views as metrics_views
 from servicepulse.org import views as org_views
 from servicepulse.privacy import api as privacy_api
@@ -76,6 +77,7 @@ PUBLIC_API_ROUTERS = ()
 PAGE_ROUTERS = (
     login.router,
     home.router,
+    metrics_export_views.router,
     metrics_views.router,
     improvement_views.router,
     verbatims_views.router,

@@ -97,11 +97,16 @@ def test_csv_export_has_one_row_per_project(engine, journey):
     _create(engine, "Clear invoice", [ids["invoice"]], cost=20_000)
     with UnitOfWork(engine) as s:
         text = scan_csv(service.scan(s, language="nl"), "nl")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    # a Dutch spreadsheet's conventions: ';' between columns and decimal commas
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     assert len(rows) == 1 and rows[0]["title"] == "Clear invoice" and rows[0]["class"] == "7+-project"
-    assert float(rows[0]["lift_per_1000_cost"]) == pytest.approx(float(rows[0]["expected_lift"]) / 20)
+
+    def number(column):
+        assert "." not in rows[0][column], rows[0][column]
+        return float(rows[0][column].replace(",", "."))
+    assert number("lift_per_1000_cost") == pytest.approx(number("expected_lift") / 20, abs=1e-4)
     # the lift with its unit and interval, and the sentence of why, in the chosen language
-    low, lift, high = (float(rows[0][c]) for c in ("lift_low", "expected_lift", "lift_high"))
+    low, lift, high = (number(c) for c in ("lift_low", "expected_lift", "lift_high"))
     assert 0 < low < lift < high
     assert rows[0]["unit"] == "punt op de aanbevelingsscore (0–10)"
     assert rows[0]["why"].startswith("Brengt vooral de basis op orde bij ‘invoice’")
@@ -211,7 +216,7 @@ def test_cli_monthly_report_and_scan(engine, journey, tmp_path, monkeypatch):
         assert bad.exit_code != 0
         csv_out = tmp_path / "scan.csv"
         assert runner.invoke(app, ["report", "scan", "--out", str(csv_out)]).exit_code == 0
-        assert csv_out.read_text().startswith("project_id,title")
+        assert csv_out.read_text(encoding="utf-8").startswith("\ufeffproject_id;title")
         agg = runner.invoke(app, ["report", "aggregates"])
         assert agg.exit_code == 0 and "rows" in agg.output
     finally:

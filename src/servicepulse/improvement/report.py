@@ -3,14 +3,12 @@ sentence of why per project, lifts with their unit and interval, and the CSV and
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from servicepulse.http.i18n import Catalogue, load_catalogue
 from servicepulse.http.templating import format_number, template_environment
 from servicepulse.improvement.service import ScanReport, ScanRow, TargetLift, Why
-from servicepulse.kernels.spreadsheet import safe_row
+from servicepulse.kernels.spreadsheet import csv_text, xlsx_bytes
 
 
 @dataclass(frozen=True)
@@ -138,24 +136,31 @@ CSV_COLUMNS = ("project_id", "title", "rank", "owner", "cost", "class", "expecte
                "unit", "lift_per_1000_cost", "why", "reasoning")
 
 
-def scan_csv(report: ScanReport, language: str = "nl", catalogue: Catalogue | None = None) -> str:
-    """The scan as CSV (one row per project, in rank order): figures as plain numbers, texts in the language,
-    none of them taken for a formula by a spreadsheet (titles and owners are anyone's input)."""
+def scan_table(report: ScanReport, language: str = "nl", catalogue: Catalogue | None = None) -> list[list]:
+    """The scan's rows (one per project, in rank order, columns ``CSV_COLUMNS``): figures as numbers, texts in
+    the language."""
     x = _Texts(language, catalogue)
     unit = x.t(f"improvement.unit.{report.outcome}")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for row in report.rows:
         s = row.scan
-        writer.writerow(safe_row([row.project_id, row.title, row.rank, row.owner or "",
-                         "" if row.cost is None else f"{row.cost:g}",
-                         s.label_nl if language == "nl" else s.label_en, f"{s.expected_lift:.3f}",
-                         "" if row.low is None else f"{row.low:.3f}", "" if row.high is None else f"{row.high:.3f}",
-                         unit, "" if row.lift_per_1000 is None else f"{row.lift_per_1000:.4f}",
-                         why_sentence(row.why, language, x.catalogue),
-                         s.reasoning_nl if language == "nl" else s.reasoning_en]))
-    return out.getvalue()
+        rows.append([row.project_id, row.title, row.rank, row.owner or "", row.cost,
+                     s.label_nl if language == "nl" else s.label_en, round(s.expected_lift, 3),
+                     None if row.low is None else round(row.low, 3), None if row.high is None else round(row.high, 3),
+                     unit, None if row.lift_per_1000 is None else round(row.lift_per_1000, 4),
+                     why_sentence(row.why, language, x.catalogue),
+                     s.reasoning_nl if language == "nl" else s.reasoning_en])
+    return rows
+
+
+def scan_csv(report: ScanReport, language: str = "nl", catalogue: Catalogue | None = None) -> str:
+    """The scan as CSV for a spreadsheet in the language (Dutch: ``;`` and decimal commas), none of its texts
+    taken for a formula (titles and owners are anyone's input)."""
+    return csv_text(CSV_COLUMNS, scan_table(report, language, catalogue), language)
+
+
+def scan_xlsx(report: ScanReport, language: str = "nl", catalogue: Catalogue | None = None) -> bytes:
+    return xlsx_bytes(CSV_COLUMNS, scan_table(report, language, catalogue), sheet="scan")
 
 
 def scan_html(report: ScanReport, *, language: str = "nl", organisation: str = "") -> str:

@@ -20,7 +20,7 @@ from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
 from servicepulse.improvement import service
-from servicepulse.improvement.report import present, scan_pdf
+from servicepulse.improvement.report import present, scan_pdf, scan_xlsx
 from servicepulse.improvement.report import scan_csv as scan_csv_text
 from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS
 
@@ -46,6 +46,13 @@ def scan_csv(request: Request, session: DbSession):
     text = scan_csv_text(_scan(request, session), request_language(request), request.app.state.catalogue)
     return HttpResponse(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="project-scan.csv"'})
+
+
+@router.get("/scan.xlsx", dependencies=[Depends(require_role(*VIEWERS))])
+def scan_xlsx_page(request: Request, session: DbSession):
+    data = scan_xlsx(_scan(request, session), request_language(request), request.app.state.catalogue)
+    return HttpResponse(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="project-scan.xlsx"'})
 
 
 @router.get("/scan.pdf", dependencies=[Depends(require_role(*VIEWERS))])
