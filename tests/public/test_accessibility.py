@@ -14,6 +14,7 @@ from servicepulse.models import Response, utcnow
 from ..invitations.support import add_customer, seed_world, sent_invitation
 from ..web.browser import live_server
 from .axe import assert_no_violations, axe_script, browser_context
+from .conftest import fault_case, seed_fault_journey
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +57,9 @@ def test_every_public_page_state_has_zero_wcag_violations(site, axe):
         page.get_by_role("button", name="Versturen").click()
         page.wait_for_url("**/thanks**")
         assert_no_violations(page, axe, "the thank-you page")
+        page.get_by_role("link", name="Klaar").click()
+        page.wait_for_url("**/done**")
+        assert_no_violations(page, axe, "the last page ('Klaar')")
         page.goto(f"{url}/s/{site['nl']}/opt-out")
         assert_no_violations(page, axe, "the opt-out page")
         page.get_by_role("button", name="Ja, meld mij af").click()
@@ -115,3 +119,52 @@ def test_the_survey_can_be_answered_with_the_keyboard_alone(site, engine):
     with UnitOfWork(engine, readonly=True) as s:
         response = s.scalar(select(Response))
         assert (response.ces, response.grade, response.comment, response.completed) == (6, 8, "Alles in een keer geregeld.", True)
+
+
+@pytest.fixture
+def journey_site(engine, settings, backend):
+    if backend != "sqlite":
+        pytest.skip("the pages' markup does not depend on the database; the SQLite run covers it")
+    with UnitOfWork(engine) as s:
+        world = seed_fault_journey(s)
+        customer = add_customer(s, "C-journey", email="journey@example.nl", language="nl")
+        case = fault_case(s, world, customer, "F-a11y", ["report_fault", "engineer_visit", "resolution_confirmed"])
+        _, token = sent_invitation(s, world["survey"], customer, utcnow(), case=case)
+    with live_server(engine, settings) as url:
+        yield url, token
+
+
+SCALE_ROWS = """() => [...document.querySelectorAll('.scale')].map(scale => {
+    const boxes = [...scale.querySelectorAll('.point')].map(p => p.getBoundingClientRect());
+    return {rows: new Set(boxes.map(b => Math.round(b.top))).size, narrowest: Math.min(...boxes.map(b => b.width)),
+            right: Math.max(...boxes.map(b => b.right))};
+})"""
+
+
+def test_the_scales_keep_one_row_on_a_small_phone_and_the_journey_survey_has_zero_violations(journey_site, axe):
+    url, token = journey_site
+    for width in (320, 390):
+        for lang, send in (("nl", "Versturen"), ("en", "Send")):
+            with browser_context(locale="nl-NL", viewport={"width": width, "height": 740}) as context:
+                page = context.new_page()
+                page.goto(f"{url}/s/{token}?lang={lang}")
+                for state in ("normal", "error"):
+                    if state == "error":
+                        page.get_by_role("button", name=send).click()
+                        page.wait_for_selector(".error-summary")
+                    scales = page.evaluate(SCALE_ROWS)
+                    assert len(scales) == 5, scales  # NPS, grade, three moment grades (CES is a labelled list)
+                    for scale in scales:
+                        assert scale["rows"] == 1, (width, lang, state, scale)
+                        assert scale["narrowest"] >= 24, (width, lang, state, scale)  # a finger-sized target
+                        assert scale["right"] <= width, (width, lang, state, scale)
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+                    if width == 320:
+                        assert_no_violations(page, axe, f"the journey survey ({lang}, 320 px, {state})")
+                if width == 320 and lang == "nl":
+                    # The error summary's link takes the keyboard to the question; "not applicable" is a choice.
+                    page.locator(".error-summary a").first.click()
+                    assert page.evaluate("document.activeElement.id") == "q-nps"
+                    page.get_by_label("Niet van toepassing").first.check()
+                    assert page.locator('input[name="q_moment_report_fault"][value="na"]').is_checked()
+                    assert_no_violations(page, axe, "the journey survey with 'not applicable' chosen")

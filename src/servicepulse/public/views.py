@@ -2,10 +2,11 @@
 
     GET  /s/{token}            the survey (saved answers filled in; changeable until expiry)
     POST /s/{token}            action=save keeps partial answers; action=submit checks and completes
-    GET  /s/{token}/thanks
+    GET  /s/{token}/thanks     "Done" (the main action) and "Change your answers" (a link)
+    GET  /s/{token}/done       the last page: nothing more to do
     GET  /s/{token}/opt-out    confirmation; POST does it (also after the link has expired)
     GET  /a/{survey}           anonymous link; POST starts a response (per-address limit)
-    GET  /a/{survey}/r/{resume}[/thanks]   that anonymous response, to finish or change
+    GET  /a/{survey}/r/{resume}[/thanks|/done]   that anonymous response, to finish or change
 
 Language: ?lang= (the switch) > the invitation's > the browser's > the survey's first.
 The 'why' prompt follows the score once the score is known (after a save or on
@@ -14,7 +15,15 @@ forms carry a token bound to what they answer (public/form_token.py), checked
 here on every POST, so an expired or refused cookie never loses an answer; a
 POST without the right token gets a 403 page that leads back to the form.
 This router is in PUBLIC_ROUTERS (no session CSRF dependency). Bad input: the
-page again, 422, each message under its question and tied to it with aria-describedby.
+page again, 422, each message under its question and tied to it with aria-describedby,
+and a summary at the top naming each question with a problem and linking to it.
+
+Moment questions (a journey survey's grade per moment) offer "not applicable"
+(responses/form.py stores it as no grade); those about moments the invitation's
+case did not include are not asked (public/moments.py). Surveys of
+``PROGRESS_FROM`` questions or more number them ("Vraag 3 van 9") and keep a count
+of the answered ones in view (CSS only, as the page has no JavaScript: a visual aid hidden
+from screen readers, which hear the numbers in each question).
 """
 
 from __future__ import annotations
@@ -38,13 +47,15 @@ from servicepulse.invitations import anonymous
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
 from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
-from servicepulse.public import form_token
+from servicepulse.public import form_token, moments
 from servicepulse.responses import form as service
 from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import SurveySpec, question_text
 
 router = APIRouter()
 LANGUAGES = ("nl", "en")
+PROGRESS_FROM = 6  # from this many questions on, the page numbers them and counts the answered ones
+SUMMARY_CHARS = 90  # a question's text in the error summary is cut after this many characters
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex"}
 
 
@@ -87,11 +98,12 @@ def translator(request: Request, lang: str):
 
 def _message_page(request: Request, lang: str, status: int, title_key: str, text_keys: list[str],
                   offered=LANGUAGES, actions: list[tuple[str, str]] | None = None, form_action: str | None = None,
-                  token: str = "", **values):
+                  token: str = "", links: list[tuple[str, str]] | None = None, **values):
     t = translator(request, lang)
     return render(request, "public/message.html", {
         "lang": lang, "t": t, "title": t(title_key, **values), "texts": [t(k, **values) for k in text_keys],
-        "switch": _switch(request, offered, lang), "actions": actions or [], "form_action": form_action,
+        "switch": _switch(request, offered, lang), "actions": actions or [], "links": links or [],
+        "form_action": form_action,
         "confirm": t("public.optout.confirm") if form_action else None, "csrf_field": _hidden_token(token),
     }, status_code=status, headers=NO_STORE)
 
@@ -123,20 +135,28 @@ class Target:
     offered: tuple = field(default=LANGUAGES)
     form_token: str = ""  # goes into the form
     token_ok: Callable[[object], bool] = lambda sent: False  # checks what a POST brought back
+    skip: frozenset = frozenset()  # question keys not asked: moments the case did not include
 
 
-def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, problems, t) -> list[dict]:
+def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, problems, t,
+               skip=frozenset()) -> list[dict]:
     by_key = {p.key: p for p in problems}
+    asked = [key for key in spec.questions if key not in skip]
+    numbered = len(asked) >= PROGRESS_FROM
     out = []
-    for key, question in spec.questions.items():
+    for number, key in enumerate(asked, start=1):
+        question = spec.questions[key]
         config = question.config
         problem = by_key.get(key)
         item = {
             "key": key, "type": question.type, "required": question.required,
             "text": question_text(config, lang, organisation, answers),
             "value": answers.get(key), "error": t(f"public.error.{problem.code}", **problem.values) if problem else None,
+            "position": t("public.progress.position", number=number, total=len(asked)) if numbered else None,
+            "number": number if numbered else None,
         }
         if question.type in SCORE_TYPES:
+            item["not_applicable"] = service.is_moment_question(question)
             scale = SCALES[question.type]
             labels = CES_POINT_LABELS[lang] if question.type == "ces" else None
             item["points"] = [(v, labels[v - scale.low] if labels else None) for v in range(scale.low, scale.high + 1)]
@@ -152,6 +172,15 @@ def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, pr
             item["value"] = answers.get(key) or ""
         out.append(item)
     return out
+
+
+def _summary_name(question: dict, t) -> str:
+    text = question["text"]
+    if len(text) > SUMMARY_CHARS:
+        text = text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    if question["number"] is not None:
+        return t("public.errors.numbered", number=question["number"], question=text)
+    return text
 
 
 def _render_form(request: Request, target: Target, lang: str, answers: dict, problems=(), status: int = 200,
@@ -170,10 +199,13 @@ def _render_form(request: Request, target: Target, lang: str, answers: dict, pro
         notice = t("public.saved", date=until) if until else t("public.saved_anonymous")
     elif target.response is not None and target.response.completed and until:
         notice = t("public.answered", date=until)
+    questions = _questions(target.spec, lang, organisation, answers, problems, t, target.skip)
+    by_key = {q["key"]: q for q in questions}
     return render(request, "public/survey.html", {
         "lang": lang, "t": t, "title": title, "intro": fill(intro, organisation) if intro else None,
-        "questions": _questions(target.spec, lang, organisation, answers, problems, t),
-        "problems": [{"key": p.key, "message": t(f"public.error.{p.code}", **p.values)} for p in problems],
+        "questions": questions, "progress": len(questions) >= PROGRESS_FROM,
+        "problems": [{"key": p.key, "question": _summary_name(by_key[p.key], t), "message": by_key[p.key]["error"]}
+                     for p in problems if p.key in by_key],
         "action": target.path, "switch": _switch(request, target.offered, lang), "notice": notice,
         "csrf_field": _hidden_token(target.form_token),
     }, status_code=status, headers=NO_STORE)
@@ -196,11 +228,11 @@ def _post(request: Request, session, form: FormData, target: Target, lang: str, 
           on_new_response=None):
     if not target.token_ok(form.get(CSRF_FIELD)):
         return _refused(request, lang, target.path, target.offered)
-    clean, problems = service.parse_form(target.spec, form)
+    clean, problems = service.parse_form(target.spec, form, target.skip)
     action = form.get("action")
     partial = action == "save"
     if problems and not (partial and service.only_required_missing(problems)):
-        return _render_form(request, target, lang, _echo(target.spec, form, clean), problems, status=422)
+        return _render_form(request, target, lang, _echo(target.spec, form, clean, target.skip), problems, status=422)
     is_new = target.response is None
     response = service.store(session, target.spec, clean, completed=not partial, now=now, language=lang,
                              channel=target.channel, response=target.response, invitation=target.invitation)
@@ -211,11 +243,11 @@ def _post(request: Request, session, form: FormData, target: Target, lang: str, 
     return RedirectResponse(where, status_code=303)
 
 
-def _echo(spec: SurveySpec, form: FormData, clean: dict) -> dict:
+def _echo(spec: SurveySpec, form: FormData, clean: dict, skip=frozenset()) -> dict:
     """What the respondent typed, also the invalid bits, so nothing is lost when the page comes back."""
     echo = dict(clean)
     for key, question in spec.questions.items():
-        if key in echo:
+        if key in echo or key in skip:
             continue
         values = form.getlist(service.FIELD_PREFIX + key)
         if question.type == "multi":
@@ -242,7 +274,8 @@ def _invitation_target(session, token: str, now: datetime, secret: str):
     bound = (secret, "answer", invitation.id, invitation.token_hash, version.id)
     return Target(spec, version, f"/s/{token}", service.invitation_response(session, invitation), invitation,
                   invitation.expires_at, "email", spec.languages, form_token.invitation_token(*bound),
-                  lambda sent: form_token.check_invitation_token(sent, *bound)), None
+                  lambda sent: form_token.check_invitation_token(sent, *bound),
+                  moments.questions_to_skip(session, spec, invitation.case_id)), None
 
 
 def _closed_page(request: Request, session, status: int, invitation: Invitation | None):
@@ -284,8 +317,27 @@ def invitation_thanks(request: Request, token: str, session: DbSession):
         return _closed_page(request, session, *closed)
     lang = choose_language(request, target.offered, target.invitation.language)
     until = local_date(target.expires_at, lang)
-    return _message_page(request, lang, 200, "public.thanks.title", ["public.thanks.text", "public.thanks.until"],
-                         target.offered, actions=[(f"/s/{token}?lang={lang}", "public.thanks.change")], date=until)
+    return _thanks_page(request, lang, target, f"/s/{token}", ["public.thanks.text", "public.thanks.until"], date=until)
+
+
+@router.get("/s/{token}/done")
+def invitation_done(request: Request, token: str, session: DbSession):
+    target, closed = _invitation_target(session, token, clock(), _secret(request))
+    if target is None:
+        return _closed_page(request, session, *closed)
+    return _done_page(request, choose_language(request, target.offered, target.invitation.language), target)
+
+
+def _thanks_page(request: Request, lang: str, target: Target, path: str, text_keys: list[str], **values):
+    """'Done' is the main action; changing the answers is there, as a link, for who needs it."""
+    query = urlencode({"lang": lang})
+    return _message_page(request, lang, 200, "public.thanks.title", text_keys, target.offered,
+                         actions=[(f"{path}/done?{query}", "public.thanks.done")],
+                         links=[(f"{path}?{query}", "public.thanks.change")], **values)
+
+
+def _done_page(request: Request, lang: str, target: Target):
+    return _message_page(request, lang, 200, "public.done.title", ["public.done.text"], target.offered)
 
 
 def _optout_invitation(session, token: str) -> Invitation | None:
@@ -411,5 +463,12 @@ def anonymous_thanks(request: Request, survey_key: str, resume: str, session: Db
     if target is None:
         return _unknown(request)
     lang = choose_language(request, target.offered, target.response.language)
-    return _message_page(request, lang, 200, "public.thanks.title", ["public.thanks.text"], target.offered,
-                         actions=[(f"/a/{survey_key}/r/{resume}?lang={lang}", "public.thanks.change")])
+    return _thanks_page(request, lang, target, f"/a/{survey_key}/r/{resume}", ["public.thanks.text"])
+
+
+@router.get("/a/{survey_key}/r/{resume}/done")
+def anonymous_done(request: Request, survey_key: str, resume: str, session: DbSession):
+    target, _ = _anonymous_target(session, survey_key, _secret(request), clock(), resume)
+    if target is None:
+        return _unknown(request)
+    return _done_page(request, choose_language(request, target.offered, target.response.language), target)

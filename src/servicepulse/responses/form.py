@@ -6,6 +6,14 @@ text, a respondent may save half an answer set and come back, and messages
 must be in the respondent's language (the page maps each problem to a
 catalogue message by question type).
 
+Moment questions (score questions keyed ``moment_<moment key>``, which grade one
+moment of a journey) may be answered "not applicable": the customer did not have
+that moment. Such an answer is an ``answers`` row with no value at all (no grade,
+so every count, mean and aggregate, which read ``value_num``, passes it by, and
+the API reads it back as null); the page shows it chosen again. Questions the
+page leaves out (``skip``: moments the case did not include) are neither asked
+nor required, and whatever a form sends for them is ignored.
+
 Anonymous links (who may start a response, the link back to it) are the
 invitations domain's (``servicepulse.invitations``).
 """
@@ -21,12 +29,14 @@ from sqlalchemy.orm import Session
 
 from servicepulse.invitations import mark_responded
 from servicepulse.models import Answer, Case, Invitation, Response, Survey, SurveyVersion
-from servicepulse.responses import service
+from servicepulse.responses import repository, service
+from servicepulse.responses.aggregate import MOMENT_KEY_PREFIX
 from servicepulse.responses.items import unsafe_text
 from servicepulse.surveys import SCALES, SCORE_TYPES, SurveySpec
 
 FIELD_PREFIX = "q_"
 MAX_FIELD_CHARS = 20_000  # a form field far beyond any question's limit is refused before parsing
+NOT_APPLICABLE = "na"  # the form value, and the answer value in memory, of "not applicable" on a moment question
 
 
 @dataclass(frozen=True)
@@ -41,15 +51,28 @@ def spec_for_version(session: Session, version: SurveyVersion) -> SurveySpec:
     return SurveySpec.from_definition(version.definition, version.version, version.id, survey.moment_id)
 
 
-def parse_form(spec: SurveySpec, form) -> tuple[dict, list[FieldProblem]]:
-    """Typed answers from form fields named q_<question key>; problems by question, in question order."""
+def is_moment_question(question) -> bool:
+    """A score question grading one moment of a journey: it may be answered "not applicable"."""
+    return question.key.startswith(MOMENT_KEY_PREFIX) and question.type in SCORE_TYPES
+
+
+def parse_form(spec: SurveySpec, form, skip=frozenset()) -> tuple[dict, list[FieldProblem]]:
+    """Typed answers from form fields named q_<question key>; problems by question, in question order.
+    A moment question answered "not applicable" has the value ``NOT_APPLICABLE``; questions in ``skip``
+    (not asked) are passed by."""
     raw: dict = {}
+    not_applicable: dict = {}
     problems: list[FieldProblem] = []
     for key, question in spec.questions.items():
+        if key in skip:
+            continue
         name = FIELD_PREFIX + key
         values = [v for v in form.getlist(name) if isinstance(v, str)]
         if any(len(v) > MAX_FIELD_CHARS or unsafe_text(v) for v in values):
             problems.append(FieldProblem(key, "invalid", {}))
+            continue
+        if values and values[-1].strip() == NOT_APPLICABLE and is_moment_question(question):
+            not_applicable[key] = NOT_APPLICABLE
             continue
         if question.type == "multi":
             if values:
@@ -69,7 +92,7 @@ def parse_form(spec: SurveySpec, form) -> tuple[dict, list[FieldProblem]]:
     clean, found = spec.check_answers(raw)
     bad = {p.key for p in problems}
     for key, _message in found:
-        if key in bad or key not in spec.questions:
+        if key in bad or key not in spec.questions or key in skip or key in not_applicable:
             continue
         question = spec.questions[key]
         if key not in raw or raw.get(key) in ([], None):
@@ -84,6 +107,8 @@ def parse_form(spec: SurveySpec, form) -> tuple[dict, list[FieldProblem]]:
         bad.add(key)
     order = list(spec.questions)
     problems.sort(key=lambda p: order.index(p.key))
+    clean.update(not_applicable)
+    clean = {key: clean[key] for key in order if key in clean}
     return clean, problems
 
 
@@ -96,7 +121,11 @@ def saved_answers(session: Session, response: Response | None) -> dict:
         return {}
     out = {}
     for answer in session.scalars(select(Answer).where(Answer.response_id == response.id)):
-        if answer.value_json is not None:
+        if answer.value_num is None and answer.value_text is None and answer.value_json is None:
+            # a moment's "not applicable"; else an open answer whose text the retention policy removed
+            if answer.question_key.startswith(MOMENT_KEY_PREFIX):
+                out[answer.question_key] = NOT_APPLICABLE
+        elif answer.value_json is not None:
             out[answer.question_key] = answer.value_json
         elif answer.value_text is not None:
             out[answer.question_key] = answer.value_text
@@ -115,8 +144,12 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
     writes as the API (``service.write_responses`` / ``service.rewrite_response``).
 
     A response once completed stays completed: a later partial save of a
-    changed answer does not turn it back into an unfinished one.
+    changed answer does not turn it back into an unfinished one. Answers
+    ``NOT_APPLICABLE`` are stored as rows without a value, after the others.
     """
+    not_applicable = [key for key, value in answers.items()
+                      if value == NOT_APPLICABLE and is_moment_question(spec.questions[key])]
+    answers = {key: value for key, value in answers.items() if key not in not_applicable}
     values = {"channel": channel, "language": language, "submitted_at": now,
               **spec.headline_scores(answers)}
     if response is None:
@@ -136,6 +169,9 @@ def store(session: Session, spec: SurveySpec, answers: dict, *, completed: bool,
             _rewrite(session, response, spec, answers, values, completed, now)
     else:
         _rewrite(session, response, spec, answers, values, completed, now)
+    # after the shared writes (which replace every answer row): no grade, so no aggregate delta either
+    repository.insert_answers(session, [{"response_id": response.id, "question_key": key, "value_num": None,
+                                         "value_text": None, "value_json": None} for key in not_applicable])
     if invitation is not None and response.completed:
         mark_responded(invitation, now)  # invitations owns the invitation's status
     session.flush()
