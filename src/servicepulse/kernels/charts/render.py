@@ -7,6 +7,8 @@ import re
 import vl_convert as vlc
 
 _XML_DECL = re.compile(r"^<\?xml[^>]*>\s*")
+# Vega gives every mark group an ARIA role without a name; the chart is one image, named on the root.
+_INNER_ROLES = re.compile(r' (?:role="graphics-(?:symbol|object)"|aria-roledescription="[^"]*")')
 # Month names and decimal commas in the reader's language: d3 locales shipped with vl-convert.
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 
@@ -22,7 +24,7 @@ def svg(spec: dict, title: str | None = None, language: str | None = None) -> st
     # The chart is one image with one accessible name (below): no English descriptions of its axes and marks
     # inside it ("X-axis for a linear scale ...", "period: Jan 01, 2026; nps: 2.4"), which no reader hears.
     spec = {**spec, "config": {**spec.get("config", {}), "aria": False}}
-    out = _XML_DECL.sub("", vlc.vegalite_to_svg(spec, **_locale(language)))
+    out = _INNER_ROLES.sub("", _XML_DECL.sub("", vlc.vegalite_to_svg(spec, **_locale(language))))
     label = title or spec.get("title") or spec.get("description") or "chart"
     if isinstance(label, dict):
         label = label.get("text", "chart")

@@ -25,7 +25,10 @@ TREND_COLOUR = "#1f5fa8"
 
 def _base(title: str | None, width: int, height: int) -> dict:
     spec = {"$schema": SCHEMA, "width": width, "height": height,
-            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 12}}}
+            # aria false: guides and marks stay out of the accessibility tree; the chart is one image whose
+            # label (render.svg) names it, and its figures are in the page's tables
+            "config": {"font": FONT, "aria": False, "view": {"stroke": None},
+                       "axis": {"labelFontSize": 11, "titleFontSize": 12}}}
     if title:
         # a title longer than the chart is wide wraps onto lines instead of being cut at both ends
         per_line = max(20, int(width / 7.5))
@@ -102,7 +105,7 @@ def distribution(counts: dict[int, int], title: str | None = None, scale: str | 
         ranges = {"low": _span(values[0], low_cut), "mid": _span(low_cut + 1, high_cut - 1),
                   "high": _span(high_cut, values[-1])}
         spec["encoding"]["color"]["legend"] = {
-            "orient": "top", "title": None, "symbolType": "square",
+            "orient": "top", "title": None, "symbolType": "square", "aria": False,  # the chart's label says it
             "labelExpr": f"{json.dumps(ranges)}[datum.label] || datum.label"}
     return spec
 
@@ -148,7 +151,7 @@ def moment_row(moments: list[dict], title: str | None = None, width: int = 640, 
 def _status_legend(labels: dict[str, str] | None, width: int) -> dict | None:
     if not labels:
         return None
-    return {"orient": "bottom", "direction": "horizontal", "title": None, "symbolType": "square",
+    return {"orient": "bottom", "direction": "horizontal", "title": None, "symbolType": "square", "aria": False,
             # the renderer measures text narrower than browsers draw it: generous columns keep labels apart
             "columns": max(1, min(len(labels), int(width // 280))), "labelLimit": 240, "columnPadding": 36,
             "values": [k for k in STATUS_COLOURS if k in labels],
