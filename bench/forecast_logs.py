@@ -10,7 +10,8 @@ each prefix of length 2..n-1; MAE in days over those prefixes
 The forecaster is given the train + validation cases only. Inside ``fit`` it holds
 out its newest 20% (= the validation cases) and chooses there, by the rule in
 docs/forecast.md: the model family and recency weighting (lowest hold-out MAE), the
-interval correction (CQR) and the nightly recalibration window. The test cases are
+interval calibration method (CQR: global, scaled, per last activity or per prefix length)
+together with the nightly recalibration window, and the CQR correction. The test cases are
 read only to score, and by the nightly recalibration once they have closed (as the
 product does with its closed cases).
 
@@ -104,7 +105,9 @@ def main() -> None:
             "80% coverage": result["coverage"], "static coverage": result["static_coverage"],
             "width days": result["width_days"], "baseline MAE": result["baseline_mae_days"],
             "zero MAE": result["zero_mae_days"],
-            "best published": f"{published:.2f} ({by})", "model chosen": result["model"],
+            "best published": f"{published:.2f} ({by})",
+            "model chosen": result["model"].split(", interval")[0].replace("half-life ", "hl "),
+            "interval": result["interval"],
             "window": result["window"].replace("last ", "").replace(" prefixes", ""),
             "fit s": result["fit_s"], "fit CPU s": result["fit_cpu_s"],
             "predict ms/prefix": result["predict_ms_per_prefix"],
@@ -112,6 +115,10 @@ def main() -> None:
         selection = ", ".join(f"{s['family']}/{s['half_life'] or 'none'} {s['holdout_mae_days']:.2f}"
                               for s in result["selection"])
         notes.append(f"{label}: hold-out (validation) MAE by candidate: {selection}")
+        trials = ", ".join(f"{t['method']}/{t['window'].replace('last ', '').replace(' prefixes', '')} "
+                           f"{t['coverage']:.3f}" for t in result["forecaster"].training_report["window_selection"]
+                           if t["coverage"] is not None)
+        notes.append(f"{label}: hold-out coverage by interval method / window: {trials}")
         notes.append(f"{label}: {describe_split(events)}")
     title = "VALIDATION (fit on train, scored on validation; no test case read)" if validation_only else "TEST"
     print(title)

@@ -9,8 +9,9 @@ state ("no model yet", "not enough history") rather than an error.
 
 The 80% interval is recalibrated once a day: before predicting, the forecaster
 takes the conformal correction computed from the cases closed before the start
-of the day (UTC) - the most recent ones, in the window the Helpdesk validation
-chose (``forecast.recalibration``, docs/forecast.md). Processes drift; a
+of the day (UTC) - the most recent ones, with the calibration method and window
+the model chose on its own hold-out cases at training time
+(``forecast.recalibration``, docs/forecast.md). Processes drift; a
 correction frozen at training time does not see new closing rules. With too few
 recently closed cases the correction of the training run is kept. The day's
 correction is computed once (by the periodic job, or else by the first reader of

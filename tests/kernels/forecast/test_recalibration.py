@@ -48,7 +48,8 @@ def drift():
     early = start.index[start < origin + pd.Timedelta(days=150)]
     # Scored: cases starting once the window can hold only drifted cases.
     scored = start.index[start > origin + pd.Timedelta(days=DRIFT_FROM_DAY + 60)]
-    forecaster = ResolutionForecaster(**FAST).fit(log[log["case_id"].isin(early)])
+    # The global correction: one additive shift, which the tests below check by hand.
+    forecaster = ResolutionForecaster(**FAST, interval="global").fit(log[log["case_id"].isin(early)])
     prefixes, truth = make_prefixes(log[log["case_id"].isin(scored)])
     return log, forecaster, prefixes, truth
 

@@ -38,6 +38,8 @@ LONGEST_LENGTH_GROUP = 5
 MIN_SCALE_DAYS = 1.0 / 24.0
 
 
+# The group of prefixes whose last activity was not seen in training (by_activity).
+UNSEEN_GROUP = "<unseen>"
 # Score of a prefix the served interval holds whatever the correction (finite, so that
 # a stored correction stays valid JSON).
 ALWAYS_INSIDE = -1e6
@@ -75,7 +77,8 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
 def interval_groups(method: str, features: pd.DataFrame) -> np.ndarray:
     """The calibration group of each prefix (one group for the non-Mondrian methods)."""
     if method == "by_activity":
-        return features["last_activity"].astype(str).to_numpy()
+        # An activity unseen in training is a missing category: its own group name, not NaN.
+        return features["last_activity"].astype(object).fillna(UNSEEN_GROUP).astype(str).to_numpy()
     if method == "by_length":
         length = features["prefix_length"].to_numpy().clip(max=LONGEST_LENGTH_GROUP)
         return np.array([f"{int(n)}+" if n == LONGEST_LENGTH_GROUP else str(int(n)) for n in length])

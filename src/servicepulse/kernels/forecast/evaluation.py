@@ -194,7 +194,9 @@ def evaluate_protocol(
         "fit_s": fit_s,
         "fit_cpu_s": fit_cpu_s,
         "predict_ms_per_prefix": 1000.0 * predict_s / len(truth),
-        "model": f"{report['model_family']}, half-life {report['recency_half_life'] or 'none'}",
+        "model": f"{report['model_family']}, half-life {report['recency_half_life'] or 'none'}, "
+                 f"interval {report['interval_method']}",
+        "interval": report["interval_method"],
         "window": window.label,
         "selection": report["selection"],
         "forecaster": forecaster,

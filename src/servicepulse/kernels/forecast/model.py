@@ -30,8 +30,9 @@ An untrained forecaster raises :class:`NotFittedError` (a ``ValueError``) on
 
 Before step 1, the model family (LightGBM or the per-activity median) and the
 case-recency weighting are chosen on the held-out newest cases (``candidates``,
-``select_candidate``), and after it the nightly recalibration window
-(``choose_window``); the rule is written in docs/forecast.md. Test MAE by the
+``select_candidate``), and after it the interval calibration method and the
+nightly recalibration window (``choose_window``); the rule is written in
+docs/forecast.md. Test MAE by the
 literature's protocol (bench/forecast_logs.py): Helpdesk 4.76 (GGNN 4.80),
 environmental permit 1.38 (PGTNet 1.46), BPIC13 closed problems 18.5 (DALSTM
 16.03; that extract's newest cases are short by selection, see the doc).
@@ -88,6 +89,10 @@ LARGE_LOG_MAX_ROUNDS = 500
 WINDOW_CANDIDATES = (RecalibrationWindow(prefixes=1000), RecalibrationWindow(prefixes=500),
                      RecalibrationWindow(prefixes=250))
 WINDOW_TIE = 0.01
+# ``interval="auto"``: the calibration method (conformal.INTERVAL_METHODS, simplest first)
+# is chosen on the hold-out with the window; ties go to the larger window, then the
+# simpler method.
+AUTO_INTERVAL = "auto"
 
 
 def _lightgbm():
@@ -158,7 +163,15 @@ def _mean_prediction(models: list, features: pd.DataFrame | np.ndarray) -> np.nd
         return np.zeros(len(features))
     if isinstance(features, pd.DataFrame):
         features = _as_matrix(features)
-    return np.mean([m.booster_.predict(features) for m in models], axis=0)
+    # The threads the model was trained with (n_jobs, 1 by default): without it LightGBM
+    # predicts with every OpenMP thread, and one case on a busy machine then waits for all of
+    # them (Helpdesk model, one case, nine models, load 10: 43-102 ms against 4-9 ms).
+    return np.mean([m.booster_.predict(features, num_threads=_threads(m)) for m in models], axis=0)
+
+
+def _threads(model) -> int:
+    n_jobs = getattr(model, "n_jobs", None)
+    return int(n_jobs) if isinstance(n_jobs, int | np.integer) and n_jobs > 0 else 0  # 0: LightGBM's default
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -187,40 +200,61 @@ def _naive_utc(stamps: pd.Series) -> np.ndarray:
 
 
 def choose_window(
-    holdout: pd.DataFrame, method: str, coverage: float
-) -> tuple[RecalibrationWindow, list[dict]]:
-    """The nightly recalibration window, chosen on the hold-out cases alone.
+    holdout: pd.DataFrame, methods: tuple[str, ...] | str, coverage: float,
+    groups: dict[str, np.ndarray] | None = None,
+) -> tuple[str, RecalibrationWindow, list[dict]]:
+    """The interval calibration method and nightly recalibration window, chosen on the
+    hold-out cases alone.
 
-    Each hold-out prefix is given the correction the window would have had at the
-    start of its day (UTC), from hold-out cases closed before then (``calibration_at``);
-    prefixes for which some candidate has too few scores are not counted. Rule: the
+    Each hold-out prefix is given the correction each (method, window) would have had at
+    the start of its day (UTC), from hold-out cases closed before then (as ``calibration_at``
+    would: the last ``window.prefixes`` scores; the candidates are prefix windows);
+    prefixes for which some window has too few scores are not counted. Rule: the
     coverage nearest ``coverage``; differences under ``WINDOW_TIE`` are ties, won by the
-    larger (steadier) window. With fewer than ``MIN_WINDOW_PREFIXES`` counted prefixes
-    the default (the largest) stays.
+    larger (steadier) window, then by the earlier method of ``methods`` (simplest first).
+    With fewer than ``MIN_WINDOW_PREFIXES`` counted prefixes the first method and the
+    largest window stay. ``groups``: the calibration group of each hold-out prefix per
+    method (default: the ``group`` column). Returns (method, window, trials).
     """
-    table = holdout.sort_values("closed_at", kind="stable").reset_index(drop=True)
-    days = pd.DatetimeIndex(holdout["at"]).normalize()
-    inside = {w: np.zeros(len(holdout), dtype=bool) for w in WINDOW_CANDIDATES}
-    counted = np.ones(len(holdout), dtype=bool)
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    groups = groups or {methods[0]: holdout["group"].to_numpy()}
+    # The hold-out by close (as ``calibration_at`` windows it), in plain arrays: one
+    # correction per day and option, so this loop runs hundreds of times.
+    order = np.argsort(holdout["closed_at"].to_numpy(), kind="stable")
+    closed = holdout["closed_at"].to_numpy()[order]
     low, high, y, point = (holdout[c].to_numpy(float) for c in ("low", "high", "y", "point"))
-    groups = holdout["group"].to_numpy()
+    by_close = {name: values[order] for name, values in (("low", low), ("high", high), ("y", y), ("point", point))}
+    groups = {m: np.asarray(groups[m]) for m in methods}
+    groups_by_close = {m: groups[m][order] for m in methods}
+    days = pd.DatetimeIndex(holdout["at"]).normalize()
+    options = [(m, w) for w in WINDOW_CANDIDATES for m in methods]
+    inside = {option: np.zeros(len(holdout), dtype=bool) for option in options}
+    counted = np.ones(len(holdout), dtype=bool)
     for day, rows in pd.Series(np.arange(len(holdout)), index=days).groupby(level=0):
         rows = rows.to_numpy()
-        for window in WINDOW_CANDIDATES:
-            calibration, _ = calibration_at(table, day.tz_localize("UTC"), window, method, coverage)
-            if calibration is None:
+        # Strictly before the start of the day: a case closing then is not yet known.
+        end = int(np.searchsorted(closed, np.datetime64(day), "left"))
+        for method, window in options:
+            used = slice(max(0, end - window.prefixes), end)
+            if end - used.start < window.min_prefixes:
                 counted[rows] = False
                 continue
-            lo, hi = calibration.apply(low[rows], high[rows], groups[rows])
-            served = finish_forecast(point[rows], lo, hi, pd.RangeIndex(len(rows))) / SECONDS_PER_DAY
-            inside[window][rows] = (y[rows] >= served["lower_s"].to_numpy()) & (y[rows] <= served["upper_s"].to_numpy())
-    trials = [{"window": w.label, "coverage": float(inside[w][counted].mean()) if counted.any() else None,
-               "prefixes": int(counted.sum())} for w in WINDOW_CANDIDATES]
+            calibration = IntervalCalibration.learn(
+                method, by_close["low"][used], by_close["high"][used], by_close["y"][used],
+                groups_by_close[method][used], coverage, by_close["point"][used])
+            lo, hi = calibration.apply(low[rows], high[rows], groups[method][rows])
+            served = np.clip(point[rows], 0.0, None)
+            lo, hi = np.clip(np.minimum(lo, served), 0.0, None), np.maximum(hi, served)
+            inside[method, window][rows] = (y[rows] >= lo) & (y[rows] <= hi)
+    trials = [{"method": m, "window": w.label,
+               "coverage": float(inside[m, w][counted].mean()) if counted.any() else None,
+               "prefixes": int(counted.sum())} for m, w in options]
     if counted.sum() < MIN_WINDOW_PREFIXES:
-        return WINDOW_CANDIDATES[0], trials
+        return methods[0], WINDOW_CANDIDATES[0], trials
     gaps = [abs(t["coverage"] - coverage) for t in trials]
     best = min(gaps)
-    return next(w for w, gap in zip(WINDOW_CANDIDATES, gaps) if gap < best + WINDOW_TIE), trials
+    method, window = next(option for option, gap in zip(options, gaps) if gap < best + WINDOW_TIE)
+    return method, window, trials
 
 
 def select_candidate(maes: list[float], tie: float = SELECTION_TIE) -> int:
@@ -270,8 +304,10 @@ class ResolutionForecaster:
         How the interval is calibrated: ``"global"`` (one CQR correction),
         ``"scaled"`` (correction proportional to the raw width), ``"by_activity"``
         or ``"by_length"`` (Mondrian CQR per last activity / prefix length); see
-        ``conformal.py``. On Helpdesk validation the four are within 0.01 of each
-        other in coverage and worst-group coverage, so the default is the simplest.
+        ``conformal.py``. The default ``"auto"`` chooses among the four on the
+        hold-out, together with the nightly window (``choose_window``): on the
+        validation periods of three logs no single method kept coverage near 0.80
+        on all of them (docs/forecast.md, "Second revision").
     refit_interval:
         Also retrain the quantile models on all cases (keeping the correction of
         step 1). Off by default: it voids the split-conformal guarantee, and on
@@ -318,7 +354,7 @@ class ResolutionForecaster:
         position_features: bool = True,
         n_jobs: int = 1,
         random_state: int = 0,
-        interval: str = "global",
+        interval: str = AUTO_INTERVAL,
         refit_interval: bool = False,
         interval_seeds: int = 3,
         families: tuple[str, ...] = FAMILIES,
@@ -331,8 +367,9 @@ class ResolutionForecaster:
             raise ValueError(
                 f"calibration_fraction must be between 0 and 1 (exclusive), got {calibration_fraction}."
             )
-        if interval not in INTERVAL_METHODS:
-            raise ValueError(f"interval must be one of {', '.join(INTERVAL_METHODS)}; got {interval!r}.")
+        if interval not in (AUTO_INTERVAL, *INTERVAL_METHODS):
+            raise ValueError(f"interval must be one of {', '.join((AUTO_INTERVAL, *INTERVAL_METHODS))}; "
+                             f"got {interval!r}.")
         unknown = [f for f in families if f not in FAMILIES]
         if unknown or not families:
             raise ValueError(f"families must be among {', '.join(FAMILIES)}; got {families!r}.")
@@ -508,20 +545,21 @@ class ResolutionForecaster:
         low = base + _mean_prediction(quantile_models["low"], x_calib)
         high = base + _mean_prediction(quantile_models["high"], x_calib)
         calib_point = base + _mean_prediction(point_models, x_calib)
-        calibration = IntervalCalibration.learn(
-            self.interval, low, high, y_calib, interval_groups(self.interval, x_calib), self.coverage,
-            calib_point,
-        )
-        groups_calib = interval_groups(self.interval, x_calib)
+        # The calibration method (with interval="auto") and the nightly window, chosen on the
+        # hold-out as the product would have recalibrated through it.
+        methods = INTERVAL_METHODS if self.interval == AUTO_INTERVAL else (self.interval,)
+        groups_by_method = {m: interval_groups(m, x_calib) for m in methods}
         holdout = pd.DataFrame({
             "case_id": case_of[calib_rows],
             "closed_at": _naive_utc(events.groupby("case_id", sort=False)["timestamp"].transform("max")[calib_rows]),
             "at": _naive_utc(events["timestamp"][calib_rows]),
-            "low": low, "high": high, "y": y_calib, "group": groups_calib, "point": calib_point,
+            "low": low, "high": high, "y": y_calib, "group": groups_by_method[methods[0]], "point": calib_point,
         })
-        window, window_trials = choose_window(holdout, self.interval, self.coverage)
+        method, window, window_trials = choose_window(holdout, methods, self.coverage, groups_by_method)
+        groups_calib = groups_by_method[method]
+        calibration = IntervalCalibration.learn(method, low, high, y_calib, groups_calib, self.coverage, calib_point)
         raw_coverage = float(np.mean((y_calib >= low) & (y_calib <= high)))
-        low, high = calibration.apply(low, high, interval_groups(self.interval, x_calib))
+        low, high = calibration.apply(low, high, groups_calib)
         served = finish_forecast(calib_point, low, high, x_calib.index) / SECONDS_PER_DAY
         calibrated_coverage = float(np.mean((y_calib >= served["lower_s"].to_numpy())
                                             & (y_calib <= served["upper_s"].to_numpy())))
@@ -579,7 +617,7 @@ class ResolutionForecaster:
                 "raw_interval_coverage": raw_coverage,
                 # In-sample for the correction, so at least ``coverage`` by construction.
                 "calibrated_interval_coverage": calibrated_coverage,
-                "interval_method": self.interval,
+                "interval_method": method,
                 "conformal_correction": calibration.pooled,
                 "group_corrections": dict(calibration.by_group),
                 "point_rounds": point_rounds,
