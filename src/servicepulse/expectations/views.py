@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
@@ -116,11 +117,21 @@ def case_page(request: Request, external_id: params.PathKey, actor: CurrentActor
     })
 
 
+SIGNAL_SORTS = {  # sort key -> (row key, newest/largest first)
+    "fired": (lambda r: r["signal"].fired_at, True),
+    "rule": (lambda r: (r["rule"] or "", -r["signal"].fired_at.timestamp()), False),
+    "team": (lambda r: (r["team"] or "", -r["signal"].fired_at.timestamp()), False),
+    "case": (lambda r: (r["case"] or "", -r["signal"].fired_at.timestamp()), False),
+}
+SIGNALS_PER_PAGE = 50
+
+
 @router.get("/signals")
 def work_list(request: Request, actor: CurrentActor, session: DbSession,
-              team: Annotated[str | None, Query()] = None):
-    """The team's work list: unresolved signals, newest first. Without ``?team=`` a person
-    sees the signals of their own teams (administrators and analysts: all teams; a person
+              team: Annotated[str | None, Query()] = None, sort: Annotated[str | None, Query()] = None,
+              page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
+    """The team's work list: unresolved signals, newest first (or by rule, team or case), 50 a page. Without
+    ``?team=`` a person sees the signals of their own teams (administrators and analysts: all teams; a person
     in no team: none)."""
     try:
         team_id = params.parse_int(team, "team")
@@ -139,8 +150,17 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
     cases = dict(session.execute(select(Case.id, Case.external_id)
                                  .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
     rows = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
-            for s in sorted(signals, key=lambda s: s.fired_at, reverse=True)]
-    return render(request, "expectations/signals.html", {"rows": rows})
+            for s in signals]
+    sort = sort if sort in SIGNAL_SORTS else "fired"
+    key, newest_first = SIGNAL_SORTS[sort]
+    rows.sort(key=key, reverse=newest_first)
+    pages = max(1, -(-len(rows) // SIGNALS_PER_PAGE))
+    page = min(page, pages)
+    shown = rows[(page - 1) * SIGNALS_PER_PAGE: page * SIGNALS_PER_PAGE]
+    keep = [("team", team)] if team else []
+    return render(request, "expectations/signals.html", {
+        "rows": shown, "total": len(rows), "page": page, "pages": pages, "sort": sort,
+        "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)])})
 
 
 @router.post("/signals/{signal_id}/resolve")
