@@ -21,7 +21,7 @@ STORAGE = ("db", "models")
 INFRASTRUCTURE = ("jobs", "notify")
 # The domain order: a domain imports only domains before it (through their package, `servicepulse.<domain>`).
 DOMAINS = ("org", "customers", "surveys", "journeys", "invitations", "verbatims", "responses", "cases",
-           "expectations", "followups", "metrics", "improvement", "privacy")
+           "connectors", "expectations", "followups", "metrics", "improvement", "privacy")
 GLUE = "http"  # the FastAPI glue both edges share
 EDGES = ("api", "web", "public", "cli", "demo", "app", "registry", "__main__")
 # File roles inside a domain that face the outside: they may use the HTTP glue and FastAPI.
@@ -37,6 +37,7 @@ OWNERS = {
     "Journey": "journeys", "Moment": "journeys", "MomentRule": "journeys",
     "Invitation": "invitations", "InvitationToken": "invitations", "TriggerRule": "invitations",
     "TriggerDecision": "invitations", "AnonymousLink": "invitations", "AnonymousSubmission": "invitations",
+    "ContactPreference": "invitations", "TextMessage": "invitations",
     "Verbatim": "verbatims", "VerbatimMention": "verbatims", "VerbatimCodeFrame": "verbatims",
     "VerbatimThemeOwner": "verbatims",
     "Response": "responses", "Answer": "responses", "WebhookEndpoint": "responses", "ScoreDailyCount": "responses",
@@ -45,7 +46,8 @@ OWNERS = {
     "ForecastSnapshot": "expectations",
     "FollowUp": "followups", "FollowUpContact": "followups", "AlertRule": "followups", "AlertRouting": "followups",
     "RootCause": "followups", "RecoveryBudget": "followups", "Gesture": "followups",
-    "NotificationChannel": "followups", "Resurvey": "followups",
+    "NotificationChannel": "followups", "Resurvey": "followups", "FollowUpReason": "followups",
+    "FollowUpSettings": "followups",
     "ImprovementProject": "improvement", "ProjectTarget": "improvement",
     "Job": "jobs",
 }

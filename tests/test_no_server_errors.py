@@ -244,6 +244,7 @@ FORMS = {  # path -> (who posts, the fields it reads)
     "/followups/{followup_id}/close": ("lead", ["outcome", "root_cause", "resurvey"]),
     "/followups/settings/budget": ("admin", ["owner", "period_start", "period_end", "amount"]),
     "/followups/settings/rule": ("admin", ["key", "enabled", "threshold", "priority", "due_working_days"]),
+    "/followups/settings/loop": ("admin", ["merge_window_days", "alert_max_age_days"]),
     "/verbatims/discovery/adopt": ("admin", ["key", "terms", "languages", "label_nl", "label_en", "department"]),
     "/verbatims/owners": ("admin", ["theme", "owner"]),
     "/verbatims/codeframe": ("admin", ["yaml_text"]),
@@ -254,7 +255,8 @@ FORMS = {  # path -> (who posts, the fields it reads)
 GOOD_FORM = {"title": "Project", "expected_improvement": "0,5", "status": "proposed", "drivers": "repeat_contacts",
              "note": "Called", "outcome": "resolved", "kind": "credit", "amount": "12,50", "approve": "1",
              "owner": "team:1", "period_start": "2026-01-01", "period_end": "2026-12-31", "key": "detractor",
-             "threshold": "6", "priority": "2", "due_working_days": "2", "terms": "a|b", "theme": "billing",
+             "threshold": "6", "priority": "2", "due_working_days": "2", "merge_window_days": "14",
+             "alert_max_age_days": "14", "terms": "a|b", "theme": "billing",
              "id": "nobody", "confirm": "nobody"}
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from servicepulse.api import health as api_health
 from servicepulse.cases import api as cases_api
 from servicepulse.cases import views as cases_views
+from servicepulse.connectors import api as connectors_api
 from servicepulse.expectations import api as expectations_api
 from servicepulse.expectations import jobs as expectations_jobs
 from servicepulse.expectations import notify as expectations_notify
@@ -45,6 +46,7 @@ from servicepulse.jobs import install
 from servicepulse.journeys import views as journeys_views
 from servicepulse.metrics import api as metrics_api
 from servicepulse.metrics import export_views as metrics_export_views
+from servicepulse.metrics import jobs as metrics_jobs
 from servicepulse.metrics import views as metrics_views
 from servicepulse.org import views as org_views
 from servicepulse.privacy import api as privacy_api
@@ -57,7 +59,7 @@ from servicepulse.responses import webhooks_out as responses_webhooks
 from servicepulse.surveys import api as surveys_api
 from servicepulse.verbatims import jobs as verbatims_jobs
 from servicepulse.verbatims import views as verbatims_views
-from servicepulse.web import home, login
+from servicepulse.web import customer, home, login
 
 API_ROUTERS = (
     api_health.router,
@@ -72,7 +74,10 @@ API_ROUTERS = (
     privacy_api.router,
 )
 
-PUBLIC_API_ROUTERS = ()
+PUBLIC_API_ROUTERS = (
+    connectors_api.router,  # helpdesks authenticate by their own signature or shared secret
+    invitations_api.callbacks_router,  # SMS/WhatsApp providers: checked by their own signatures
+)
 
 PAGE_ROUTERS = (
     login.router,
@@ -84,6 +89,7 @@ PAGE_ROUTERS = (
     followups_views.router,
     expectations_views.router,
     cases_views.router,
+    customer.router,
     journeys_views.router,
     org_views.router,
     privacy_views.router,
@@ -101,6 +107,7 @@ NAV = (
     NavEntry("/verbatims", "verbatims.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/followups", "followups.nav"),
     NavEntry("/expectations", "expectations.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/expectations/signals", "web.nav.signals"),
     NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/admin/users", "org.nav", ("admin",)),
@@ -126,8 +133,10 @@ JOB_HANDLERS = {
     expectations_notify.WEBHOOK_JOB: expectations_notify.deliver_signal_webhook,
     followups_alerts.EVALUATE_JOB: followups_jobs.evaluate,
     followups_jobs.ESCALATE_JOB: followups_jobs.escalate,
+    followups_jobs.REOPEN_JOB: followups_jobs.announce_reopened,
     followups_notify.JOB_KIND: followups_notify.deliver,
     privacy_jobs.RETENTION_JOB: privacy_jobs.retention,
+    metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.predicted_followups,
 }
 
 PERIODIC_JOBS = {
@@ -135,6 +144,7 @@ PERIODIC_JOBS = {
     responses_jobs.FOLD_DAILY_COUNTS_JOB: responses_jobs.FOLD_EVERY,
     followups_jobs.ESCALATE_JOB: followups_jobs.ESCALATE_EVERY,
     privacy_jobs.RETENTION_JOB: privacy_jobs.RETENTION_EVERY,
+    metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.PREDICTED_FOLLOWUPS_EVERY,
 }
 
 

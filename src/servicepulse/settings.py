@@ -8,6 +8,7 @@ import tempfile
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicepulse.errors import ConfigurationError
 
 SMTP_SECURITY = ("starttls", "smtps", "none")
+SMS_PROVIDERS = ("", "twilio", "messagebird")
 
 
 def default_data_dir() -> Path:
@@ -55,6 +57,38 @@ class Settings(BaseSettings):
                                      f"not {value!r}")
         return value
 
+    # Text messages (servicepulse.notify.messaging, docs/messaging.md). sms_provider: "" (no SMS), "twilio" or
+    # "messagebird"; sms_sender: the number, alphanumeric sender ID (at most 11 characters) or Twilio
+    # Messaging Service SID. WhatsApp is on when whatsapp_phone_number_id is set. invitation_channels: the
+    # order in which channels are tried when the customer has no preference (only configured ones count).
+    # Every token, key and secret is a SecretStr: no repr, log line or error message shows it.
+    sms_provider: str = ""
+    sms_sender: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_api_url: str = "https://api.twilio.com"
+    messagebird_access_key: SecretStr = SecretStr("")
+    messagebird_signing_key: SecretStr = SecretStr("")
+    messagebird_api_url: str = "https://rest.messagebird.com"
+    whatsapp_phone_number_id: str = ""
+    whatsapp_access_token: SecretStr = SecretStr("")
+    whatsapp_app_secret: SecretStr = SecretStr("")
+    whatsapp_verify_token: SecretStr = SecretStr("")
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template_invitation: str = "survey_invitation"
+    whatsapp_template_reminder: str = "survey_reminder"
+    invitation_channels: str = "email,sms,whatsapp"
+    phone_default_country: str = "31"  # the country code of national numbers (0612345678)
+
+    @field_validator("sms_provider")
+    @classmethod
+    def _known_sms_provider(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SMS_PROVIDERS:
+            raise ConfigurationError(f"SERVICEPULSE_SMS_PROVIDER must be one of twilio, messagebird or empty, "
+                                     f"not {value!r}")
+        return value
+
     # Dashboard sessions end after this long without a request, and this long after logging in at the latest.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
@@ -67,6 +101,24 @@ class Settings(BaseSettings):
     max_request_bytes: int = 16_000_000
 
     min_n: int = 30  # below this many answers a figure is "too few answers"
+
+    # The organisation's wall clock (an IANA name): times are stored in UTC and shown in this zone on every
+    # page, mail, export and report.
+    time_zone: str = "Europe/Amsterdam"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigurationError(f"SERVICEPULSE_TIME_ZONE must be a time zone name such as Europe/Amsterdam, "
+                                     f"not {value!r}") from None
+        return value
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -50,7 +50,7 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert re.search(r"de [\d,]+ uur die sindsdien verstreken zijn", html)
     # The page says on what the interval was calibrated: last night's recently closed cases.
     assert expected.calibration_cases, "the demo has enough cases closed before NOW to recalibrate"
-    assert f"nu op {expected.calibration_cases} zaken, afgesloten vóór" in html
+    assert f"nu op {expected.calibration_cases} dossiers, afgesloten vóór" in html
 
     # The case timeline page (cases domain) shows the forecast panel inline, for today's state
     # of the case: a case still open today gets the forecast, a case closed since gets that said.
@@ -62,7 +62,7 @@ def test_case_page_forecast_and_dashboard_on_the_demo(engine, settings, client, 
     assert 'id="forecast-title"' in timeline.text and "Wanneer is het opgelost?" in timeline.text
     assert "Verwacht opgelost op" in timeline.text and "80% kans tussen" in timeline.text
     closed_since = client.get(f"/cases/{quote(external)}").text
-    assert 'data-state="closed"' in closed_since and "Deze zaak is afgesloten." in closed_since
+    assert 'data-state="closed"' in closed_since and "Dit dossier is afgesloten." in closed_since
 
     client.post("/language", data={"lang": "en", "csrf_token": _csrf(client)}, follow_redirects=False)
     english = client.get(f"/expectations/cases/{quote(external)}?at={at}").text

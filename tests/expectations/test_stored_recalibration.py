@@ -167,7 +167,7 @@ def test_the_second_page_view_of_the_day_reads_the_stored_correction(engine, web
     assert stored.cases == len(known) == 48 and stored.prefixes == 3 * 48  # four events: three prefixes each
     assert stored.computed_for == at(web.day) and stored.model_id == forecaster.model_id
     assert stored.window == "last 1000 prefixes" and stored.correction is not None
-    assert "nu op 48 zaken, afgesloten vóór" in _calibration_sentence(html)
+    assert "nu op 48 dossiers, afgesloten vóór" in _calibration_sentence(html)
 
     with sql_statements(engine) as second:
         again = web.page(web.day + 11)
@@ -269,7 +269,7 @@ def test_a_file_that_cannot_be_used_is_ignored_and_replaced(engine, web, recompu
         content = json.dumps(spoiled).encode()
     web.file.write_bytes(content)
     html = web.page(web.day + 11)  # no 500: recomputed, and the file is good again
-    assert "nu op 48 zaken" in _calibration_sentence(html)
+    assert "nu op 48 dossiers" in _calibration_sentence(html)
     assert len(recomputations) == 2
     assert json.loads(web.file.read_text()) == good
     web.page(web.day + 12)  # and used again
@@ -280,6 +280,6 @@ def test_an_unreadable_and_unwritable_file_never_fails_a_page(engine, web, recom
     web.file.parent.mkdir(parents=True, exist_ok=True)
     web.file.mkdir()  # a folder where the file should be: it can be neither read nor replaced
     for hours in (10, 11):
-        assert "nu op 48 zaken" in _calibration_sentence(web.page(web.day + hours))
+        assert "nu op 48 dossiers" in _calibration_sentence(web.page(web.day + hours))
     assert len(recomputations) == 2  # every view pays, as before there was a file; none fails
     assert web.file.is_dir() and not [p for p in web.file.parent.iterdir() if p.name.endswith(".tmp")]

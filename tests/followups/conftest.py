@@ -80,8 +80,8 @@ def actor(engine, user_id: int) -> Actor:
 
 
 def add_response(engine, external_id: str, *, ces: int = 6, grade: int = 8, why: str = "Snel geholpen",
-                 case: str | None = None, now: datetime = NOW) -> int:
-    item = {"external_id": external_id, "survey": "after_contact", "customer": "C-1",
+                 case: str | None = None, now: datetime = NOW, customer: str = "C-1") -> int:
+    item = {"external_id": external_id, "survey": "after_contact", "customer": customer,
             "submitted_at": now.isoformat(), "language": "nl", "answers": {"ces": ces, "grade": grade, "why": why}}
     if case:
         item["case"] = case

@@ -1,4 +1,5 @@
-"""Alerts open exactly one follow-up per cause, for the right team, also when evaluated concurrently."""
+"""Alerts open one follow-up per response, listing every rule it tripped, for the right team, also when
+evaluated concurrently; later reasons of the customer merge into it (tests/followups/test_merging.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from servicepulse.db.session import UnitOfWork
 from servicepulse.followups import alerts
 from servicepulse.jobs.queue import run_pending
-from servicepulse.models import FollowUp, Job, Promise
+from servicepulse.models import FollowUp, FollowUpReason, Job, Promise
 from servicepulse.models.followups import AlertRouting, AlertRule
 
 from .conftest import NOW, add_response
@@ -23,6 +24,12 @@ def _followups(engine):
         return rows
 
 
+def _reasons(engine) -> list[tuple[int, str, str]]:
+    with UnitOfWork(engine, readonly=True) as s:
+        return [tuple(r) for r in s.execute(select(FollowUpReason.followup_id, FollowUpReason.rule, FollowUpReason.ref)
+                                            .order_by(FollowUpReason.followup_id, FollowUpReason.rule))]
+
+
 def test_ingestion_queues_the_rules_and_the_job_opens_follow_ups(engine, org):
     detractor = add_response(engine, "R-1", ces=2, grade=4, why="Ik ga opzeggen, dit is een klacht", case="K-1")
     add_response(engine, "R-2", ces=6, grade=8, why="Snel geholpen")
@@ -31,14 +38,14 @@ def test_ingestion_queues_the_rules_and_the_job_opens_follow_ups(engine, org):
     assert _followups(engine) == []  # nothing before the job ran: ingestion never waits for the rules
     summary = run_pending(engine, now=NOW)
     assert summary.failed == 0
-    found = _followups(engine)
-    assert sorted(f.cause for f in found) == ["high_effort_answer", "low_grade", "risk_word"]
-    for fu in found:
-        assert fu.response_id == detractor and fu.status == "open"
-        # the moment belongs to the department; the case's last team (B) is in it, so B owns it
-        assert fu.team_id == org.team_b
-        assert fu.due_at == NOW + timedelta(days=2)  # Monday -> Wednesday, same time
-    assert next(f for f in found if f.cause == "risk_word").priority == 1
+    (fu,) = _followups(engine)  # one follow-up for the response, not one per rule
+    assert fu.response_id == detractor and fu.status == "open"
+    # the moment belongs to the department; the case's last team (B) is in it, so B owns it
+    assert fu.team_id == org.team_b
+    assert fu.due_at == NOW + timedelta(days=2)  # Monday -> Wednesday, same time
+    assert (fu.cause, fu.priority) == ("risk_word", 1)  # headed by the most urgent reason
+    assert _reasons(engine) == [(fu.id, rule, f"response:{detractor}")
+                                for rule in ("high_effort_answer", "low_grade", "risk_word")]
 
 
 def test_running_the_rules_again_opens_nothing_new(engine, org):
@@ -47,11 +54,11 @@ def test_running_the_rules_again_opens_nothing_new(engine, org):
         first = alerts.run_all(s, NOW)
     with UnitOfWork(engine) as s:
         again = alerts.run_all(s, NOW)
-    assert first["responses"] == 2 and again == {"responses": 0, "cases": 0}
-    assert len(_followups(engine)) == 2
+    assert first["responses"] == 1 and again == {"responses": 0, "cases": 0, "merged": 0}
+    assert len(_followups(engine)) == 1 and len(_reasons(engine)) == 2
 
 
-def test_concurrent_evaluations_open_one_follow_up_per_cause(engine, org):
+def test_concurrent_evaluations_open_one_follow_up_with_each_reason_once(engine, org):
     rid = add_response(engine, "R-1", ces=1, grade=2, why="klacht")
     barrier = threading.Barrier(4)
     errors = []
@@ -70,8 +77,8 @@ def test_concurrent_evaluations_open_one_follow_up_per_cause(engine, org):
     for t in threads:
         t.join()
     assert errors == []
-    causes = [f.cause for f in _followups(engine)]
-    assert sorted(causes) == ["high_effort_answer", "low_grade", "risk_word"]
+    (fu,) = _followups(engine)
+    assert sorted(rule for _, rule, _ in _reasons(engine)) == ["high_effort_answer", "low_grade", "risk_word"]
 
 
 def test_configured_routing_and_rule_settings_win(engine, org):
@@ -114,7 +121,7 @@ def test_a_high_effort_index_opens_one_follow_up_for_the_last_team(engine, org):
         s.add(CaseFacts(case_id=org.case, started_at=NOW, ended_at=NOW, effort_index=85.0, **numbers))
         s.add(CaseFacts(case_id=calm.id, started_at=NOW, ended_at=NOW, effort_index=40.0, **numbers))
     with UnitOfWork(engine) as s:
-        assert alerts.run_all(s, NOW) == {"responses": 0, "cases": 1}
+        assert alerts.run_all(s, NOW) == {"responses": 0, "cases": 1, "merged": 0}
     (fu,) = _followups(engine)
     assert (fu.cause, fu.case_id, fu.team_id) == ("high_effort_index", org.case, org.team_b)
     assert fu.summary == "effort index 85"

@@ -95,3 +95,13 @@ def test_refusals_are_clear_and_change_nothing(engine, api):
     assert missing.status_code == 404
     dashboard = client("lead").get("/api/v1/followups-dashboard").json()
     assert dashboard["by_status"] == {"closed": 1} and dashboard["closed_loop_rate"] == 1.0
+
+
+def test_a_follow_up_lists_its_reasons_over_the_api(engine, api):
+    client, fid = api
+    reply = client("agent_a").get(f"/api/v1/followups/{fid}")
+    assert reply.status_code == 200
+    reasons = reply.json()["reasons"]
+    assert [(r["rule"], r["summary"], r["ref"].startswith("response:")) for r in reasons] == [("low_grade", "grade 3", True)]
+    listed = client("agent_a").get("/api/v1/followups").json()
+    assert [f["reasons"][0]["rule"] for f in listed if f["id"] == fid] == ["low_grade"]

@@ -32,10 +32,24 @@ def test_risk_words_in_dutch_and_english(text, language, expected):
 
 def test_thresholds_are_inclusive_and_one_alert_per_rule():
     alerts = response_alerts(6, 5, 3, "ik zeg op, klacht!", "nl", ON)
-    assert [a.rule for a in alerts] == ["detractor", "low_grade", "high_effort_answer", "risk_word"]
+    # every rule on (not_solved is off by default): risk words also say the problem is not solved
+    assert [a.rule for a in alerts] == ["detractor", "low_grade", "high_effort_answer", "risk_word", "not_solved"]
     assert "cancel" in alerts[3].reason and "complaint" in alerts[3].reason
+    assert alerts[4].reason == "not solved: risk words cancel, complaint"
     assert response_alerts(7, 6, 4, "prima", "nl", ON) == []
     assert response_alerts(None, None, None, None, None, ON) == []
+
+
+@pytest.mark.parametrize("answers, expected", [
+    ({"resolved": "no"}, ["problem not solved"]), ({"resolved": "Nee"}, ["problem not solved"]),
+    ({"resolved": "partly"}, []), ({"resolved": "yes"}, []), ({}, []), (None, []), ({"resolved": 0}, []),
+])
+def test_not_solved_reads_the_solved_question(answers, expected):
+    found = response_alerts(9, 9, 7, "prima", "nl", ON, answers)
+    assert [a.reason for a in found if a.rule == "not_solved"] == expected
+    off = {**ON, "not_solved": RuleSetting("not_solved", False, None, 1, 2)}
+    assert response_alerts(9, 9, 7, "prima", "nl", off, answers) == []
+    assert DEFAULTS["not_solved"].enabled is False  # it writes into cases: an administrator turns it on
 
 
 def test_a_disabled_rule_and_a_changed_threshold():

@@ -46,8 +46,11 @@ def test_crash_is_a_500_page_without_details(app, make_user):
 
 def test_validation_problems_are_listed(app, client):
     _routes(app)
-    refused = client.get("/test/refuse")
+    refused = client.get("/test/refuse", headers={"Accept-Language": "en"})
     assert refused.status_code == 400
     assert "row 3, e-mail" in refused.text and "not an e-mail address" in refused.text
-    bad = client.get("/test/number?n=many")
-    assert bad.status_code == 400 and "<strong>n</strong>" in bad.text
+    bad = client.get("/test/number?n=many", headers={"Accept-Language": "en"})
+    assert bad.status_code == 400 and '<strong translate="no">n</strong>' in bad.text
+    # The code's messages are English: a Dutch page names the field and says what is wrong in Dutch.
+    dutch = client.get("/test/refuse", headers={"Accept-Language": "nl"}).text
+    assert "row 3, e-mail" in dutch and "deze waarde klopt niet" in dutch and "not an e-mail" not in dutch

@@ -47,11 +47,12 @@ def _load(engine):
 
 
 def _rows(html: str) -> list[tuple[str, ...]]:
-    """(moment name, kind label, norm, count) per table row, in page order."""
+    """(moment name, kind label, norm, count) per table row, in page order (managers see score and status after
+    them: tests/web/test_home_workspaces.py)."""
     out = []
     for row in re.findall(r"<tr data-moment=.*?</tr>", html, flags=re.S):
         cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
-        out.append(tuple(cells[1:]))
+        out.append(tuple(cells[1:5]))
     return out
 
 

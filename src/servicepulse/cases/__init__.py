@@ -11,6 +11,8 @@ Customer Effort Index; `timeline` tells one case from the customer's side.
 from servicepulse.cases.erasure import erase_customer, purge_events_before
 from servicepulse.cases.history import HISTORY_COLUMNS, load_events
 from servicepulse.cases.repository import can_see_case, visible_cases
+from servicepulse.cases.service import IngestSummary, ingest_events
+from servicepulse.cases.timeline import story_of
 
-__all__ = ["HISTORY_COLUMNS", "can_see_case", "erase_customer", "load_events", "purge_events_before",
-           "visible_cases"]
+__all__ = ["HISTORY_COLUMNS", "IngestSummary", "can_see_case", "erase_customer", "ingest_events", "load_events",
+           "purge_events_before", "story_of", "visible_cases"]

@@ -20,8 +20,11 @@ def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment 
         since: str = typer.Option(None, "--since", help="Only responses submitted, case facts changed and promises "
                                                         "broken at or after this moment (ISO 8601 with offset); "
                                                         "default: everything.")) -> None:
-    """Run every alert rule over the responses and cases; opens at most one follow-up per cause.
+    """Run every alert rule over the responses and cases: one follow-up per unhappy customer.
 
+    A response's reasons open one follow-up; later reasons of the same customer join their open follow-up
+    within the merge window; answers and events older than the alert age limit (followups settings, 14 days
+    by default) open nothing. Each reason is recorded once, so running this again opens nothing new.
     New responses are evaluated by the worker as they arrive; run this after changing the rules, or
     with --since to catch up on a period without scanning all history.
     """
@@ -34,7 +37,8 @@ def run(now: str = typer.Option(None, "--now", help="Evaluate as of this moment 
         progress.add_task("evaluating alert rules", total=None)
         with UnitOfWork(engine()) as session:
             counts = alerts.run_all(session, at, since=moment_option(since, "since") if since else None)
-    console.print(f"opened {counts['responses']} follow-up(s) from responses and {counts['cases']} from cases")
+    console.print(f"opened {counts['responses']} follow-up(s) from responses and {counts['cases']} from cases; "
+                  f"{counts['merged']} open follow-up(s) got a later reason")
 
 
 @followups_app.command("escalate")

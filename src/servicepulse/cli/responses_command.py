@@ -46,6 +46,9 @@ def import_responses(
     timezone: str = typer.Option(None, "--timezone", help="Zone for timestamps without one, e.g. Europe/Amsterdam."),
     channel: str = typer.Option("csv", "--channel", help="Channel recorded on the responses."),
     delimiter: str = typer.Option(None, "--delimiter", help="Cell separator; detected when not given."),
+    alerts: bool = typer.Option(False, "--alerts", help="Run the closed loop's alert rules on the imported answers "
+                                "(default: historic answers open no follow-ups; even with --alerts only answers "
+                                "younger than the alert age limit do)."),
 ) -> None:
     """Import survey responses from a CSV file: every row or none, with a report of each bad row."""
     mapping = csv_import.parse_mapping(map_)
@@ -60,7 +63,8 @@ def import_responses(
         try:
             with UnitOfWork(eng) as session:
                 summary = csv_import.import_responses(session, file, survey, mapping, timezone=timezone,
-                                                      channel=channel, delimiter=delimiter, progress=progress)
+                                                      channel=channel, delimiter=delimiter, progress=progress,
+                                                      alerts=alerts)
         except csv_import.CsvImportFailed as exc:
             bar.stop()
             _report(exc)

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine
 
 from servicepulse.cases import effort
 from servicepulse.db.session import UnitOfWork
+from servicepulse.demo import recovery
 from servicepulse.demo.loader import progress_callback
 from servicepulse.expectations import forecasting
 from servicepulse.expectations.signals import run_signals
 from servicepulse.followups import alerts
 from servicepulse.kernels.text.redact import DEFAULT_CUSTOMER_PATTERNS
-from servicepulse.models import Response
 from servicepulse.responses import keep_daily_counts
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.settings import VerbatimSettings
@@ -67,17 +67,17 @@ FOLLOW_UP_WINDOW = timedelta(days=14)  # older answers would have been followed 
 
 def prepare_closed_loop(engine: Engine, now: datetime, progress=None) -> dict:
     """Train the effort index on the CES answers; open follow-ups for the recent answers that alert."""
-    from sqlalchemy import select
-
 
     report = progress_callback(progress)
     report("effort index and follow-ups", 0, 1)
     with UnitOfWork(engine) as session:
         effort.train(session)
-        recent = list(session.scalars(select(Response.id).where(Response.submitted_at >= now - FOLLOW_UP_WINDOW)))
-        followups = alerts.evaluate_responses(session, recent, now)
+        # what the worker would have done as the last two weeks arrived: one follow-up per unhappy customer,
+        # with the broken promises and high effort indexes of that time merged in as further reasons
+        opened = alerts.run_all(session, now, since=now - FOLLOW_UP_WINDOW)
+        recovery.work_older_followups(session, now)  # the older ones were worked: root causes, gestures
     report("effort index and follow-ups", 1, 1)
-    return {"followups": len(followups)}
+    return {"followups": opened["responses"] + opened["cases"]}
 
 
 def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress=None) -> dict:

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicepulse.cases import facts_store
-from servicepulse.demo import bulk
+from servicepulse.demo import bulk, recovery
 from servicepulse.demo.catalogue import (
     DEPARTMENTS,
     JOURNEYS,
@@ -207,6 +207,8 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
         jids = create_journeys(session, org.departments)
         surveys = create_journey_surveys(session, created_at)
         n_projects = create_projects(session, jids.moments, created_at)
+        recovery.create_root_causes(session, jids.journeys)
+        recovery.create_budgets(session, org.teams, data.last_day)
         session.flush()
     finally:
         session.close()

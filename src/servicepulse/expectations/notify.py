@@ -10,8 +10,10 @@ receiver can verify both; only the event name (``signal.raised``) differs.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from datetime import datetime
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +36,7 @@ WEBHOOK_MAX_ATTEMPTS = 8
 
 # Mail text in both product languages: a team list may hold either.
 RULE_TITLES = {
-    "dark_too_long": ("Klant te lang zonder bericht", "Customer without news for too long"),
+    "dark_too_long": ("Te lange stilte naar de klant", "Customer left in silence too long"),
     "promise_due_soon": ("Toezegging verloopt binnenkort", "Promise due soon"),
     "reopened": ("Zaak heropend", "Case reopened"),
     "repeat_contact": ("Klant nam twee keer contact op binnen een dag", "Customer contacted us twice within a day"),
@@ -70,6 +72,26 @@ def signal_resource(session: Session, signal: Signal) -> dict:
             "cause": signal.cause_key, "fired_at": signal.fired_at.isoformat(), "details": signal.details or {}}
 
 
+DETAIL_NAMES = {"since": ("laatste bericht", "last news"), "hours": ("uren stilte", "hours of silence"),
+                "at": ("om", "at"), "activity": ("stap", "step"), "due_at": ("toegezegd voor", "promised by"),
+                "kind": ("soort", "kind")}
+
+
+def mail_details(details: dict, language: str, zone: ZoneInfo) -> str:
+    """A signal's details as lines a person reads: times on the organisation's wall clock, Dutch decimal commas."""
+    lines = []
+    for key, value in details.items():
+        name = DETAIL_NAMES.get(key, (key, key))[0 if language == "nl" else 1]
+        if isinstance(value, str) and value.endswith("Z") and "T" in value:
+            with suppress(ValueError):
+                value = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(zone).strftime(
+                    "%d-%m-%Y %H:%M" if language == "nl" else "%d %b %Y %H:%M")
+        elif isinstance(value, float):
+            value = f"{value:.1f}".replace(".", "," if language == "nl" else ".")
+        lines.append(f"  {name}: {value}")
+    return "\n".join(lines)
+
+
 def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
     signal = session.get(Signal, payload["signal_id"])
     if signal is None:
@@ -81,8 +103,10 @@ def send_signal_mail(session: Session, payload: dict, ctx: JobContext) -> None:
     message["To"] = payload["to"]
     message["Subject"] = f"[{settings.organisation_name}] {nl} / {en}: {resource['case']}"
     link = f"{settings.base_url.rstrip('/')}/expectations"
-    details = "\n".join(f"  {k}: {v}" for k, v in resource["details"].items())
-    message.set_content(f"{nl} - zaak {resource['case']}\n{en} - case {resource['case']}\n\n{details}\n\n{link}\n")
+    zone = settings.zone()
+    details = {k: v for k, v in resource["details"].items() if k != "rule"}
+    message.set_content(f"{nl} - dossier {resource['case']}\n{mail_details(details, 'nl', zone)}\n\n"
+                        f"{en} - case {resource['case']}\n{mail_details(details, 'en', zone)}\n\n{link}\n")
     send_or_retry(message, SmtpConfig.from_settings(settings))
 
 

@@ -58,6 +58,8 @@ def followup_json(fu: FollowUp) -> dict:
         "response_id": fu.response_id, "created_at": fu.created_at, "due_at": fu.due_at, "claimed_at": fu.claimed_at,
         "first_contact_at": fu.first_contact_at, "escalated_at": fu.escalated_at, "closed_at": fu.closed_at,
         "outcome": fu.outcome, "root_cause": fu.root_cause,
+        "reasons": [{"rule": r.rule, "ref": r.ref, "at": r.at, "summary": r.summary, "priority": r.priority,
+                     "response_id": r.response_id, "case_id": r.case_id} for r in fu.reasons],
     }
 
 

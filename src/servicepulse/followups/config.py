@@ -1,4 +1,5 @@
-"""Managing the closed loop's settings (administrators only): alert rules, root-cause lists."""
+"""Managing the closed loop's settings (administrators only): alert rules, the merge window and the age
+limit of alerts, root-cause lists."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.followups.access import Actor, check_admin
-from servicepulse.followups.alerts import rule_settings
+from servicepulse.followups.alerts import LoopSettings, loop_settings, rule_settings
 from servicepulse.followups.rules import DEFAULTS, RuleSetting
 from servicepulse.models import Journey, utcnow
-from servicepulse.models.followups import AlertRule, RootCause
+from servicepulse.models.followups import AlertRule, FollowUpSettings, RootCause
 from servicepulse.org import actor_label, record_audit
 
 
@@ -41,6 +42,30 @@ def set_rule(session: Session, actor: Actor, key: str, *, enabled: bool, thresho
                  {"rule": key, "enabled": enabled, "threshold": threshold, "priority": priority,
                   "due_working_days": due_working_days})
     return rule_settings(session)[key]
+
+
+MAX_DAYS = 365
+
+
+def set_loop_settings(session: Session, actor: Actor, *, merge_window_days: int,
+                      alert_max_age_days: int) -> LoopSettings:
+    """The merge window (later reasons of a customer join their open follow-up within it; 0: never) and the
+    age limit of alerts (older answers and events open nothing; 0: no limit), in days."""
+    check_admin(actor, "follow-up settings")
+    problems = []
+    if not 0 <= merge_window_days <= MAX_DAYS:
+        problems.append(("merge_window_days", f"the merge window is 0 to {MAX_DAYS} days"))
+    if not 0 <= alert_max_age_days <= MAX_DAYS:
+        problems.append(("alert_max_age_days", f"the age limit of alerts is 0 (none) to {MAX_DAYS} days"))
+    if problems:
+        raise ValidationFailed("; ".join(m for _, m in problems), problems)
+    row = session.get(FollowUpSettings, 1) or FollowUpSettings(id=1)
+    row.merge_window_days, row.alert_max_age_days, row.updated_at = merge_window_days, alert_max_age_days, utcnow()
+    session.add(row)
+    session.flush()
+    record_audit(session, actor_label(actor), "followup_settings.set",
+                 {"merge_window_days": merge_window_days, "alert_max_age_days": alert_max_age_days})
+    return loop_settings(session)
 
 
 def add_root_cause(session: Session, actor: Actor, key: str, label_nl: str, label_en: str,

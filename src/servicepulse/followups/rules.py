@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from servicepulse.kernels.text.codeframe import CodeFrame, codeframe_from_dict
@@ -22,6 +23,7 @@ class RuleDefault:
     priority: int  # 1 high .. 3 low
     label_nl: str
     label_en: str
+    enabled: bool = True
 
 
 # Rule key -> default. Scores at or below the threshold alert (effort: at or above).
@@ -32,8 +34,14 @@ DEFAULTS: dict[str, RuleDefault] = {
     "risk_word": RuleDefault(None, 1, "Risicowoord in de toelichting", "Risk word in the comment"),
     "high_effort_index": RuleDefault(70, 2, "Hoge inspanningsindex", "High effort index"),
     "broken_promise": RuleDefault(None, 1, "Gebroken belofte", "Broken promise"),
+    # Off by default: it writes an event into the customer's case and tells the source system to reopen it.
+    "not_solved": RuleDefault(None, 1, "Niet opgelost: zaak heropenen", "Not solved: reopen the case",
+                              enabled=False),
 }
-RESPONSE_RULES = ("detractor", "low_grade", "high_effort_answer", "risk_word")
+RESPONSE_RULES = ("detractor", "low_grade", "high_effort_answer", "risk_word", "not_solved")
+# The question "Is your problem solved?" (the after_contact template's `resolved`) and the answers that say no.
+SOLVED_QUESTIONS = ("resolved", "solved", "problem_solved", "opgelost")
+NOT_SOLVED_ANSWERS = ("no", "nee", "not_solved", "niet_opgelost")
 CASE_RULES = ("high_effort_index", "broken_promise")
 
 # The risk vocabulary. Multi-word entries are phrases; lemmas catch inflections.
@@ -125,9 +133,20 @@ class Alert:
     reason: str  # short English explanation shown on the follow-up
 
 
+def says_not_solved(answers: dict[str, object] | None) -> bool:
+    """Did the customer answer "Is your problem solved?" with no?"""
+    for key in SOLVED_QUESTIONS:
+        value = (answers or {}).get(key)
+        if isinstance(value, str) and value.strip().lower() in NOT_SOLVED_ANSWERS:
+            return True
+    return False
+
+
 def response_alerts(nps: int | None, grade: int | None, ces: int | None, comment: str | None,
-                    language: str | None, settings: dict[str, RuleSetting]) -> list[Alert]:
-    """The alerts one response raises (one per rule at most)."""
+                    language: str | None, settings: dict[str, RuleSetting],
+                    answers: dict[str, object] | None = None) -> list[Alert]:
+    """The alerts one response raises (one per rule at most); ``answers``: its answers by question key
+    (only the "is your problem solved?" questions are read)."""
     out: list[Alert] = []
 
     def on(key: str) -> RuleSetting | None:
@@ -141,8 +160,28 @@ def response_alerts(nps: int | None, grade: int | None, ces: int | None, comment
     # CES 2.0: 1 = strongly disagree that it was easy, so low is high effort.
     if (s := on("high_effort_answer")) and ces is not None and ces <= s.threshold:
         out.append(Alert("high_effort_answer", s.priority, f"CES {ces}"))
-    if (s := on("risk_word")) and comment:
-        found = risk_words(comment, language)
-        if found:
-            out.append(Alert("risk_word", s.priority, "risk words: " + ", ".join(found)))
+    found = risk_words(comment, language) if comment and (on("risk_word") or on("not_solved")) else []
+    if (s := on("risk_word")) and found:
+        out.append(Alert("risk_word", s.priority, "risk words: " + ", ".join(found)))
+    if s := on("not_solved"):
+        if says_not_solved(answers):
+            out.append(Alert("not_solved", s.priority, "problem not solved"))
+        elif found:
+            out.append(Alert("not_solved", s.priority, "not solved: risk words " + ", ".join(found)))
     return out
+
+
+@dataclass
+class Reason:
+    """One tripped rule on one source (a response, a case, a promise), before it is placed."""
+
+    rule: str
+    ref: str
+    at: datetime
+    summary: str
+    priority: int
+    due_at: datetime
+    customer_id: int | None
+    case_id: int | None
+    response_id: int | None = None
+    team_id: int | None = None

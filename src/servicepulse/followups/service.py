@@ -9,11 +9,12 @@ at the same moment get one success and one clear refusal. The version column
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.followups import notify
@@ -26,6 +27,7 @@ from servicepulse.models import (
     Customer,
     FollowUp,
     FollowUpContact,
+    FollowUpReason,
     Moment,
     Response,
     SurveyVersion,
@@ -51,7 +53,8 @@ def get(session: Session, actor: Actor, followup_id: int, *, lock: bool = False)
 def work_list(session: Session, actor: Actor, *, team_id: int | None = None, mine: bool = False,
               status: str | None = None, limit: int = 200) -> list[FollowUp]:
     """Follow-ups the actor may see: their teams' (or one team's), optionally only their own or by status."""
-    stmt = select(FollowUp).order_by(FollowUp.status == "closed", FollowUp.priority, FollowUp.due_at).limit(limit)
+    stmt = (select(FollowUp).options(selectinload(FollowUp.reasons))
+            .order_by(FollowUp.status == "closed", FollowUp.priority, FollowUp.due_at).limit(limit))
     visible = actor.visible_team_ids()
     if team_id is not None:
         if visible is not None and team_id not in visible:
@@ -239,3 +242,41 @@ def counts_by_status(session: Session, actor: Actor) -> dict[str, int]:
     if visible is not None:
         stmt = stmt.where(FollowUp.team_id.in_(visible))
     return {s: n for s, n in session.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    """A reason as a page shows it: the rule, when, and what tripped it (a score, risk-word categories,
+    a promise kind), to be worded in the reader's language by the template."""
+
+    rule: str
+    at: datetime
+    value: str | None = None  # the score or index
+    words: tuple[str, ...] = ()  # risk-word categories
+    kind: str | None = None  # the broken promise's kind
+    response_id: int | None = None
+    case_id: int | None = None
+
+
+_NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)\s*$")
+_WORDS = re.compile(r"risk words:?\s*(.+)$")
+_KIND = re.compile(r"\(([a-z_]+)\)\s*$")
+
+
+def reason_view(reason: FollowUpReason) -> ReasonView:
+    """The stored summary (written by followups.alerts in a fixed form) taken apart for the page."""
+    summary = reason.summary or ""
+    value = words = kind = None
+    if reason.rule in ("risk_word", "not_solved") and (m := _WORDS.search(summary)):
+        words = tuple(w.strip() for w in m[1].split(",") if w.strip())
+    elif reason.rule == "broken_promise" and (m := _KIND.search(summary)):
+        kind = m[1]
+    elif reason.rule != "not_solved" and (m := _NUMBER.search(summary)):
+        value = m[1]
+    return ReasonView(reason.rule, reason.at, value, words or (), kind, reason.response_id, reason.case_id)
+
+
+def reasons_of(session: Session, actor: Actor, followup_id: int) -> list[ReasonView]:
+    """Every reason of a follow-up, oldest first."""
+    fu = get(session, actor, followup_id)
+    return [reason_view(r) for r in fu.reasons]

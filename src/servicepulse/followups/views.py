@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
+from servicepulse.cases import story_of
 from servicepulse.errors import ValidationFailed
 from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor, is_lead_of
+from servicepulse.followups.alerts import loop_settings
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.followups.rules import DEFAULTS
 from servicepulse.http import params
@@ -59,6 +61,7 @@ def work_list(request: Request, session: DbSession, user: CurrentUser, team: Tea
         "items": items, "figures": figures, "teams": _teams(session), "users": _users(session), "mine": mine,
         "team": team, "status": status or "", "now": utcnow(), "my_teams": sorted(actor.team_ids),
         "pending": budget.pending_for(session, actor),
+        "views": lambda reasons: [service.reason_view(r) for r in reasons],
         "budget_use": budget.use_by_team(session, actor, budget.local_day(utcnow())),
     })
 
@@ -71,6 +74,8 @@ def _detail(request: Request, session, actor: Actor, followup_id: int, error: st
     day = budget.local_day(utcnow())
     return render(request, "followups/detail.html", {
         "fu": fu, "verbatim": service.verbatim(session, actor, followup_id), "customer": customer,
+        "reasons": service.reasons_of(session, actor, followup_id),
+        "case_story": story_of(session, fu.case_id, utcnow()),  # the case told with the customer's answers
         "teams": _teams(session), "users": _users(session), "gestures": budget.gestures_of(session, fu.id),
         "root_causes": [(rc.key, rc.label(language)) for rc in service.root_causes(session, service.journey_of(session, fu))],
         "outcomes": FOLLOWUP_OUTCOMES, "kinds": GESTURE_KINDS, "error": error,
@@ -166,7 +171,7 @@ def _settings(request: Request, session, error: str | None = None, status_code: 
     budgets = list(session.scalars(select(RecoveryBudget).order_by(RecoveryBudget.period_start.desc())))
     return render(request, "followups/settings.html", {
         "budgets": budgets, "rules": config.list_rules(session), "teams": _teams(session), "users": _users(session),
-        "defaults": DEFAULTS, "error": error, "euros": budget.euros,
+        "defaults": DEFAULTS, "error": error, "euros": budget.euros, "loop_settings": loop_settings(session),
     }, status_code=status_code)
 
 
@@ -201,6 +206,22 @@ def settings_rule(request: Request, session: DbSession, user: CurrentUser,
         value = params.parse_number(threshold, "threshold", low=-1e6, high=1e6)
         config.set_rule(session, actor, key, enabled=bool(enabled), threshold=value, priority=priority,
                         due_working_days=due_working_days)
+    except ValidationFailed as exc:
+        return _settings(request, session, error=_said(request, exc), status_code=400)
+    return RedirectResponse("/followups/settings", status_code=303)
+
+
+@router.post("/settings/loop", dependencies=[Depends(require_role("admin"))])
+def settings_loop(request: Request, session: DbSession, user: CurrentUser,
+                  merge_window_days: Annotated[str, Form()] = "", alert_max_age_days: Annotated[str, Form()] = ""):
+    actor = Actor.of(user)
+    try:
+        days = {}
+        for field, raw in (("merge_window_days", merge_window_days), ("alert_max_age_days", alert_max_age_days)):
+            days[field] = params.parse_int(raw, field, low=0, high=config.MAX_DAYS)
+            if days[field] is None:  # both are needed: an empty field is no number of days
+                raise params.ParamError(field, raw, "number")
+        config.set_loop_settings(session, actor, **days)
     except ValidationFailed as exc:
         return _settings(request, session, error=_said(request, exc), status_code=400)
     return RedirectResponse("/followups/settings", status_code=303)

@@ -28,15 +28,21 @@ _TOKEN_PATHS = (
     re.compile(rf"({_SLASH}a{_SLASH}{_SEGMENT}{_SLASH}r{_SLASH}){_SEGMENT}"),
 )
 
+# SMS providers' callbacks carry the customer's phone number in the query string (MessageBird's delivery
+# reports: ?recipient=...): personal data, so the whole query of /api/v1/messaging/ goes.
+_MESSAGING_QUERY = re.compile(r"(/api/v1/messaging/[^?\s\"]*\?)[^\s\"]*")
+QUERY_MARK = "[query]"
+
 ACCESS_FORMAT = '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
 SERVICEPULSE_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
 
 
 def redact_path(text: str) -> str:
-    """`text` with every survey token in a token path replaced by TOKEN_MARK."""
+    """`text` with every survey token in a token path replaced by TOKEN_MARK, and the query of an SMS
+    provider's callback (/api/v1/messaging/...) by QUERY_MARK."""
     for pattern in _TOKEN_PATHS:
         text = pattern.sub(rf"\g<1>{TOKEN_MARK}", text)
-    return text
+    return _MESSAGING_QUERY.sub(rf"\g<1>{QUERY_MARK}", text)
 
 
 def _redacted_arg(value: Any) -> Any:

@@ -19,6 +19,7 @@ from servicepulse.errors import (
 from servicepulse.http.access_log import redact_path
 from servicepulse.http.auth import Forbidden, LoginRequired
 from servicepulse.http.csrf import CsrfRefused
+from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,15 @@ def error_page(request: Request, status: int, text_key: str | None = None, detai
         return PlainTextResponse(f"Error {status}", status_code=status)
 
 
+def _english_only(request: Request, message: str, dutch: str | None = None) -> str | None:
+    """An error's own message is the code's English: shown on English pages; on a Dutch page `dutch` (a catalogue
+    key) or nothing, the page's own text for the status then says enough (ParamError's messages are translated)."""
+    language = request_language(request)
+    if language == "en":
+        return message
+    return request.app.state.catalogue.translate(dutch, language) if dutch and message else None
+
+
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired):
@@ -70,16 +80,21 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError):
-        problems = [(".".join(str(p) for p in e.get("loc", ())[1:]) or "-", e.get("msg", "")) for e in exc.errors()]
+        problems = [(".".join(str(p) for p in e.get("loc", ())[1:]) or "-", _english_only(request, e.get("msg", ""), "web.error.invalid_value"))
+                    for e in exc.errors()]
         return error_page(request, 400, problems=problems)
 
     @app.exception_handler(ValidationFailed)
     def _failed(request: Request, exc: ValidationFailed):
-        return error_page(request, 400, detail=str(exc), problems=exc.problems)
+        if callable(getattr(exc, "text", None)):  # http.params.ParamError (which imports this module): translated
+            text = exc.text(request)
+            return error_page(request, 400, detail=text, problems=[(exc.field, text)])
+        return error_page(request, 400, detail=_english_only(request, str(exc)),
+                          problems=[(field, _english_only(request, message, "web.error.invalid_value")) for field, message in exc.problems])
 
     @app.exception_handler(NotFound)
     def _not_found(request: Request, exc: NotFound):
-        return error_page(request, 404, detail=str(exc))
+        return error_page(request, 404, detail=_english_only(request, str(exc)))
 
     @app.exception_handler(DatabaseUnavailable)
     def _down(request: Request, exc: DatabaseUnavailable):
@@ -88,7 +103,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(ServicepulseError)
     def _other(request: Request, exc: ServicepulseError):
-        return error_page(request, 400, detail=str(exc))
+        return error_page(request, 400, detail=_english_only(request, str(exc)))
 
     @app.exception_handler(Exception)
     def _crash(request: Request, exc: Exception):

@@ -24,6 +24,7 @@ from servicepulse.errors import (
     ServicepulseError,
     ValidationFailed,
 )
+from servicepulse.http.i18n import load_catalogue, parse_accept_language
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +67,49 @@ def problem(status: int, detail: str, *, type_: str = "about:blank", title: str 
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def api_language(request: Request) -> str:
+    """The client's language by Accept-Language; English when it asks for none we have (the API's own)."""
+    return parse_accept_language(request.headers.get("accept-language")) or "en"
+
+
+def _message(err: dict, language: str) -> str:
+    """pydantic's English message, or ours in `language` for its error type (a generic one for other types)."""
+    if language == "en":
+        return err.get("msg", "invalid")
+    values = {"input": str(err.get("input", ""))[:80], **{k: str(v) for k, v in (err.get("ctx") or {}).items()}}
+    if language == "nl" and "expected" in values:  # pydantic lists the choices as "'a', 'b' or 'c'"
+        values["expected"] = values["expected"].replace(" or ", " of ")
+    catalogue = load_catalogue()
+    key = f"problems.type.{err.get('type')}"
+    try:
+        return catalogue.translate(key if key in catalogue.messages else "problems.type.other", language, **values)
+    except (KeyError, IndexError, ValueError):  # a rule without the value our text names
+        return catalogue.translate("problems.type.other", language)
+
+
+def _field_errors(exc: RequestValidationError, language: str = "en") -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         location = loc[0] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else None
         field = ".".join(loc[1:] if location else loc) or (location or "-")
-        out.append({"location": location, "field": field, "message": err.get("msg", "invalid")})
+        out.append({"location": location, "field": field, "message": _message(err, language)})
     return out
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError):
-        errors = _field_errors(exc)
-        return problem(422, f"{len(errors)} field(s) rejected: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                       type_=VALIDATION_TYPE, title="Validation failed", errors=errors, request=request)
+        language = api_language(request)
+        errors = _field_errors(exc, language)
+        if language == "en":
+            return problem(422, f"{len(errors)} field(s) rejected: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                           type_=VALIDATION_TYPE, title="Validation failed", errors=errors, request=request)
+        catalogue = load_catalogue()
+        detail = catalogue.translate("problems.rejected", language, n=len(errors)) + ": " + \
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, detail, type_=VALIDATION_TYPE, title=catalogue.translate("problems.title.validation", language),
+                       errors=errors, request=request, headers={"Content-Language": language})
 
     @app.exception_handler(ValidationFailed)
     def _failed(request: Request, exc: ValidationFailed):

@@ -10,13 +10,19 @@ addressed as ``"<domain>/<file>.html"``. Every template gets:
 * ``csrf_field()`` - the hidden CSRF input for a form; ``csrf_token()``
 * ``nav`` - navigation entries the user may see, each with ``current``
 * ``number(value, digits=1)`` - a number in the language's notation (7,5 / 7.5)
-* ``when(moment, time=True)`` - a moment in the organisation's time zone and the
-  language's words: 'di 3 nov 2026 16:00' / 'Tue 3 Nov 2026 16:00'
+* ``when(moment, time=True)`` - a moment in the organisation's time zone (the setting
+  ``time_zone``, default Europe/Amsterdam) and the language's words: 'di 3 nov 2026 16:00' /
+  'Tue 3 Nov 2026 16:00'
+* the filter ``codes``: a message's `backquoted` parts (YAML keys, settings) as <code>, the rest escaped
+* ``day_text(value, weekday=False)`` - a calendar day: '5 okt 2026'; ``month_text(value)`` - 'oktober 2026' (a date or ISO text)
+* ``label(prefix, value)`` - the catalogue's name for a stored value (a channel, an activity, a
+  case fact) under ``prefix`` ('web.channel', 'email' -> 'e-mail'), else the value as stored
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,13 +61,26 @@ def template_environment() -> Environment:
     """Every template: the shared ones by name, a domain's as "<domain>/<file>.html" (pages and PDF reports).
 
     One per process, so each template is compiled once (Jinja still reloads a template whose file changed)."""
-    return Environment(
+    environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATE_DIR), PrefixLoader(domain_template_dirs())]),
         autoescape=select_autoescape(["html", "xml", "svg"]),
         undefined=StrictUndefined,  # a typo in a template fails the test, not silently in production
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["codes"] = code_marked
+    return environment
+
+
+_BACKQUOTED = re.compile(r"`([^`]+)`")
+
+
+def code_marked(text: str) -> Markup:
+    """'set `SERVICEPULSE_X`' -> 'set <code>SERVICEPULSE_X</code>', everything else escaped: names a user types
+    (YAML keys, settings) stay as they are in either language, and look like what they are."""
+    parts = _BACKQUOTED.split(str(text))
+    return Markup("").join(escape(part) if i % 2 == 0 else Markup("<code>%s</code>") % part
+                           for i, part in enumerate(parts))
 
 
 def make_templates() -> Jinja2Templates:
@@ -79,19 +98,48 @@ def format_number(value: float | int | None, language: str, digits: int = 1) -> 
     return text
 
 
-DISPLAY_TIMEZONE = ZoneInfo("Europe/Amsterdam")  # stored in UTC, shown as the organisation's wall clock
+DISPLAY_TIMEZONE = ZoneInfo("Europe/Amsterdam")  # the default of the setting time_zone
 
 
-def format_moment(moment: datetime | None, language: str, catalogue: Catalogue, time: bool = True) -> str:
+def format_moment(moment: datetime | None, language: str, catalogue: Catalogue, time: bool = True,
+                  zone: ZoneInfo = DISPLAY_TIMEZONE) -> str:
+    """Stored in UTC, shown as the organisation's wall clock (`zone`)."""
     if moment is None:
         return "–"
     if moment.tzinfo is None:  # SQLite hands some aggregates back naive; they are UTC
         moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(DISPLAY_TIMEZONE)
+    local = moment.astimezone(zone)
     day = catalogue.translate(f"web.day.{local.weekday()}", language)
     month = catalogue.translate(f"web.month.{local.month}", language)
     text = f"{day} {local.day} {month} {local.year}"
     return f"{text} {local:%H:%M}" if time else text
+
+
+def format_month(month: str, language: str, catalogue: Catalogue) -> str:
+    """'2026-10' -> 'oktober 2026' / 'October 2026' (the text as given when it is not a month)."""
+    year, _, number = str(month).partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return str(month)
+    return f"{catalogue.translate(f'web.month_name.{int(number)}', language)} {year}"
+
+
+def format_day(value, language: str, catalogue: Catalogue, weekday: bool = False) -> str:
+    """A calendar day (a date or '2026-10-05') in the language's words: '5 okt 2026' / '5 Oct 2026', with
+    `weekday` 'ma 5 okt 2026' / 'Mon 5 Oct 2026'."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    text = f"{day.day} {catalogue.translate(f'web.month.{day.month}', language)} {day.year}"
+    return f"{catalogue.translate(f'web.day.{day.weekday()}', language)} {text}" if weekday else text
+
+
+def stored_label(catalogue: Catalogue, prefix: str, value, language: str) -> str:
+    """A stored value's name in `language`: the catalogue's ``<prefix>.<value>`` when it has one, else the value."""
+    if value is None or value == "":
+        return "–"
+    key = f"{prefix}.{value}"
+    return catalogue.translate(key, language) if key in catalogue.messages else str(value)
 
 
 def _visible(entry: NavEntry, user) -> bool:
@@ -110,6 +158,7 @@ def base_context(request: Request) -> dict[str, Any]:
     language = request_language(request)
     user = getattr(request.state, "user", None)
     path = request.url.path
+    zone = state.settings.zone()
 
     def t(key: str, **values) -> str:
         return catalogue.translate(key, language, **values)
@@ -117,10 +166,10 @@ def base_context(request: Request) -> dict[str, Any]:
     def csrf_field() -> Markup:
         return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token(request))}">')
 
-    nav = [
-        {"path": e.path, "label": t(e.label), "current": _is_current(e, path)}
-        for e in state.nav if _visible(e, user)
-    ]
+    visible = [e for e in state.nav if _visible(e, user)]
+    # the closest entry only: /expectations/signals is "Signals", not also "Expectations"
+    closest = max((e.path for e in visible if _is_current(e, path)), key=len, default=None)
+    nav = [{"path": e.path, "label": t(e.label), "current": e.path == closest} for e in visible]
     return {
         "request": request,
         "t": t,
@@ -134,7 +183,10 @@ def base_context(request: Request) -> dict[str, Any]:
         "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
         "organisation_name": state.settings.organisation_name,
         "number": lambda value, digits=1: format_number(value, language, digits),
-        "when": lambda moment, time=True: format_moment(moment, language, catalogue, time),
+        "when": lambda moment, time=True: format_moment(moment, language, catalogue, time, zone),
+        "label": lambda prefix, value: stored_label(catalogue, prefix, value, language),
+        "day_text": lambda value, weekday=False: format_day(value, language, catalogue, weekday),
+        "month_text": lambda value: format_month(str(value)[:7], language, catalogue),
     }
 
 

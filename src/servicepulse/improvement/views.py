@@ -69,18 +69,35 @@ def _form_context(request: Request, session, project=None, values=None, problems
     journeys = metrics.journeys(session)
     moments = metrics.moments(session)
     by_journey = {j.id: (j.name(language), [m for m in moments if m.journey_id == j.id]) for j in journeys}
+    def decimal(value: float) -> str:  # as the reader writes it (the form reads both 0,5 and 0.5)
+        text = f"{value:.12g}"
+        return text.replace(".", ",") if language == "nl" else text
+
     if values is None:
-        values = {"title": "", "description": "", "owner": "", "cost": "", "expected_improvement": "0.5",
+        values = {"title": "", "description": "", "owner": "", "cost": "", "expected_improvement": decimal(0.5),
                   "status": "proposed", "moment_ids": [], "drivers": []}
         if project is not None:
             values = {"title": project.title, "description": project.description or "", "owner": project.owner or "",
-                      "cost": "" if project.cost is None else f"{project.cost:g}",
-                      "expected_improvement": f"{project.expected_improvement:g}", "status": project.status,
+                      "cost": "" if project.cost is None else decimal(project.cost),
+                      "expected_improvement": decimal(project.expected_improvement), "status": project.status,
                       "moment_ids": [t.moment_id for t in project.targets if t.moment_id],
                       "drivers": [t.driver for t in project.targets if t.driver]}
     drivers = [(d, DRIVER_LABELS[d][0 if language == "nl" else 1]) for d in CASE_DRIVERS]
     return {"project": project, "values": values, "problems": problems or [], "journeys": by_journey,
             "drivers": drivers, "statuses": service.STATUSES}
+
+
+def _text(request: Request, key: str, **values) -> str:
+    return request.app.state.catalogue.translate(key, request_language(request), **values)
+
+
+def _in_language(request: Request, found: list[tuple[str, str]], own: list[tuple[str, str]]):
+    """The service's problems are in English: a Dutch reader gets the catalogue's sentence for the field (the
+    form's own problems are in the reader's language already)."""
+    if request_language(request) == "en":
+        return found
+    return [(field, message) if (field, message) in own else (field, _text(request, f"improvement.problem.{field}"))
+            for field, message in found]
 
 
 def _parse(request: Request, title, description, owner, cost, expected_improvement, status, moment_ids, drivers):
@@ -97,12 +114,12 @@ def _parse(request: Request, title, description, owner, cost, expected_improveme
         raw = (raw or "").strip().replace(",", ".")
         if not raw:
             if not optional:
-                problems.append((field, "required"))
+                problems.append((field, _text(request, "improvement.problem.required")))
             return None
         try:
             value = float(raw)
         except ValueError:
-            problems.append((field, f"'{params.shown(raw)}' is not a number"))
+            problems.append((field, _text(request, "improvement.problem.not_a_number", value=params.shown(raw))))
             return None
         # finite and storable: 1e400 is inf, and nan compares false with every bound
         return checked(params.parse_number, raw, field, low=-1e12, high=1e12) if not -1e12 <= value <= 1e12 else value
@@ -132,7 +149,7 @@ def _save(request: Request, session, project_id: int | None, form: dict):
     except ValidationFailed as exc:
         session.rollback()
         project = None if project_id is None else service.get_project(session, project_id)
-        ctx = _form_context(request, session, project, values, exc.problems)
+        ctx = _form_context(request, session, project, values, _in_language(request, exc.problems, problems))
         return render(request, "improvement/form.html", ctx, status_code=400)
     return RedirectResponse("/improvement", status_code=303)
 

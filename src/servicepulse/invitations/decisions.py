@@ -27,12 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicepulse.invitations.rules import activity_matches
+from servicepulse.invitations.texting import channel_for
 from servicepulse.jobs import enqueue
 from servicepulse.models import Case, CaseEvent, Customer, Invitation
 from servicepulse.models.invitations import TriggerDecision, TriggerRule
 
 MATCH_BATCH = 500
-# Invitations that never reached the customer do not count towards the throttle.
+# Invitations that never reached the customer do not count towards the throttle. One clock for every
+# channel: an SMS invitation throttles the next e-mail and the other way round.
 THROTTLE_STATUSES = ("scheduled", "sent", "responded", "expired")
 
 
@@ -103,10 +105,11 @@ def decide(session: Session, rule: TriggerRule, case: Case, event_id: int | None
 
 
 def _reason(session: Session, rule: TriggerRule, case: Case, customer: Customer | None, now: datetime) -> str:
-    if customer is not None and customer.opted_out_at is not None and customer.opted_out_at <= now:
-        return "opted_out"
-    if customer is None or not (customer.email or "").strip():
-        return "no_contact"
+    # A channel that may carry the survey: e-mail, SMS or WhatsApp (texting.channel_for): none is
+    # 'opted_out' (everything, or every reachable channel, stopped) or 'no_contact'.
+    channel, reason = channel_for(session, customer, now)
+    if channel is None:
+        return reason
     if rule.require_closed and (case.closed_at is None or case.closed_at > now):
         return "case_open"
     if not sampled_in(rule.key, case.external_id, rule.sample_percent):

@@ -9,7 +9,7 @@ A rule file::
         activity: "Visit done"       # the case event's activity; * and ? are wildcards
         delay: 2h                    # 30m, 2h, 1d, or a number of minutes
         sample_percent: 50           # default 100
-        throttle_days: 30            # at most one invitation per customer per N days, any survey
+        throttle_days: 30            # at most one invitation per customer per N days, any survey, any channel
         require_closed: true         # not while the case is still open
         expires_days: 14             # how long the link works
         reminder_after_days: 3       # one reminder; null for none

@@ -57,13 +57,14 @@ def invitation_language(customer: Customer, version: SurveyVersion) -> str:
 
 
 def create_invitation(session: Session, survey_id: int, customer: Customer, now: datetime,
-                      case_id: int | None = None, expires_days: int = 14) -> Invitation:
-    """A scheduled invitation to the survey's newest version; `send_invitation` e-mails it."""
+                      case_id: int | None = None, expires_days: int = 14, channel: str = "email") -> Invitation:
+    """A scheduled invitation to the survey's newest version; `send_invitation` e-mails it, or
+    `texting.send_text` sends it by SMS or WhatsApp (`channel`)."""
     version = latest_version(session, survey_id)
     invitation = Invitation(
         # Placeholder hash of a token nobody ever sees; the real one is made when sending.
         token_hash=hash_token(new_token()),
-        survey_version_id=version.id, customer_id=customer.id, case_id=case_id, channel="email",
+        survey_version_id=version.id, customer_id=customer.id, case_id=case_id, channel=channel,
         language=invitation_language(customer, version), status="scheduled", created_at=now,
         scheduled_at=now, expires_at=now + timedelta(days=expires_days),
     )

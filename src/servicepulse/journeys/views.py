@@ -14,7 +14,7 @@ from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
-from servicepulse.http.templating import render
+from servicepulse.http.templating import render, stored_label
 from servicepulse.journeys import analytics, repository
 from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
 from servicepulse.models import Journey, Moment
@@ -80,7 +80,11 @@ def journey_dfg(request: Request, session: DbSession, key: params.PathKey):
     view = analytics.journey_view(session, journey)
     language = request_language(request)
     title = request.app.state.catalogue.translate("journeys.dfg_alt", language)
-    svg = dfg_svg(view.dfg, view.activities, language, starts=view.starts, title=title)
+    def name(activity: str) -> str:  # the activity's name in the reader's language, where the catalogue has one
+        return stored_label(request.app.state.catalogue, "labels.activity", activity, language)
+    svg = dfg_svg([(name(a), name(b), count, hours) for a, b, count, hours in view.dfg],
+                  {name(a): n for a, n in view.activities.items()}, language,
+                  starts={name(a): n for a, n in view.starts.items()}, title=title)
     return Response(svg, media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                              "Cache-Control": "private, max-age=300"})

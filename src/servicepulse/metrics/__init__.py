@@ -1,7 +1,10 @@
 """Metrics: experience figures from the responses (raw tables or the daily aggregate responses keeps), intervals,
-the 7+/9+ moment view, key drivers, the monthly report, the per-survey dashboard, and their pages and API."""
+the 7+/9+ moment view, key drivers, the monthly report, the per-survey dashboard, the predicted experience of every closed case, and their pages
+and API."""
 
+from servicepulse.metrics.predicted import case_prediction, predicted_experience
 from servicepulse.metrics.repository import CASE_DRIVERS, MetricFilter, graded_counts, journeys, moments
 from servicepulse.metrics.service import DRIVER_LABELS, key_drivers, moment_facts
 
-__all__ = ["CASE_DRIVERS", "DRIVER_LABELS", "MetricFilter", "graded_counts", "journeys", "key_drivers", "moment_facts", "moments"]
+__all__ = ["CASE_DRIVERS", "DRIVER_LABELS", "MetricFilter", "graded_counts", "journeys", "key_drivers", "moment_facts", "moments",
+           "case_prediction", "predicted_experience"]

@@ -14,7 +14,7 @@ from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.http.auth import needs
 from servicepulse.http.deps import DbSession
 from servicepulse.http.params import MAX_ID, MAX_MIN_N, ApiDate, ApiText, check_range
-from servicepulse.metrics import service
+from servicepulse.metrics import predicted, service
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Journey
 from servicepulse.settings import get_settings
@@ -122,3 +122,11 @@ def get_drivers(
     return {"outcome": outcome, "include": include, "n": analysis.n, "r2": analysis.r2,
             "correction": analysis.correction, "alpha": analysis.alpha,
             "message": analysis.message, "drivers": drivers}
+
+
+@router.get("/metrics/predicted", dependencies=[needs("read:metrics")], summary="Predicted experience of all closed cases, with its held-out validation")
+def get_predicted(session: DbSession):
+    """Grade and NPS of all closed cases as predicted from what happened in them, beside the respondents, and
+    the validation on held-out respondents (MAE, coverage of the 80% interval, AUC for detractors). Aggregates
+    only; ``ok`` is false with a ``message`` while there are too few answers to learn from."""
+    return predicted.summary_dict(predicted.predicted_experience(session))

@@ -13,7 +13,7 @@ from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from servicepulse.http.i18n import load_catalogue
-from servicepulse.http.templating import format_number, template_environment
+from servicepulse.http.templating import format_day, format_month, format_number, template_environment
 from servicepulse.kernels.statistics import format_p
 from servicepulse.metrics import charts, service
 from servicepulse.metrics import repository as repo
@@ -32,6 +32,7 @@ def monthly_report_html(session: Session, month: str, *, language: str = "nl", m
                         organisation: str = "") -> str:
     """The report as one self-contained HTML page (charts inline as SVG)."""
     t = _translator(language)
+    catalogue = load_catalogue()
     f = service.month_filter(month)
     view = service.overview(session, f, period="month", min_n=min_n, language=language)
     year = replace(f, date_from=(f.date_to - timedelta(days=365)).replace(day=1))
@@ -44,12 +45,14 @@ def monthly_report_html(session: Session, month: str, *, language: str = "nl", m
     drivers = service.key_drivers(session, replace(f, date_from=year.date_from), include="case", min_n=min_n,
                                   language=language)
     context = {
-        "t": t, "lang": language, "month": month, "organisation": organisation, "view": view,
+        "t": t, "lang": language, "month": format_month(month, language, catalogue), "organisation": organisation,
+        "view": view,
         "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend"), language=language),
         "journeys": journeys, "drivers": drivers,
         "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight"),
                                           language=language),
         "number": lambda value, digits=1: format_number(value, language, digits),
+        "day_text": lambda value, weekday=False: format_day(value, language, catalogue, weekday),
         "pvalue": lambda p: (lambda text: text if text.startswith("<") else "= " + text)(format_p(p, language)),
         "one_day": timedelta(days=1),
     }

@@ -604,7 +604,7 @@ def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int |
     rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
     columns = [Response.id, Response.submitted_at, Response.channel, Response.nps, Response.grade, Response.ces,
-               Response.csat, Response.comment, cu.segment, OrgUnit.name.label("team")]
+               Response.csat, Response.comment, Response.language, cu.segment, OrgUnit.name.label("team")]
     if graded_moment_id is not None:
         mg = aliased(Moment, name="mg")
         base = (select(*columns, Answer.value_num.label("moment_grade"))
@@ -641,6 +641,20 @@ def moments(session: Session, journey_id: int | None = None) -> list[Moment]:
 
 def team_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+
+
+def filter_choices(session: Session) -> dict[str, list]:
+    """What the analytics pages' filters offer: journeys and teams (id, name), and the channels and customer
+    segments the responses have (distinct values, each an index lookup on a small set)."""
+    teams = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(select(Response.team_id).distinct()))
+    return {
+        "journeys": [(j.id, j) for j in journeys(session)],
+        "teams": list(session.execute(teams.order_by(OrgUnit.name)).all()),
+        "channels": list(session.scalars(select(Response.channel).where(Response.channel.is_not(None))
+                                         .distinct().order_by(Response.channel))),
+        "segments": list(session.scalars(select(Customer.segment).where(Customer.segment.is_not(None))
+                                         .distinct().order_by(Customer.segment))),
+    }
 
 
 __all__ = [

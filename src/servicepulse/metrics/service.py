@@ -383,7 +383,7 @@ class DriverAnalysis:
 
 DRIVER_LABELS = {
     "broken_promise": ("afspraak niet nagekomen", "broken promise"),
-    "dark_period_over_2_days": ("meer dan 2 dagen niets gehoord", "no news for more than 2 days"),
+    "dark_period_over_2_days": ("meer dan 2 dagen stilte", "more than 2 days of silence"),
     "repeat_contact": ("herhaalcontact", "repeat contact"),
     "handoff": ("doorverbonden naar ander team", "handoff to another team"),
     "reopened": ("opnieuw geopend", "reopened"),

@@ -36,6 +36,7 @@ class Verbatim:
     language: str | None
     scores: dict
     comment: str
+    response_id: int | None = None  # for the link to the customer page at this answer
 
 
 def _versions(survey_id=None):
@@ -90,7 +91,7 @@ def latest_verbatims(session: Session, survey_id: int, limit: int = 10,
     """The newest comments; `team_ids` (an Actor's visible teams, None = all) limits them to those teams."""
     stmt = (
         select(Response.submitted_at, Response.channel, Response.language, Response.nps, Response.grade,
-               Response.ces, Response.csat, Response.comment)
+               Response.ces, Response.csat, Response.comment, Response.id)
         .where(Response.survey_version_id.in_(_versions(survey_id)), Response.completed.is_(True),
                Response.comment.is_not(None), Response.comment != "")
     )
@@ -103,7 +104,7 @@ def latest_verbatims(session: Session, survey_id: int, limit: int = 10,
     patterns = VerbatimSettings().customer_patterns
     return [Verbatim(r.submitted_at, r.channel, r.language,
                      {k: getattr(r, k) for k in SCORE_TYPES if getattr(r, k) is not None},
-                     redact(r.comment, patterns).text) for r in rows]
+                     redact(r.comment, patterns).text, r.id) for r in rows]
 
 
 def decisions_by_reason(session: Session, survey_id: int) -> dict[str, int]:

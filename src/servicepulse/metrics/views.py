@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
@@ -34,7 +35,7 @@ from servicepulse.kernels import charts as chart_kernel
 from servicepulse.kernels.statistics import AnalyticsInputError, format_p
 from servicepulse.kernels.statistics.intervals import wilson
 from servicepulse.kernels.statistics.nps import nps
-from servicepulse.metrics import charts, report, service, survey_repository
+from servicepulse.metrics import charts, predicted, predicted_charts, report, service, survey_repository
 from servicepulse.metrics import repository as repo
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.models import Journey, Moment, Survey, SurveyVersion
@@ -94,6 +95,21 @@ def _t(request: Request):
     return base_context(request)["t"]
 
 
+FILTER_PARAMS = ("month", "from", "to", "journey", "channel", "team", "segment")
+
+
+def active_filters(request: Request, path: str) -> list[dict]:
+    """The filters in the URL as removable chips: each with the link to the same page without it (the other
+    parameters kept), so that a shared link never hides a filter its figures depend on."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if v and k != "page"]
+    chips = []
+    for name, value in items:
+        if name in FILTER_PARAMS:
+            rest = urlencode([(k, v) for k, v in items if k != name])
+            chips.append({"name": name, "value": value, "remove": path + ("?" + rest if rest else "")})
+    return chips
+
+
 @_page("")
 def overview_page(request: Request, session: DbSession):
     t = _t(request)
@@ -103,7 +119,14 @@ def overview_page(request: Request, session: DbSession):
     trend_svg = charts.nps_trend(view.trend, t("insights.chart.nps_trend"), language=language)
     grade_svg = charts.grade_trend(view.trend, t("insights.chart.grade_trend"), t("insights.grade"), language=language)
     journeys = {j.id: j for j in repo.journeys(session)}
+    # all closed cases as predicted, beside the respondents: over all time, so only on the unfiltered overview
+    user = getattr(request.state, "user", None)
+    ahead = (predicted.predicted_experience(session)
+             if f == MetricFilter() and user is not None and user.role in ("admin", "analyst") else None)
     return render(request, "metrics/overview.html", {
+        "choices": repo.filter_choices(session), "chips": active_filters(request, PREFIX),
+        "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
+        "predicted": ahead,
         "view": view, "problems": problems, "trend_svg": trend_svg, "grade_svg": grade_svg, "period": period,
         "journeys": journeys, "query": request.url.query, "periods": repo.PERIODS,
         "month": request.query_params.get("month", ""), "one_day": timedelta(days=1),
@@ -130,6 +153,7 @@ def journey_page(request: Request, session: DbSession, journey_id: params.PathId
                                      language=language),
         "trend_svg": charts.nps_trend(trend, t("insights.chart.nps_trend"), language=language),
         "query": request.url.query,
+        "choices": repo.filter_choices(session), "chips": active_filters(request, f"{PREFIX}/journeys/{journey_id}"),
     })
 
 
@@ -214,6 +238,22 @@ def report_pdf(request: Request, session: DbSession, month: str = ""):
         return error_page(request, 400, detail=t("insights.error.month", value=month))
     return HttpResponse(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="servicepulse-{month}.pdf"'})
+
+
+@router.get(PREFIX + "/predicted", dependencies=[Depends(require_role("admin", "analyst"))])
+def predicted_page(request: Request, session: DbSession):
+    """The predicted experience of every closed case, with its held-out validation (servicepulse.metrics.predicted)."""
+    t = _t(request)
+    language = request_language(request)
+    view = predicted.predicted_experience(session)
+    context = {"view": view, "summary": predicted.summary_dict(view), "rule": predicted.PredictedSettings(),
+               "journey_names": predicted.journey_names(session, language),
+               "driver_label": lambda d: predicted.driver_label(d, language)}
+    if view.ok:
+        context["reliability_svg"] = predicted_charts.reliability(
+            view.validation.reliability, t("predicted.chart.title"), t("predicted.chart.predicted_share"),
+            t("predicted.chart.observed_share"), language=language)
+    return render(request, "metrics/predicted.html", context)
 
 
 # --- the survey pages ---------------------------------------------------------------------------

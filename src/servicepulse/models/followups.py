@@ -58,8 +58,50 @@ class FollowUp(Base):
     contacts: Mapped[list[FollowUpContact]] = relationship(
         back_populates="followup", order_by="FollowUpContact.at", cascade="all, delete-orphan"
     )
+    reasons: Mapped[list[FollowUpReason]] = relationship(
+        back_populates="followup", order_by="(FollowUpReason.at, FollowUpReason.id)", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class FollowUpReason(Base):
+    """One reason a follow-up is there: an alert rule that tripped on a response, a case or a promise.
+
+    A follow-up lists every reason of its response, and later reasons of the same customer are merged into
+    their open follow-up (followups.alerts). One reason per rule and source ever (unique rule, ref): the
+    same alert is never recorded twice, also when two workers evaluate the same response at once."""
+
+    __tablename__ = "followup_reasons"
+    __table_args__ = (UniqueConstraint("rule", "ref"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))  # alert rule key, e.g. "detractor"
+    ref: Mapped[str] = mapped_column(String(120))  # the source: "response:123", "case:5", "promise:7"
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it happened (answer submitted, promise broken)
+    summary: Mapped[str | None] = mapped_column(Text)  # e.g. "NPS 3" (never the customer's words)
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    followup: Mapped[FollowUp] = relationship(back_populates="reasons")
+
+
+class FollowUpSettings(Base):
+    """The closed loop's settings (one row, id 1; without it the defaults apply: followups.config)."""
+
+    __tablename__ = "followup_settings"
+    __table_args__ = (
+        CheckConstraint("merge_window_days >= 0", name="merge_window"),
+        CheckConstraint("alert_max_age_days >= 0", name="alert_max_age"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    merge_window_days: Mapped[int] = mapped_column(Integer, default=14)
+    alert_max_age_days: Mapped[int] = mapped_column(Integer, default=14)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FollowUpContact(Base):

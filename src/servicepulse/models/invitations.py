@@ -139,3 +139,50 @@ class Invitation(Base):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+INVITATION_CHANNELS = ("email", "sms", "whatsapp")
+
+
+class ContactPreference(Base):
+    """How a customer wants to be asked: a preferred channel, and the channels they stopped (STOP by SMS or
+    WhatsApp, or set through the API). `customers.opted_out_at` stays the opt-out from every survey."""
+
+    __tablename__ = "contact_preferences"
+    __table_args__ = (
+        CheckConstraint("preferred_channel IS NULL OR preferred_channel IN ('email','sms','whatsapp')",
+                        name="preferred_channel"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    preferred_channel: Mapped[str | None] = mapped_column(String(10))
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    whatsapp_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextMessage(Base):
+    """One SMS or WhatsApp message of an invitation (the invitation or its reminder) and its delivery status.
+
+    The phone number is not kept here: `recipient_hash` is an HMAC of it under the installation secret,
+    enough to find whose STOP a reply is, useless to anyone reading the table."""
+
+    __tablename__ = "text_messages"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_message_id"),
+        CheckConstraint("status IN ('queued','sent','delivered','read','failed')", name="status"),
+        Index("ix_text_messages_recipient", "recipient_hash", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(12), default="invitation")
+    recipient_hash: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -30,7 +30,9 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters
         "Idempotent by `external_id`: sending the same content again returns the stored resource (200, same id); "
         "the same `external_id` with different content is a 409. A batch is all or nothing: one bad item rejects "
         "it, and the 422 names each item and field as a JSON pointer (`/2/answers/nps`). Unknown customers are "
-        "created from their external id; a named case must exist and belong to the customer."
+        "created from their external id; a named case must exist and belong to the customer. A batch is taken "
+        "for an import of historic answers: the alert rules of the closed loop run on it only with "
+        "`?alerts=true` (a single response: unless `?alerts=false`)."
     ),
     status_code=201,
     responses={
@@ -43,14 +45,21 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # external ids never hold control characters
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_body_schema()}}}},
     response_class=JSONResponse,
 )
-def post_responses(request: Request, payload: Annotated[Any, Body()] = None):
+def post_responses(request: Request, payload: Annotated[Any, Body()] = None,
+                   alerts: Annotated[bool | None, Query(description="Run the closed loop's alert rules on these "
+                                                        "answers (default: for one response yes, for a batch no)")]
+                   = None):
     writer = writer_for(get_engine(request))
     try:
         if isinstance(payload, dict):
-            resource, created = writer.write_one(payload)
+            if alerts is False:  # on its own rather than grouped with live answers, which do alert
+                one = writer.write_batch(payload, alerts=False)
+                resource, created = one.resources[0], one.created[0]
+            else:
+                resource, created = writer.write_one(payload)
             status = 201 if created else 200
             return JSONResponse(resource, status_code=status, headers={"Location": f"responses/{resource['external_id']}"})
-        result = writer.write_batch(payload)
+        result = writer.write_batch(payload, alerts=bool(alerts))
     except service.IngestRejected as exc:
         errors = [{"location": "body", "field": p.pointer, "message": p.message} for p in exc.item_problems]
         return problem(422, f"nothing was stored: {exc}", type_=VALIDATION_TYPE, title="Validation failed", errors=errors)

@@ -72,7 +72,10 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 def import_responses(session: Session, path: Path | str, survey: str, mapping: dict[str, str] | None = None,
                      timezone: str | None = None, channel: str = "csv", delimiter: str | None = None,
-                     progress: Callable[[int, int], None] | None = None, now: datetime | None = None) -> ImportSummary:
+                     progress: Callable[[int, int], None] | None = None, now: datetime | None = None,
+                     alerts: bool = False) -> ImportSummary:
+    """Import every row or none. An import holds historic answers: the alert rules of the closed loop do not
+    run on them unless ``alerts`` (the CLI's --alerts) asks for it."""
     path = Path(path)
     zone = _zone(timezone)
     spec = current_specs(session, [survey]).get(survey)
@@ -98,7 +101,7 @@ def import_responses(session: Session, path: Path | str, survey: str, mapping: d
                 chunk.append(_item(row, survey, columns, spec, zone, channel))
                 lines.append(line)
         try:
-            result = service.ingest(session, chunk, now=now, default_channel=channel) if chunk else None
+            result = service.ingest(session, chunk, now=now, default_channel=channel, alerts=alerts) if chunk else None
         except (service.IngestRejected, service.IngestConflict) as exc:
             summary.errors += [_row_error(p, lines, column_of) for p in exc.item_problems]
             if len(summary.errors) >= MAX_REPORTED:

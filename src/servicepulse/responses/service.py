@@ -86,8 +86,9 @@ class IngestResult:
 
 
 def ingest(session: Session, payload, *, now: datetime | None = None, default_channel: str = "api",
-           notify: bool = True) -> IngestResult:
-    """Store one response (a dict) or a batch (a list); see the module docstring for the rules."""
+           notify: bool = True, alerts: bool = True) -> IngestResult:
+    """Store one response (a dict) or a batch (a list); see the module docstring for the rules.
+    ``alerts=False`` (historic answers being imported): the closed loop's alert rules are not run on them."""
     now = now or utcnow()
     single = isinstance(payload, dict)
     raw_items = [payload] if single else payload
@@ -161,7 +162,7 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
     if conflicts:
         raise IngestConflict(conflicts)
 
-    new_ids = _insert(session, checked, customers, cases, now, notify)
+    new_ids = _insert(session, checked, customers, cases, now, notify, alerts)
     # Lost a race with a concurrent request for the same external id: it is a replay or a conflict.
     lost = [item for item, _, _ in checked if item.external_id not in new_ids]
     if lost:
@@ -189,7 +190,7 @@ def ingest(session: Session, payload, *, now: datetime | None = None, default_ch
 
 
 def write_responses(session: Session, rows: list[dict], answers: dict[str, tuple[SurveySpec, dict]],
-                    now: datetime, *, notify: bool = True) -> dict[str, int]:
+                    now: datetime, *, notify: bool = True, alerts: bool = True) -> dict[str, int]:
     """Insert new responses (``responses`` column dicts) and their answers (by external id: the survey version's
     spec and the checked answers), add them to the daily score aggregate, and queue what follows the completed
     ones (:func:`after_new_responses`). External ids a concurrent writer has taken meanwhile are skipped;
@@ -209,7 +210,7 @@ def write_responses(session: Session, rows: list[dict], answers: dict[str, tuple
     aggregate.add_to_daily_counts(session, list(inserted.values()))
     if notify:
         completed = {r["external_id"] for r in rows if r["completed"]}
-        after_new_responses(session, [rid for ext, rid in inserted.items() if ext in completed], now)
+        after_new_responses(session, [rid for ext, rid in inserted.items() if ext in completed], now, alerts=alerts)
     return inserted
 
 
@@ -294,15 +295,16 @@ def _redact_rows(session: Session, rows: list[dict], answers: dict[str, tuple[Su
             clean.answers(entry[0], entry[1], customer_id)
 
 
-def after_new_responses(session: Session, response_ids: list[int], now: datetime) -> None:
+def after_new_responses(session: Session, response_ids: list[int], now: datetime, *, alerts: bool = True) -> None:
     """What follows every new response, whichever way it came in (API, CSV, survey page):
-    the outgoing webhook, the closed-loop alert rules and the verbatim analysis, each a job
-    in the caller's unit of work, so a slow or failing step never holds up the answer."""
+    the outgoing webhook, the closed-loop alert rules (not for historic answers: ``alerts=False``)
+    and the verbatim analysis, each a job in the caller's unit of work, so a slow or failing
+    step never holds up the answer."""
     if response_ids:  # one multi-row insert for all three kinds of job
         ids = [int(i) for i in response_ids]
-        enqueue_rows(session, webhooks_out.delivery_rows(session, ids, now)
-                     + [job_row(EVALUATE_RESPONSES_JOB, {"response_ids": ids}, now),
-                        job_row(ANALYSE_VERBATIMS_JOB, {"reanalyse": False, "response_ids": ids}, utcnow())])
+        rules = [job_row(EVALUATE_RESPONSES_JOB, {"response_ids": ids}, now)] if alerts else []
+        enqueue_rows(session, webhooks_out.delivery_rows(session, ids, now) + rules
+                     + [job_row(ANALYSE_VERBATIMS_JOB, {"reanalyse": False, "response_ids": ids}, utcnow())])
 
 
 def _conflict(item: Item) -> Problem:
@@ -311,7 +313,7 @@ def _conflict(item: Item) -> Problem:
 
 
 def _insert(session: Session, checked, customers: dict[str, int], cases: dict, now: datetime,
-            notify: bool) -> dict[str, tuple[int, int]]:
+            notify: bool, alerts: bool = True) -> dict[str, tuple[int, int]]:
     """Insert new customers, responses and answers; returns external_id -> (response id, version id) for rows written."""
     missing = {}
     for item, _, _ in checked:
@@ -331,7 +333,7 @@ def _insert(session: Session, checked, customers: dict[str, int], cases: dict, n
             "created_at": now, "completed": True, "content_hash": item.content_hash, **headline,
         })
     inserted = write_responses(session, rows, {item.external_id: (spec, clean) for item, spec, clean in checked},
-                               now, notify=notify)
+                               now, notify=notify, alerts=alerts)
     versions = {item.external_id: spec.version_id for item, spec, _ in checked}
     return {ext: (rid, versions[ext]) for ext, rid in inserted.items()}
 

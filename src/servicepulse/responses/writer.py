@@ -60,10 +60,11 @@ class ResponseWriter:
         self._queue: list[_Slot] = []
         self.group_sizes: list[int] = []  # for tests and diagnostics (bounded below)
 
-    def write_batch(self, payload) -> service.IngestResult:
-        """A list (or anything else that is not one response): written on its own, all or nothing."""
+    def write_batch(self, payload, *, alerts: bool = True) -> service.IngestResult:
+        """A list (or anything else that is not one response): written on its own, all or nothing;
+        ``alerts=False``: historic answers, the closed loop's alert rules do not run on them."""
         with self._batch_lock, UnitOfWork(self.engine) as session:
-            return service.ingest(session, payload)
+            return service.ingest(session, payload, alerts=alerts)
 
     def write_one(self, payload: dict) -> tuple[dict, bool]:
         """One response: (resource, created). Raises IngestRejected / IngestConflict like ingest()."""
