@@ -254,3 +254,30 @@ def test_rule_opens_one_follow_up_per_silent_predicted_detractor_only_when_on(en
     assert after == before + len(opened)
     with UnitOfWork(engine) as s:
         assert predicted.open_followups(s, now, on) == []  # running again opens nothing
+
+
+@DEMO
+def test_the_customer_page_shows_each_closed_case_predicted(client, make_user, engine):
+    """The customer page's predicted experience: one row per closed case, the model's own grade and group."""
+    import re
+
+    from sqlalchemy import func, select
+
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.metrics import case_prediction
+    from servicepulse.models import Case
+
+    with UnitOfWork(engine, readonly=True) as s:
+        customer_id, n = s.execute(select(Case.customer_id, func.count()).where(
+            Case.closed_at.is_not(None), Case.customer_id.is_not(None)).group_by(Case.customer_id)
+            .order_by(func.count().desc(), Case.customer_id).limit(1)).one()
+        expected = {c.external_id: case_prediction(s, c.id) for c in s.scalars(
+            select(Case).where(Case.customer_id == customer_id, Case.closed_at.is_not(None)))}
+    _analyst(client, make_user)
+    html = client.get(f"/customers/{customer_id}").text
+    rows = re.findall(r'<tr data-case="([^"]+)" data-group="([^"]+)">\s*<th scope="row">[^<]*</th>\s*'
+                      r'<td[^>]*><strong>([\d.]+)</strong>', html)
+    assert len(rows) == n >= 2
+    for external_id, group, grade in rows:
+        assert group == expected[external_id]["group"]
+        assert float(grade) == round(expected[external_id]["grade"], 1)

@@ -2,7 +2,7 @@
 
 Their cases, each told as its timeline with the customer's answers at their place in it; their open promises
 and signals; the follow-ups about them with contacts and gestures; the effort index of their cases; and a slot
-for the predicted experience (issue #16 item 4, not shown until that model exists). It composes several
+for the predicted experience of each closed case (metrics.case_prediction). It composes several
 domains, so it lives at the edge; each domain's part is a query in that domain
 (`cases.customer_repository`, `expectations.customer_repository`, `followups.customer_repository`,
 `cases.timeline`).
@@ -32,6 +32,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from servicepulse import metrics
 from servicepulse.cases import can_see_case, customer_repository, timeline
 from servicepulse.expectations import customer_repository as expectations_repository
 from servicepulse.followups import customer_repository as followups_repository
@@ -70,9 +71,9 @@ class CustomerView:
     promises: list = field(default_factory=list)
     signals: list = field(default_factory=list)
     show_contact: bool = False
-    # Predicted experience (issue #16 item 4): filled once the metrics domain predicts a grade and NPS group
-    # for every closed case; None shows the slot as "not available yet". Never filled with made-up figures.
-    predicted: object | None = None
+    # Predicted experience (metrics.case_prediction): (case, prediction) per closed case the model could
+    # predict; None when the model cannot be fitted (too few answers), shown as "not available".
+    predicted: list | None = None
 
     @property
     def answers(self) -> int:
@@ -126,7 +127,18 @@ def customer_view(session: Session, actor: Actor, customer_id: int, now: datetim
         signals=expectations_repository.case_signals(session, case_ids),
         show_contact=actor.role in WORKERS and followups_repository.any_followup_of_teams(
             session, customer_id, actor.team_ids, open_only=True),
+        predicted=_predictions(session, [s.case for s in stories if s.case.closed_at is not None]),
     )
+
+
+def _predictions(session: Session, closed: list) -> list | None:
+    """(case, prediction) for the closed cases the model predicts; None when there is no model."""
+    if not closed:
+        return []
+    rows = [(case, metrics.case_prediction(session, case.id)) for case in closed]
+    if all(p is None for _, p in rows) and not metrics.predicted_experience(session).ok:
+        return None
+    return [(case, p) for case, p in rows if p is not None]
 
 
 def _names(session: Session, model) -> dict[int, str]:
