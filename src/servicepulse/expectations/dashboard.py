@@ -60,13 +60,15 @@ def at_risk(session: Session, now: datetime, *, due_hours: float = 24, dark_hour
     return ordered[:limit]
 
 
-def signals_per_team(session: Session, *, since: datetime | None = None) -> list[dict]:
-    """Unresolved signals per team and rule (rows: team, rule, count)."""
+def signals_per_team(session: Session, *, since: datetime | None = None, team_id: int | None = None) -> list[dict]:
+    """Unresolved signals per team and rule (rows: team, rule, count); ``team_id``: that team's only."""
     stmt = (select(OrgUnit.name, SignalRule.key, func.count(Signal.id))
             .join(SignalRule, SignalRule.id == Signal.rule_id).outerjoin(OrgUnit, OrgUnit.id == Signal.team_id)
             .where(Signal.resolved_at.is_(None)))
     if since is not None:
         stmt = stmt.where(Signal.fired_at >= since)
+    if team_id is not None:
+        stmt = stmt.where(Signal.team_id == team_id)
     stmt = stmt.group_by(OrgUnit.name, SignalRule.key)
     rows = [{"team": team or "-", "rule": rule, "count": int(n)} for team, rule, n in session.execute(stmt)]
     return sorted(rows, key=lambda r: (r["team"], r["rule"]))

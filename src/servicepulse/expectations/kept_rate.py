@@ -37,18 +37,21 @@ class KeptRate:
         return asdict(self)
 
 
-def _window(stmt, since: datetime | None, until: datetime | None):
-    # A promise belongs to the period in which it fell due.
+def _window(stmt, since: datetime | None, until: datetime | None, team_id: int | None = None):
+    # A promise belongs to the period in which it fell due, and to the team that made it.
     if since is not None:
         stmt = stmt.where(Promise.due_at >= since)
     if until is not None:
         stmt = stmt.where(Promise.due_at < until)
+    if team_id is not None:
+        stmt = stmt.where(Promise.made_by_team_id == team_id)
     return stmt
 
 
 def kept_rates(session: Session, by: str = "kind", *, since: datetime | None = None,
-               until: datetime | None = None, min_n: int = 1) -> list[KeptRate]:
-    """Kept share of decided promises per journey, team (the promised team) or kind."""
+               until: datetime | None = None, min_n: int = 1, team_id: int | None = None) -> list[KeptRate]:
+    """Kept share of decided promises per journey, team (the promised team) or kind; ``team_id``: only the
+    promises that team made."""
     if by not in GROUPINGS:
         raise ValidationFailed(f"group by one of {', '.join(GROUPINGS)}, not {by!r}", [("by", "unknown grouping")])
     kept = func.sum(sql_case((Promise.status == "kept", 1), else_=0))
@@ -63,7 +66,7 @@ def kept_rates(session: Session, by: str = "kind", *, since: datetime | None = N
         label = func.coalesce(Journey.key, "-")
         stmt = (select(label, kept, broken).join(Case, Case.id == Promise.case_id)
                 .outerjoin(Journey, Journey.id == Case.journey_id))
-    stmt = _window(stmt.where(Promise.status != "open"), since, until).group_by(label).order_by(label)
+    stmt = _window(stmt.where(Promise.status != "open"), since, until, team_id).group_by(label).order_by(label)
     out = []
     for group, k, b in session.execute(stmt):
         k, b = int(k or 0), int(b or 0)
@@ -74,9 +77,9 @@ def kept_rates(session: Session, by: str = "kind", *, since: datetime | None = N
 
 
 def kept_trend(session: Session, *, since: datetime | None = None, until: datetime | None = None,
-               freq: str = "MS") -> pd.DataFrame:
+               freq: str = "MS", team_id: int | None = None) -> pd.DataFrame:
     """Kept rate per period (default: calendar month of the due date), columns period/kept/broken/rate."""
-    stmt = _window(select(Promise.due_at, Promise.status).where(Promise.status != "open"), since, until)
+    stmt = _window(select(Promise.due_at, Promise.status).where(Promise.status != "open"), since, until, team_id)
     rows = pd.DataFrame(session.execute(stmt).all(), columns=["due_at", "status"])
     if rows.empty:
         return pd.DataFrame(columns=["period", "kept", "broken", "rate"])

@@ -67,15 +67,20 @@ def _own_cases(session: Session, actor, rows: list[dict]) -> list[dict]:
 
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
 def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
-                   at: Annotated[str | None, Query()] = None):
+                   at: Annotated[str | None, Query()] = None, team: Annotated[str | None, Query()] = None):
+    """Cases at risk, kept promises and signals; ``?team=`` scopes the figures to one team (its promises, its
+    signals, its cases at risk)."""
     try:
         now = _moment(at)
+        team_id = params.parse_int(team, "team")
     except params.ParamError as exc:
         return params.refused_page(request, exc)
+    if team_id is not None and not actor.sees_team(team_id):
+        raise NotFound(f"team {team} is not one of your teams")
     language = request_language(request)
     catalogue = request.app.state.catalogue
     since = now - timedelta(days=365)
-    trend = kept_rate.kept_trend(session, since=since, until=now)
+    trend = kept_rate.kept_trend(session, since=since, until=now, team_id=team_id)
     chart = None
     if not trend.empty:
         rows = []
@@ -87,14 +92,27 @@ def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
         chart = charts.svg(charts.specs.line_with_band(rows, "month", "kept", "low", "high", y_title="%"),
                            title=title, language=language)
     effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
+    at_risk = _own_cases(session, actor, dashboard.at_risk(session, now))
+    if team_id is not None:
+        at_risk = [r for r in at_risk if r["case_id"] in _team_cases(session, team_id, [r["case_id"] for r in at_risk])]
+    visible = actor.visible_team_ids()
+    teams = [(i, n) for i, n in session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "team")
+                                                .order_by(OrgUnit.name)) if visible is None or i in visible]
     return render(request, "expectations/dashboard.html", {
-        "now": now, "at": at or "",
-        "at_risk": _own_cases(session, actor, dashboard.at_risk(session, now)),
-        "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now) for by in kept_rate.GROUPINGS},
+        "now": now, "at": at or "", "team_id": team_id, "teams": teams,
+        "team_name": dict(teams).get(team_id),
+        "at_risk": at_risk,
+        "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now, team_id=team_id)
+                  for by in kept_rate.GROUPINGS},
         "journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
         "trend_chart": Markup(chart) if chart else None, "trend": trend, "effects": effects,
-        "per_team": dashboard.signals_per_team(session),
+        "per_team": dashboard.signals_per_team(session, team_id=team_id),
     })
+
+
+def _team_cases(session, team_id: int, case_ids: list[int]) -> set[int]:
+    """Of these cases, those whose last team is ``team_id`` (the team that holds them now)."""
+    return set(session.scalars(select(Case.id).where(Case.id.in_(case_ids or [-1]), Case.last_team_id == team_id)))
 
 
 @router.get("/cases/{external_id}")
