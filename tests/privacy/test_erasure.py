@@ -91,8 +91,18 @@ def test_internal_id_accepted_when_unambiguous(engine, subject):
 
 
 def test_export_holds_everything_on_the_customer(engine, subject):
+    from servicepulse.models import ContactPreference, TextMessage
+
+    with UnitOfWork(engine) as s:  # what the SMS channel keeps on the customer
+        s.add(ContactPreference(customer_id=subject.customer_id, preferred_channel="sms"))
+        s.add(TextMessage(invitation_id=subject.invitation_id, channel="sms", provider="twilio",
+                          provider_message_id="SM-EXPORT", recipient_hash="h" * 64, status="delivered"))
     with UnitOfWork(engine, readonly=True) as s:
         data = export_customer(s, EXTERNAL_ID)
+    assert data["contact_preferences"]["preferred_channel"] == "sms"
+    [message] = data["invitations"][0]["text_messages"]
+    assert message["provider_message_id"] == "SM-EXPORT" and "recipient_hash" not in message
+    assert data["followups"][0]["reasons"] and all(r["rule"] for r in data["followups"][0]["reasons"])
     assert data["customer"]["external_id"] == EXTERNAL_ID and data["customer"]["email"] == EMAIL
     assert sorted(r["external_id"] for r in data["responses"]) == ["RESP-ERASE-1", "RESP-ERASE-2"]
     assert all(r["answers"] for r in data["responses"])

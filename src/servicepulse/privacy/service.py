@@ -32,9 +32,11 @@ from servicepulse.models import (
     Answer,
     Case,
     CaseEvent,
+    ContactPreference,
     Customer,
     FollowUp,
     FollowUpContact,
+    FollowUpReason,
     ForecastSnapshot,
     Gesture,
     Invitation,
@@ -42,6 +44,7 @@ from servicepulse.models import (
     Response,
     Signal,
     SurveyVersion,
+    TextMessage,
     TriggerDecision,
     Verbatim,
     VerbatimMention,
@@ -136,8 +139,9 @@ def _row(obj, exclude: tuple[str, ...] = ()) -> dict:
 
 def export_customer(session: Session, ident: str) -> dict:
     """Everything held on one customer, as JSON-ready data: the customer record, responses with answers and
-    analysed comments, invitations (without token hashes), trigger decisions, cases with events, promises,
-    signals and forecasts, follow-ups with contacts and gestures."""
+    analysed comments, contact preferences, invitations (without token hashes) with their text messages,
+    trigger decisions, cases with events, promises, signals and forecasts, follow-ups with their reasons,
+    contacts and gestures."""
     customer_id = find_customer(session, ident)
     customer = session.get(Customer, customer_id)
     response_ids = _ids(session, response_ids_of(customer_id))
@@ -181,14 +185,24 @@ def export_customer(session: Session, ident: str) -> dict:
             select(FollowUpContact).where(FollowUpContact.followup_id == fu.id).order_by(FollowUpContact.at))]
         item["gestures"] = [_row(x, ("followup_id",)) for x in session.scalars(
             select(Gesture).where(Gesture.followup_id == fu.id).order_by(Gesture.at))]
+        item["reasons"] = [_row(x, ("followup_id",)) for x in session.scalars(
+            select(FollowUpReason).where(FollowUpReason.followup_id == fu.id).order_by(FollowUpReason.at))]
         followups.append(item)
-    invitations = [_row(i, ("token_hash",)) for i in session.scalars(
-        select(Invitation).where(Invitation.customer_id == customer_id).order_by(Invitation.created_at))]
+    invitations = []
+    for i in session.scalars(select(Invitation).where(Invitation.customer_id == customer_id)
+                             .order_by(Invitation.created_at)):
+        item = _row(i, ("token_hash",))
+        # the text messages sent for it (the number only as the keyed hash STOP replies are matched by)
+        item["text_messages"] = [_row(m, ("invitation_id", "recipient_hash")) for m in session.scalars(
+            select(TextMessage).where(TextMessage.invitation_id == i.id).order_by(TextMessage.id))]
+        invitations.append(item)
+    preference = session.get(ContactPreference, customer_id)
     decisions = [_row(d) for d in session.scalars(select(TriggerDecision).where(
         (TriggerDecision.customer_id == customer_id) | TriggerDecision.case_id.in_(case_ids or [-1])))]
     return {
         "customer": _row(customer),
         "responses": responses,
+        "contact_preferences": None if preference is None else _row(preference, ("customer_id",)),
         "invitations": invitations,
         "trigger_decisions": decisions,
         "cases": cases,
