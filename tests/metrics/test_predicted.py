@@ -173,7 +173,7 @@ def test_page_in_dutch_for_an_administrator(client, make_user):
     _analyst(client, make_user, role="admin", language="nl")
     html = unescape(client.get("/metrics/predicted").text)
     assert "Voorspelde beleving" in html and "Hoe goed de voorspelling is" in html
-    assert "Alle afgesloten zaken, voorspeld" in html
+    assert "Alle afgesloten dossiers, voorspeld" in html
     assert "Proactive" not in html and "How good" not in html
     # decimal commas: the mean absolute error is shown as 1,xx
     figure = html.split('data-figure="mae"><strong>')[1].split("<")[0]

@@ -260,6 +260,13 @@ def compose(rnd: random.Random, language: str, nps: int, causes: list[tuple[str,
     """One comment in ``language`` for a respondent who gave ``nps``, mentioning
     ``causes`` ((cause key, polarity) pairs, most important first)."""
     mood = tone(nps)
+    # What the score says comes first: a promoter opens with what went well and a detractor with what went
+    # wrong; the other side follows as a contrast ("..., maar ..."). With nothing on the score's side, the
+    # opener and closer are neutral rather than a "Top!" before a complaint.
+    if mood != "neutral":
+        causes = sorted(causes, key=lambda c: c[1] != mood)
+        if causes and causes[0][1] != mood:
+            mood = "neutral"
     parts = []
     opener = rnd.choice(OPENERS[mood][language])
     previous = None
@@ -274,7 +281,7 @@ def compose(rnd: random.Random, language: str, nps: int, causes: list[tuple[str,
         previous = polarity
     body = "".join(parts)
     if body and body[-1] not in ".!?":
-        body += "!" if (mood == "negative" and rnd.random() < 0.25) else "."
+        body += "!" if (tone(nps) == "negative" and rnd.random() < 0.25) else "."
     closer = rnd.choice(CLOSERS[mood][language])
     text = " ".join(p for p in (opener, body, closer) if p)
     return _slip(rnd, text)
