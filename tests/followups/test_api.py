@@ -105,3 +105,4 @@ def test_a_follow_up_lists_its_reasons_over_the_api(engine, api):
     assert [(r["rule"], r["summary"], r["ref"].startswith("response:")) for r in reasons] == [("low_grade", "grade 3", True)]
     listed = client("agent_a").get("/api/v1/followups").json()
     assert [f["reasons"][0]["rule"] for f in listed if f["id"] == fid] == ["low_grade"]
+

@@ -50,11 +50,31 @@ def get(session: Session, actor: Actor, followup_id: int, *, lock: bool = False)
     return fu
 
 
+WORK_LIST_SORTS = {  # sort key -> order (open before closed throughout)
+    "due": (FollowUp.priority, FollowUp.due_at),
+    "newest": (FollowUp.created_at.desc(),),
+    "oldest": (FollowUp.created_at,),
+}
+
+
 def work_list(session: Session, actor: Actor, *, team_id: int | None = None, mine: bool = False,
-              status: str | None = None, limit: int = 200) -> list[FollowUp]:
-    """Follow-ups the actor may see: their teams' (or one team's), optionally only their own or by status."""
+              status: str | None = None, limit: int = 200, offset: int = 0, sort: str = "due") -> list[FollowUp]:
+    """Follow-ups the actor may see: their teams' (or one team's), optionally only their own or by status;
+    ``sort``: due (priority, then due time; the default), newest or oldest first; a page of ``limit``."""
     stmt = (select(FollowUp).options(selectinload(FollowUp.reasons))
-            .order_by(FollowUp.status == "closed", FollowUp.priority, FollowUp.due_at).limit(limit))
+            .order_by(FollowUp.status == "closed", *WORK_LIST_SORTS.get(sort, WORK_LIST_SORTS["due"]), FollowUp.id)
+            .limit(limit).offset(offset))
+    return list(session.scalars(_work_list_where(stmt, actor, team_id, mine, status)))
+
+
+def count_work_list(session: Session, actor: Actor, *, team_id: int | None = None, mine: bool = False,
+                    status: str | None = None) -> int:
+    """How many follow-ups ``work_list`` has with these filters, over all its pages."""
+    return int(session.scalar(_work_list_where(select(func.count()).select_from(FollowUp), actor, team_id,
+                                               mine, status)) or 0)
+
+
+def _work_list_where(stmt, actor: Actor, team_id: int | None, mine: bool, status: str | None):
     visible = actor.visible_team_ids()
     if team_id is not None:
         if visible is not None and team_id not in visible:
@@ -69,7 +89,7 @@ def work_list(session: Session, actor: Actor, *, team_id: int | None = None, min
             raise ValidationFailed(f"status {status!r} is unknown; choose one of {', '.join(STATUSES)}",
                                    [("status", "unknown")])
         stmt = stmt.where(FollowUp.status == status)
-    return list(session.scalars(stmt))
+    return stmt
 
 
 def claim(session: Session, actor: Actor, followup_id: int, now: datetime) -> FollowUp:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -50,14 +51,27 @@ def _users(session) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.name)).all())
 
 
+PAGE_SIZE = 50
+
+
 @router.get("")
 def work_list(request: Request, session: DbSession, user: CurrentUser, team: TeamId = None,
-              mine: bool = False, status: str | None = None):
+              mine: bool = False, status: str | None = None, sort: str | None = None,
+              page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
     actor = Actor.of(user)
+    sort = sort if sort in service.WORK_LIST_SORTS else "due"
     with refusals():
-        items = service.work_list(session, actor, team_id=team, mine=mine, status=status or None)
+        total = service.count_work_list(session, actor, team_id=team, mine=mine, status=status or None)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        items = service.work_list(session, actor, team_id=team, mine=mine, status=status or None,
+                                  limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort)
         figures = dashboard.figures(session, actor, utcnow(), team)
+    keep = [(k, v) for k, v in (("team", team), ("mine", "true" if mine else None), ("status", status))
+            if v not in (None, "")]
     return render(request, "followups/list.html", {
+        "page": page, "pages": pages, "total": total, "sort": sort,
+        "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)]),
         "items": items, "figures": figures, "teams": _teams(session), "users": _users(session), "mine": mine,
         "team": team, "status": status or "", "now": utcnow(), "my_teams": sorted(actor.team_ids),
         "pending": budget.pending_for(session, actor),
