@@ -81,6 +81,29 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         assert sum(1 for c in http.calls if c["path"] == "/slack" and b"overdue" in c["raw"]) == 1
 
 
+def test_a_reason_merged_into_an_open_follow_up_is_announced(engine, org, smtp):
+    """#16 item 2: a later answer of the same customer joins their open follow-up and the channel hears of it,
+    each time it happens (not only the first)."""
+    import servicepulse.followups.jobs  # noqa: F401
+
+    with WebhookReceiver() as http:
+        with UnitOfWork(engine) as s:
+            s.add(AlertRouting(moment_id=org.moment, team_id=org.team_a))
+            notify.add_channel(s, "slack", "slack", http.base_url + "/slack")
+        add_response(engine, "R-1", ces=6, grade=3, why="")
+        with UnitOfWork(engine) as s:
+            (fid,) = alerts.evaluate_responses(s, None, NOW)
+        for i, later in enumerate((timedelta(hours=2), timedelta(hours=5)), start=2):
+            add_response(engine, f"R-{i}", ces=2, grade=8, why="", now=NOW + later)
+            with UnitOfWork(engine) as s:
+                assert alerts.evaluate_responses(s, None, NOW + later) == []  # merged: nothing new opened
+        run_pending(engine, now=NOW + timedelta(hours=6), limit=50)
+        texts = [json.loads(c["raw"])["text"] for c in http.calls if c["path"] == "/slack"]
+        assert sum("New follow-up" in t for t in texts) == 1
+        merged = [t for t in texts if "New reason on a follow-up" in t]
+        assert len(merged) == 2 and all(f"#{fid}" in t for t in merged)
+
+
 def test_a_channel_needs_a_valid_target(engine, org):
     from servicepulse.errors import ValidationFailed
 

@@ -239,6 +239,7 @@ def place_reasons(session: Session, reasons: list[Reason], now: datetime) -> Pla
         reopened += [(fid, r) for r in added if r.rule == "not_solved" and r.case_id is not None]
     session.flush()
     notify.announce(session, placed.opened, "new", now)
+    notify.announce(session, placed.merged, "merged", now, occasion=f"@{now.isoformat()}")
     if reopened:
         reopen.reopen_cases(session, reopened, now)
     return placed

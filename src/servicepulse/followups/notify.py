@@ -29,9 +29,11 @@ from servicepulse.settings import get_settings
 
 JOB_KIND = "followups.notify"
 MAX_ATTEMPTS = 6
-EVENTS = ("new", "overdue")
+EVENTS = ("new", "merged", "overdue")
 _TITLES = {
     "new": ("Nieuwe opvolging", "New follow-up"),
+    # a later reason joined an open follow-up: whoever works it should know before (or after) calling
+    "merged": ("Nieuwe aanleiding bij opvolging", "New reason on a follow-up"),
     "overdue": ("Opvolging over tijd", "Follow-up overdue"),
 }
 
@@ -69,8 +71,9 @@ def remove_channel(session: Session, channel_id: int) -> None:
 
 
 def announce(session: Session, followup_ids: list[int], event: str, now: datetime,
-             extra_emails: dict[int, list[str]] | None = None) -> int:
-    """Queue one notification job per follow-up and matching channel (and per extra address).
+             extra_emails: dict[int, list[str]] | None = None, occasion: str = "") -> int:
+    """Queue one notification job per follow-up and matching channel (and per extra address). ``occasion``
+    tells apart announcements of one event that may recur for a follow-up (each merged reason).
 
     One multi-row INSERT ... ON CONFLICT DO NOTHING on the jobs' dedupe key: escalating thousands of
     follow-ups must not cost a round trip per job, and an announcement is never queued twice."""
@@ -94,10 +97,10 @@ def announce(session: Session, followup_ids: list[int], event: str, now: datetim
         for channel_id, team_id in channels:
             if team_id is None or team_id == teams.get(fid):
                 rows.append(job({"followup_id": fid, "event": event, "channel_id": channel_id},
-                                f"fu-notify:{event}:{fid}:c{channel_id}"))
+                                f"fu-notify:{event}{occasion}:{fid}:c{channel_id}"))
         for address in extra_emails.get(fid, []):
             rows.append(job({"followup_id": fid, "event": event, "email": address},
-                            f"fu-notify:{event}:{fid}:{address}"))
+                            f"fu-notify:{event}{occasion}:{fid}:{address}"))
     return enqueue_rows_once(session, rows)
 
 
