@@ -42,6 +42,7 @@ from servicepulse.improvement import api as improvement_api
 from servicepulse.improvement import views as improvement_views
 from servicepulse.invitations import api as invitations_api
 from servicepulse.invitations import jobs as invitations_jobs
+from servicepulse.invitations import views as invitations_views
 from servicepulse.jobs import install
 from servicepulse.journeys import views as journeys_views
 from servicepulse.metrics import api as metrics_api
@@ -80,6 +81,7 @@ PUBLIC_API_ROUTERS = (
 )
 
 PAGE_ROUTERS = (
+    invitations_views.router,
     login.router,
     home.router,
     metrics_export_views.router,
@@ -111,6 +113,7 @@ NAV = (
     NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/admin/users", "org.nav", ("admin",)),
+    NavEntry("/admin/anonymous-links", "invitations.nav.anonymous", ("admin",)),
     NavEntry("/privacy", "privacy.nav", ("admin",)),
 )
 

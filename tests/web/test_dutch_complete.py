@@ -214,7 +214,8 @@ def demo_ids(engine, team_ids: list[int] | None) -> dict[str, str]:
 
 
 def fill(path: str, ids: dict[str, str]) -> str:
-    key = {"/surveys/": "survey_key", "/journeys/": "journey_key", "/verbatims/departments/": "department"}
+    key = {"/surveys/": "survey_key", "/journeys/": "journey_key", "/verbatims/departments/": "department",
+           "/admin/anonymous-links/": "survey_key"}
     for prefix, name in key.items():
         if path.startswith(prefix):
             ids = {**ids, "key": ids[name]}

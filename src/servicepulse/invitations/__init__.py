@@ -7,6 +7,7 @@ import's unit of work with the ids of cases that received events.
 from servicepulse.invitations.anonymous import (
     AnonymousSurvey,
     address_allowance,
+    anonymous_links,
     anonymous_response,
     anonymous_survey,
     enable_anonymous_link,
@@ -19,6 +20,6 @@ from servicepulse.invitations.service import create_invitation, mark_responded
 
 __all__ = [
     "create_invitation", "mark_responded", "erase_customer", "purge_invitations_before", "on_events", "sampled_in", "list_rules",
-    "AnonymousSurvey", "address_allowance", "anonymous_response", "anonymous_survey", "enable_anonymous_link",
+    "AnonymousSurvey", "address_allowance", "anonymous_links", "anonymous_response", "anonymous_survey", "enable_anonymous_link",
     "start_anonymous",
 ]

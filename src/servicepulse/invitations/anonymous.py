@@ -42,6 +42,13 @@ def enable_anonymous_link(session: Session, survey_key: str, per_address_limit: 
     return link
 
 
+def anonymous_links(session: Session) -> list[tuple[Survey, AnonymousLink | None]]:
+    """Every survey with its anonymous link (None: never opened), by name."""
+    rows = session.execute(select(Survey, AnonymousLink).outerjoin(AnonymousLink, AnonymousLink.survey_id == Survey.id)
+                           .order_by(Survey.name, Survey.key)).all()
+    return [(survey, link) for survey, link in rows]
+
+
 def anonymous_survey(session: Session, survey_key: str) -> AnonymousSurvey | None:
     row = session.execute(
         select(AnonymousLink, Survey).join(Survey, Survey.id == AnonymousLink.survey_id)
