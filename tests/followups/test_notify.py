@@ -56,6 +56,12 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         by_path = {c["path"]: (c["headers"], c["raw"]) for c in http.calls}
         slack = json.loads(by_path["/slack"][1])
         assert f"#{fid}" in slack["text"] and "low_grade" in slack["text"] and slack["blocks"][0]["type"] == "section"
+        with UnitOfWork(engine, readonly=True) as s:  # the due time on the organisation's wall clock, not ISO UTC
+            from zoneinfo import ZoneInfo
+
+            from servicepulse.models import FollowUp
+            due = s.get(FollowUp, fid).due_at.astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert f"due {due:%d-%m-%Y %H:%M} (Europe/Amsterdam)" in slack["text"] and "+00:00" not in slack["text"]
         teams = json.loads(by_path["/teams"][1])
         assert teams["@type"] == "MessageCard" and f"#{fid}" in teams["text"]
         headers, body = by_path["/hook"]

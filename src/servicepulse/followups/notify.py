@@ -109,14 +109,19 @@ def describe(session: Session, fu: FollowUp, base_url: str) -> dict:
     return {
         "id": fu.id, "cause": fu.cause, "summary": fu.summary or "", "priority": fu.priority, "status": fu.status,
         "team": team.name if team else None, "due_at": fu.due_at.isoformat(),
+        # for people: the organisation's wall clock (SERVICEPULSE_TIME_ZONE), as on the pages
+        "due_local": fu.due_at.astimezone(_settings().zone()).strftime("%d-%m-%Y %H:%M"),
+        "time_zone": _settings().time_zone,
         "url": f"{base_url.rstrip('/')}/followups/{fu.id}",
     }
 
 
 def message_text(event: str, info: dict) -> str:
     nl, en = _TITLES[event]
+    due = info.get("due_local") or info["due_at"]
+    zone = f" ({info['time_zone']})" if info.get("time_zone") else ""
     return (f"{nl} / {en} #{info['id']}: {info['cause']} ({info['summary']}), "
-            f"team {info['team'] or '-'}, due {info['due_at']} - {info['url']}")
+            f"team {info['team'] or '-'}, uiterlijk / due {due}{zone} - {info['url']}")
 
 
 def payload_for(kind: str, event: str, info: dict) -> dict:
