@@ -7,6 +7,7 @@ tested exactly as served.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -30,10 +31,19 @@ def axe_script() -> Path:
     if npm is None:
         pytest.fail("npm is needed to install axe-core for the accessibility tests (apt-get install npm)")
     AXE_DIR.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
-                           "axe-core@4"], capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 or not AXE_JS.exists():
-        pytest.fail(f"installing axe-core from the npm registry failed:\n{done.stdout}\n{done.stderr}")
+    # One install at a time: xdist workers reaching here together would otherwise rewrite node_modules under
+    # each other (one sees "added 1 package" while the other's install has just removed the file).
+    with open(AXE_DIR / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if AXE_JS.exists():
+                return AXE_JS
+            done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
+                                   "axe-core@4"], capture_output=True, text=True, timeout=300)
+            if done.returncode != 0 or not AXE_JS.exists():
+                pytest.fail(f"installing axe-core from the npm registry failed:\n{done.stdout}\n{done.stderr}")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return AXE_JS
 
 
