@@ -66,6 +66,23 @@ def moment(value, field: str, default: datetime | None = None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def mapped_event(get, ticket: str, kind: str, status, delivery_digest: str, time_field: str,
+                 now: datetime) -> TicketEvent:
+    """The one event of a helpdesk whose admin-written body names its fields in the mapping (Freshdesk,
+    TOPdesk): ``get(name, limit)`` reads a mapped field; they send no event id, so the delivery id is the
+    ticket, the kind and a digest of the body."""
+    return TicketEvent(
+        delivery_id=f"{ticket}:{kind}:{delivery_digest}",
+        ticket_id=ticket,
+        kind=kind,
+        occurred_at=moment(get("time", 40), time_field, default=now),
+        channel=get("source", 60),
+        group=get("group", 200),
+        customer=get("customer"),
+        status=status,
+    )
+
+
 def flag(value) -> bool:
     return value is True or (isinstance(value, str) and value.strip().casefold() in ("true", "1", "yes", "ja"))
 

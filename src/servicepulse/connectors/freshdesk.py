@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from servicepulse.connectors.events import PayloadError, TicketEvent, moment, status_kind, text
+from servicepulse.connectors.events import PayloadError, TicketEvent, mapped_event, status_kind, text
 from servicepulse.connectors.mapping import KINDS, Mapping
 
 _STATUS_CHANGE = re.compile(r"status\W+from\W+(?P<old>[^,}\]]+?)\W*,\W*to\W+(?P<new>[^,}\]]+)", re.IGNORECASE)
@@ -49,13 +49,4 @@ def parse(payload, mapping: Mapping, delivery_digest: str, now: datetime) -> lis
         kind = status_kind(mapping, status, previous)
     else:
         kind = named
-    return [TicketEvent(
-        delivery_id=f"{ticket}:{kind}:{delivery_digest}",
-        ticket_id=ticket,
-        kind=kind,
-        occurred_at=moment(get("time", 40), f.get("time", "occurred_at"), default=now),
-        channel=get("source", 60),
-        group=get("group", 200),
-        customer=get("customer"),
-        status=status,
-    )]
+    return [mapped_event(get, ticket, kind, status, delivery_digest, f.get("time", "occurred_at"), now)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from servicepulse.connectors.events import PayloadError, TicketEvent, flag, moment, status_kind, text
+from servicepulse.connectors.events import PayloadError, TicketEvent, flag, mapped_event, status_kind, text
 from servicepulse.connectors.mapping import KINDS, Mapping
 
 
@@ -51,13 +51,4 @@ def parse(payload, mapping: Mapping, delivery_digest: str, now: datetime) -> lis
             kind = status_kind(mapping, status)
     else:
         kind = named
-    return [TicketEvent(
-        delivery_id=f"{ticket}:{kind}:{delivery_digest}",
-        ticket_id=ticket,
-        kind=kind,
-        occurred_at=moment(get("time", 40), f.get("time", "time"), default=now),
-        channel=get("source", 60),
-        group=get("group", 200),
-        customer=get("customer"),
-        status=status,
-    )]
+    return [mapped_event(get, ticket, kind, status, delivery_digest, f.get("time", "time"), now)]
