@@ -21,7 +21,7 @@ STORAGE = ("db", "models")
 INFRASTRUCTURE = ("jobs", "notify")
 # The domain order: a domain imports only domains before it (through their package, `servicepulse.<domain>`).
 DOMAINS = ("org", "customers", "surveys", "journeys", "invitations", "verbatims", "responses", "cases",
-           "connectors", "expectations", "followups", "metrics", "improvement", "privacy")
+           "connectors", "expectations", "followups", "metrics", "investment", "improvement", "digests", "privacy")
 GLUE = "http"  # the FastAPI glue both edges share
 EDGES = ("api", "web", "public", "cli", "demo", "app", "registry", "__main__")
 # File roles inside a domain that face the outside: they may use the HTTP glue and FastAPI.
