@@ -114,7 +114,10 @@ def _evaluate_log(path: Path, timezone: str, **options) -> None:
         table.add_row(name, value)
     console.print(table)
     console.print(f"Chosen on the validation cases: {result['model']}; nightly recalibration window "
-                  f"{result['window']}. Baseline: mean remaining time by prefix length (train cases). "
+                  f"{result['window']}; estimate conditioned on closing by the log's last event: "
+                  f"{'yes' if result['truncation'] else 'no'} (every case of a log scored this way closed by then; "
+                  f"open cases in the product have no such bound, so it is never used there). "
+                  f"Baseline: mean remaining time by prefix length (train cases). "
                   f"80% coverage: with the nightly recalibration, as the product serves it.", highlight=False)
 
 

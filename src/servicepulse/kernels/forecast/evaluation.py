@@ -14,7 +14,7 @@ import pandas as pd
 
 from .events import validate_events
 from .features import SECONDS_PER_DAY, remaining_days
-from .model import ResolutionForecaster, finish_forecast
+from .model import ResolutionForecaster
 from .recalibration import RecalibrationWindow, calibration_at, conformity_table
 
 SPLIT_FRACTIONS = (0.64, 0.16, 0.20)
@@ -103,6 +103,7 @@ def rolling_forecast(
     history: pd.DataFrame,
     window: RecalibrationWindow,
     timezone: str = "UTC",
+    closed_by=None,
 ) -> pd.DataFrame:
     """Forecasts as a system recalibrating every night would have made them.
 
@@ -110,11 +111,14 @@ def rolling_forecast(
     recomputed at the start of that day (in ``timezone``) from the cases of
     ``history`` whose last event came before that moment (see
     ``forecast/recalibration.py``). Nothing later is seen: the day's own closes
-    wait for the next night. ``attrs``: ``fallback_share`` (prefixes whose window
+    wait for the next night. ``closed_by``: as in ``ResolutionForecaster.predict``
+    (every case is known to close by then); the correction is the product's, from
+    unbounded scores.
+    ``attrs``: ``fallback_share`` (prefixes whose window
     was too small, so they kept the fit's calibration) and ``mean_correction``.
     """
     events = validate_events(prefixes, what="prefixes")
-    raw = forecaster.raw_forecast(events)
+    raw = forecaster.raw_forecast(events, closed_by=closed_by)
     table = conformity_table(forecaster, history)
     anchors = events.groupby("case_id", sort=False)["timestamp"].max().reindex(raw.index)
     days = anchors.dt.tz_convert(timezone).dt.normalize()
@@ -129,7 +133,7 @@ def rolling_forecast(
             calibration, fallback[rows] = forecaster.fit_calibration, True
         low[rows], high[rows] = calibration.apply(low[rows], high[rows], groups[rows])
         corrections[rows] = calibration.pooled
-    result = finish_forecast(raw["point"].to_numpy(), low, high, raw.index)
+    result = forecaster.serve(raw, low, high)
     result.attrs["fallback_share"] = float(fallback.mean()) if len(raw) else 0.0
     result.attrs["mean_correction"] = float(corrections.mean()) if len(raw) else 0.0
     return result
@@ -152,7 +156,9 @@ def evaluate_protocol(
     dropped first and the validation cases play the test (fit on the train cases,
     which hold out their own newest 20%), so no test case is read. Coverage is reported as the product
     serves it, recalibrated every night on the cases closed before it
-    (``rolling_forecast``), and as fit (``static_coverage``).
+    (``rolling_forecast``), and as fit (``static_coverage``). Every case of the log is
+    treated as closed at its last event, so the test prefixes are predicted with
+    ``closed_by`` = the log's last event (used only if the fit chose it on its hold-out).
     ``progress(stage, done, total)`` reports the stages "fit" and "score".
     """
     import time
@@ -163,6 +169,10 @@ def evaluate_protocol(
         events = events[~events["case_id"].isin(test)]
         train, valid, test = train, valid[:0], valid
     fit_events = events[events["case_id"].isin(train.append(valid))]
+    # The protocol treats every case as closed at its last event, so every test case is
+    # known to have closed by the extract's last event (known when the extract was made).
+    # The forecaster uses that only if its hold-out chose to (``predict(closed_by=...)``).
+    closed_by = events["timestamp"].max()
     prefixes, truth = make_prefixes(events[events["case_id"].isin(test)], min_length=2)
     if truth.empty:
         raise ValueError("the test cases have no prefix of length 2..n-1 to score (too few events per case).")
@@ -173,10 +183,10 @@ def evaluate_protocol(
     if progress:
         progress("score", 0, 1)
     started = time.perf_counter()
-    static = forecaster.predict(prefixes)
+    static = forecaster.predict(prefixes, closed_by=closed_by)
     predict_s = time.perf_counter() - started
     window = window or forecaster.recalibration_window
-    rolled = rolling_forecast(forecaster, prefixes, events, window, timezone)
+    rolled = rolling_forecast(forecaster, prefixes, events, window, timezone, closed_by)
     baseline = mean_by_prefix_length(events[events["case_id"].isin(train)], truth)
     if progress:
         progress("score", 1, 1)
@@ -198,6 +208,7 @@ def evaluate_protocol(
                  f"interval {report['interval_method']}",
         "interval": report["interval_method"],
         "window": window.label,
+        "truncation": bool(report.get("truncation_chosen")),
         "selection": report["selection"],
         "forecaster": forecaster,
         "test_case_ids": test,

@@ -31,11 +31,12 @@ An untrained forecaster raises :class:`NotFittedError` (a ``ValueError``) on
 Before step 1, the model family (LightGBM or the per-activity median) and the
 case-recency weighting are chosen on the held-out newest cases (``candidates``,
 ``select_candidate``), and after it the interval calibration method and the
-nightly recalibration window (``choose_window``); the rule is written in
-docs/forecast.md. Test MAE by the
-literature's protocol (bench/forecast_logs.py): Helpdesk 4.76 (GGNN 4.80),
-environmental permit 1.38 (PGTNet 1.46), BPIC13 closed problems 18.5 (DALSTM
-16.03; that extract's newest cases are short by selection, see the doc).
+nightly recalibration window (``choose_window``), and whether a known "closed by"
+moment conditions the estimate (``truncation.py``; only ever given for an extract of
+closed cases, never for an open case); the rule is written in docs/forecast.md. Test
+MAE by the literature's protocol (bench/forecast_logs.py): Helpdesk 4.76 (GGNN 4.80),
+environmental permit 1.38 (PGTNet 1.46), BPIC13 closed problems 12.6 (DALSTM 16.03;
+that extract's newest cases are short by selection, which the bound accounts for).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from .features import (
 )
 from .promise import WorkingCalendar, describe_forecast
 from .recalibration import MIN_WINDOW_PREFIXES, RecalibrationWindow, calibration_at, conformity_table
+from .truncation import bound_days, truncated_point
 
 OUTPUT_COLUMNS = ["remaining_s", "lower_s", "upper_s"]
 MIN_TRAINING_CASES = 10
@@ -264,10 +266,14 @@ def select_candidate(maes: list[float], tie: float = SELECTION_TIE) -> int:
     return next(i for i, mae in enumerate(maes) if mae <= best * (1.0 + tie) + 1e-12)
 
 
-def finish_forecast(point, low, high, index: pd.Index) -> pd.DataFrame:
+def finish_forecast(point, low, high, index: pd.Index, bound=None) -> pd.DataFrame:
     """The forecast frame (seconds) from calibrated bounds in days: remaining time is
-    never negative, and the interval must hold the estimate."""
+    never negative, and the interval must hold the estimate. ``bound`` (days per row,
+    optional): the case is known to close within it, so nothing goes beyond it."""
     point = np.clip(np.asarray(point, dtype=float), 0.0, None)
+    if bound is not None:
+        point = np.minimum(point, bound)
+        high = np.minimum(high, bound)
     low = np.clip(np.minimum(low, point), 0.0, None)
     high = np.maximum(high, point)
     return pd.DataFrame(
@@ -335,6 +341,11 @@ class ResolutionForecaster:
         validation three instead of one narrowed the spread of coverage over
         forecaster seeds 0/10/20 from 0.005 to 0.001 (static) and 0.007 to 0.002
         (rolling), all within 0.01 of 0.80 (bench part 1c).
+    truncation:
+        ``"auto"`` (default): whether ``predict(closed_by=...)`` conditions the estimate on
+        closing by that moment is chosen on the hold-out (``truncation.py``,
+        docs/forecast.md step 4b); ``"on"`` / ``"off"`` fix it. Forecasts without
+        ``closed_by`` (open cases, the product) are the same in all three.
     """
 
     def __init__(
@@ -360,6 +371,7 @@ class ResolutionForecaster:
         families: tuple[str, ...] = FAMILIES,
         recency_half_lives: tuple[float | None, ...] = RECENCY_HALF_LIVES,
         max_training_prefixes: int | None = MAX_TRAINING_PREFIXES,
+        truncation: str = AUTO_INTERVAL,
     ) -> None:
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"coverage must be between 0 and 1 (exclusive), got {coverage}.")
@@ -375,6 +387,9 @@ class ResolutionForecaster:
             raise ValueError(f"families must be among {', '.join(FAMILIES)}; got {families!r}.")
         if not recency_half_lives or any(h is not None and h <= 0 for h in recency_half_lives):
             raise ValueError(f"recency half-lives must be positive or None; got {recency_half_lives!r}.")
+        if truncation not in (AUTO_INTERVAL, "on", "off"):
+            raise ValueError(f"truncation must be 'auto', 'on' or 'off'; got {truncation!r}.")
+        self.truncation = truncation
         self.families = tuple(families)
         self.recency_half_lives = tuple(recency_half_lives)
         self.max_training_prefixes = max_training_prefixes
@@ -545,6 +560,18 @@ class ResolutionForecaster:
         low = base + _mean_prediction(quantile_models["low"], x_calib)
         high = base + _mean_prediction(quantile_models["high"], x_calib)
         calib_point = base + _mean_prediction(point_models, x_calib)
+        # Truncation (``truncation.py``): every hold-out case closed by the newest event given,
+        # so its remaining time after a prefix at t is at most (that moment - t). Conditioning
+        # the point estimate on that is adopted if it lowers the hold-out MAE by more than
+        # SELECTION_TIE (the plain estimate wins a tie). It is then used wherever such a bound
+        # is known (an extract of closed cases: ``predict(closed_by=...)``), never for an open
+        # case. The interval is calibrated as always (unconditioned), as the product does.
+        holdout_bound = bound_days(_naive_utc(events["timestamp"][calib_rows]), events["timestamp"].max())
+        bounded_point = truncated_point(calib_point, low, high, holdout_bound, self.coverage)
+        truncation_maes = [float(np.mean(np.abs(np.clip(calib_point, 0.0, None) - y_calib)[scored])),
+                           float(np.mean(np.abs(bounded_point - y_calib)[scored]))]
+        truncation = (select_candidate(truncation_maes) == 1 if self.truncation == AUTO_INTERVAL
+                      else self.truncation == "on")
         # The calibration method (with interval="auto") and the nightly window, chosen on the
         # hold-out as the product would have recalibrated through it.
         methods = INTERVAL_METHODS if self.interval == AUTO_INTERVAL else (self.interval,)
@@ -608,6 +635,7 @@ class ResolutionForecaster:
             "quantile_training_cases": quantile_cases,
             "recalibration": None,
             "recalibration_window": window,
+            "truncation": truncation,
             "report": {
                 "training_cases": int(len(trainable_cases)),
                 "training_prefixes": int(usable.sum()),
@@ -625,6 +653,8 @@ class ResolutionForecaster:
                 "recalibration_window": window.label,
                 "window_selection": window_trials,
                 "recency_half_life": half_life,
+                "truncation_chosen": truncation,
+                "truncation_holdout_mae_days": {"plain": truncation_maes[0], "truncated": truncation_maes[1]},
                 "selection": [
                     {"family": t["family"], "half_life": t["half_life"], "holdout_mae_days": t["mae"]}
                     for t in trials
@@ -653,7 +683,7 @@ class ResolutionForecaster:
         return dict(self._require_fitted()["report"])
 
     def predict(
-        self, prefixes: pd.DataFrame, *, calibration: IntervalCalibration | None = None
+        self, prefixes: pd.DataFrame, *, calibration: IntervalCalibration | None = None, closed_by=None
     ) -> pd.DataFrame:
         """Remaining time of each open case, counted from its last observed event.
 
@@ -664,6 +694,12 @@ class ResolutionForecaster:
         are treated as an unknown category, so the forecast leans on the rest).
         The interval uses ``calibration`` when given, else the one in use (the
         last :meth:`recalibrate`, or the fit's).
+
+        ``closed_by`` (a timezone-aware moment) says every case is known to have closed
+        by then, as in an extract of closed cases: if the fit chose truncation on its
+        hold-out (``training_report["truncation_chosen"]``), the forecast is conditioned
+        on it (``truncation.py``) and nothing goes beyond it; otherwise it is ignored.
+        Never give it for an open case: its remaining time has no such bound.
         """
         fitted = self._require_fitted()
         events = validate_events(prefixes, what="prefixes")
@@ -672,28 +708,42 @@ class ResolutionForecaster:
             empty.index.name = "case_id"
             empty.attrs["notes"] = {}
             return empty
-        raw = self.raw_forecast(events)
+        raw = self.raw_forecast(events, closed_by=closed_by, validated=True)
         calibration = calibration or self.calibration
         low, high = calibration.apply(raw["low"].to_numpy(), raw["high"].to_numpy(), raw["group"].to_numpy())
-        result = finish_forecast(raw["point"].to_numpy(), low, high, raw.index)
+        result = self.serve(raw, low, high)
         result.attrs["notes"] = self._notes(events, fitted["builder"])
         return result
 
-    def raw_forecast(self, prefixes: pd.DataFrame) -> pd.DataFrame:
+    def raw_forecast(self, prefixes: pd.DataFrame, *, closed_by=None, validated: bool = False) -> pd.DataFrame:
         """Per open case (its last event): the point estimate and the *uncalibrated*
-        interval in days, and its calibration group (columns point, low, high, group)."""
+        interval in days, its calibration group and the days to ``closed_by`` (``inf``
+        without it; see :meth:`predict`) (columns point, low, high, group, bound).
+        ``validated``: ``prefixes`` come from ``validate_events`` already (saves a case
+        page the second check)."""
         fitted = self._require_fitted()
-        events = validate_events(prefixes, what="prefixes")
+        events = prefixes if validated else validate_events(prefixes, what="prefixes")
         last = last_event_rows(events)
         features = fitted["builder"].transform(events).loc[last]
         matrix = _as_matrix(features)
         point = fitted["offsets"](features) + _mean_prediction(fitted["point_models"], matrix)
         low, high = self._raw_bounds(features, matrix)
+        bound = bound_days(_naive_utc(events.loc[last, "timestamp"]), closed_by)
+        if fitted.get("truncation"):
+            point = truncated_point(point, low, high, bound, self.coverage)
         return pd.DataFrame(
             {"point": point, "low": low, "high": high,
-             "group": interval_groups(fitted["calibration"].method, features)},
+             "group": interval_groups(fitted["calibration"].method, features), "bound": bound},
             index=pd.Index(events.loc[last, "case_id"].to_numpy(), name="case_id"),
         )
+
+    def serve(self, raw: pd.DataFrame, low: np.ndarray, high: np.ndarray) -> pd.DataFrame:
+        """The forecast frame for ``raw_forecast`` rows with calibrated bounds ``low``/``high``:
+        where a bound is known and used, nothing goes beyond it (the interval is the calibrated
+        one cut at the bound, so it covers every truth it covered, and holds the estimate)."""
+        bound = raw["bound"].to_numpy()
+        used = self._require_fitted().get("truncation") and np.isfinite(bound).any()
+        return finish_forecast(raw["point"].to_numpy(), low, high, raw.index, bound if used else None)
 
     def raw_interval(self, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Uncalibrated bounds (days), calibration group and point estimate (days) after
