@@ -414,7 +414,7 @@ def _row(project: ImprovementProject, parts: list[TargetLift], ceiling: _Ceiling
 
 def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "nps", min_n: int = 30,
          alpha: float = 0.05, min_lift: float = 0.05, language: str = "nl",
-         source: str = "auto") -> ScanReport:
+         source: str = "auto", rank_by: str = "lift") -> ScanReport:
     """The 7+/9+ scan of every registered project, largest expected lift first.
 
     Projects that address the same moment or case fact share its lift in proportion to their plans
@@ -454,6 +454,8 @@ def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "
     rows = [_row(project, [_part(key, pooled[key], project.id) for key in keys[project.id]], ceiling, min_lift)
             for project in projects]
     rows.sort(key=lambda r: r.scan.expected_lift, reverse=True)
+    if rank_by == "per_euro":  # experience potential per euro (the investment compass's question); no cost: last
+        rows.sort(key=lambda r: (r.lift_per_1000 is None, -(r.lift_per_1000 or 0.0)))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
     over = ceiling is not None and sum(r.scan.expected_lift for r in rows) > ceiling.room

@@ -30,7 +30,9 @@ router = APIRouter(prefix="/improvement")
 
 
 def _scan(request: Request, session):
-    return service.scan(session, min_n=int(request.app.state.settings.min_n), language=request_language(request))
+    rank_by = "per_euro" if request.query_params.get("rank") == "per_euro" else "lift"
+    return service.scan(session, min_n=int(request.app.state.settings.min_n), language=request_language(request),
+                        rank_by=rank_by)
 
 
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
@@ -38,7 +40,8 @@ def scan_page(request: Request, session: DbSession):
     report = _scan(request, session)
     summary = present(report, request_language(request), request.app.state.catalogue)
     return render(request, "improvement/scan.html", {"report": report, "summary": summary,
-                                                     "can_edit": request.state.user.role in EDITORS})
+                                                     "can_edit": request.state.user.role in EDITORS,
+                                                     "rank": request.query_params.get("rank", "")})
 
 
 @router.get("/scan.csv", dependencies=[Depends(require_role(*VIEWERS))])

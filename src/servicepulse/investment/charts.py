@@ -1,0 +1,94 @@
+"""The charts of /investment as SVG (Vega-Lite through kernels/charts): the compass and the monthly cost trend.
+
+Each is drawn for a desktop card and for a phone (classes chart-wide / chart-narrow, as metrics/charts.py does).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from servicepulse.kernels.charts import specs, svg
+
+WIDE, NARROW = 860, 330
+LABEL_COLOURS = {"fix_basics": "#b3261e", "under_invested": "#6a1b9a", "over_invested": "#e07b00", "keep": "#2e7d32",
+                 "unknown": "#9e9e9e"}
+FONT = specs.FONT
+TICKS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+def _both(build, title: str, language: str) -> str:
+    wide = svg(build(WIDE), title=title, language=language).replace('class="marks"', 'class="marks chart-wide"', 1)
+    narrow = svg(build(NARROW), title=title, language=language).replace('class="marks"',
+                                                                         'class="marks chart-narrow"', 1)
+    return wide + narrow
+
+
+def compass_chart(rows, t, language: str) -> str | None:
+    """Gap to the norm (grade points) against cost per case (euros): one point per moment, coloured by label."""
+    points = [{"moment": r.name, "gap": round(r.gap, 2), "cost": round(r.cost_per_case, 2),
+               "label": t(f"investment.compass.label.{r.label}"), "named": r.label != "keep"}
+              for r in rows if r.gap is not None and r.cost_per_case]
+    if not points:
+        return None
+    costs = [p["cost"] for p in points]
+    lo, hi = min(costs) * 0.8, max(costs) * 1.25
+    domain = [t(f"investment.compass.label.{k}") for k in LABEL_COLOURS]
+    title = t("investment.compass.chart_title")
+
+    def build(width: int) -> dict:
+        height = 420 if width == WIDE else 360
+        scale = {"type": "log", "domain": [lo, hi], "nice": False}
+        x = {"field": "cost", "type": "quantitative", "title": t("investment.compass.axis_cost"), "scale": scale,
+             "axis": {"values": [v for v in TICKS if lo <= v <= hi]}}
+        y = {"field": "gap", "type": "quantitative", "title": t("investment.compass.axis_gap")}
+        layers = [
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"y": {"datum": 0}}},
+            {"mark": {"type": "point", "filled": True, "size": 90},
+             "encoding": {"x": x, "y": y, "color": {"field": "label", "type": "nominal", "title": None,
+                                                    "scale": {"domain": domain,
+                                                              "range": list(LABEL_COLOURS.values())},
+                                                    "legend": {"orient": "bottom", "columns": 2 if width < 500
+                                                               else 5, "labelLimit": 220}}}},
+        ]
+        if width == WIDE:  # names of the moments that need a decision (the table has them all)
+            for align, dx, test in (("left", 7, "datum.cost <= 30"), ("right", -7, "datum.cost > 30")):
+                layers.append({"transform": [{"filter": f"datum.named && {test}"}],
+                               "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 10},
+                               "encoding": {"x": {"field": "cost", "type": "quantitative", "scale": scale},
+                                            "y": {"field": "gap", "type": "quantitative"},
+                                            "text": {"field": "moment"}}})
+        return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": width, "height": height,
+                "config": {"font": FONT, "aria": False, "view": {"stroke": None}},
+                "data": {"values": points}, "layer": layers}
+
+    return _both(build, title, language)
+
+
+def cost_trend(months: pd.DataFrame, t, language: str) -> str | None:
+    """Cost per case per complete month (bars) with the failure-demand share (line, right axis)."""
+    if months.empty:
+        return None
+    points = [{"month": f"{k}-01", "cost": round(float(r["cost_per_case"]), 2),
+               "share": None if pd.isna(r["share"]) else round(float(r["share"]) * 100, 1)}
+              for k, r in months.iterrows() if not pd.isna(r["cost_per_case"]) and r["complete"]]
+    if not points:
+        return None
+    title = t("investment.cost.trend_title")
+
+    def build(width: int) -> dict:
+        x = {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": None,
+             "axis": {"format": "%b %y", "labelAngle": -40 if width < 500 else 0}}
+        return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": width, "height": 240,
+                "config": {"font": FONT, "aria": False, "view": {"stroke": None}},
+                "data": {"values": points}, "resolve": {"scale": {"y": "independent"}},
+                "layer": [
+                    {"mark": {"type": "bar", "color": "#1f5fa8", "opacity": 0.8},
+                     "encoding": {"x": x, "y": {"field": "cost", "type": "quantitative",
+                                                "title": t("investment.cost.axis_cost_per_case")}}},
+                    {"mark": {"type": "line", "color": "#b3261e", "point": True},
+                     "encoding": {"x": x, "y": {"field": "share", "type": "quantitative",
+                                                "title": t("investment.cost.axis_failure_share"),
+                                                "axis": {"orient": "right"}}}},
+                ]}
+
+    return _both(build, title, language)
