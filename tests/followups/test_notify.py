@@ -27,6 +27,7 @@ SECRET = "a-long-enough-webhook-secret"
 def smtp(monkeypatch):
     controller, server = start_smtp()
     configure(monkeypatch, server, base_url="http://servicepulse.test")
+    monkeypatch.setenv("SERVICEPULSE_LANGUAGE", "en")  # chat messages in the organisation's language
     yield server
     controller.stop()
 
@@ -55,15 +56,17 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         assert paths == ["/hook", "/slack", "/teams"]  # not the team B channel
         by_path = {c["path"]: (c["headers"], c["raw"]) for c in http.calls}
         slack = json.loads(by_path["/slack"][1])
-        assert f"#{fid}" in slack["text"] and "low_grade" in slack["text"] and slack["blocks"][0]["type"] == "section"
+        assert f"#{fid}" in slack["text"] and "low_grade" in slack["text"] and slack["blocks"][1]["type"] == "section"
+        assert f"<http://servicepulse.test/followups/{fid}|" in slack["blocks"][1]["text"]["text"]
         with UnitOfWork(engine, readonly=True) as s:  # the due time on the organisation's wall clock, not ISO UTC
             from zoneinfo import ZoneInfo
 
             from servicepulse.models import FollowUp
             due = s.get(FollowUp, fid).due_at.astimezone(ZoneInfo("Europe/Amsterdam"))
-        assert f"due {due:%d-%m-%Y %H:%M} (Europe/Amsterdam)" in slack["text"] and "+00:00" not in slack["text"]
+        assert f"Due: {due:%d-%m-%Y %H:%M} (Europe/Amsterdam)" in slack["text"] and "+00:00" not in slack["text"]
         teams = json.loads(by_path["/teams"][1])
-        assert teams["@type"] == "MessageCard" and f"#{fid}" in teams["text"]
+        card = teams["attachments"][0]["content"]  # a Workflows webhook takes an Adaptive Card
+        assert teams["type"] == "message" and card["type"] == "AdaptiveCard" and f"#{fid}" in card["body"][0]["text"]
         headers, body = by_path["/hook"]
         assert verify_signature(SECRET, body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER])
         assert json.loads(body)["followup"]["url"] == f"http://servicepulse.test/followups/{fid}"
@@ -84,7 +87,7 @@ def test_new_and_overdue_follow_ups_reach_mail_slack_teams_and_webhook(engine, o
         mails = smtp.inbox.wait_for(3)
         overdue = [m for m in mails if "overdue" in m["Subject"]]
         assert sorted(m["To"] for m in overdue) == ["cx@example.org", "lead@example.org"]
-        assert sum(1 for c in http.calls if c["path"] == "/slack" and b"overdue" in c["raw"]) == 1
+        assert sum(1 for c in http.calls if c["path"] == "/slack" and b"Follow-up overdue" in c["raw"]) == 1
 
 
 def test_a_reason_merged_into_an_open_follow_up_is_announced(engine, org, smtp):

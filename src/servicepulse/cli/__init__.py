@@ -12,6 +12,7 @@ from servicepulse.cli import (  # noqa: F401
     customer_command,
     db_commands,
     demo_command,
+    digest_command,
     events_command,
     followups_command,
     forecast_command,

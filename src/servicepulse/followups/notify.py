@@ -5,7 +5,9 @@ the transaction that opened or escalated the follow-up, so a channel that is
 down never blocks the workflow: the job queue retries it with backoff and
 gives up after MAX_ATTEMPTS. Webhook requests are signed exactly like the
 response webhook (``servicepulse.notify.webhooks.post_signed``: HMAC-SHA256
-over ``<timestamp>.<body>``); Slack and Teams ignore the extra headers.
+over ``<timestamp>.<body>``); Slack and Teams ignore the extra headers. Slack and
+Teams bodies are built by ``servicepulse.notify.chat`` (the one place for both), in
+the organisation's language (SERVICEPULSE_LANGUAGE) with a link to the follow-up.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from servicepulse.jobs.queue import enqueue_rows_once, job_row
 from servicepulse.jobs.registry import JobContext
 from servicepulse.models import FollowUp, OrgUnit
 from servicepulse.models.followups import CHANNEL_KINDS, NotificationChannel
+from servicepulse.notify.chat import CHAT_KINDS, ChatMessage, chat_payload
 from servicepulse.notify.mail import SmtpConfig, send_or_retry
 from servicepulse.notify.webhooks import post_signed
 from servicepulse.settings import get_settings
@@ -124,16 +127,31 @@ def message_text(event: str, info: dict) -> str:
             f"team {info['team'] or '-'}, uiterlijk / due {due}{zone} - {info['url']}")
 
 
-def payload_for(kind: str, event: str, info: dict) -> dict:
-    """The JSON body: Slack incoming webhooks take {"text"}, Teams a MessageCard; generic gets the data too."""
-    text = message_text(event, info)
-    if kind == "slack":
-        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-    if kind == "teams":
-        return {"@type": "MessageCard", "@context": "https://schema.org/extensions", "summary": _TITLES[event][1],
-                "themeColor": "D83B01" if event == "overdue" else "0078D7", "title": _TITLES[event][1],
-                "text": text}
-    return {"event": f"followup.{event}", "text": text, "followup": info}
+_CHAT_WORDS = {  # (nl, en)
+    "team": ("Team", "Team"), "due": ("Uiterlijk", "Due"), "priority": ("Prioriteit", "Priority"),
+    "open": ("Opvolging openen", "Open the follow-up"),
+}
+
+
+def chat_message(event: str, info: dict, language: str) -> ChatMessage:
+    """A follow-up announcement for a team's chat channel, in one language, linking to the follow-up."""
+    pick = 0 if language == "nl" else 1
+    zone = f" ({info['time_zone']})" if info.get("time_zone") else ""
+    summary = f" ({info['summary']})" if info.get("summary") else ""
+    return ChatMessage(
+        title=f"{_TITLES[event][pick]} #{info['id']}",
+        lines=[f"{info['cause']}{summary}",
+               f"{_CHAT_WORDS['team'][pick]}: {info['team'] or '-'}",
+               f"{_CHAT_WORDS['due'][pick]}: {info.get('due_local') or info['due_at']}{zone}"],
+        link=info["url"], link_label=_CHAT_WORDS["open"][pick], urgent=event == "overdue")
+
+
+def payload_for(kind: str, event: str, info: dict, language: str | None = None) -> dict:
+    """The JSON body: Slack and Teams as servicepulse.notify.chat builds them (in the organisation's
+    language); a generic webhook gets both languages' text and the data."""
+    if kind in CHAT_KINDS:
+        return chat_payload(kind, chat_message(event, info, language or _settings().language))
+    return {"event": f"followup.{event}", "text": message_text(event, info), "followup": info}
 
 
 def _settings():

@@ -3,8 +3,18 @@ the 7+/9+ moment view, key drivers, the monthly report, the per-survey dashboard
 and API."""
 
 from servicepulse.metrics.predicted import case_prediction, predicted_experience
+from servicepulse.metrics.report import monthly_report_pdf  # for digests: the PDF a digest mail carries
 from servicepulse.metrics.repository import CASE_DRIVERS, MetricFilter, graded_counts, journeys, moments
-from servicepulse.metrics.service import DRIVER_LABELS, key_drivers, moment_facts
+from servicepulse.metrics.service import (  # Figures .. overview: for digests
+    DRIVER_LABELS,
+    Figures,
+    Overview,
+    key_drivers,
+    moment_facts,
+    moment_view,
+    overview,
+)
 
 __all__ = ["CASE_DRIVERS", "DRIVER_LABELS", "MetricFilter", "graded_counts", "journeys", "key_drivers", "moment_facts", "moments",
-           "case_prediction", "predicted_experience"]
+           "case_prediction", "predicted_experience",
+           "Figures", "Overview", "moment_view", "monthly_report_pdf", "overview"]
