@@ -10,6 +10,11 @@ PREDICTED_COLOUR = "#1f5fa8"
 
 
 def reliability(rows: list[dict], title: str, x_title: str, y_title: str, *, language: str | None = None) -> str | None:
+    spec = reliability_spec(rows, title, x_title, y_title)
+    return None if spec is None else svg(spec, title=title, language=language)
+
+
+def reliability_spec(rows: list[dict], title: str, x_title: str, y_title: str) -> dict | None:
     """Predicted against observed share of detractors per fifth of held-out answers (ordered by the predicted
     probability), with the diagonal where a perfectly calibrated prediction lies."""
     if not rows:
@@ -35,5 +40,5 @@ def reliability(rows: list[dict], title: str, x_title: str, y_title: str, *, lan
                                       {"field": "n"}]}},
         ],
     }
-    return svg(spec, title=title, language=language)
+    return spec
 

@@ -47,6 +47,7 @@ from servicepulse.models import (
     Promise,
     Response,
     ScoreDailyCount,
+    SurveyVersion,
 )
 from servicepulse.models.responses import GRAIN_DAY, GRAIN_DETAIL, GRAIN_MONTH
 from servicepulse.responses import (
@@ -84,6 +85,13 @@ class MetricFilter:
     segment: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    language: str | None = None  # the response's language; the daily aggregate has no such column: raw path
+    survey_id: int | None = None  # responses to any version of one survey; raw path as well
+
+
+def _needs_raw(f: MetricFilter | None) -> bool:
+    """Whether a filter names something the daily aggregate does not hold (language, survey)."""
+    return f is not None and (f.language is not None or f.survey_id is not None)
 
 
 # -- dialect-aware pieces --------------------------------------------------
@@ -158,6 +166,11 @@ def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.
         where.append(Response.team_id == f.team_id)
     if f.segment is not None:
         where.append(segment_expr == f.segment)
+    if f.language is not None:
+        where.append(Response.language == f.language)
+    if f.survey_id is not None:
+        where.append(Response.survey_version_id.in_(select(SurveyVersion.id)
+                                                    .where(SurveyVersion.survey_id == f.survey_id)))
     if f.date_from is not None:
         where.append(Response.submitted_at >= day_start(f.date_from))
     if f.date_to is not None:
@@ -276,11 +289,13 @@ def has_daily_counts(session: Session) -> bool:
     return latest is None or latest.astimezone(UTC).date() <= last_day
 
 
-def _resolve_source(session: Session, source: str) -> str:
+def _resolve_source(session: Session, source: str, f: MetricFilter | None = None) -> str:
     if source not in ("auto", "raw", "daily"):
         raise ValueError(f"source must be 'auto', 'raw' or 'daily', got {source!r}")
+    if source == "daily" and _needs_raw(f):
+        raise ValueError("the daily aggregate cannot filter by language or survey")
     if source == "auto":
-        return "daily" if has_daily_counts(session) else "raw"
+        return "daily" if not _needs_raw(f) and has_daily_counts(session) else "raw"
     return source
 
 
@@ -294,7 +309,7 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
     """The sums of ``FIGURE_COLUMNS`` per group (``key`` column; one row when ``by`` is None)."""
     _check_by(by)
     dialect = _dialect(session)
-    if _resolve_source(session, source) == "daily":
+    if _resolve_source(session, source, f) == "daily":
         # periods are bucketed after step one: formatting a date costs more than summing a row
         inner_key = ScoreDailyCount.day if by == "period" else _daily_dimensions(dialect, period)[by] if by else None
         totals = _daily_totals(inner_key, _span_where(f, by, period))
@@ -324,7 +339,7 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
 
     ``f.journey_id``/``f.moment_id`` select the graded moments.
     """
-    if _resolve_source(session, source) == "daily":
+    if _resolve_source(session, source, f) == "daily":
         d = ScoreDailyCount
         stmt = select(
             d.moment_id.label("moment_id"),
@@ -388,7 +403,7 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
     """How many answers gave each value of a headline measure (nps, grade, ces, csat)."""
     if measure not in ("nps", "grade", "ces", "csat"):
         raise ValueError(f"measure must be nps, grade, ces or csat, got {measure!r}")
-    if _resolve_source(session, source) == "daily":
+    if _resolve_source(session, source, f) == "daily":
         d = ScoreDailyCount
         stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_span_where(f))
                 .group_by(d.value))
@@ -644,8 +659,8 @@ def team_names(session: Session) -> dict[int, str]:
 
 
 def filter_choices(session: Session) -> dict[str, list]:
-    """What the analytics pages' filters offer: journeys and teams (id, name), and the channels and customer
-    segments the responses have (distinct values, each an index lookup on a small set)."""
+    """What the analytics pages' filters offer: journeys and teams (id, name), and the channels, languages and
+    customer segments the responses have (distinct values, each an index lookup on a small set)."""
     teams = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(select(Response.team_id).distinct()))
     return {
         "journeys": [(j.id, j) for j in journeys(session)],
@@ -654,6 +669,8 @@ def filter_choices(session: Session) -> dict[str, list]:
                                          .distinct().order_by(Response.channel))),
         "segments": list(session.scalars(select(Customer.segment).where(Customer.segment.is_not(None))
                                          .distinct().order_by(Customer.segment))),
+        "languages": list(session.scalars(select(Response.language).where(Response.language.is_not(None))
+                                          .distinct().order_by(Response.language))),
     }
 
 
