@@ -100,7 +100,7 @@ def test_journey_overview_and_graph_image(site, engine):
     page = site.get("/journeys/fault_repair")
     assert page.status_code == 200
     assert 'data-moment="report_fault"' in page.text
-    assert '<img src="/journeys/fault_repair/dfg.svg"' in page.text
+    assert '<img src="/journeys/fault_repair/dfg.svg?lang=' in page.text
     image = site.get("/journeys/fault_repair/dfg.svg")
     assert image.status_code == 200 and image.headers["content-type"].startswith("image/svg+xml")
     assert b"<svg" in image.content and b"Engineer" in image.content

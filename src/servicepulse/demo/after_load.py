@@ -1,24 +1,29 @@
 """What a fresh demo needs beyond its rows, so that every page is complete at first sight: the open
 answers analysed (themes, sentiment, redaction), the Customer Effort Index trained, follow-ups opened by
 the alert rules for the last two weeks' answers, the resolution-time forecaster trained, the open cases
-forecast, a first signal run and the metric aggregate built. In a live installation the worker and the
+forecast, a first signal run (each signal dated when the worker would have raised it) and the metric
+aggregate built. In a live installation the worker and the
 periodic jobs do this as data arrive; a demo arrives all at once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from servicepulse.cases import effort
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import recovery
 from servicepulse.demo.loader import progress_callback
 from servicepulse.expectations import forecasting
+from servicepulse.expectations.jobs import DEFAULT_EVERY
 from servicepulse.expectations.signals import run_signals
 from servicepulse.followups import alerts
 from servicepulse.kernels.text.redact import DEFAULT_CUSTOMER_PATTERNS
+from servicepulse.models.expectations import Signal, SignalRule
 from servicepulse.responses import keep_daily_counts
 from servicepulse.verbatims.analysis import analyse_responses
 from servicepulse.verbatims.settings import VerbatimSettings
@@ -80,6 +85,38 @@ def prepare_closed_loop(engine: Engine, now: datetime, progress=None) -> dict:
     return {"followups": opened["responses"] + opened["cases"]}
 
 
+SIGNAL_SLOT = DEFAULT_EVERY  # the worker's signal runs: every 15 minutes, at aligned slots
+
+
+def _next_slot(moment: datetime) -> datetime:
+    step = SIGNAL_SLOT.total_seconds()
+    return datetime.fromtimestamp(-(-moment.timestamp() // step) * step, tz=UTC)
+
+
+def raised_as_the_worker_would(session: Session, signals: list[Signal], now: datetime) -> None:
+    """Date each signal of the load's one run at the worker's first run that would have seen its cause, instead of
+    all at load time: a case dark since three weeks was signalled 48 hours into its silence, a repeat contact at
+    the slot after it, a promise due soon four hours before it is due; a forecast beyond a promise at the day's
+    forecast refresh (the hours since the case's latest event, at most a day)."""
+    rules = {r.id: r for r in session.scalars(select(SignalRule))}
+    for signal in signals:
+        rule = rules.get(signal.rule_id)
+        params = (rule.params or {}) if rule is not None else {}
+        details = signal.details or {}
+        kind = rule.kind if rule is not None else details.get("rule")
+        if kind == "dark_too_long" and details.get("since"):
+            cause = datetime.fromisoformat(details["since"]) + timedelta(hours=float(params.get("hours", 48)))
+        elif kind == "promise_due_soon" and details.get("due_at"):
+            cause = datetime.fromisoformat(details["due_at"]) - timedelta(hours=float(params.get("hours", 4)))
+        elif kind in ("reopened", "repeat_contact") and details.get("at"):
+            cause = datetime.fromisoformat(details["at"])
+        else:
+            cause = now - timedelta(hours=signal.case_id % 24)  # spread over the day's refreshes
+        cause = cause if cause.tzinfo else cause.replace(tzinfo=UTC)
+        signal.fired_at = min(now, _next_slot(cause))
+    session.flush()
+
+
 def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress=None) -> dict:
     """Train and save the forecaster (quick settings), store the open cases' forecasts, raise signals.
 
@@ -100,5 +137,6 @@ def prepare_expectations(engine: Engine, data_dir: Path, now: datetime, progress
     with UnitOfWork(engine) as session:
         forecasts = forecasting.refresh_snapshots(session, now, forecaster, model_file=model_file)
         signals = run_signals(session, now, notify=False)
+        raised_as_the_worker_would(session, signals, now)
     report("forecasts and signals", 1, 1)
     return {"forecasts": forecasts, "signals": len(signals)}

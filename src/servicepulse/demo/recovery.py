@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from servicepulse.followups import add_working_days
 from servicepulse.models import Case, FollowUp, FollowUpReason, Moment, Response, TeamMembership
 from servicepulse.models.followups import Gesture, RecoveryBudget, RootCause
 
@@ -62,9 +63,17 @@ def create_budgets(session: Session, teams: dict[str, int], last_day: date) -> i
     return len(rows)
 
 
+def _working_days(start: datetime, due: datetime) -> int:
+    """How many working days after `start` the moment `due` is (as `add_working_days` counts them)."""
+    days = 0
+    while days < 30 and add_working_days(start, days) < due:
+        days += 1
+    return days
+
+
 def work_older_followups(session: Session, now: datetime) -> int:
     """Give the demo's follow-ups the history the worker would have written: each opened when its first
-    reason arrived (not at load time, with the same time to its due moment), and three in four of those opened
+    reason arrived (not at load time) and due as its rule's working days from then, and three in four of those opened
     more than WORKED_AFTER ago worked and closed by a member of its team, with a root cause from its
     journey's list; a compensation comes with a gesture from the team's budget. The rest stay open, some
     past their due time, as in a real week."""
@@ -84,8 +93,9 @@ def work_older_followups(session: Session, now: datetime) -> int:
             continue
         opened = opened if opened.tzinfo else opened.replace(tzinfo=UTC)  # SQLite hands back naive UTC
         if opened < fu.created_at:
-            shift = fu.created_at - opened
-            fu.created_at, fu.due_at = opened, fu.due_at - shift
+            # due as the rule set it when the reason arrived: its working days from then (a Friday's complaint
+            # is due on Tuesday), not the load time's due moved back by the same hours
+            fu.created_at, fu.due_at = opened, add_working_days(opened, _working_days(fu.created_at, fu.due_at))
         if opened >= now - WORKED_AFTER or fu.team_id not in members:
             continue
         older += 1

@@ -65,11 +65,22 @@ def _own_cases(session: Session, actor, rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["case_id"] in ids]
 
 
+AT_RISK_SORTS = {  # sort key -> row key; the default "due" is the most urgent first (dashboard.at_risk's order)
+    "due": None,
+    "silent": lambda r: (r["silent_since"] is None, r["silent_since"] or datetime.min.replace(tzinfo=UTC)),
+    "case": lambda r: r["external_id"],
+    "team": lambda r: (r["team"] is None, r["team"] or ""),
+}
+AT_RISK_PER_PAGE = 25
+
+
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
 def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
-                   at: Annotated[str | None, Query()] = None, team: Annotated[str | None, Query()] = None):
-    """Cases at risk, kept promises and signals; ``?team=`` scopes the figures to one team (its promises, its
-    signals, its cases at risk)."""
+                   at: Annotated[str | None, Query()] = None, team: Annotated[str | None, Query()] = None,
+                   sort: Annotated[str | None, Query()] = None,
+                   page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
+    """Cases at risk (25 a page, most urgent first or by silence, case or team), kept promises and signals;
+    ``?team=`` scopes the figures to one team (its promises, its signals, its cases at risk)."""
     try:
         now = _moment(at)
         team_id = params.parse_int(team, "team")
@@ -92,16 +103,25 @@ def dashboard_page(request: Request, session: DbSession, actor: CurrentActor,
         chart = charts.svg(charts.specs.line_with_band(rows, "month", "kept", "low", "high", y_title="%"),
                            title=title, language=language)
     effects = {m: kept_rate.broken_promise_effect(session, m, since=since, until=now) for m in kept_rate.MEASURES}
-    at_risk = _own_cases(session, actor, dashboard.at_risk(session, now))
+    at_risk = _own_cases(session, actor, dashboard.at_risk(session, now, limit=None))
     if team_id is not None:
         at_risk = [r for r in at_risk if r["case_id"] in _team_cases(session, team_id, [r["case_id"] for r in at_risk])]
+    sort = sort if sort in AT_RISK_SORTS else "due"
+    if AT_RISK_SORTS[sort] is not None:
+        at_risk = sorted(at_risk, key=AT_RISK_SORTS[sort])  # stable: ties stay most urgent first
+    risk_pages = max(1, -(-len(at_risk) // AT_RISK_PER_PAGE))
+    page = min(page, risk_pages)
+    keep = [(name, value) for name, value in (("team", team), ("at", at)) if value]
     visible = actor.visible_team_ids()
     teams = [(i, n) for i, n in session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "team")
                                                 .order_by(OrgUnit.name)) if visible is None or i in visible]
     return render(request, "expectations/dashboard.html", {
         "now": now, "at": at or "", "team_id": team_id, "teams": teams,
         "team_name": dict(teams).get(team_id),
-        "at_risk": at_risk,
+        "at_risk": at_risk[(page - 1) * AT_RISK_PER_PAGE: page * AT_RISK_PER_PAGE], "at_risk_total": len(at_risk),
+        "page": page, "pages": risk_pages, "sort": sort, "query": urlencode(keep),
+        "page_query": urlencode([*keep, ("sort", sort)]),
+        "team_chip_remove": "/expectations" + (f"?{urlencode([('at', at)])}" if at else ""),
         "rates": {by: kept_rate.kept_rates(session, by, since=since, until=now, team_id=team_id)
                   for by in kept_rate.GROUPINGS},
         "journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
@@ -178,6 +198,7 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
     keep = [("team", team)] if team else []
     return render(request, "expectations/signals.html", {
         "rows": shown, "total": len(rows), "page": page, "pages": pages, "sort": sort,
+        "team_name": teams.get(team_id) if team_id is not None else None,
         "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)])})
 
 

@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicepulse.http.i18n import request_language
-from servicepulse.http.problems import problem
+from servicepulse.http.problems import api_language, problem
 from servicepulse.http.templating import format_number, render
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ class RequestSizeLimit:
             return problem(STATUS, f"the request body is larger than the limit of {self.max_bytes} bytes",
                            title="Content Too Large", headers=_CLOSE,
                            errors=[{"location": "body", "field": "/",
-                                    "message": f"at most {self.max_bytes} bytes"}])
+                                    "message": f"at most {self.max_bytes} bytes"}],
+                           language=api_language(Request(scope)))
         request = Request(scope)
         try:
             language = request_language(request)

@@ -3,11 +3,20 @@
 Every error body has ``type``, ``title``, ``status`` and ``detail``; input
 errors add ``errors``: a list of ``{"location", "field", "message"}`` naming
 each rejected field (``location`` is body, query, path or header when known).
+
+A client whose Accept-Language asks for Dutch gets every problem in Dutch, whatever its status and wherever
+it was raised (`ProblemLanguage`, installed on the API app, and `problem(..., language=)` for answers given
+before it, such as the body-size limit's 413): the title per status, the detail by recognising the code's
+English message (`_KNOWN_DETAILS`, texts in ``http/i18n/problems.yaml``) or else a sentence per status,
+with the code's own English text kept in ``detail_en`` so nothing specific is lost. The answer says
+``Content-Language``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +25,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicepulse.errors import (
     DatabaseUnavailable,
@@ -45,6 +56,7 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+    detail_en: str | None = None  # the code's English detail, when `detail` is a translation of its gist
 
 
 class ProblemResponse(JSONResponse):
@@ -53,7 +65,8 @@ class ProblemResponse(JSONResponse):
 
 def problem(status: int, detail: str, *, type_: str = "about:blank", title: str | None = None,
             errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-            request: Request | None = None) -> ProblemResponse:
+            request: Request | None = None, language: str | None = None) -> ProblemResponse:
+    """A problem+json answer; with `language` (other than English) its title and detail in that language."""
     body: dict[str, Any] = {
         "type": type_,
         "title": title or HTTPStatus(status).phrase,
@@ -64,7 +77,105 @@ def problem(status: int, detail: str, *, type_: str = "about:blank", title: str 
         body["instance"] = request.url.path
     if errors is not None:
         body["errors"] = errors
+    if language and language != "en":
+        body = localised(body, language)
+        headers = {**(headers or {}), "Content-Language": language}
     return ProblemResponse(body, status_code=status, headers=headers)
+
+
+# The code's English details that a client reads most, recognised whole: (pattern, catalogue key under
+# "problems.detail."); named groups fill the catalogue's text. Anything else gets the sentence for its status.
+_KNOWN_DETAILS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(pattern, re.DOTALL), key) for pattern, key in (
+    (r"an API key is required: send `Authorization: Bearer <key>`", "key_required"),
+    (r"the API key is unknown or revoked", "key_unknown"),
+    (r"this API key lacks the scope (?P<scope>\S+) \(or its user's role does not allow it\)", "key_scope"),
+    (r"this key lacks the admin scope", "key_admin"),
+    (r"erasure and export are for admins: use a key made for an active admin", "admins_only"),
+    (r"the request body is larger than the limit of (?P<bytes>\d+) bytes", "too_large"),
+    (r"there is no case '(?P<what>[^']*)'", "no_case"),
+    (r"there is no response with external_id '(?P<what>[^']*)'", "no_response"),
+    (r"(?:survey|journey|trigger rule) '?(?P<what>[^' ]*)'? does not exist", "no_such"),
+    (r"Not Found", "not_found"),
+    (r"Method Not Allowed", "method"),
+    (r"There was an error parsing the body", "body"),
+    (r"a number in the request is out of the range that can be stored", "out_of_range"),
+    (r"the database is not reachable; try again later", "database"),
+    (r"an unexpected error occurred; it has been logged", "crash"),
+    (r"nothing was stored: .*", "nothing_stored"),
+    (r"at most (?P<n>\d+) events per request", "too_many_events"),
+    (r"the body must be one event object or a list of them", "event_body"),
+))
+
+
+def localised(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """A problem body with its title and detail in `language` (the English one unchanged)."""
+    if language == "en" or body.get("detail_en") is not None:
+        return body
+    catalogue = load_catalogue()
+    status = int(body.get("status") or 500)
+    out = dict(body)
+    title_key = f"problems.title.{status}" if f"problems.title.{status}" in catalogue.messages else \
+        ("problems.title.4xx" if status < 500 else "problems.title.5xx")
+    out["title"] = catalogue.translate(title_key, language)
+    detail = str(body.get("detail") or "")
+    for pattern, key in _KNOWN_DETAILS:
+        found = pattern.fullmatch(detail)
+        if found:
+            out["detail"] = catalogue.translate(f"problems.detail.{key}", language, **found.groupdict())
+            break
+    else:
+        generic = f"problems.status.{status}" if f"problems.status.{status}" in catalogue.messages else \
+            ("problems.status.4xx" if status < 500 else "problems.status.5xx")
+        out["detail"] = catalogue.translate(generic, language)
+    if detail and out["detail"] != detail:
+        out["detail_en"] = detail
+    return out
+
+
+class ProblemLanguage:
+    """Puts every problem+json answer of the app it wraps into the client's language (Accept-Language)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        language = parse_accept_language(Headers(scope=scope).get("accept-language")) or "en"
+        if language == "en":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def translating_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = Headers(raw=message.get("headers", []))
+                if headers.get("content-type", "").startswith(PROBLEM_MEDIA_TYPE) and "content-language" not in headers:
+                    start = message
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await send_localised(start, b"".join(chunks))
+            else:
+                await send(message)
+
+        async def send_localised(message: Message, raw: bytes) -> None:
+            try:
+                body = json.dumps(localised(json.loads(raw), language), ensure_ascii=False).encode("utf-8")
+            except (ValueError, TypeError, AttributeError, KeyError, IndexError):  # not the JSON we wrote: pass it on as it is
+                body = raw
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            headers += [(b"content-length", str(len(body)).encode()), (b"content-language", language.encode())]
+            await send({**message, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, translating_send)
 
 
 def api_language(request: Request) -> str:
@@ -98,6 +209,8 @@ def _field_errors(exc: RequestValidationError, language: str = "en") -> list[dic
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_middleware(ProblemLanguage)
+
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError):
         language = api_language(request)
@@ -144,4 +257,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def _crash(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "an unexpected error occurred; it has been logged", request=request)
+        # answered by the outermost middleware, outside ProblemLanguage: in the client's language here
+        return problem(500, "an unexpected error occurred; it has been logged", request=request,
+                       language=api_language(request))

@@ -15,8 +15,10 @@ addressed as ``"<domain>/<file>.html"``. Every template gets:
   'Tue 3 Nov 2026 16:00'
 * the filter ``codes``: a message's `backquoted` parts (YAML keys, settings) as <code>, the rest escaped
 * ``day_text(value, weekday=False)`` - a calendar day: '5 okt 2026'; ``month_text(value)`` - 'oktober 2026' (a date or ISO text)
-* ``label(prefix, value)`` - the catalogue's name for a stored value (a channel, an activity, a
-  case fact) under ``prefix`` ('web.channel', 'email' -> 'e-mail'), else the value as stored
+* ``label(prefix, value, default=None)`` - the name of a stored value (an activity, a channel, a department, a
+  case fact) under ``prefix`` ('labels.channel', 'email' -> 'e-mail'): the organisation's display name
+  (org/display_names.py), else the catalogue's, else ``default``, else the value as stored;
+  ``names_version()`` a fingerprint of the display names, for the URL of an image that shows them
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
+from servicepulse.db.session import UnitOfWork
 from servicepulse.http.csrf import CSRF_FIELD, csrf_token
 from servicepulse.http.i18n import LANGUAGES, Catalogue, request_language
 from servicepulse.http.nav import NavEntry
+from servicepulse.org.display_names import DisplayNames, load_display_names
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -142,6 +146,38 @@ def stored_label(catalogue: Catalogue, prefix: str, value, language: str) -> str
     return catalogue.translate(key, language) if key in catalogue.messages else str(value)
 
 
+# label() prefixes whose values have editable display names (org/display_names.py), and where the shipped names
+# of a kind live when not under the prefix itself (case facts are named in cases.yaml)
+DISPLAY_NAME_KINDS = {"labels.activity": "activity", "labels.channel": "channel",
+                      "labels.department": "department", "labels.fact": "fact"}
+SHIPPED_PREFIXES = {"labels.fact": ("labels.fact", "cases.fact")}
+
+
+def display_names(request: Request) -> DisplayNames:
+    """The display names, read once per request (on first use) and held for the rest of it."""
+    names = getattr(request.state, "display_names", None)
+    if names is None:
+        with UnitOfWork(request.app.state.engine, readonly=True) as session:
+            names = load_display_names(session)
+        request.state.display_names = names
+    return names
+
+
+def display_label(request: Request, prefix: str, value, language: str, default: str | None = None) -> str:
+    """A stored value's name in `language`: the organisation's display name, else the shipped name in the
+    catalogue, else `default`, else the value as stored."""
+    if value is None or value == "":
+        return "–"
+    kind = DISPLAY_NAME_KINDS.get(prefix)
+    if kind is not None and (name := display_names(request).name(kind, value, language)):
+        return name
+    catalogue: Catalogue = request.app.state.catalogue
+    for shipped in SHIPPED_PREFIXES.get(prefix, (prefix,)):
+        if f"{shipped}.{value}" in catalogue.messages:
+            return catalogue.translate(f"{shipped}.{value}", language)
+    return str(value) if default is None else str(default)
+
+
 def _visible(entry: NavEntry, user) -> bool:
     return user is not None and (not entry.roles or user.role in entry.roles)
 
@@ -184,7 +220,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "organisation_name": state.settings.organisation_name,
         "number": lambda value, digits=1: format_number(value, language, digits),
         "when": lambda moment, time=True: format_moment(moment, language, catalogue, time, zone),
-        "label": lambda prefix, value: stored_label(catalogue, prefix, value, language),
+        "label": lambda prefix, value, default=None: display_label(request, prefix, value, language, default),
+        "names_version": lambda: display_names(request).version,
         "day_text": lambda value, weekday=False: format_day(value, language, catalogue, weekday),
         "month_text": lambda value: format_month(str(value)[:7], language, catalogue),
     }

@@ -101,3 +101,24 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))  # "user:<id>", "cli", "job", "api-key:<id>"
     action: Mapped[str] = mapped_column(String(60), index=True)  # e.g. "customer.erase", "retention.run"
     details: Mapped[dict] = mapped_column(Json, default=dict)
+
+
+DISPLAY_NAME_KINDS = ("activity", "channel", "department", "fact")
+
+
+class DisplayName(Base):
+    """An organisation's own Dutch and English name for a stored key (an activity, a channel, a department, a
+    case fact), edited on /admin/display-names; pages show it instead of the shipped label or the raw key."""
+
+    __tablename__ = "display_names"
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        CheckConstraint("kind IN ('activity','channel','department','fact')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    nl: Mapped[str] = mapped_column(String(200))
+    en: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
