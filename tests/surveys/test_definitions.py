@@ -122,7 +122,7 @@ def test_unknown_moment_is_refused_with_the_known_ones(engine, moments):
 
 
 def test_templates_load_and_list(engine, moments):
-    assert template_names() == ["after_contact", "after_visit", "case_resolved", "relationship"]
+    assert template_names() == ["after_contact", "after_visit", "case_resolved", "expectation", "relationship"]
     with UnitOfWork(engine) as s:
         for name in template_names():
             load_template(s, name)
