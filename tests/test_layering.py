@@ -32,6 +32,7 @@ WEB_FRAMEWORKS = ("fastapi", "starlette", "typer", "uvicorn")
 # Tables and the one domain that writes them. Every other domain reads only.
 OWNERS = {
     "OrgUnit": "org", "User": "org", "TeamMembership": "org", "ApiKey": "org", "AuditEntry": "org",
+    "DisplayName": "org",
     "Customer": "customers",
     "Survey": "surveys", "SurveyVersion": "surveys", "Question": "surveys",
     "Journey": "journeys", "Moment": "journeys", "MomentRule": "journeys",
@@ -49,6 +50,9 @@ OWNERS = {
     "NotificationChannel": "followups", "Resurvey": "followups", "FollowUpReason": "followups",
     "FollowUpSettings": "followups",
     "ImprovementProject": "improvement", "ProjectTarget": "improvement",
+    "SavedView": "metrics",
+    "DigestSubscription": "digests", "DigestOptOut": "digests", "DigestSend": "digests",
+    "ValueDiscipline": "investment",
     "Job": "jobs",
 }
 

@@ -23,7 +23,7 @@ from servicepulse.settings import Settings
 from servicepulse.web import health as web_health
 
 PUBLIC_PAGES = ("/login", "/health")
-PUBLIC_PAGE_PREFIXES = ("/s/", "/a/")  # survey pages: a token of their own instead of a session
+PUBLIC_PAGE_PREFIXES = ("/s/", "/a/", "/w/")  # survey pages (/w/: the widget): a token of their own instead of a session
 PUBLIC_API = ("/openapi.json", "/docs")
 PROBLEM = "application/problem+json"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -47,6 +47,7 @@ from servicepulse.http.problems import (
 )
 from servicepulse.http.templating import make_templates
 from servicepulse.http.throttle import LoginThrottle
+from servicepulse.metrics import benchmarks
 from servicepulse.settings import Settings, get_settings
 from servicepulse.web import health as web_health
 
@@ -63,6 +64,21 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 
+# The survey widget (public/widget.py) is the one page other sites may frame: frame-ancestors is its own origin plus
+# SERVICEPULSE_WIDGET_ORIGINS, and its own script (/static/widget.js, which reports the page height to the host page)
+# may run. Without listed origins X-Frame-Options keeps older browsers to the same origin too.
+WIDGET_PREFIX = "/w/"
+
+
+def widget_headers(origins: str) -> list[tuple[bytes, bytes]]:
+    ancestors = " ".join(["'self'", *[o for o in origins.split(",") if o]])
+    policy = (f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+              f"frame-ancestors {ancestors}; form-action 'self'; base-uri 'none'")
+    headers = [(b"content-security-policy", policy.encode()), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"same-origin")]
+    return headers if origins else [*headers, (b"x-frame-options", b"SAMEORIGIN")]
+
+
 _NO_STORE = (b"cache-control", b"no-store")
 # Browsers then refuse plain http for this host (and its subdomains) for a year; sent only when the
 # site is reached over https, because over http the header is ignored and would only mislead.
@@ -76,14 +92,15 @@ class SecurityHeaders:
     exports, reports and API answers may carry personal data, so no browser or proxy keeps a copy; a route
     that sets its own Cache-Control keeps it); HSTS when the site is served over https."""
 
-    def __init__(self, app: ASGIApp, hsts: bool = False):
+    def __init__(self, app: ASGIApp, hsts: bool = False, widget_origins: str = ""):
         self.app = app
         self.hsts = hsts
+        self.widget = widget_headers(widget_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        extra = list(_SECURITY_HEADERS)
+        extra = list(self.widget if scope["path"].startswith(WIDGET_PREFIX) else _SECURITY_HEADERS)
         if not scope["path"].startswith(STATIC_PREFIX + "/"):
             extra.append(_NO_STORE)
         if self.hsts:
@@ -111,9 +128,11 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.engine = engine
     app.state.settings = settings
     app.state.catalogue = load_catalogue()
+    app.state.benchmarks = benchmarks.load(settings.benchmarks_file)  # beside the figures: metrics/_benchmark.html
     app.state.templates = make_templates()
     app.state.nav = list(registry.NAV)
     app.state.case_panels = list(registry.CASE_PANELS)
+    app.state.department_sections = list(registry.DEPARTMENT_SECTIONS)
     registry.install_job_handlers()  # the in-process worker runs jobs of every kind
     app.state.login_throttle = LoginThrottle()
     app.state.clock = None  # the wall clock; tests set a callable to move session time-outs
@@ -140,7 +159,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
-    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
+    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"),
+                       widget_origins=settings.widget_origins)
     return app
 
 

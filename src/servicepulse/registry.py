@@ -28,6 +28,8 @@ from servicepulse.api import health as api_health
 from servicepulse.cases import api as cases_api
 from servicepulse.cases import views as cases_views
 from servicepulse.connectors import api as connectors_api
+from servicepulse.digests import jobs as digests_jobs
+from servicepulse.digests import views as digests_views
 from servicepulse.expectations import api as expectations_api
 from servicepulse.expectations import jobs as expectations_jobs
 from servicepulse.expectations import notify as expectations_notify
@@ -40,24 +42,34 @@ from servicepulse.followups import views as followups_views
 from servicepulse.http.nav import NavEntry
 from servicepulse.improvement import api as improvement_api
 from servicepulse.improvement import views as improvement_views
+from servicepulse.investment import expectation_views as investment_expectation_views
+from servicepulse.investment import relationship_jobs as investment_relationship_jobs
+from servicepulse.investment import relationship_views as investment_relationship_views
+from servicepulse.investment import views as investment_views
 from servicepulse.invitations import api as invitations_api
 from servicepulse.invitations import jobs as invitations_jobs
+from servicepulse.invitations import texting_views as invitations_texting_views
+from servicepulse.invitations import trigger_views as invitations_trigger_views
 from servicepulse.invitations import views as invitations_views
 from servicepulse.jobs import install
 from servicepulse.journeys import views as journeys_views
 from servicepulse.metrics import api as metrics_api
 from servicepulse.metrics import export_views as metrics_export_views
 from servicepulse.metrics import jobs as metrics_jobs
+from servicepulse.metrics import saved_view_views as metrics_saved_views
 from servicepulse.metrics import views as metrics_views
+from servicepulse.org import display_name_views
 from servicepulse.org import views as org_views
 from servicepulse.privacy import api as privacy_api
 from servicepulse.privacy import jobs as privacy_jobs
 from servicepulse.privacy import views as privacy_views
 from servicepulse.public import views as public_views
+from servicepulse.public import widget as public_widget
 from servicepulse.responses import api as responses_api
 from servicepulse.responses import jobs as responses_jobs
 from servicepulse.responses import webhooks_out as responses_webhooks
 from servicepulse.surveys import api as surveys_api
+from servicepulse.surveys import views as surveys_views
 from servicepulse.verbatims import jobs as verbatims_jobs
 from servicepulse.verbatims import views as verbatims_views
 from servicepulse.web import customer, home, login
@@ -82,9 +94,11 @@ PUBLIC_API_ROUTERS = (
 
 PAGE_ROUTERS = (
     invitations_views.router,
+    invitations_texting_views.router,
     login.router,
     home.router,
     metrics_export_views.router,
+    metrics_saved_views.router,
     metrics_views.router,
     improvement_views.router,
     verbatims_views.router,
@@ -93,32 +107,52 @@ PAGE_ROUTERS = (
     cases_views.router,
     customer.router,
     journeys_views.router,
+    investment_expectation_views.router,
+    investment_relationship_views.router,
+    investment_views.router,  # /investment: cost to serve, avoidable contact, the compass
     org_views.router,
+    org_views.area_router,  # /admin: the Administration page
+    surveys_views.router,
+    invitations_trigger_views.router,
+    display_name_views.router,
     privacy_views.router,
+    digests_views.router,
 )
 
 PUBLIC_ROUTERS = (
     public_views.router,
+    public_widget.router,  # /w/...: the survey widget, framed by the sites in SERVICEPULSE_WIDGET_ORIGINS
+    digests_views.public_router,  # /s/<token>/unsubscribe: the one-click unsubscribe link of a digest mail
 )
 
 NAV = (
     NavEntry("/", "web.nav.home"),
     NavEntry("/surveys", "surveys_dashboard.nav"),
     NavEntry("/metrics", "insights.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/metrics/saved-views", "insights.saved.nav"),
     NavEntry("/improvement", "improvement.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/verbatims", "verbatims.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/followups", "followups.nav"),
     NavEntry("/expectations", "expectations.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/expectations/signals", "web.nav.signals"),
     NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/investment/expectations", "investment_expect.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/investment/relationship", "investment_relationship.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/investment", "investment.nav", ("admin", "analyst")),
     NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")),
-    NavEntry("/admin/users", "org.nav", ("admin",)),
-    NavEntry("/admin/anonymous-links", "invitations.nav.anonymous", ("admin",)),
+    NavEntry("/admin", "org.nav", ("admin", "analyst")),  # links every admin screen (users, keys, links, names, ...)
     NavEntry("/privacy", "privacy.nav", ("admin",)),
+    NavEntry("/digests", "digests.nav"),
 )
 
 CASE_PANELS = (
     expectations_views.forecast_panel,
+)
+
+# Sections of the department report (page and PDF), `section(request, session, department, date_from, date_to,
+# pdf)` -> HTML; given to verbatims through `app.state.department_sections` (verbatims may not import investment).
+DEPARTMENT_SECTIONS = (
+    investment_views.department_section,
 )
 
 JOB_HANDLERS = {
@@ -134,12 +168,16 @@ JOB_HANDLERS = {
     expectations_jobs.ON_EVENTS_KIND: expectations_jobs.on_events,
     expectations_notify.MAIL_JOB: expectations_notify.send_signal_mail,
     expectations_notify.WEBHOOK_JOB: expectations_notify.deliver_signal_webhook,
+    expectations_notify.CHAT_JOB: expectations_notify.deliver_signal_chat,
     followups_alerts.EVALUATE_JOB: followups_jobs.evaluate,
     followups_jobs.ESCALATE_JOB: followups_jobs.escalate,
     followups_jobs.REOPEN_JOB: followups_jobs.announce_reopened,
     followups_notify.JOB_KIND: followups_notify.deliver,
     privacy_jobs.RETENTION_JOB: privacy_jobs.retention,
     metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.predicted_followups,
+    digests_jobs.SCHEDULE_JOB: digests_jobs.schedule,
+    digests_jobs.SEND_KIND: digests_jobs.send,
+    investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.relationship_followups,
 }
 
 PERIODIC_JOBS = {
@@ -148,6 +186,8 @@ PERIODIC_JOBS = {
     followups_jobs.ESCALATE_JOB: followups_jobs.ESCALATE_EVERY,
     privacy_jobs.RETENTION_JOB: privacy_jobs.RETENTION_EVERY,
     metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.PREDICTED_FOLLOWUPS_EVERY,
+    digests_jobs.SCHEDULE_JOB: digests_jobs.SCHEDULE_EVERY,
+    investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_EVERY,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from contextlib import suppress
@@ -17,6 +18,8 @@ from servicepulse.errors import ConfigurationError
 
 SMTP_SECURITY = ("starttls", "smtps", "none")
 SMS_PROVIDERS = ("", "twilio", "messagebird")
+# An origin the widget may be framed by: scheme, host (a leading "*." for every subdomain), optional port.
+WIDGET_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?")
 
 
 def default_data_dir() -> Path:
@@ -116,6 +119,50 @@ class Settings(BaseSettings):
             raise ConfigurationError(f"SERVICEPULSE_TIME_ZONE must be a time zone name such as Europe/Amsterdam, "
                                      f"not {value!r}") from None
         return value
+
+    # Digests and chat (helper "digests"): the organisation's language (nl or en) for what goes to a team's
+    # Slack or Teams channel; each person's digest mail is in their own language.
+    language: str = "nl"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("nl", "en"):
+            raise ConfigurationError(f"SERVICEPULSE_LANGUAGE must be nl or en, not {value!r}")
+        return value
+
+    # Web widget (helper "widget", docs/widget.md): the web sites that may show the survey widget (/w/...) in a
+    # frame, comma-separated origins such as "https://www.example.nl, https://*.example.nl"; empty (the default):
+    # only pages of servicepulse's own origin. They become the widget's CSP frame-ancestors. benchmarks_file:
+    # an installation's own benchmark table (docs/benchmarks.md), shown besides the shipped one.
+    widget_origins: str = ""
+    benchmarks_file: str = ""
+
+    @field_validator("widget_origins")
+    @classmethod
+    def _widget_origins(cls, value: str) -> str:
+        origins = [part.strip().rstrip("/") for part in value.replace(" ", ",").split(",") if part.strip()]
+        for origin in origins:
+            if not WIDGET_ORIGIN.fullmatch(origin):
+                raise ConfigurationError(f"SERVICEPULSE_WIDGET_ORIGINS takes origins such as https://www.example.nl "
+                                         f"(scheme, host, optional port; no path), not {origin!r}")
+        return ",".join(origins)
+
+    # Cost to serve and avoidable contact (helper "invest", servicepulse/investment/costs.py and demand.py).
+    # An event with a handling time in its attributes ("handling_minutes") costs that many minutes at
+    # cost_per_minute (euros, fully loaded); any other customer-facing event costs contact_costs by
+    # "channel/direction" (JSON in SERVICEPULSE_CONTACT_COSTS; unlisted pairs cost nothing). A repeat contact
+    # lies within failure_demand_days of the previous one; a silence lasts silence_hours without contact.
+    cost_per_minute: float = 0.80
+    contact_costs: dict[str, float] = {
+        "phone/inbound": 6.50, "phone/outbound": 5.00, "chat/inbound": 4.50, "chat/outbound": 4.00,
+        "email/inbound": 3.50, "email/outbound": 2.50, "app/inbound": 0.60, "app/outbound": 0.20,
+        "web/inbound": 0.50, "web/outbound": 0.20, "sms/outbound": 0.10, "field/outbound": 85.00,
+        "letter/outbound": 2.00,
+    }
+    failure_demand_days: int = 7
+    silence_hours: float = 36.0
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)

@@ -251,3 +251,55 @@ def overall_scores(drivers: np.ndarray, moment_term: np.ndarray, rng: np.random.
     ces = model.ces_intercept + _effect_sum(drivers, model.ces_effects) + rng.normal(0.0, model.ces_noise, n)
     ces = np.clip(np.rint(ces), 1, 7).astype(np.int16)
     return Scores(nps=nps, grade=grade, ces=ces, latent=latent)
+
+
+# -- expectations, the value discipline and silent customers (demo/expectation_answers.py) ------------------
+#
+# A share of the customers with a case answer the expectation survey of the journey of their latest case in
+# the window's last EXPECTATION_DAYS days. Their answers have a known structure, which the gap view
+# (/investment/expectations) recovers:
+#
+# * price, product and service: importance, expected and perceived mark are drawn around the means below
+#   (rounded normal, clipped to the scale). Customers find service most important and it falls short of their
+#   expectation (a gap of about -1.3 points); price and product meet it. The organisation's recorded
+#   discipline is operational excellence (price): the page shows that the discipline and the customers'
+#   expectations part ways.
+# * moments: customers expect EXPECTED_MARK[kind] (importance IMPORTANCE_MARK[kind]); on the emotional
+#   moments they expect more than the demo's moment grades give them (negative gaps), on the functional
+#   moments about what they get, except EXPECT_MORE: those moments are expected a mark higher still.
+#
+# Silent customers: TRANSACTIONAL_SHARE of the customers without a case get one billing case of only
+# transactional events (TRANSACTIONAL_ACTIVITY) in the window: relationship health lists exactly them as
+# "transactional contact only". Customers whose latest answer was bad and who heard nothing since come from
+# the stories themselves (a detractor's answer after the case closed, with no later case).
+EXPECTATION_SHARE = 0.3
+EXPECTATION_DAYS = 180
+DIMENSION_MEANS = {  # importance (1-5), expected mark, perceived mark (1-10)
+    "price": (3.0, 7.0, 7.3),
+    "product": (3.5, 7.4, 7.5),
+    "service": (4.4, 8.2, 6.9),
+}
+IMPORTANCE_MARK = {"functional": 3.2, "emotional": 4.4}
+EXPECTED_MARK = {"functional": 7.0, "emotional": 8.6}
+EXPECT_MORE = {("fault_repair", "resolution_confirmed"): 8.4}
+MARK_SD, IMPORTANCE_SD = 1.0, 0.7
+DEMO_DISCIPLINE = "operational_excellence"
+TRANSACTIONAL_SHARE = 0.3
+TRANSACTIONAL_ACTIVITY = "Invoice sent"
+
+
+# -- contact costs, avoidable contact and the investment compass (demo/contacts.py) -----------------------------
+#
+# Every event handled by a team carries its handling minutes (``handling_minutes`` in its attributes), drawn
+# around contacts.ACTIVITY_MINUTES / CHANNEL_MINUTES; the product prices them at SERVICEPULSE_COST_PER_MINUTE and
+# everything else by channel and direction. The stories mark why each customer contact happened
+# (contacts.mark): the first contact of a case and information we asked for are value demand; a chase after a
+# promise fell due unkept is `broken_promise` (the promising team's department: the field engineers' missed
+# appointments, the back office's late call-backs and replies), a call after the back office closed the ticket
+# too early is `repeat`, a question about the first invoice is `department` (billing), a chase in a long wait
+# is `silence` (the department owning the waiting moment). /investment recovers those reasons and departments
+# (tests/investment/test_failure_demand.py). The order intake and the billing-question intake are deliberately
+# gold-plated (long handling on a functional moment that scores above 7): contacts.OVER_INVESTED; the emotional waits
+# and the switchover day stay far below their norm of 9 with a clear effect on the recommendation score
+# (see the emotional effects above): contacts.UNDER_INVESTED. The compass on /investment labels them so
+# (tests/investment/test_compass.py).

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from servicepulse.demo import effects, verbatims
+from servicepulse.demo import contacts, effects, verbatims
 from servicepulse.demo.catalogue import (
     JOURNEYS,
     LANGUAGE_SHARES,
@@ -150,9 +150,11 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
     # -- tell the stories --------------------------------------------------
     ev_case, ev_t, ev_act, ev_ch, ev_dir, ev_team, ev_cf, ev_mom, ev_actor = ([] for _ in range(9))
     pr_case, pr_kind, pr_made, pr_due, pr_ws, pr_done, pr_team = ([] for _ in range(7))
+    ev_cause: list = []  # why each contact happened (demo/contacts.py)
     step = max(n // 50, 1)
     for i in range(n):
         s = tell(rnd, journeys[i], start_hour(rnd, int(start_day[i])), segments[i])
+        ev_cause.extend(contacts.causes_of(s))
         for t, act, ch, direction, team, cf, mom, actor in s.events:
             ev_case.append(i); ev_t.append(t); ev_act.append(act); ev_ch.append(ch); ev_dir.append(direction)
             ev_team.append(team); ev_cf.append(cf); ev_mom.append(mom); ev_actor.append(actor)
@@ -172,6 +174,7 @@ def generate(size: str = "small", seed: int = 2026, progress: Progress | None = 
         "team": np.asarray(ev_team, dtype=object)[keep], "customer_facing": np.asarray(ev_cf, dtype=bool)[keep],
         "moment": np.asarray(ev_mom, dtype=object)[keep], "actor": np.asarray(ev_actor, dtype=object)[keep],
     })
+    ev = contacts.annotate(ev, [c for c, k in zip(ev_cause, keep) if k], seed)
     ev["told"] = np.arange(len(ev))  # story order breaks timestamp ties
     ev["occurred_at"] = _local_to_utc(ev["t"].to_numpy(), start)
     ev = ev.sort_values(["case", "occurred_at", "told"], kind="stable").reset_index(drop=True)

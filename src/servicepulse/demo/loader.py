@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicepulse.cases import facts_store
-from servicepulse.demo import bulk, recovery
+from servicepulse.demo import bulk, contacts, expectation_answers, recovery
 from servicepulse.demo.catalogue import (
     DEPARTMENTS,
     JOURNEYS,
@@ -157,6 +157,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
                 elif conn.scalar(select(OrgUnit.id).where(OrgUnit.key == ORGANISATION_KEY)) is not None:
                     raise _refuse()
                 counts = _write(conn, data, hashes.result(), report)
+                counts = expectation_answers.add(conn, data, counts, seed)  # demo/expectation_answers.py
                 _store_case_facts(conn, report)
         except (IntegrityError, ValidationFailed) as exc:
             # e.g. a user with a demo e-mail address created by hand; nothing was written
@@ -249,7 +250,7 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
         "channel": e["channel"], "direction": e["direction"], "actor": e["actor"],
         "team_id": e["team"].map(teams), "line": e["line"], "customer_facing": e["customer_facing"].to_numpy(),
         "moment_id": [jids.moments.get(mk) for mk in moment_key],
-        "attributes": ["{}"] * len(e),
+        "attributes": contacts.event_attributes(e),  # handling times (demo/contacts.py)
         "ingested_at": e["occurred_at"],  # as if the events had streamed in live
     })
 

@@ -29,6 +29,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from servicepulse.demo import contacts
 from servicepulse.demo.catalogue import TEAM_BY_KEY
 from servicepulse.demo.effects import PROACTIVE_ACTIVITY
 
@@ -108,6 +109,7 @@ class Story:
     segment: str
     events: list[tuple] = field(default_factory=list)
     promises: list[PromiseDraft] = field(default_factory=list)
+    causes: dict[int, tuple] = field(default_factory=dict)  # why a contact happened (contacts.mark)
 
     # -- primitives -------------------------------------------------------
     def add(self, activity: str, direction: str, channel: str | None, team: str | None, facing: bool,
@@ -177,6 +179,7 @@ class Story:
                 break
             self.t = t
             self.chase(moment)
+            contacts.mark(self, "silence", contacts.moment_department(self.journey, moment), since=start)
             t = self.t
         self.t = max(self.t, start)
 
@@ -218,6 +221,7 @@ def _visit(s: Story, back: str | None, moment_plan: str, moment_wait: str, momen
         # no-show: the customer waited at home for nothing and calls
         s.t = p.due_at + s.rnd.uniform(0.3, 3.0)
         s.customer_contact("Customer contacts again", moment_visit, "phone")
+        contacts.mark(s, "broken_promise", contacts.team_department(s.field_team))
         s.later(0.1, 0.5)
         s.add("Engineer appointment planned", OUT, "phone", s.front, True, moment_plan)
         ws2 = _appointment(s, (0.6, 3.0))
@@ -241,6 +245,7 @@ def _callback(s: Story, back: str, activity: str, moment: str, due_hours: float,
         if s.rnd.random() < 0.6:  # the customer gives up waiting and chases first
             s.t = p.due_at + s.rnd.uniform(1.0, min(20.0, late - p.due_at))
             s.chase(moment)
+            contacts.mark(s, "broken_promise", contacts.team_department(back))
         s.t = next_open(max(late, s.t + 0.5), BACK_HOURS)
     else:
         s.t = next_open(s.t + s.rnd.uniform(0.5, due_hours * 0.8), BACK_HOURS)
@@ -257,6 +262,7 @@ def _premature_close(s: Story, back: str, moment: str) -> None:
     s.add("Ticket closed", INT, None, back, False)
     s.t += s.rnd.uniform(20.0, 80.0)
     s.chase(moment)
+    contacts.mark(s, "repeat", contacts.team_department(back))
     s.later(0.05, 0.3)
     s.add("Ticket reopened", INT, None, s.front, False, moment)
     s.later(0.05, 0.3)
@@ -316,6 +322,7 @@ def new_connection(s: Story, lateness: float) -> None:
     if s.rnd.random() < 0.15:  # the first invoice raises a question
         s.t += s.rnd.uniform(3.0, 60.0)
         s.chase("first_invoice")
+        contacts.mark(s, "department", contacts.moment_department(s.journey, "first_invoice"))
         s.later(0.05, 0.4)
         s.add("Question answered", OUT, s.channel, s.front, True, "first_invoice")
     s.close(activated_by)

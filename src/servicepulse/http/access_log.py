@@ -25,7 +25,7 @@ _SLASH = r"(?:/|%2[fF])"
 _SEGMENT = r"(?:(?!%2[fF])[^/?#&\s\"'<>])+"
 _TOKEN_PATHS = (
     re.compile(rf"({_SLASH}s{_SLASH}){_SEGMENT}"),
-    re.compile(rf"({_SLASH}a{_SLASH}{_SEGMENT}{_SLASH}r{_SLASH}){_SEGMENT}"),
+    re.compile(rf"({_SLASH}[aw]{_SLASH}{_SEGMENT}{_SLASH}r{_SLASH}){_SEGMENT}"),  # /w/: the survey widget
 )
 
 # SMS providers' callbacks carry the customer's phone number in the query string (MessageBird's delivery

@@ -3,6 +3,7 @@
 from servicepulse.models.base import Base, UTCDateTime, utcnow
 from servicepulse.models.cases import Case, CaseEvent, CaseFacts, EffortModel
 from servicepulse.models.customers import Customer
+from servicepulse.models.digests import DigestOptOut, DigestSend, DigestSubscription
 from servicepulse.models.expectations import (
     ForecastSnapshot,
     Promise,
@@ -22,6 +23,7 @@ from servicepulse.models.followups import (
     RootCause,
 )
 from servicepulse.models.improvement import ImprovementProject, ProjectTarget
+from servicepulse.models.investment import ValueDiscipline
 from servicepulse.models.invitations import (
     AnonymousLink,
     AnonymousSubmission,
@@ -34,7 +36,8 @@ from servicepulse.models.invitations import (
 )
 from servicepulse.models.jobs import Job
 from servicepulse.models.journeys import DEFAULT_NORMS, Journey, Moment, MomentRule
-from servicepulse.models.org import ApiKey, AuditEntry, OrgUnit, TeamMembership, User
+from servicepulse.models.metrics import SavedView
+from servicepulse.models.org import ApiKey, AuditEntry, DisplayName, OrgUnit, TeamMembership, User
 from servicepulse.models.responses import (
     Answer,
     Response,
@@ -58,6 +61,9 @@ __all__ = [
     "CaseFacts",
     "EffortModel",
     "Customer",
+    "DigestOptOut",
+    "DigestSend",
+    "DigestSubscription",
     "ForecastSnapshot",
     "Promise",
     "Signal",
@@ -74,6 +80,7 @@ __all__ = [
     "RootCause",
     "ImprovementProject",
     "ProjectTarget",
+    "ValueDiscipline",
     "AnonymousLink",
     "AnonymousSubmission",
     "ContactPreference",
@@ -87,8 +94,10 @@ __all__ = [
     "Journey",
     "Moment",
     "MomentRule",
+    "SavedView",
     "ApiKey",
     "AuditEntry",
+    "DisplayName",
     "OrgUnit",
     "TeamMembership",
     "User",

@@ -3,6 +3,8 @@ theme discovery, and the department report (page and PDF)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,10 +16,12 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
+from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
-from servicepulse.kernels.text import ThemeProposal, adopt_proposal, discover_themes
+from servicepulse.kernels.text import CodeFrameError, Theme, ThemeProposal, ThemeTerms, adopt_proposal, discover_themes
 from servicepulse.models import Moment, OrgUnit, User
+from servicepulse.org import record_audit
 from servicepulse.verbatims import repository
 from servicepulse.verbatims.analysis import count_pending
 from servicepulse.verbatims.codeframes import (
@@ -143,7 +147,7 @@ def department_index(request: Request, user: Viewer, session: DbSession):
         "departments": [(d, [labels[k] for k in keys]) for d, keys in department_list(session)]})
 
 
-def _report_context(request: Request, session, key: str) -> dict:
+def _report_context(request: Request, session, key: str, pdf: bool = False) -> dict:
     lang = request_language(request)
     codeframe, _ = current_codeframe(session)
     problems: list = []
@@ -151,13 +155,16 @@ def _report_context(request: Request, session, key: str) -> dict:
     f = VerbatimFilter(date_from=f.date_from, date_to=f.date_to)
     report = department_report(session, key, f, min_n=request.app.state.settings.min_n, language=lang)
     query = urlencode({k: raw[k] for k in ("from", "to") if raw[k]})
-    return {"report": report, "raw": raw, "problems": problems, "query": query}
+    # later domains' sections (registry.DEPARTMENT_SECTIONS: the contacts and effort the department causes)
+    sections = [section(request, session, report.department, f.date_from, f.date_to, pdf)
+                for section in getattr(request.app.state, "department_sections", ())]
+    return {"report": report, "raw": raw, "problems": problems, "query": query, "sections": sections}
 
 
 @router.get("/verbatims/departments/{key}.pdf")
 def department_pdf(request: Request, key: params.PathKey, user: Viewer, session: DbSession):
     context = base_context(request)
-    context.update(_report_context(request, session, key))
+    context.update(_report_context(request, session, key, pdf=True))
     context["pdf"] = True
     html = request.app.state.templates.env.get_template("verbatims/department_pdf.html").render(context)
     filename = f"department-report-{key}.pdf".replace('"', "")
@@ -178,8 +185,15 @@ def codeframe_page(request: Request, user: Editor, session: DbSession, saved: st
     return render(request, "verbatims/codeframe.html", {
         "yaml_text": codeframe.to_yaml(), "version": version, "problems": [], "saved": saved,
         "themes": [(t.key, t.label(lang), owners.get(t.key)) for t in codeframe.themes],
-        "departments": departments(session),
+        "departments": departments(session), "theme_rows": _theme_rows(codeframe, owners, lang),
     })
+
+
+def _theme_rows(codeframe, owners: dict, lang: str) -> list[dict]:
+    """The code frame's themes for the form's table: label, parent, keywords per language, owner."""
+    return [{"key": t.key, "label": t.label(lang), "parent": t.parent, "depth": len(codeframe.ancestors(t.key)),
+             "keywords": {lg: len(t.terms[lg].keywords) if lg in t.terms else 0 for lg in ("nl", "en")},
+             "owner": owners.get(t.key), "children": bool(codeframe.children(t.key))} for t in codeframe.themes]
 
 
 @router.get("/verbatims/codeframe.yaml")
@@ -213,10 +227,150 @@ def codeframe_save(request: Request, user: Editor, session: DbSession,
         return render(request, "verbatims/codeframe.html", {
             "yaml_text": text or "", "version": version, "problems": [m for _, m in exc.problems], "saved": "",
             "themes": [(t.key, t.label(lang), owners.get(t.key)) for t in current.themes],
-            "departments": departments(session)}, status_code=422)
+            "departments": departments(session), "theme_rows": _theme_rows(current, owners, lang)}, status_code=422)
     save_codeframe(session, codeframe, user.id, note="edited on the dashboard")
     enqueue_analysis(session, reanalyse=True)
     return RedirectResponse("/verbatims/codeframe?saved=1", status_code=303)
+
+
+# --- the code frame as a form: add, change or remove one theme (the YAML above stays for power users) ----
+
+THEME_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")  # as the code frame requires (kernels/text/codeframe.py)
+THEME_LIMITS = {"label_nl": 120, "label_en": 120, "keywords_nl": 4000, "keywords_en": 4000}
+
+
+def _theme_values(theme=None, owner=None) -> dict:
+    if theme is None:
+        return {"key": "", "label_nl": "", "label_en": "", "parent": "", "department": "",
+                "keywords_nl": "", "keywords_en": ""}
+    words = {lang: "\n".join(theme.terms[lang].keywords) if lang in theme.terms else "" for lang in ("nl", "en")}
+    return {"key": theme.key, "label_nl": theme.labels.get("nl", ""), "label_en": theme.labels.get("en", ""),
+            "parent": theme.parent or "", "department": owner.key if owner else "",
+            "keywords_nl": words["nl"], "keywords_en": words["en"]}
+
+
+def _theme_form(request: Request, session, codeframe, *, editing: str | None, values: dict, problems: list,
+                status_code: int = 200):
+    lang = request_language(request)
+    theme = codeframe.theme(editing) if editing else None
+    kept = {lang_: {k: len(getattr(terms, k)) for k in ("lemmas", "patterns") if getattr(terms, k)}
+            for lang_, terms in (theme.terms.items() if theme else ())}
+    return render(request, "verbatims/codeframe_theme.html", {
+        "editing": editing, "values": values, "problems": problems, "problem_fields": {f for f, _ in problems},
+        "parents": [(t.key, t.label(lang)) for t in codeframe.themes if t.key != editing],
+        "departments": departments(session), "kept": {k: v for k, v in kept.items() if v},
+        "moments": list(theme.moments) if theme else [],
+        "children": codeframe.children(editing) if editing else []}, status_code=status_code)
+
+
+@router.get("/verbatims/codeframe/theme")
+def codeframe_theme_page(request: Request, user: Editor, session: DbSession,
+                         key: Annotated[str, Query(max_length=64)] = ""):
+    """The form of one theme (`key`), or of a new one (no key)."""
+    codeframe, _ = current_codeframe(session)
+    if key and key not in codeframe.keys:
+        return error_page(request, 404)
+    theme = codeframe.theme(key) if key else None
+    owner = _own_owner(session, codeframe, key) if key else None
+    return _theme_form(request, session, codeframe, editing=key or None, values=_theme_values(theme, owner),
+                       problems=[])
+
+
+def _own_owner(session, codeframe, key: str):
+    """The department owning the theme itself, or None when it takes its parent's (ownership is inherited)."""
+    owners = theme_owners(session, codeframe)
+    owner, parent = owners.get(key), codeframe.theme(key).parent
+    inherited = owner is not None and parent is not None and owners.get(parent) is owner
+    return None if inherited and not codeframe.theme(key).department else owner
+
+
+def _keywords(text: str) -> tuple[str, ...]:
+    """One keyword or phrase per line (a comma also separates), without repeats."""
+    words = (w.strip() for line in text.splitlines() for w in line.split(","))
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
+@router.post("/verbatims/codeframe/theme")
+def codeframe_theme_save(request: Request, user: Editor, session: DbSession, editing: Annotated[str, Form()] = "",
+                         key: Annotated[str, Form()] = "", label_nl: Annotated[str, Form()] = "",
+                         label_en: Annotated[str, Form()] = "", parent: Annotated[str, Form()] = "",
+                         department: Annotated[str, Form()] = "", keywords_nl: Annotated[str, Form()] = "",
+                         keywords_en: Annotated[str, Form()] = ""):
+    """Add a theme or change one: its labels, parent, owning department and keywords per language; its lemmas,
+    patterns, moments and description stay as they are (edit those in the YAML). Saved as a new version of the
+    code frame, in the same format; every comment is analysed again."""
+    t, lang = request.app.state.catalogue.translate, request_language(request)
+    codeframe, _ = current_codeframe(session)
+    values = {"key": editing or key, "label_nl": label_nl, "label_en": label_en, "parent": parent,
+              "department": department, "keywords_nl": keywords_nl, "keywords_en": keywords_en}
+    problems: list[tuple[str, str]] = []
+    for field in values:
+        try:
+            values[field] = (params.clean_text(values[field], field, limit=THEME_LIMITS.get(field, 80),
+                                               multiline=field.startswith("keywords")) or "").strip()
+        except params.ParamError as exc:
+            problems.append((field, exc.text(request)))
+            values[field] = ""
+    editing = editing if editing in codeframe.keys else ""
+    theme_key = values["key"]
+    if not editing and theme_key in codeframe.keys:
+        problems.append(("key", t("admin.theme.key_exists", lang)))
+    elif not editing and not THEME_KEY.fullmatch(theme_key):
+        problems.append(("key", t("admin.theme.key_form", lang)))
+    for field in ("label_nl", "label_en"):
+        if not values[field] and not any(f == field for f, _ in problems):
+            problems.append((field, t("admin.problem.required", lang)))
+    if values["parent"] and (values["parent"] not in codeframe.keys or values["parent"] == theme_key):
+        problems.append(("parent", t("admin.theme.parent_unknown", lang)))
+    units = {u.key: u for u in departments(session)}
+    if values["department"] and values["department"] not in units:
+        problems.append(("department", t("admin.theme.department_unknown", lang)))
+    if not problems:
+        old = codeframe.theme(editing) if editing else None
+        terms = dict(old.terms) if old else {}
+        for language_ in ("nl", "en"):
+            kept = terms.get(language_, ThemeTerms())
+            terms[language_] = ThemeTerms(keywords=_keywords(values[f"keywords_{language_}"]), lemmas=kept.lemmas,
+                                          patterns=kept.patterns)
+        theme = Theme(key=theme_key, labels={"nl": values["label_nl"], "en": values["label_en"]},
+                      parent=values["parent"] or None, department=values["department"] or None,
+                      description=old.description if old else "",
+                      terms={k: v for k, v in terms.items() if not v.is_empty()}, moments=old.moments if old else ())
+        themes = tuple(theme if x.key == theme_key else x for x in codeframe.themes)
+        try:
+            new = replace(codeframe, themes=themes if editing else themes + (theme,))
+        except CodeFrameError as exc:  # a parent chain that loops back
+            problems += [("parent", message) for message in exc.problems]
+        else:
+            save_codeframe(session, new, user.id, note=f"theme {theme_key} {'changed' if editing else 'added'}")
+            set_theme_owner(session, theme_key, None)  # the form's department is the owner from now on
+            record_audit(session, f"user:{user.id}", "codeframe.theme_set", {"theme": theme_key})
+            enqueue_analysis(session, reanalyse=True)
+            return RedirectResponse(f"/verbatims/codeframe?saved=theme&theme={theme_key}", status_code=303)
+    return _theme_form(request, session, codeframe, editing=editing or None, values=values, problems=problems,
+                       status_code=422)
+
+
+@router.post("/verbatims/codeframe/theme/remove")
+def codeframe_theme_remove(request: Request, user: Editor, session: DbSession, key: Annotated[str, Form()] = ""):
+    """Remove a theme without sub-themes (move or remove those first); comments lose its mentions at the
+    next analysis."""
+    codeframe, _ = current_codeframe(session)
+    if key not in codeframe.keys:
+        return error_page(request, 404)
+    lang = request_language(request)
+    if codeframe.children(key) or len(codeframe.themes) == 1:
+        text = request.app.state.catalogue.translate(
+            "admin.theme.has_children" if codeframe.children(key) else "admin.theme.last", lang)
+        return _theme_form(request, session, codeframe, editing=key,
+                           values=_theme_values(codeframe.theme(key), _own_owner(session, codeframe, key)),
+                           problems=[("key", text)], status_code=409)
+    new = replace(codeframe, themes=tuple(x for x in codeframe.themes if x.key != key))
+    save_codeframe(session, new, user.id, note=f"theme {key} removed")
+    set_theme_owner(session, key, None)
+    record_audit(session, f"user:{user.id}", "codeframe.theme_remove", {"theme": key})
+    enqueue_analysis(session, reanalyse=True)
+    return RedirectResponse(f"/verbatims/codeframe?saved=removed&theme={key}", status_code=303)
 
 
 @router.post("/verbatims/owners")
