@@ -167,3 +167,27 @@ def test_drivers_and_predicted_tables_equal_their_pages(client, make_user):
     journeys = _csv(client.get("/metrics/predicted/tables/journeys.csv"))
     assert sum(int(r[1]) for r in journeys[1:]) == int(comparison[3][1])  # every closed case in one journey row
     assert client.get("/metrics/predicted/charts/reliability.png").content[:4] == b"\x89PNG"
+
+
+def test_a_team_lead_reads_only_the_answers_of_their_teams_redacted(client, make_user, engine, small):
+    """The moment's figures are for every viewer; the answers behind them (page and download) are the teams' own
+    work, and a comment is shown as everywhere else: redacted."""
+    from sqlalchemy import update
+
+    from servicepulse.db.session import UnitOfWork
+    from servicepulse.models import Response, TeamMembership
+
+    uid = make_user("lead@example.org", role="teamlead", language="nl")
+    with UnitOfWork(engine) as s:
+        s.add(TeamMembership(user_id=uid, team_id=small.team_ids["a"], is_lead=True))
+        s.execute(update(Response).where(Response.team_id == small.team_ids["a"])
+                  .values(comment="Bel me op 06-12345678 of mail jan@example.org"))
+    assert login(client, "lead@example.org").status_code == 303
+    visit = small.moment_ids["visit"]
+    answers = _csv(client.get(f"/metrics/moments/{visit}/tables/answers.csv"))
+    own = small.frame[(small.frame["team"] == small.team_ids["a"]) & small.frame["m_visit"].notna()]
+    assert len(answers) - 1 == len(own) > 0  # not the other team's, not those of no team
+    text = "\n".join(";".join(r) for r in answers)
+    assert "06-12345678" not in text and "jan@example.org" not in text and "Bel me op" in text
+    page = client.get(f"/metrics/moments/{visit}")
+    assert page.status_code == 200 and "06-12345678" not in page.text

@@ -107,6 +107,16 @@ def test_department_report_page_and_pdf(engine, client, make_user, monkeypatch):
     assert "Facturatie & Co" in text and "factuur" in text and "Example comments" in text
 
     assert client.get("/verbatims/departments/nowhere").status_code == 404
+    # the section from /investment (registry.DEPARTMENT_SECTIONS) is there for the roles that see /investment
+    assert 'id="dept-caused"' in html
+
+
+def test_a_team_lead_sees_the_department_report_without_the_investment_section(engine, client, make_user):
+    _data(engine)
+    add_department(engine, "billing-dept", "Facturatie & Co")
+    _login(client, make_user, role="teamlead")
+    html = client.get("/verbatims/departments/billing-dept").text
+    assert "Facturatie &amp; Co" in html and 'id="dept-caused"' not in html
 
 
 def test_codeframe_edit_validates_and_queues_reanalysis(engine, client, make_user):

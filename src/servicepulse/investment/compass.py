@@ -17,7 +17,8 @@ that holds:
 The expected effect: raising a moment to its norm (``fix_basics``) or by one point up to its norm
 (``under_invested``) moves the overall score by slope x points for every customer who meets the moment, with
 the interval of the slope (slope +/- 1.96 se); an over-invested moment that is allowed to drop to its norm
-loses slope x (norm - score) and saves its cost per case above the median, with a bootstrap interval over
+loses slope x (norm - score) and saves what its cases cost above the median moment's cost per case (each case
+capped at that median: sum of max(cost - median, 0); cheap cases save nothing), with a bootstrap interval over
 its cases. Euros are those of the period analysed.
 """
 

@@ -165,7 +165,10 @@ def contacts_csv(request: Request, session: DbSession):
 def department_section(request: Request, session: Session, department: OrgUnit, date_from: date | None,
                        date_to: date | None, pdf: bool = False) -> Markup:
     """The department report's section (registry.DEPARTMENT_SECTIONS): the failure demand, effort and
-    detractors this department causes further down the journey. ``date_to`` is included (as the report's)."""
+    detractors this department causes further down the journey. ``date_to`` is included (as the report's).
+    Only for the roles that see /investment: the department report is also a team lead's page."""
+    if getattr(request.state, "user", None) is None or request.state.user.role not in VIEWERS:
+        return Markup("")
     end = None if date_to is None else date_to + timedelta(days=1)
     analysis = service.contact_analysis(session, request.app.state.settings, date_from, end)
     impact = department_impact(analysis.contacts, repository.case_outcomes(session))

@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from servicepulse.cases import load_events
 from servicepulse.kernels.eventlog import case_facts
+from servicepulse.kernels.text import redact
 from servicepulse.models import (
     Answer,
     Case,
@@ -61,6 +62,7 @@ from servicepulse.responses import (
     response_base,
     response_journey,
 )
+from servicepulse.verbatims import VerbatimSettings
 
 PERIODS = ("day", "week", "month")
 DIMENSIONS = ("journey", "moment", "channel", "team", "segment", "period")
@@ -611,10 +613,13 @@ def _broken_and_proactive(session: Session, ids: list[int]) -> tuple[pd.Series, 
 # -- drill-down ------------------------------------------------------------------
 
 def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
-    """(total, one page of responses) behind a figure, newest first.
+                   limit: int = 50, offset: int = 0,
+                   team_ids: frozenset[int] | None = None) -> tuple[int, list[dict]]:
+    """(total, one page of responses) behind a figure, newest first, comments redacted.
 
-    With ``graded_moment_id`` the responses that graded that moment, with the grade.
+    With ``graded_moment_id`` the responses that graded that moment, with the grade. ``team_ids`` (an Actor's
+    visible teams, None = all) keeps the individual answers to those teams: the figures above them are aggregates,
+    the answers are the teams' own work.
     """
     rm, rc, journey = response_journey()
     cu = aliased(Customer, name="cu")
@@ -635,10 +640,15 @@ def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int |
         base = response_base(select(*columns, null().label("moment_grade")), rm, rc, cu)
         where = _raw_where(f, journey, cu.segment)
     base = base.outerjoin(OrgUnit, OrgUnit.id == Response.team_id).where(*where)
+    if team_ids is not None:
+        base = base.where(Response.team_id.in_(sorted(team_ids) or [-1]))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
                            .limit(limit).offset(offset)).mappings().all()
-    return int(total), [dict(r) for r in rows]
+    # Privacy first: comments are shown (and downloaded) redacted, like everywhere else a comment is shown.
+    patterns = VerbatimSettings().customer_patterns
+    return int(total), [{**r, "comment": redact(r["comment"], patterns).text if r["comment"] else r["comment"]}
+                        for r in rows]
 
 
 # -- names ------------------------------------------------------------------------

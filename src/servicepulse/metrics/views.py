@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.errors import NotFound
 from servicepulse.http import params
-from servicepulse.http.auth import CurrentActor, CurrentUser, require_role
+from servicepulse.http.auth import CurrentActor, CurrentUser, current_user, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
@@ -42,6 +42,7 @@ from servicepulse.metrics.repository import MetricFilter
 from servicepulse.metrics.saved_views import FILTER_PARAMS, VIEW_PARAMS
 from servicepulse.models import Journey, Moment, Survey, SurveyVersion
 from servicepulse.models.invitations import AnonymousLink
+from servicepulse.org import Actor
 from servicepulse.surveys import SCALES, SCORE_TYPES
 
 VIEWERS = ("admin", "analyst", "teamlead")
@@ -102,14 +103,13 @@ def _t(request: Request):
 _MONTH = re.compile(r"\d{4}-\d{2}")
 # the filters, and the pages' own choices (trend grain, outcome, what the drivers include): kept by links,
 # exports and saved views (one list, in saved_views, which checks a saved view's query against it)
-KEPT_PARAMS = VIEW_PARAMS
 
 
 def kept_query(request: Request, *, drop: tuple[str, ...] = ()) -> str:
     """The page's filters and choices as a query string (URL-encoded, empty values and the page number left
     out): what every link, form, download and saved view of the page carries on."""
     return urlencode([(k, v) for k, v in request.query_params.multi_items()
-                      if v and k in KEPT_PARAMS and k not in drop])
+                      if v and k in VIEW_PARAMS and k not in drop])
 
 
 def active_filters(request: Request, path: str, choices: dict | None = None, *, fixed: tuple[str, ...] = ()) -> list[dict]:
@@ -126,7 +126,7 @@ def active_filters_of(request: Request, path: str, query: str, choices: dict | N
     t = _t(request)
     context = base_context(request)
     language = context["lang"]
-    items = [(k, v) for k, v in parse_qsl(query) if v and k in KEPT_PARAMS and k not in fixed]
+    items = [(k, v) for k, v in parse_qsl(query) if v and k in VIEW_PARAMS and k not in fixed]
     journeys = {str(i): j.name(language) for i, j in (choices or {}).get("journeys", [])}
     teams = {str(i): name for i, name in (choices or {}).get("all_teams", {}).items()}
     shown = {"journey": lambda v: journeys.get(v, v), "team": lambda v: teams.get(v, v),
@@ -172,7 +172,7 @@ def filter_context(request: Request, session: Session, path: str, *, fixed: tupl
     choices = filter_choices_for(session)
     return {
         "choices": choices, "fixed": fixed, "filter_path": path,
-        "selected": {k: request.query_params.get(k, "") for k in KEPT_PARAMS},
+        "selected": {k: request.query_params.get(k, "") for k in VIEW_PARAMS},
         "chips": active_filters(request, path, choices, fixed=fixed),
         "language_names": {code: language_name(request, code) for code in choices["languages"]},
         "query": kept_query(request),
@@ -293,7 +293,8 @@ def moment_data(request: Request, session: DbSession, moment_id: int, page: int 
     title = t("insights.chart.grade_distribution")
 
     def answers_table():
-        _, rows = repo.list_responses(session, f, graded_moment_id=moment_id, limit=ANSWERS_EXPORT_LIMIT)
+        _, rows = repo.list_responses(session, f, graded_moment_id=moment_id, limit=ANSWERS_EXPORT_LIMIT,
+                                      team_ids=_visible_teams(request, session))
         header = [t(f"insights.export.answer.{c}") for c in ANSWER_TABLE]
         return header, [[_local(request, r["submitted_at"]), r["moment_grade"], r["nps"], r["grade"], r["ces"],
                          r["comment"]] for r in rows]
@@ -313,6 +314,13 @@ def moment_data(request: Request, session: DbSession, moment_id: int, page: int 
 ANSWER_TABLE = ("submitted", "moment_grade", "nps", "grade", "ces", "comment")
 
 
+def _visible_teams(request: Request, session: DbSession) -> frozenset[int] | None:
+    """The teams whose individual answers the logged-in user may read (None: every team; org/access.py's rule).
+    The aggregates on the page are for every viewer; the answers behind them are the teams' own work."""
+    user = current_user(request, session)
+    return Actor.of(user).visible_team_ids() if user is not None else frozenset()
+
+
 def _local(request: Request, moment) -> str:
     """A stored moment on the organisation's wall clock, as a spreadsheet reads it (YYYY-MM-DD HH:MM)."""
     return moment.astimezone(request.app.state.settings.zone()).strftime("%Y-%m-%d %H:%M")
@@ -327,7 +335,7 @@ def moment_page(request: Request, session: DbSession, moment_id: params.PathId,
         return error_page(request, 404)
     f = data["f"]
     total, responses = repo.list_responses(session, f, graded_moment_id=moment_id, limit=PAGE_SIZE,
-                                           offset=(page - 1) * PAGE_SIZE)
+                                           offset=(page - 1) * PAGE_SIZE, team_ids=_visible_teams(request, session))
     pages = max(1, -(-total // PAGE_SIZE))
     path = f"{PREFIX}/moments/{moment_id}"
     return render(request, "metrics/moment.html", {
