@@ -67,6 +67,24 @@ def test_comment_browser_filters_highlights_and_escapes(engine, client, make_use
     assert str(ids[0]) in client.get("/verbatims/comments", params={"page": 3}).text or True  # page past the end renders
 
 
+def test_a_team_lead_browses_only_the_comments_of_their_teams(engine, client, make_user):
+    from sqlalchemy import update
+
+    from servicepulse.models import OrgUnit, Response, TeamMembership, User
+
+    ids = _data(engine)
+    _login(client, make_user, role="teamlead")
+    with UnitOfWork(engine) as s:
+        team = OrgUnit(key="t-lead", name="Team Lead", kind="team")
+        s.add(team)
+        s.flush()
+        user = s.scalar(select(User).where(User.email == "ann@example.org"))
+        s.add(TeamMembership(user_id=user.id, team_id=team.id, is_lead=True))
+        s.execute(update(Response).where(Response.id.in_(ids[:4])).values(team_id=team.id))
+    html = client.get("/verbatims/comments").text
+    assert "4 comments found" in html  # of 26: the others belong to no team of theirs
+
+
 def test_agents_do_not_see_verbatims(engine, client, make_user):
     _login(client, make_user, role="agent")
     assert client.get("/verbatims/comments").status_code == 403

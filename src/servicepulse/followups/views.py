@@ -24,11 +24,12 @@ from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
-from servicepulse.models import Customer, OrgUnit, User, utcnow
+from servicepulse.models import Customer, Journey, OrgUnit, User, utcnow
 from servicepulse.models.followups import (
     FOLLOWUP_OUTCOMES,
     GESTURE_KINDS,
     RecoveryBudget,
+    RootCause,
 )
 
 router = APIRouter(prefix="/followups")
@@ -77,7 +78,14 @@ def work_list(request: Request, session: DbSession, user: CurrentUser, team: Tea
         "pending": budget.pending_for(session, actor),
         "views": lambda reasons: [service.reason_view(r) for r in reasons],
         "budget_use": budget.use_by_team(session, actor, budget.local_day(utcnow())),
+        **_names(session, request_language(request)),
     })
+
+
+def _names(session, language: str) -> dict:
+    """Journey and root-cause names in the reader's language (the figures hold their keys), as the home page."""
+    return {"journey_names": {j.key: j.name(language) for j in session.scalars(select(Journey))},
+            "cause_labels": {c.key: c.label(language) for c in session.scalars(select(RootCause))}}
 
 
 def _detail(request: Request, session, actor: Actor, followup_id: int, error: str | None = None,

@@ -27,6 +27,7 @@ class VerbatimFilter:
     date_to: date | None = None         # inclusive
     language: str | None = None
     extra: dict = field(default_factory=dict)
+    team_ids: frozenset[int] | None = None  # an Actor's visible teams (None: all): the comments they may read
 
 
 def _day_start(d: date) -> datetime:
@@ -36,6 +37,8 @@ def _day_start(d: date) -> datetime:
 def conditions(f: VerbatimFilter) -> list:
     """WHERE conditions on Verbatim joined with Response."""
     out = [Response.completed.is_(True)]  # a comment counts once its answers are sent, not while saved
+    if f.team_ids is not None:
+        out.append(Response.team_id.in_(sorted(f.team_ids) or [-1]))
     if f.themes:
         out.append(exists().where(VerbatimMention.response_id == Verbatim.response_id,
                                   VerbatimMention.theme.in_(list(f.themes))))

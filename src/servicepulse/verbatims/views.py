@@ -21,7 +21,7 @@ from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
 from servicepulse.kernels.text import CodeFrameError, Theme, ThemeProposal, ThemeTerms, adopt_proposal, discover_themes
 from servicepulse.models import Moment, OrgUnit, User
-from servicepulse.org import record_audit
+from servicepulse.org import Actor, record_audit
 from servicepulse.verbatims import repository
 from servicepulse.verbatims.analysis import count_pending
 from servicepulse.verbatims.codeframes import (
@@ -120,6 +120,7 @@ def comments(request: Request, user: Viewer, session: DbSession,
     codeframe, _ = current_codeframe(session)
     problems: list = []
     f, raw = _filter(request, codeframe, problems, session)
+    f = replace(f, team_ids=Actor.of(user).visible_team_ids())  # the comments themselves: the teams' own (access.py)
     page = max(1, page)
     rows, total = repository.browse(session, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     spans = repository.mentions_for(session, [r["response_id"] for r in rows])
