@@ -1,6 +1,7 @@
 """The queries of cost to serve and avoidable contact: the stored events, promises, departments and outcomes.
 
 Everything is read as frames and computed in pandas (`costs.py`, `demand.py`); nothing is stored.
+`data_fingerprint` tells cheaply whether the data those frames are computed from may have changed.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from servicepulse.models import Case, CaseEvent, CaseFacts, Journey, Moment, OrgUnit, Promise, Response
@@ -40,6 +41,26 @@ def event_frame(session: Session, date_from: date | None = None, date_to: date |
         return frame
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     return frame
+
+
+def data_fingerprint(session: Session) -> tuple:
+    """A cheap fingerprint of the events, cases and promises the contact analysis reads: events are append-only
+    (a new one raises the highest id or, where SQLite reuses an erased highest id, the latest ingestion time;
+    an erased one lowers the count), a case can change journey (the sum of
+    the journey ids), a promise can be kept or moved (the count, extremes and sums of its times and team).
+    Equal fingerprints: the same rows, short of an edit that leaves every one of these aggregates unchanged."""
+    def one(*columns):
+        return [select(c).scalar_subquery() for c in columns]
+
+    row = session.execute(select(
+        *one(func.count(CaseEvent.id), func.max(CaseEvent.id), func.min(CaseEvent.id), func.sum(CaseEvent.case_id),
+             func.max(CaseEvent.ingested_at)),
+        *one(func.count(Case.id), func.max(Case.id), func.sum(Case.journey_id), func.count(Case.journey_id)),
+        *one(func.count(Promise.id), func.max(Promise.id), func.count(Promise.kept_at), func.min(Promise.kept_at),
+             func.max(Promise.kept_at), func.min(Promise.due_at), func.max(Promise.due_at),
+             func.sum(Promise.made_by_team_id), func.count(Promise.made_by_team_id), func.sum(Promise.case_id)),
+    )).one()
+    return tuple(str(v) for v in row)
 
 
 def promise_frame(session: Session, case_ids: list[int] | None = None) -> pd.DataFrame:

@@ -1,11 +1,21 @@
 """Cost to serve and avoidable contact over a period: the figures behind /investment and the department report.
 
-`contact_analysis` reads the stored events once, prices them (`costs.py`) and classifies every contact
-(`demand.py`); the tables of the page are roll-ups of that one frame. Framework-free; never writes.
+`contact_analysis` prices every stored event (`costs.py`) and classifies every contact (`demand.py`); the tables
+of the page are roll-ups of that one frame. Framework-free; never writes.
+
+Pricing and classifying every event takes seconds, so the priced and classified frame of the WHOLE history is
+kept per process (`_CACHE`), keyed by the database, a cheap fingerprint of the data it depends on
+(`repository.data_fingerprint`: counts and highest ids of the events, cases and promises, the promises' kept
+and due times; the team -> department and moment -> department maps) and the settings that enter it. A period
+is then a filter on that frame: a contact is judged on its whole case history whatever the period, so its
+reason does not depend on the period. New, erased or changed data changes the fingerprint and the frame is
+recomputed. `compute_contact_analysis` is the direct computation (the reference the cache is tested against).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +24,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from servicepulse.investment import costs, demand, repository
+from servicepulse.responses import day_start
 
 
 @dataclass
@@ -25,19 +36,42 @@ class ContactAnalysis:
     journeys: dict[int, tuple[str, str, str]]
 
 
-def contact_analysis(session: Session, settings, date_from: date | None = None,
-                     date_to: date | None = None) -> ContactAnalysis:
+def compute_contact_analysis(session: Session, settings, date_from: date | None = None,
+                             date_to: date | None = None) -> ContactAnalysis:
     """Cost and demand of the events in [date_from, date_to) (local days); a contact is judged on its whole case
-    history, but only contacts (and costs) inside the period count."""
+    history, but only contacts (and costs) inside the period count. Reads and classifies every event of the
+    cases concerned on each call: `contact_analysis` gives the same figures from a per-process cache."""
     events = repository.event_frame(session, date_from, date_to)
     moments = repository.moment_frame(session)
     team_dept = repository.team_departments(session)
-    moment_dept = {int(k): (None if pd.isna(v) else int(v)) for k, v in moments["department_id"].items()}
+    moment_dept = _moment_departments(moments)
     units = repository.unit_names(session)
     journeys = repository.journey_names(session)
     if events.empty:
-        empty = events.assign(cost=[], contact=[], month=[], department=[])
-        return ContactAnalysis(empty, empty.assign(reason=[], cause=[]), units, moments, journeys)
+        return _empty(events, units, moments, journeys)
+    events, contacts = _classified(session, settings, events, team_dept, moment_dept)
+    inside = pd.Series(True, index=events.index)
+    zone = str(settings.zone())
+    local_day = events["occurred_at"].dt.tz_convert(zone).dt.date
+    if date_from is not None:
+        inside &= local_day >= date_from
+    if date_to is not None:
+        inside &= local_day < date_to
+    return ContactAnalysis(events[inside], contacts[inside[contacts.index]], units, moments, journeys)
+
+
+def _moment_departments(moments: pd.DataFrame) -> dict[int, int | None]:
+    return {int(k): (None if pd.isna(v) else int(v)) for k, v in moments["department_id"].items()}
+
+
+def _empty(events: pd.DataFrame, units, moments, journeys) -> ContactAnalysis:
+    empty = events.assign(cost=[], contact=[], month=[], department=[])
+    return ContactAnalysis(empty, empty.assign(reason=[], cause=[]), units, moments, journeys)
+
+
+def _classified(session: Session, settings, events: pd.DataFrame, team_dept: dict,
+                moment_dept: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every event priced (cost, contact, month, department) and every contact classified (+ reason, cause)."""
     events["cost"] = costs.event_costs(events, costs.CostRates.from_settings(settings))
     events["contact"] = costs.is_contact(events)
     events["month"] = costs.local_month(events["occurred_at"], settings.zone())
@@ -46,16 +80,105 @@ def contact_analysis(session: Session, settings, date_from: date | None = None,
     promises = repository.promise_frame(session)
     promises = promises[promises["case_id"].isin(set(events["case_id"].unique()))]
     labelled = demand.classify(events, promises, team_dept, moment_dept, demand.DemandRules.from_settings(settings))
-    inside = pd.Series(True, index=events.index)
-    zone = str(settings.zone())
-    local_day = events["occurred_at"].dt.tz_convert(zone).dt.date
-    if date_from is not None:
-        inside &= local_day >= date_from
-    if date_to is not None:
-        inside &= local_day < date_to
-    events = events[inside]
     contacts = events[events["contact"]].join(labelled.rename(columns={"department": "cause"}))
     contacts["cause"] = pd.array([None if pd.isna(d) else int(d) for d in contacts["cause"]], dtype="Int64")
+    return events, contacts
+
+
+# --- the per-process cache ------------------------------------------------------------------------------------
+
+@dataclass
+class _Entry:
+    events: pd.DataFrame  # every stored event, priced (without its attributes: only the price needs them)
+    contacts: pd.DataFrame  # every contact, classified
+    utc: np.ndarray  # occurred_at as datetime64[ns] UTC (naive), aligned with events
+    local_day: np.ndarray  # the local day as datetime64[ns] (midnight, naive), aligned with events
+    case_id: np.ndarray
+
+
+NULLABLE_IDS = ("team_id", "moment_id", "journey_id")
+CACHE_SIZE = 2  # entries (databases x settings); one frame of the whole history each
+_CACHE: OrderedDict[tuple, _Entry] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _settings_key(settings) -> tuple:
+    return (float(settings.cost_per_minute), tuple(sorted((str(k).lower(), float(v))
+                                                          for k, v in settings.contact_costs.items())),
+            float(settings.failure_demand_days), float(settings.silence_hours), str(settings.zone()))
+
+
+def _entry(session: Session, settings, team_dept: dict, moment_dept: dict) -> _Entry:
+    key = (str(session.get_bind().url), repository.data_fingerprint(session), tuple(sorted(team_dept.items())),
+           tuple(sorted(moment_dept.items())), _settings_key(settings))
+    with _LOCK:  # one computation at a time: a second request waits for the first and reuses its frame
+        entry = _CACHE.get(key)
+        if entry is not None:
+            _CACHE.move_to_end(key)
+            return entry
+        events = repository.event_frame(session)
+        if not events.empty:
+            events, contacts = _classified(session, settings, events, team_dept, moment_dept)
+            events = events.drop(columns=["attributes"])
+            contacts = contacts.drop(columns=["attributes"])
+        else:
+            contacts = events
+        times = pd.to_datetime(events["occurred_at"], utc=True) if not events.empty else pd.Series(
+            pd.DatetimeIndex([], tz="UTC"))
+        entry = _Entry(events, contacts, times.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]"),
+                       times.dt.tz_convert(str(settings.zone())).dt.tz_localize(None).dt.normalize()
+                       .to_numpy(dtype="datetime64[ns]"),
+                       events["case_id"].to_numpy() if not events.empty else np.array([], dtype=np.int64))
+        if repository.data_fingerprint(session) != key[1]:  # data arrived while reading: use it, keep nothing
+            return entry
+        _CACHE[key] = entry
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return entry
+
+
+def contact_analysis(session: Session, settings, date_from: date | None = None,
+                     date_to: date | None = None) -> ContactAnalysis:
+    """Cost and demand of the events in [date_from, date_to) (local days), as `compute_contact_analysis` gives
+    them, from the per-process frame of the whole history (computed again when the data or settings change).
+
+    As the direct computation: only the cases with an event in [date_from, date_to) as UTC days count, and of
+    those the events on the local days of the period."""
+    moments = repository.moment_frame(session)
+    team_dept = repository.team_departments(session)
+    moment_dept = _moment_departments(moments)
+    units = repository.unit_names(session)
+    journeys = repository.journey_names(session)
+    entry = _entry(session, settings, team_dept, moment_dept)
+    if date_from is None and date_to is None:
+        selected = np.ones(len(entry.events), dtype=bool)
+    else:
+        chosen = np.ones(len(entry.events), dtype=bool)
+        if date_from is not None:
+            chosen &= entry.utc >= np.datetime64(day_start(date_from).replace(tzinfo=None), "ns")
+        if date_to is not None:
+            chosen &= entry.utc < np.datetime64(day_start(date_to).replace(tzinfo=None), "ns")
+        selected = np.isin(entry.case_id, np.unique(entry.case_id[chosen]))
+    if not selected.any():
+        return _empty(pd.DataFrame([], columns=[c for c in repository.EVENT_COLUMNS if c != "attributes"]),
+                      units, moments, journeys)
+    inside = selected
+    if date_from is not None:
+        inside = inside & (entry.local_day >= np.datetime64(date_from, "ns"))
+    if date_to is not None:
+        inside = inside & (entry.local_day < np.datetime64(date_to, "ns"))
+    mask = pd.Series(inside, index=entry.events.index)
+    events, contacts = entry.events[mask], entry.contacts[mask[entry.contacts.index]]
+    # the direct computation reads only the selected cases: an id column without gaps there is integer
+    whole = {c: "int64" for c in NULLABLE_IDS
+             if events[c].dtype.kind == "f" and not entry.events.loc[selected, c].isna().any()}
+    if whole:
+        events, contacts = events.astype(whole), contacts.astype(whole)
     return ContactAnalysis(events, contacts, units, moments, journeys)
 
 
