@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from servicepulse.kernels.charts import specs, svg
+from servicepulse.kernels.charts import labels, specs, svg
 
 WIDE, NARROW = 860, 330
 LABEL_COLOURS = {"fix_basics": "#b3261e", "under_invested": "#6a1b9a", "over_invested": "#e07b00", "keep": "#2e7d32",
@@ -41,6 +41,20 @@ def compass_chart(rows, t, language: str) -> str | None:
         x = {"field": "cost", "type": "quantitative", "title": t("investment.compass.axis_cost"), "scale": scale,
              "axis": {"values": [v for v in TICKS if lo <= v <= hi]}}
         y = {"field": "gap", "type": "quantitative", "title": t("investment.compass.axis_gap")}
+        values = [dict(p) for p in points]
+        gaps = [p["gap"] for p in points] + [0.0]  # the norm rule is in the domain, as is zero
+        if width == WIDE and min(gaps) < max(gaps):
+            # Names that would run into each other are nudged apart (kernels/charts/labels.py): the y scale is
+            # fixed to the domain Vega would choose, so a label's pixel height maps back to a gap.
+            y_domain = labels.nice_domain(min(gaps), max(gaps))
+            y["scale"] = {"domain": [v + 0.0 for v in y_domain], "nice": False}
+            px, py = labels.log((lo, hi), (0, width)), labels.linear(y_domain, (height, 0))
+            named = [v for v in values if v["named"]]
+            boxes = labels.choose_sides([labels.Label(px(v["cost"]), py(v["gap"]), v["moment"],
+                                                      "left" if v["cost"] <= 30 else "right") for v in named],
+                                        10, width)
+            for v, b, y_px in zip(named, boxes, labels.place(boxes, 10, height)):
+                v["label_gap"], v["label_align"] = labels.linear((height, 0), y_domain)(y_px), b.align
         layers = [
             {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"y": {"datum": 0}}},
             {"mark": {"type": "point", "filled": True, "size": 90},
@@ -52,14 +66,16 @@ def compass_chart(rows, t, language: str) -> str | None:
         ]
         if width == WIDE:  # names of the moments that need a decision (the table has them all)
             for align, dx, test in (("left", 7, "datum.cost <= 30"), ("right", -7, "datum.cost > 30")):
+                test = f"datum.label_align == '{align}'" if "scale" in y else test
                 layers.append({"transform": [{"filter": f"datum.named && {test}"}],
                                "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 10},
                                "encoding": {"x": {"field": "cost", "type": "quantitative", "scale": scale},
-                                            "y": {"field": "gap", "type": "quantitative"},
+                                            "y": {"field": "label_gap" if "scale" in y else "gap",
+                                                  "type": "quantitative"},
                                             "text": {"field": "moment"}}})
         return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": width, "height": height,
                 "config": {"font": FONT, "aria": False, "view": {"stroke": None}},
-                "data": {"values": points}, "layer": layers}
+                "data": {"values": values}, "layer": layers}
 
     return _both(build, title, language)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import textwrap
 
+from servicepulse.kernels.charts import labels
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier only; nothing is fetched
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 STATUS_COLOURS = {
@@ -19,6 +21,9 @@ STATUS_COLOURS = {
 # value). NPS: detractors 0-6, promoters 9-10; the grade follows 7+/9+ (below 7 fails a functional moment, 9+
 # is what an emotional one needs); CES 1-7: 5-7 is "easy" as in the headline share; CSAT 1-5: top-2 box.
 SCALE_BANDS = {"nps": (6, 9), "grade": (6, 9), "ces": (3, 5), "csat": (2, 4)}
+# The values each scale has, lowest and highest (as surveys/scales.py defines them; a kernel imports nothing of
+# the package, tests/kernels/charts checks the two agree).
+SCALE_RANGES = {"nps": (0, 10), "grade": (1, 10), "ces": (1, 7), "csat": (1, 5)}
 BAND_COLOURS = {"low": "#b3261e", "mid": "#9e9e9e", "high": "#2e7d32"}
 TREND_COLOUR = "#1f5fa8"
 
@@ -86,24 +91,35 @@ def distribution(counts: dict[int, int], title: str | None = None, scale: str | 
                  low_cut: int | None = None, high_cut: int | None = None, width: int = 360,
                  height: int = 180) -> dict:
     """Score distribution (e.g. NPS 0-10) coloured low / middle / high, with a legend of the value ranges.
-    ``scale`` (nps, grade, ces, csat) takes its bands from ``SCALE_BANDS``; explicit cuts override them."""
+    ``scale`` (nps, grade, ces, csat) takes its bands from ``SCALE_BANDS``; explicit cuts override them.
+    With a scale the axis shows every value of it (``SCALE_RANGES``), a bar of 0 where nobody answered it,
+    and the legend names the scale's bands ("1–6", "7–8", "9–10"), whatever values the answers happen to
+    cover. Without one, the values from the lowest to the highest present (and the cuts) are shown."""
     if scale is not None:
         low_cut, high_cut = (low_cut, high_cut) if low_cut is not None else SCALE_BANDS[scale]
+    present = sorted(counts)
+    if scale is not None:
+        first, last = SCALE_RANGES[scale]
+        first, last = min([first, *present[:1]]), max([last, *present[-1:]])  # never hide a stray value
+    elif present:
+        ends = present + [c for c in (low_cut, high_cut) if c is not None]
+        first, last = min(ends), max(ends)
+    else:
+        first, last = 0, -1
     rows = []
-    for score, n in sorted(counts.items()):
+    for score in range(first, last + 1):
         band = "mid"
         if low_cut is not None and score <= low_cut:
             band = "low"
         elif high_cut is not None and score >= high_cut:
             band = "high"
-        rows.append({"score": str(score), "n": n, "band": band})
+        rows.append({"score": str(score), "n": counts.get(score, 0), "band": band})
     spec = bar(rows, "score", "n", title=title, colour="band", width=width, height=height,
                x_title="", y_title="", colour_scale=BAND_COLOURS)
     spec["encoding"]["x"]["axis"] = {"labelAngle": 0}
-    values = sorted(counts)
-    if values and low_cut is not None and high_cut is not None:
-        ranges = {"low": _span(values[0], low_cut), "mid": _span(low_cut + 1, high_cut - 1),
-                  "high": _span(high_cut, values[-1])}
+    if rows and low_cut is not None and high_cut is not None:
+        ranges = {"low": _span(first, low_cut), "mid": _span(low_cut + 1, high_cut - 1),
+                  "high": _span(high_cut, last)}
         spec["encoding"]["color"]["legend"] = {
             "orient": "top", "title": None, "symbolType": "square", "aria": False,  # the chart's label says it
             "labelExpr": f"{json.dumps(ranges)}[datum.label] || datum.label"}
@@ -160,26 +176,49 @@ def _status_legend(labels: dict[str, str] | None, width: int) -> dict | None:
 
 def scatter(rows: list[dict], x: str, y: str, label: str, title: str | None = None,
             x_rule: float | None = None, y_rule: float | None = None, width: int = 420, height: int = 320,
-            x_title: str | None = None, y_title: str | None = None) -> dict:
-    """Importance-performance grid: points with labels and quadrant rules."""
+            x_title: str | None = None, y_title: str | None = None, font_size: int = 11) -> dict:
+    """Importance-performance grid: points with labels and quadrant rules. Labels that would run into each
+    other are nudged apart vertically (``labels.place``); the points stay where their figures put them."""
     spec = _base(title, width, height)
+    xs = [r[x] for r in rows if isinstance(r.get(x), int | float)]
+    ys = [r[y] for r in rows if isinstance(r.get(y), int | float)]
+    xenc = {"field": x, "type": "quantitative", "title": x_title or x}
+    yenc = {"field": y, "type": "quantitative", "title": y_title or y, "scale": {"zero": False}}
+    # Labels of points in the right part of the grid go to the left of their point, so none is cut off.
+    turn = min(xs) + 0.6 * (max(xs) - min(xs)) if xs else 0.0
+    drawn = [dict(r) for r in rows]  # the caller's rows stay as they are
+    placed = len(xs) == len(ys) == len(rows) and len(set(xs)) > 1 and len(set(ys)) > 1
+    if placed:
+        # The domains Vega would choose (zero on x, the rules included), fixed so label heights map back to data.
+        x_domain = labels.nice_domain(min(xs + [0.0] + ([x_rule] if x_rule is not None else [])),
+                                      max(xs + [0.0] + ([x_rule] if x_rule is not None else [])))
+        y_domain = labels.nice_domain(min(ys + ([y_rule] if y_rule is not None else [])),
+                                      max(ys + ([y_rule] if y_rule is not None else [])))
+        xenc["scale"] = {"domain": [v + 0.0 for v in x_domain], "nice": False}  # + 0.0: never "-0.0"
+        yenc["scale"] = {"domain": [v + 0.0 for v in y_domain], "nice": False}
+        px = labels.linear(x_domain, (0, width))
+        py = labels.linear(y_domain, (height, 0))
+        to_data = labels.linear((height, 0), y_domain)
+        boxes = [labels.Label(px(r[x]), py(r[y]), str(r.get(label, "")), "left" if r[x] <= turn else "right")
+                 for r in rows]
+        boxes = labels.choose_sides(boxes, font_size, width)
+        for r, b, at in zip(drawn, boxes, labels.place(boxes, font_size, height)):
+            r["_label_y"], r["_label_align"] = to_data(at), b.align
     layers = [
         {"mark": {"type": "point", "filled": True, "size": 80, "color": "#1f5fa8"},
-         "encoding": {"x": {"field": x, "type": "quantitative", "title": x_title or x},
-                      "y": {"field": y, "type": "quantitative", "title": y_title or y, "scale": {"zero": False}},
+         "encoding": {"x": xenc, "y": yenc,
                       "tooltip": [{"field": label}, {"field": x, "format": ".3f"}, {"field": y, "format": ".2f"}]}},
     ]
-    # Labels of points in the right part of the grid go to the left of their point, so none is cut off.
-    xs = [r[x] for r in rows if isinstance(r.get(x), int | float)]
-    turn = min(xs) + 0.6 * (max(xs) - min(xs)) if xs else 0.0
     for side, test, dx in (("left", f"datum['{x}'] <= {turn!r}", 7), ("right", f"datum['{x}'] > {turn!r}", -7)):
+        test = f"datum._label_align == '{side}'" if placed else test
         layers.append({"transform": [{"filter": test}],
-                       "mark": {"type": "text", "align": side, "dx": dx, "fontSize": 11},
-                       "encoding": {"x": {"field": x, "type": "quantitative"}, "y": {"field": y, "type": "quantitative"},
+                       "mark": {"type": "text", "align": side, "dx": dx, "fontSize": font_size},
+                       "encoding": {"x": {"field": x, "type": "quantitative"},
+                                    "y": {"field": "_label_y" if placed else y, "type": "quantitative"},
                                     "text": {"field": label}}})
     if x_rule is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"x": {"datum": x_rule}}})
     if y_rule is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"}, "encoding": {"y": {"datum": y_rule}}})
-    spec.update({"data": {"values": rows}, "layer": layers})
+    spec.update({"data": {"values": drawn}, "layer": layers})
     return spec
