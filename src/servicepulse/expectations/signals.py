@@ -13,19 +13,19 @@ than the lookback (a reopening last year) do not fire on a first run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicepulse.expectations.notify import enqueue_notifications
 from servicepulse.expectations.promises import case_events_frame, evaluate_promises
-from servicepulse.models import Case, Promise
+from servicepulse.models import Case, OrgUnit, Promise
 from servicepulse.models.expectations import ForecastSnapshot, Signal, SignalRule
 
 # key -> (kind, default params). Hours are wall-clock hours.
@@ -200,9 +200,47 @@ def run_signals(session: Session, now: datetime, *, rules: Iterable[SignalRule] 
     return new
 
 
-def team_work_list(session: Session, team_id: int | None, *, limit: int = 200) -> list[Signal]:
-    """Unresolved signals for a team (all teams when ``team_id`` is None), newest first."""
-    stmt = select(Signal).where(Signal.resolved_at.is_(None))
-    if team_id is not None:
-        stmt = stmt.where(Signal.team_id == team_id)
-    return list(session.scalars(stmt.order_by(Signal.fired_at.desc(), Signal.id.desc()).limit(limit)))
+TeamIds = int | Collection[int] | None
+WORK_LIST_SORTS = ("fired", "rule", "team", "case")
+
+
+def _open_signals_where(stmt, team_ids: TeamIds):
+    """Unresolved signals of one team, of these teams (none when empty), or of every team (None, signals
+    of no team included): the scope `org.access.Actor.visible_team_ids()` gives."""
+    stmt = stmt.where(Signal.resolved_at.is_(None))
+    if team_ids is None:
+        return stmt
+    if isinstance(team_ids, int):
+        return stmt.where(Signal.team_id == team_ids)
+    return stmt.where(Signal.team_id.in_(sorted(team_ids)) if team_ids else false())
+
+
+def team_work_list(session: Session, team_ids: TeamIds, *, sort: str = "fired", limit: int | None = None,
+                   offset: int = 0) -> list[Signal]:
+    """Unresolved signals of a team, of several teams or (``None``) of all teams: newest first, or ``sort`` by
+    rule key, team name or case number (alphabetical, newest first within each). ``limit``/``offset`` page the
+    list in SQL; without a limit every open signal in scope is returned (`count_team_work` gives the total)."""
+    if sort not in WORK_LIST_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    stmt = _open_signals_where(select(Signal), team_ids)
+    order = []
+    if sort == "rule":
+        stmt = stmt.join(SignalRule, SignalRule.id == Signal.rule_id)
+        order.append(SignalRule.key)
+    elif sort == "team":  # a signal of no team sorts first, as an empty name
+        stmt = stmt.outerjoin(OrgUnit, OrgUnit.id == Signal.team_id)
+        order.append(func.coalesce(OrgUnit.name, ""))
+    elif sort == "case":
+        stmt = stmt.join(Case, Case.id == Signal.case_id)
+        order.append(Case.external_id)
+    stmt = stmt.order_by(*order, Signal.fired_at.desc(), Signal.id.desc())
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_team_work(session: Session, team_ids: TeamIds) -> int:
+    """How many signals `team_work_list` lists for these teams, all pages together."""
+    return int(session.scalar(_open_signals_where(select(func.count(Signal.id)), team_ids)) or 0)

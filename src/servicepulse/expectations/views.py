@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from servicepulse.cases import can_see_case, visible_cases
 from servicepulse.errors import NotFound
 from servicepulse.expectations import dashboard, forecasting, kept_rate
-from servicepulse.expectations.signals import team_work_list
+from servicepulse.expectations.signals import WORK_LIST_SORTS, count_team_work, team_work_list
 from servicepulse.http import params
 from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
@@ -155,12 +155,6 @@ def case_page(request: Request, external_id: params.PathKey, actor: CurrentActor
     })
 
 
-SIGNAL_SORTS = {  # sort key -> (row key, newest/largest first)
-    "fired": (lambda r: r["signal"].fired_at, True),
-    "rule": (lambda r: (r["rule"] or "", -r["signal"].fired_at.timestamp()), False),
-    "team": (lambda r: (r["team"] or "", -r["signal"].fired_at.timestamp()), False),
-    "case": (lambda r: (r["case"] or "", -r["signal"].fired_at.timestamp()), False),
-}
 SIGNALS_PER_PAGE = 50
 
 
@@ -175,29 +169,23 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
         team_id = params.parse_int(team, "team")
     except params.ParamError as exc:
         return params.refused_page(request, exc)
-    if team_id is not None:
-        chosen = [team_id]
-        if not actor.sees_team(chosen[0]):
-            raise NotFound(f"team {team} is not one of your teams")
-    else:
-        visible = actor.visible_team_ids()
-        chosen = [None] if visible is None else sorted(visible)
-    signals = [s for t in chosen for s in team_work_list(session, t)]
+    if team_id is not None and not actor.sees_team(team_id):
+        raise NotFound(f"team {team} is not one of your teams")
+    scope = [team_id] if team_id is not None else actor.visible_team_ids()  # None: every team
+    sort = sort if sort in WORK_LIST_SORTS else "fired"
+    total = count_team_work(session, scope)
+    pages = max(1, -(-total // SIGNALS_PER_PAGE))
+    page = min(page, pages)
+    signals = team_work_list(session, scope, sort=sort, limit=SIGNALS_PER_PAGE, offset=(page - 1) * SIGNALS_PER_PAGE)
     keys = dict(session.execute(select(SignalRule.id, SignalRule.key)).all())
     teams = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
     cases = dict(session.execute(select(Case.id, Case.external_id)
                                  .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
-    rows = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
-            for s in signals]
-    sort = sort if sort in SIGNAL_SORTS else "fired"
-    key, newest_first = SIGNAL_SORTS[sort]
-    rows.sort(key=key, reverse=newest_first)
-    pages = max(1, -(-len(rows) // SIGNALS_PER_PAGE))
-    page = min(page, pages)
-    shown = rows[(page - 1) * SIGNALS_PER_PAGE: page * SIGNALS_PER_PAGE]
+    shown = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
+             for s in signals]
     keep = [("team", team)] if team else []
     return render(request, "expectations/signals.html", {
-        "rows": shown, "total": len(rows), "page": page, "pages": pages, "sort": sort,
+        "rows": shown, "total": total, "page": page, "pages": pages, "sort": sort,
         "team_name": teams.get(team_id) if team_id is not None else None,
         "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)])})
 

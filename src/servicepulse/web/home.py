@@ -151,9 +151,7 @@ def _work(request: Request, session: Session, actor: Actor, now: datetime) -> di
 
 
 def _signals(session: Session, actor: Actor) -> list[dict]:
-    team_ids = sorted(actor.team_ids)
-    signals = sorted((s for t in team_ids for s in team_work_list(session, t)), key=lambda s: s.fired_at,
-                     reverse=True)
+    signals = team_work_list(session, actor.team_ids)  # all of them, newest first: the panel's count is the total
     keys = dict(session.execute(select(SignalRule.id, SignalRule.key)).all())
     cases = dict(session.execute(select(Case.id, Case.external_id)
                                  .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
