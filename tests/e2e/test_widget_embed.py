@@ -129,7 +129,9 @@ def test_answering_in_a_dialog_on_a_strict_csp_site_with_the_keyboard(engine, su
         frame.wait_for_selector("text=Thank you!")
         assert dialog.evaluate("d => d.open")  # the thanks page shows in the same dialog
 
-        # Escape inside the frame closes the dialog (the frame passes it on), focus returns to the link
+        # Escape inside the frame closes the dialog (the frame passes it on), focus returns to the link; the
+        # frame's script is deferred, so the thanks text can show before it listens
+        frame.wait_for_selector("html[data-servicepulse-ready]", state="attached")
         frame.locator("a").first.focus()
         page.keyboard.press("Escape")
         page.wait_for_function("() => !document.querySelector('dialog').open")

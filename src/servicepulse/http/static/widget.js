@@ -32,6 +32,7 @@
     window.addEventListener("load", report);
     report();
     tell({ servicepulse: "page" });  // a new page in the frame (after a submit): the host shows its top
+    root.setAttribute("data-servicepulse-ready", "");  // the script is deferred: Escape works from here on
     return;
   }
 
