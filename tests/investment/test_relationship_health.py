@@ -64,7 +64,7 @@ def _build(engine, now: datetime = NOW) -> dict:
             s.flush()
             for k, (day, activity, direction) in enumerate(events):
                 s.add(CaseEvent(case_id=c.id, occurred_at=at(day), seq=k, activity=activity, direction=direction,
-                                team_id=ids[team]))
+                                team_id=ids[team], customer_facing=direction != "internal"))
             s.flush()
             return c.id
 

@@ -87,14 +87,20 @@ def _billing_cases(conn, data: DemoData, customer_ids: dict[str, int], billing_t
         case_id = conn.execute(Case.__table__.insert().values(
             external_id=f"GN-BILL-{int(number):07d}", journey_id=None,
             customer_id=customer_ids[data.customers.iloc[number]["external_id"]],
-            opened_at=times[0].to_pydatetime(), closed_at=times[-1].to_pydatetime(), last_team_id=billing_team,
+            opened_at=times[0].to_pydatetime(), closed_at=times[-1].to_pydatetime() + timedelta(seconds=1), last_team_id=billing_team,
             attributes={"first_channel": "email"})).inserted_primary_key[0]
         conn.execute(CaseEvent.__table__.insert(), [
             {"case_id": case_id, "occurred_at": t.to_pydatetime(), "seq": k, "activity": effects.TRANSACTIONAL_ACTIVITY,
              "channel": "email", "direction": "outbound", "actor": None, "team_id": billing_team, "line": None,
              "customer_facing": True, "moment_id": None, "attributes": {}, "ingested_at": t.to_pydatetime()}
-            for k, t in enumerate(times)])
-        n_events += bills
+            for k, t in enumerate(times)] + [
+            # an internal closing step after the last bill: the case is done (closed, as its events say) and
+            # raises no silence signal; it is no contact, so the customer's only contacts stay the bills
+            {"case_id": case_id, "occurred_at": times[-1].to_pydatetime() + timedelta(seconds=1), "seq": bills,
+             "activity": "Case closed", "channel": None, "direction": "internal", "actor": None,
+             "team_id": billing_team, "line": None, "customer_facing": False, "moment_id": None, "attributes": {},
+             "ingested_at": times[-1].to_pydatetime() + timedelta(seconds=1)}])
+        n_events += bills + 1
     return len(chosen), n_events
 
 

@@ -21,8 +21,10 @@ def transactional_only(session: Session, actor: Actor, activities: list[str], si
     if not names:
         return []
     transactional = func.lower(CaseEvent.activity).in_(names)
+    contact = CaseEvent.customer_facing.is_(True)  # a contact; internal steps (a case closed) are none
     stmt = (
-        select(Case.customer_id, func.count(), func.sum(case((transactional, 1), else_=0)),
+        select(Case.customer_id, func.sum(case((contact, 1), else_=0)),
+               func.sum(case((and_(contact, transactional), 1), else_=0)),
                func.max(CaseEvent.occurred_at), func.max(Case.id))
         .select_from(CaseEvent)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -34,7 +36,7 @@ def transactional_only(session: Session, actor: Actor, activities: list[str], si
     if clause is not None:
         stmt = stmt.where(Case.customer_id.in_(select(tc.customer_id).join(te, te.case_id == tc.id)
                                                .where(clause, te.occurred_at >= since, te.occurred_at < until)))
-    picked = {int(c): (last, int(k)) for c, n, t, last, k in session.execute(stmt).all() if n == t}
+    picked = {int(c): (last, int(k)) for c, n, t, last, k in session.execute(stmt).all() if n and n == t}
     if not picked:
         return []
     out = []
