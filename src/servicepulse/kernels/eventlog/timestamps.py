@@ -104,4 +104,6 @@ def _parse_flexible(s: pd.Series, dayfirst: bool) -> pd.Series:
         parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     if getattr(parsed.dt, "tz", None) is not None:  # a zone name slipped through
         parsed = parsed.dt.tz_convert(None)
-    return parsed.astype("datetime64[ns]")
+    # "OCTOBER" parses as 1 October of year 1, which nanoseconds cannot hold: such a value is not understood
+    inside = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(inside).astype("datetime64[ns]")
