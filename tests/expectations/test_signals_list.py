@@ -41,3 +41,23 @@ def test_signals_are_paged_and_sorted(engine, client, make_user):
     assert 'aria-sort="ascending"' in by_team
     # an unknown sort is the default order, a page past the end the last page
     assert client.get("/expectations/signals?sort=nonsense&page=9").status_code == 200
+
+
+def test_the_work_list_says_why_each_signal_is_there(engine, client, make_user):
+    # one case silent from hour 0; signals run at hour 60: silent for 60 hours by then, longer when the page is read
+    ingest(engine, [event("S1", 0, "Customer calls", direction="inbound", facing=True, team="Front office"),
+                    event("S2", 0, "Customer calls", direction="inbound", facing=True, team=None)])
+    make_user("ana@example.org", role="analyst", language="nl")
+    with UnitOfWork(engine) as s:
+        run_signals(s, at(60), notify=False)
+    login(client, "ana@example.org")
+    html = client.get("/expectations/signals").text
+    # the rules behind the list, with their thresholds from the rule's parameters and their open counts
+    legend = html.split('class="rules-legend"')[1].split("</details>")[0]
+    assert "geen bericht aan de klant sinds 48 uur of langer" in legend and "2 open" in legend
+    assert "binnen 4 uur" in legend  # promise_due_soon's default threshold
+    # the why column: since when the customer heard nothing, in days past 48 hours
+    rows = re.findall(r'<tr data-signal="\d+" data-rule="dark_too_long">(.*?)</tr>', html, re.S)
+    assert len(rows) == 2 and all(re.search(r"Stil sinds [^<]+ \(\d+ dagen\)", r) for r in rows)
+    # a case whose events name no team says so in words, with the reason on hover
+    assert any("geen team" in r for r in rows) and any("Front office" in r for r in rows)

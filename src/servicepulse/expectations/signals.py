@@ -241,6 +241,21 @@ def team_work_list(session: Session, team_ids: TeamIds, *, sort: str = "fired", 
     return list(session.scalars(stmt))
 
 
+def count_team_work_by_rule(session: Session, team_ids: TeamIds) -> dict[int, int]:
+    """Open signals per rule id for these teams, so the work list can say what each rule found."""
+    stmt = _open_signals_where(select(Signal.rule_id, func.count(Signal.id)), team_ids).group_by(Signal.rule_id)
+    return {int(rule_id): int(n) for rule_id, n in session.execute(stmt)}
+
+
+def work_list_rules(session: Session, team_ids: TeamIds) -> list[dict]:
+    """Every rule with its thresholds and its open signals in this scope: the work list explains itself."""
+    counts = count_team_work_by_rule(session, team_ids)
+    return [{"id": r.id, "key": r.key, "kind": r.kind, "params": {**DEFAULT_RULES.get(r.kind, ("", {}))[1],
+                                                                      **(r.params or {})},
+             "enabled": r.enabled, "open": counts.get(r.id, 0)}
+            for r in session.scalars(select(SignalRule).order_by(SignalRule.id))]
+
+
 def count_team_work(session: Session, team_ids: TeamIds) -> int:
     """How many signals `team_work_list` lists for these teams, all pages together."""
     return int(session.scalar(_open_signals_where(select(func.count(Signal.id)), team_ids)) or 0)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from servicepulse.cases import can_see_case, visible_cases
 from servicepulse.errors import NotFound
 from servicepulse.expectations import dashboard, forecasting, kept_rate
-from servicepulse.expectations.signals import WORK_LIST_SORTS, count_team_work, team_work_list
+from servicepulse.expectations.signals import WORK_LIST_SORTS, count_team_work, team_work_list, work_list_rules
 from servicepulse.http import params
 from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
@@ -177,17 +177,31 @@ def work_list(request: Request, actor: CurrentActor, session: DbSession,
     pages = max(1, -(-total // SIGNALS_PER_PAGE))
     page = min(page, pages)
     signals = team_work_list(session, scope, sort=sort, limit=SIGNALS_PER_PAGE, offset=(page - 1) * SIGNALS_PER_PAGE)
-    keys = dict(session.execute(select(SignalRule.id, SignalRule.key)).all())
+    rules = work_list_rules(session, scope)
+    by_id = {r["id"]: r for r in rules}
     teams = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
     cases = dict(session.execute(select(Case.id, Case.external_id)
                                  .where(Case.id.in_({s.case_id for s in signals} or {-1}))).all())
-    shown = [{"signal": s, "rule": keys.get(s.rule_id), "team": teams.get(s.team_id), "case": cases.get(s.case_id)}
-             for s in signals]
+    now = datetime.now(UTC)
+    shown = [{"signal": s, "rule": by_id[s.rule_id]["key"], "kind": by_id[s.rule_id]["kind"], "team": teams.get(s.team_id), "case": cases.get(s.case_id),
+              "why": _why(s.details or {}, now)} for s in signals]
     keep = [("team", team)] if team else []
     return render(request, "expectations/signals.html", {
-        "rows": shown, "total": total, "page": page, "pages": pages, "sort": sort,
+        "rows": shown, "rules": rules, "total": total, "page": page, "pages": pages, "sort": sort,
         "team_name": teams.get(team_id) if team_id is not None else None,
         "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)])})
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _why(details: dict, now: datetime) -> dict:
+    """What a signal's stored details say, as moments and hours the template words per rule."""
+    since = _at(details.get("since"))
+    return {"since": since, "silent_hours": (now - since).total_seconds() / 3600 if since else None,
+            "at": _at(details.get("at")), "activity": details.get("activity"), "kind": details.get("kind"),
+            "due_at": _at(details.get("due_at")), "expected_at": _at(details.get("expected_at"))}
 
 
 @router.post("/signals/{signal_id}/resolve")
