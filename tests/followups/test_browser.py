@@ -39,6 +39,8 @@ def test_an_agent_works_a_follow_up_in_the_browser(engine, org, sqlite_only):
         page.get_by_role("link", name=f"#{fid}", exact=True).click()
         page.wait_for_url(f"{base}/followups/{fid}")
         assert "niet opdagen" in page.locator("#verbatim").inner_text()
+        # the next step sits above what the follow-up is about: the first thing under the title
+        assert page.locator("main section").first.get_attribute("id") == "next-step"
 
         page.get_by_role("button", name="Oppakken").click()
         page.wait_for_url(f"{base}/followups/{fid}")
@@ -49,6 +51,7 @@ def test_an_agent_works_a_follow_up_in_the_browser(engine, org, sqlite_only):
         page.get_by_role("button", name="Contact opslaan").click()
         page.wait_for_url(f"{base}/followups/{fid}")
 
+        page.get_by_text("Gebaar of vergoeding toekennen").click()  # the gesture form opens on request
         page.locator("#kind").select_option("gift")
         page.get_by_label("Bedrag (€)").fill("80")
         page.get_by_role("button", name="Toekennen").click()

@@ -113,6 +113,10 @@ def test_survey_page_scores_follow_the_filters(client, make_user, engine, small,
     expected = sms["grade"].dropna().astype(int).value_counts()
     assert {int(k): int(v) for k, v in table.items() if int(v)} == {int(k): int(v) for k, v in expected.items()}
     assert "the filters apply to the scores below" in html
+    # what the filters do not cover is said once, at the top, and at each such section (H3 item 2)
+    assert html.index('id="filter-scope"') < html.index('data-score="nps"')
+    assert "The filters apply to the scores only" in html and "All decisions about this survey, without the filters" in html
+    assert 'id="filter-scope"' not in client.get("/surveys/repair-end").text
     # unfiltered: the whole survey
     whole = client.get("/surveys/repair-end").text.split('data-score="grade"')[1].split("</section>")[0]
     assert f"(n = {int(small.frame['grade'].notna().sum())})" in whole

@@ -49,6 +49,12 @@ def test_login_and_home_page_in_chromium(engine, make_user, live_url, page):
     assert page.get_by_role("heading", name="Storing melden").is_visible()
     rows = page.locator("tr[data-moment]")
     assert rows.count() == 2
+    # a manager's journeys are folded (one line each, so a phone sees what to improve first); they open on a
+    # click and from the keyboard
+    assert not rows.nth(0).is_visible()
+    page.locator("details.journey > summary").first.focus()
+    page.keyboard.press("Enter")
+    assert rows.nth(0).is_visible()
     assert rows.nth(0).inner_text().split("\t")[1:5] == ["Melding", "functioneel", "7,0", "0"]
     assert rows.nth(1).inner_text().split("\t")[1:5] == ["Weer online", "emotioneel", "9,0", "4"]
     assert page.locator("html").get_attribute("lang") == "nl"

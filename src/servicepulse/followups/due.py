@@ -37,3 +37,22 @@ def add_working_days(start: dt.datetime, days: int, calendar: OpeningHours = _CA
         if is_working_day(day, calendar):
             left -= 1
     return dt.datetime.combine(day, time_of_day, tz).astimezone(dt.UTC)
+
+
+def overdue_by(status: str, due_at: dt.datetime, now: dt.datetime) -> dt.timedelta | None:
+    """How long a follow-up is past its due time, or None: the escalation job's rule (not closed, due time
+    passed), so the page marks exactly what team leads are told about."""
+    if status == "closed" or due_at >= now:
+        return None
+    return now - due_at
+
+
+def overdue_span(late: dt.timedelta) -> tuple[str, int]:
+    """``late`` as the largest whole unit a reader needs: ("day"/"days", n) from a day, ("hour"/"hours", n) from an hour,
+    else ("under_hour", 0); the page words it (followups.late.*)."""
+    if late >= dt.timedelta(days=1):
+        return ("day" if late.days == 1 else "days"), late.days
+    if late >= dt.timedelta(hours=1):
+        hours = int(late.total_seconds() // 3600)
+        return ("hour" if hours == 1 else "hours"), hours
+    return "under_hour", 0

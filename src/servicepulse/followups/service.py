@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from servicepulse.errors import NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from servicepulse.models import (
     SurveyVersion,
     TeamMembership,
     User,
+    utcnow,
 )
 from servicepulse.models.followups import FOLLOWUP_OUTCOMES, Resurvey, RootCause
 
@@ -50,19 +51,29 @@ def get(session: Session, actor: Actor, followup_id: int, *, lock: bool = False)
     return fu
 
 
-WORK_LIST_SORTS = {  # sort key -> order (open before closed throughout)
-    "due": (FollowUp.priority, FollowUp.due_at),
-    "newest": (FollowUp.created_at.desc(),),
-    "oldest": (FollowUp.created_at,),
-}
+WORK_LIST_SORTS = ("due", "due_date", "newest", "oldest")
+
+
+def _work_list_order(sort: str, now: datetime) -> tuple:
+    """Open before closed throughout; "due" (the default): overdue first (the escalation rule's test, due time
+    passed), then priority, then due time; "due_date": by due time alone, so the longest overdue lead."""
+    if sort == "newest":
+        return (FollowUp.created_at.desc(),)
+    if sort == "oldest":
+        return (FollowUp.created_at,)
+    if sort == "due_date":
+        return (FollowUp.due_at, FollowUp.priority)
+    return (case((FollowUp.due_at < now, 0), else_=1), FollowUp.priority, FollowUp.due_at)
 
 
 def work_list(session: Session, actor: Actor, *, team_id: int | None = None, mine: bool = False,
-              status: str | None = None, limit: int = 200, offset: int = 0, sort: str = "due") -> list[FollowUp]:
+              status: str | None = None, limit: int = 200, offset: int = 0, sort: str = "due",
+              now: datetime | None = None) -> list[FollowUp]:
     """Follow-ups the actor may see: their teams' (or one team's), optionally only their own or by status;
-    ``sort``: due (priority, then due time; the default), newest or oldest first; a page of ``limit``."""
+    ``sort`` one of WORK_LIST_SORTS (see ``_work_list_order``; overdue is judged at ``now``); a page of ``limit``."""
+    order = _work_list_order(sort if sort in WORK_LIST_SORTS else "due", now or utcnow())
     stmt = (select(FollowUp).options(selectinload(FollowUp.reasons))
-            .order_by(FollowUp.status == "closed", *WORK_LIST_SORTS.get(sort, WORK_LIST_SORTS["due"]), FollowUp.id)
+            .order_by(FollowUp.status == "closed", *order, FollowUp.id)
             .limit(limit).offset(offset))
     return list(session.scalars(_work_list_where(stmt, actor, team_id, mine, status)))
 

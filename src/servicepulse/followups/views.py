@@ -16,6 +16,7 @@ from servicepulse.errors import ValidationFailed
 from servicepulse.followups import budget, config, dashboard, service
 from servicepulse.followups.access import Actor, is_lead_of
 from servicepulse.followups.alerts import loop_settings
+from servicepulse.followups.due import overdue_by, overdue_span
 from servicepulse.followups.errors import Conflict, NotAllowed, OverBudget
 from servicepulse.followups.rules import DEFAULTS
 from servicepulse.http import params
@@ -61,25 +62,35 @@ def work_list(request: Request, session: DbSession, user: CurrentUser, team: Tea
               page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
     actor = Actor.of(user)
     sort = sort if sort in service.WORK_LIST_SORTS else "due"
+    now = utcnow()
     with refusals():
         total = service.count_work_list(session, actor, team_id=team, mine=mine, status=status or None)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
         items = service.work_list(session, actor, team_id=team, mine=mine, status=status or None,
-                                  limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort)
-        figures = dashboard.figures(session, actor, utcnow(), team)
+                                  limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort, now=now)
+        figures = dashboard.figures(session, actor, now, team)
     keep = [(k, v) for k, v in (("team", team), ("mine", "true" if mine else None), ("status", status))
             if v not in (None, "")]
     return render(request, "followups/list.html", {
         "page": page, "pages": pages, "total": total, "sort": sort,
         "query": urlencode(keep), "page_query": urlencode([*keep, ("sort", sort)]),
         "items": items, "figures": figures, "teams": _teams(session), "users": _users(session), "mine": mine,
-        "team": team, "status": status or "", "now": utcnow(), "my_teams": sorted(actor.team_ids),
+        "team": team, "status": status or "", "now": now, "my_teams": sorted(actor.team_ids),
+        "sorts": service.WORK_LIST_SORTS, "late": _late(now),
         "pending": budget.pending_for(session, actor),
         "views": lambda reasons: [service.reason_view(r) for r in reasons],
         "budget_use": budget.use_by_team(session, actor, budget.local_day(utcnow())),
         **_names(session, request_language(request)),
     })
+
+
+def _late(now):
+    """For the templates: a follow-up's overdue span (unit, amount) at ``now``, or None (followups/_overdue.html)."""
+    def late(fu):
+        span = overdue_by(fu.status, fu.due_at, now)
+        return None if span is None else overdue_span(span)
+    return late
 
 
 def _names(session, language: str) -> dict:
@@ -93,7 +104,8 @@ def _detail(request: Request, session, actor: Actor, followup_id: int, error: st
     fu = service.get(session, actor, followup_id)
     language = request_language(request)
     customer = session.get(Customer, fu.customer_id) if fu.customer_id else None
-    day = budget.local_day(utcnow())
+    now = utcnow()
+    day = budget.local_day(now)
     return render(request, "followups/detail.html", {
         "fu": fu, "verbatim": service.verbatim(session, actor, followup_id), "customer": customer,
         "reasons": service.reasons_of(session, actor, followup_id),
@@ -106,7 +118,7 @@ def _detail(request: Request, session, actor: Actor, followup_id: int, error: st
         "is_lead": is_lead_of(actor, fu.team_id),
         "my_budget": budget.state(session, day, user_id=actor.id),
         "team_budget": budget.state(session, day, team_id=fu.team_id) if fu.team_id else None,
-        "euros": budget.euros,
+        "euros": budget.euros, "late": _late(now),
     }, status_code=status_code)
 
 

@@ -33,8 +33,8 @@ them are for administrators and analysts.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -274,6 +274,8 @@ class PredictedExperience:
     not_answered_predicted: Block | None = None
     by_journey: list[JourneyRow] = field(default_factory=list)
     driver_gaps: list[DriverGap] = field(default_factory=list)
+    drivers: pd.DataFrame | None = None  # index case_id: the 0/1 drivers of each predicted case
+    answers: pd.DataFrame | None = None  # index response_id: case_id, nps, grade of each answer learnt from
 
     @property
     def ok(self) -> bool:
@@ -335,11 +337,21 @@ def build(session: Session, *, folds: int = FOLDS, seed: int = SEED, coverage: f
     cases["answered"] = cases.index.isin(answers["case_id"])
     result.validation = validation
     result.cases = cases
+    result.drivers = features[list(CASE_DRIVERS)]
+    result.answers = answers[["case_id", "nps", "grade"]]
+    _figures(result, cases, result.answers)
+    return result
+
+
+def _figures(result: PredictedExperience, cases: pd.DataFrame, answers: pd.DataFrame) -> None:
+    """The comparison, the journeys and the driver gaps of ``cases`` and the ``answers`` given about them."""
     result.respondents = _measured(answers)
     answered_rows = cases.loc[answers["case_id"]]  # one row per answer, like the measured figures
     result.respondents_predicted = _predicted(answered_rows)
     result.all_predicted = _predicted(cases)
     result.not_answered_predicted = _predicted(cases[~cases["answered"]])
+    result.by_journey = []
+    journey_ids = sorted(int(j) for j in cases["journey_id"].dropna().unique())
     for journey_id in [*journey_ids, None]:
         in_journey = cases["journey_id"].isna() if journey_id is None else cases["journey_id"] == journey_id
         part = cases[in_journey]
@@ -348,14 +360,57 @@ def build(session: Session, *, folds: int = FOLDS, seed: int = SEED, coverage: f
         given = answers[answers["case_id"].isin(part.index)]
         result.by_journey.append(JourneyRow(journey_id, int(len(part)), int(part["answered"].sum()),
                                             _measured(given), _predicted(part)))
+    result.driver_gaps = []
     answered_ids = cases.index[cases["answered"]]
     other_ids = cases.index[~cases["answered"]]
     if len(answered_ids) and len(other_ids):
         for driver in CASE_DRIVERS:
-            result.driver_gaps.append(DriverGap(driver, float(features.loc[answered_ids, driver].mean()),
-                                                float(features.loc[other_ids, driver].mean())))
+            result.driver_gaps.append(DriverGap(driver, float(result.drivers.loc[answered_ids, driver].mean()),
+                                                float(result.drivers.loc[other_ids, driver].mean())))
         result.driver_gaps.sort(key=lambda d: -abs(d.answered - d.not_answered))
-    return result
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which closed cases the page's figures are about: the filters that describe a case (its journey, its
+    last team, when it closed (UTC days, ``date_to`` exclusive) and its customer's segment). The response
+    filters (channel, the answer's language) say nothing about a customer who did not answer, so they are
+    not offered here."""
+
+    journey_id: int | None = None
+    team_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    segment_customers: frozenset[int] | None = None  # the customers of the chosen segment
+
+    @property
+    def active(self) -> bool:
+        return self != CaseFilter()
+
+
+def filtered(view: PredictedExperience, f: CaseFilter) -> PredictedExperience:
+    """``view`` with its comparison, journeys and driver gaps over the cases ``f`` selects (and the answers
+    about them); the model and its held-out validation stay those of all answers (a model judged on a
+    slice would be judged on a few dozen answers). Without filters, ``view`` itself."""
+    if not view.ok or not f.active:
+        return view
+    cases = view.cases
+    keep = pd.Series(True, index=cases.index)
+    if f.journey_id is not None:
+        keep &= cases["journey_id"] == f.journey_id
+    if f.team_id is not None:
+        keep &= cases["team_id"] == f.team_id
+    closed_at = pd.to_datetime(cases["closed_at"], utc=True)
+    if f.date_from is not None:
+        keep &= closed_at >= pd.Timestamp(f.date_from, tz="UTC")
+    if f.date_to is not None:
+        keep &= closed_at < pd.Timestamp(f.date_to, tz="UTC")
+    if f.segment_customers is not None:
+        keep &= cases["customer_id"].isin(list(f.segment_customers))
+    part = cases[keep]
+    out = replace(view, cases=part, n_closed=int(len(part)), by_journey=[], driver_gaps=[])
+    _figures(out, part, view.answers[view.answers["case_id"].isin(part.index)])
+    return out
 
 
 _cache: dict[str, tuple[tuple, PredictedExperience]] = {}
@@ -498,8 +553,8 @@ def open_followups(session: Session, now: datetime, settings: PredictedSettings 
 
 
 __all__ = [
-    "COVERAGE", "FOLDS", "GROUPS", "Block", "Candidate", "DriverGap", "JourneyRow", "Model", "PredictedExperience",
+    "COVERAGE", "FOLDS", "GROUPS", "Block", "Candidate", "CaseFilter", "DriverGap", "JourneyRow", "Model", "PredictedExperience",
     "PredictedSettings", "Validation", "build", "case_prediction", "cross_validate", "design", "driver_label",
-    "fit", "folds_by_customer", "journey_names", "nps_group", "open_followups", "predicted_experience",
+    "filtered", "fit", "folds_by_customer", "journey_names", "nps_group", "open_followups", "predicted_experience",
     "silent_detractors", "summary_dict",
 ]

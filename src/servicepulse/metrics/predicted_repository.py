@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from servicepulse.metrics.repository import case_driver_frame
-from servicepulse.models import Case, Promise, Response
+from servicepulse.models import Case, Customer, Promise, Response
 from servicepulse.models.cases import CaseFacts
 
 # Counts and hours of the case record besides the 0/1 drivers: how much of each happened (log1p-scaled).
@@ -86,3 +86,9 @@ def fingerprint(session: Session) -> tuple:
     promises = session.execute(select(func.count(), func.max(Promise.broken_at))
                                .where(Promise.status == "broken")).one()
     return tuple(str(v) for v in (*responses, *cases, *facts, *promises))
+
+
+def customers_in_segment(session: Session, segment: str) -> set[int]:
+    """The ids of the customers in ``segment``: read per request, so a changed segment shows at once although
+    the fitted predictions are kept."""
+    return set(session.scalars(select(Customer.id).where(Customer.segment == segment)))

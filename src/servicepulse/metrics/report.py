@@ -17,6 +17,7 @@ from servicepulse.http.templating import format_day, format_month, format_number
 from servicepulse.kernels.statistics import format_p
 from servicepulse.metrics import charts, service
 from servicepulse.metrics import repository as repo
+from servicepulse.metrics.figures import figure_helper
 
 
 def _environment() -> Environment:
@@ -52,6 +53,7 @@ def monthly_report_html(session: Session, month: str, *, language: str = "nl", m
         "drivers_svg": charts.driver_bars(drivers, t("insights.chart.drivers"), t("insights.drivers.weight"),
                                           language=language),
         "number": lambda value, digits=1: format_number(value, language, digits),
+        "figure": figure_helper(language),
         "day_text": lambda value, weekday=False: format_day(value, language, catalogue, weekday),
         "pvalue": lambda p: (lambda text: text if text.startswith("<") else "= " + text)(format_p(p, language)),
         "one_day": timedelta(days=1),

@@ -30,14 +30,24 @@ from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
 from servicepulse.http.i18n import request_language
 from servicepulse.http.params import ParamError
-from servicepulse.http.templating import base_context, render
+from servicepulse.http.templating import base_context
+from servicepulse.http.templating import render as render_page
 from servicepulse.invitations import list_rules
 from servicepulse.kernels import charts as chart_kernel
 from servicepulse.kernels.statistics import AnalyticsInputError, format_p
 from servicepulse.kernels.statistics.intervals import wilson
 from servicepulse.kernels.statistics.nps import nps
-from servicepulse.metrics import charts, predicted, predicted_charts, report, service, survey_repository
+from servicepulse.metrics import (
+    charts,
+    predicted,
+    predicted_charts,
+    predicted_repository,
+    report,
+    service,
+    survey_repository,
+)
 from servicepulse.metrics import repository as repo
+from servicepulse.metrics.figures import figure_helper
 from servicepulse.metrics.repository import MetricFilter
 from servicepulse.metrics.saved_views import FILTER_PARAMS, VIEW_PARAMS
 from servicepulse.models import Journey, Moment, Survey, SurveyVersion
@@ -55,6 +65,13 @@ PAGE_SIZE = 50
 def _page(path: str):
     """A /metrics page: for administrators, analysts and team leads."""
     return router.get(PREFIX + path, dependencies=[Depends(require_role(*VIEWERS))])
+
+
+def render(request: Request, template: str, context: dict | None = None, **kwargs):
+    """A metrics page, with ``figure(kind, value, change=False)``: NPS, grades and CES written one way
+    (metrics/figures.py)."""
+    return render_page(request, template, {"figure": figure_helper(request_language(request)), **(context or {})},
+                       **kwargs)
 
 
 def _min_n(request: Request) -> int:
@@ -440,10 +457,26 @@ def report_pdf(request: Request, session: DbSession, month: str = ""):
                         headers={"Content-Disposition": f'attachment; filename="servicepulse-{month}.pdf"'})
 
 
+PREDICTED_FILTERS = ("journey", "team", "segment")  # besides the period: what describes a closed case
+
+
+def predicted_filter(request: Request, session: Session, t) -> tuple[predicted.CaseFilter, list[str]]:
+    """The page's filters as a case filter; a response filter (channel, language) in the URL is named as not
+    applying rather than silently ignored."""
+    f, _, problems = parse_filter(request, t)
+    problems += [t("predicted.filter.not_here", name=t(f"insights.filter.{name}"))
+                 for name in ("channel", "language") if request.query_params.get(name)]
+    segment = (frozenset(predicted_repository.customers_in_segment(session, f.segment))
+               if f.segment is not None else None)
+    return predicted.CaseFilter(journey_id=f.journey_id, team_id=f.team_id, date_from=f.date_from,
+                                date_to=f.date_to, segment_customers=segment), problems
+
+
 def predicted_data(request: Request, session: DbSession) -> dict:
     t = _t(request)
     language = request_language(request)
-    view = predicted.predicted_experience(session)
+    case_filter, problems = predicted_filter(request, session, t)
+    view = predicted.filtered(predicted.predicted_experience(session), case_filter)
     names = predicted.journey_names(session, language)
 
     def comparison():
@@ -479,7 +512,8 @@ def predicted_data(request: Request, session: DbSession) -> dict:
             view.validation.reliability, t("predicted.chart.title"), t("predicted.chart.predicted_share"),
             t("predicted.chart.observed_share"))
 
-    return {"view": view, "names": names, "charts": {"reliability": reliability_spec},
+    return {"view": view, "names": names, "problems": problems, "filtered": case_filter.active,
+            "charts": {"reliability": reliability_spec},
             "tables": {"comparison": comparison, "driver-gaps": driver_gaps, "reliability": reliability,
                        "journeys": by_journey}}
 
@@ -492,7 +526,8 @@ def predicted_page(request: Request, session: DbSession):
     data = predicted_data(request, session)
     view = data["view"]
     context = {"view": view, "summary": predicted.summary_dict(view), "rule": predicted.PredictedSettings(),
-               "journey_names": data["names"], "base": PREFIX + "/predicted",
+               "journey_names": data["names"], "base": PREFIX + "/predicted", "problems": data["problems"],
+               "filtered": data["filtered"], "offer": PREDICTED_FILTERS,
                "driver_label": lambda d: predicted.driver_label(d, language),
                **filter_context(request, session, PREFIX + "/predicted")}
     if view.ok:

@@ -32,6 +32,7 @@ from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import render
 from servicepulse.metrics import MetricFilter, graded_counts
 from servicepulse.metrics import service as metrics
+from servicepulse.metrics.figures import figure_helper
 from servicepulse.models import Case, Journey, Moment, OrgUnit, User
 from servicepulse.models.expectations import SignalRule
 from servicepulse.models.followups import RootCause
@@ -195,11 +196,11 @@ def home(request: Request, user: CurrentUser, session: DbSession):
         journeys = journey_overview(session, language)
         priorities = with_statuses(session, journeys, language, min_n) if user.role in MANAGERS else []
         return render(request, "home.html", {"journeys": journeys, "priorities": priorities,
-                                             "manager": user.role in MANAGERS})
+                                             "manager": user.role in MANAGERS, "figure": figure_helper(language)})
     teams, users = _names(session, actor.team_ids)
     context = {
         "work": _work(request, session, actor, now), "signals": _signals(session, actor), "teams": teams,
-        "users": users, "now": now, "limit": TEAM_LIST,
+        "users": users, "now": now, "limit": TEAM_LIST, "figure": figure_helper(language),
         "views": lambda reasons: [followups.reason_view(r) for r in reasons],
     }
     if user.role == "teamlead":
