@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "servicepulse"
 FOUNDATION = ("settings", "errors")
 KERNELS = "kernels"
 STORAGE = ("db", "models")
-INFRASTRUCTURE = ("jobs", "notify")
+INFRASTRUCTURE = ("jobs", "notify", "analytics_store")
 # The domain order: a domain imports only domains before it (through their package, `servicepulse.<domain>`).
 DOMAINS = ("org", "customers", "surveys", "journeys", "invitations", "verbatims", "responses", "cases",
            "connectors", "expectations", "followups", "metrics", "investment", "improvement", "digests", "privacy")
@@ -54,6 +54,8 @@ OWNERS = {
     "DigestSubscription": "digests", "DigestOptOut": "digests", "DigestSend": "digests",
     "ValueDiscipline": "investment",
     "Job": "jobs",
+    # written by storage's outbox hooks (db/outbox.py) in the writer's transaction, emptied by its shipping job
+    "AnalyticsOutbox": "analytics_store",
 }
 
 

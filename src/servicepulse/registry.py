@@ -24,6 +24,7 @@ included in the order given.
 
 from __future__ import annotations
 
+from servicepulse.analytics_store import jobs as analytics_store_jobs
 from servicepulse.api import health as api_health
 from servicepulse.cases import api as cases_api
 from servicepulse.cases import views as cases_views
@@ -178,6 +179,7 @@ JOB_HANDLERS = {
     digests_jobs.SCHEDULE_JOB: digests_jobs.schedule,
     digests_jobs.SEND_KIND: digests_jobs.send,
     investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.relationship_followups,
+    analytics_store_jobs.SHIP_JOB: analytics_store_jobs.ship,
 }
 
 PERIODIC_JOBS = {
@@ -188,6 +190,7 @@ PERIODIC_JOBS = {
     metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.PREDICTED_FOLLOWUPS_EVERY,
     digests_jobs.SCHEDULE_JOB: digests_jobs.SCHEDULE_EVERY,
     investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_EVERY,
+    analytics_store_jobs.SHIP_JOB: analytics_store_jobs.START_EVERY,
 }
 
 

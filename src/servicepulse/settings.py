@@ -164,6 +164,23 @@ class Settings(BaseSettings):
     failure_demand_days: int = 7
     silence_hours: float = 36.0
 
+    # The analytics store (servicepulse/analytics_store, docs/scale.md): "" keeps every query in the main
+    # database; chdb:///abs/folder (or chdb://folder under data_dir) runs ClickHouse in this process;
+    # clickhouse://user:password@host:8123/database a ClickHouse server or cluster. The main database
+    # stays the system of record; the store gets a copy of the facts through the outbox.
+    analytics_url: str = ""
+
+    @field_validator("analytics_url")
+    @classmethod
+    def _known_analytics_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and value.split("://", 1)[0].lower() not in ("chdb", "clickhouse", "clickhouses") or (
+                value and "://" not in value):
+            raise ConfigurationError("SERVICEPULSE_ANALYTICS_URL must be empty, chdb:///folder or "
+                                     "clickhouse://user:password@host:8123/database, not "
+                                     f"{value.split('://')[0]!r}://...")
+        return value
+
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 # Command modules add their commands to the Typer app when imported.
 from servicepulse.cli import (  # noqa: F401
+    analytics_command,
     connectors_command,
     customer_command,
     db_commands,

@@ -17,6 +17,8 @@ apikey_app = typer.Typer(help="Manage API keys for /api/v1.", no_args_is_help=Tr
 import_app = typer.Typer(help="Import data from files (events, responses).", no_args_is_help=True)
 log_app = typer.Typer(help="Inspect case event logs.", no_args_is_help=True)
 forecast_app = typer.Typer(help="Resolution-time forecasts for open cases.", no_args_is_help=True)
+analytics_app = typer.Typer(help="The optional ClickHouse analytics store: rebuild, ship, status, DDL.",
+                            no_args_is_help=True)
 
 
 
@@ -32,3 +34,4 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(import_app, name="import")
 app.add_typer(log_app, name="log")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(analytics_app, name="analytics")

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
+from servicepulse.db import outbox
+
 
 def bind_value(conn: Connection, table: Table, column: str, value):
     """`value` as the column's type sends it to this database (e.g. a UTC timestamp on SQLite)."""
@@ -32,12 +34,15 @@ class RowWriter:
         if unknown:
             raise ValueError(f"table {table.name} has no column(s) {unknown}")
         self.conn = conn
+        self.table, self.columns = table, tuple(columns)
         self.postgres = conn.dialect.name == "postgresql"
         quoted = ", ".join(f'"{c}"' for c in columns)
         self.sql = (f'COPY "{table.name}" ({quoted}) FROM STDIN' if self.postgres
                     else str(insert(table).compile(dialect=conn.dialect, column_keys=list(columns))))
 
     def write(self, rows: Iterable[tuple]) -> None:
+        tap = outbox.KeyTap(self.conn, self.table, self.columns)  # the analytics store's outbox (off: nothing)
+        rows = tap.rows(rows)
         cursor = self.conn.connection.driver_connection.cursor()
         try:
             if self.postgres:
@@ -48,3 +53,4 @@ class RowWriter:
                 cursor.executemany(self.sql, rows)
         finally:
             cursor.close()
+        tap.record()

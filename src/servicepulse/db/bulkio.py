@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, ins
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from servicepulse.db import outbox
 from servicepulse.models.base import UTCDateTime
 
 SQLITE_CHUNK = 50_000
@@ -76,6 +77,7 @@ def write_rows(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]
     n = len(columns[names[0]]) if names else 0
     if n == 0:
         return 0
+    outbox.record_columns(conn, table, columns)  # the analytics store's outbox (nothing when it is off)
     dialect = conn.dialect.name
     cursor = conn.connection.driver_connection.cursor()
     written = 0

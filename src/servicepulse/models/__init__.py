@@ -1,5 +1,6 @@
 """ORM tables. Importing this package registers every table on `Base.metadata`."""
 
+from servicepulse.models.analytics_store import AnalyticsOutbox
 from servicepulse.models.base import Base, UTCDateTime, utcnow
 from servicepulse.models.cases import Case, CaseEvent, CaseFacts, EffortModel
 from servicepulse.models.customers import Customer
@@ -53,6 +54,7 @@ from servicepulse.models.verbatims import (
 )
 
 __all__ = [
+    "AnalyticsOutbox",
     "Base",
     "UTCDateTime",
     "utcnow",
