@@ -49,8 +49,8 @@ EMAIL = "bench-investment@example.org"
 def _pages(engine) -> list[str]:
     with UnitOfWork(engine, readonly=True) as s:
         key = s.scalar(select(OrgUnit.key).where(OrgUnit.kind == "department").order_by(OrgUnit.name))
-    pages = ["/investment", "/investment?from=2026-03-01&to=2026-06-01", "/investment/compass.csv",
-             "/investment/contacts.csv"]
+    pages = ["/investment", "/investment?from=2026-03-01&to=2026-06-01", "/investment?measure=grade",
+             "/investment/compass.csv", "/investment/contacts.csv", "/investment/teams"]
     if key:
         pages.append(f"/verbatims/departments/{key}")
     return pages
@@ -118,11 +118,25 @@ def main() -> None:
                         customer_facing=True, moment_id=last.moment_id, attributes={})
         s.add(new)
         s.flush()
-        new_id = new.id
+        new_id, case_id, seq, moment_id = new.id, last.case_id, last.seq, last.moment_id
     print(_line(f"{pages[0]} (after a new event: recomputes)", [_render(client, pages[0])]))
     print(_line(f"{pages[0]} (then reused)", [_render(client, pages[0]) for _ in range(args.renders)]))
+    # the job investment.warm_cache after data arrive (a second new event): the visitor finds the frame warm
     with UnitOfWork(engine) as s:
-        s.execute(delete(CaseEvent).where(CaseEvent.id == new_id))
+        second = CaseEvent(case_id=case_id, occurred_at=datetime.now(UTC), seq=seq + 2,
+                           activity="Customer calls again", channel="phone", direction="inbound",
+                           customer_facing=True, moment_id=moment_id, attributes={})
+        s.add(second)
+        s.flush()
+        second_id = second.id
+    with UnitOfWork(engine, readonly=True) as s:
+        start = time.perf_counter()
+        computed = service.warm(s, settings)
+        warm_ms = (time.perf_counter() - start) * 1000
+    print(_line(f"job investment.warm_cache (after a new event; computed={computed})", [warm_ms]))
+    print(_line(f"{pages[0]} (after the warm job)", [_render(client, pages[0]) for _ in range(args.renders)]))
+    with UnitOfWork(engine) as s:
+        s.execute(delete(CaseEvent).where(CaseEvent.id.in_([new_id, second_id])))
     client.__exit__(None, None, None)
     engine.dispose()
 

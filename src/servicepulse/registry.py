@@ -44,6 +44,7 @@ from servicepulse.http.nav import NavEntry
 from servicepulse.improvement import api as improvement_api
 from servicepulse.improvement import views as improvement_views
 from servicepulse.investment import expectation_views as investment_expectation_views
+from servicepulse.investment import jobs as investment_jobs
 from servicepulse.investment import relationship_jobs as investment_relationship_jobs
 from servicepulse.investment import relationship_views as investment_relationship_views
 from servicepulse.investment import views as investment_views
@@ -139,6 +140,7 @@ NAV = (
     NavEntry("/journeys", "journeys.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/investment/expectations", "investment_expect.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/investment/relationship", "investment_relationship.nav", ("admin", "analyst", "teamlead")),
+    NavEntry("/investment/teams", "investment.teams.nav", ("teamlead",)),
     NavEntry("/investment", "investment.nav", ("admin", "analyst")),
     NavEntry("/cases", "cases.nav", ("admin", "analyst", "teamlead")),
     NavEntry("/admin", "org.nav", ("admin", "analyst")),  # links every admin screen (users, keys, links, names, ...)
@@ -179,6 +181,7 @@ JOB_HANDLERS = {
     digests_jobs.SCHEDULE_JOB: digests_jobs.schedule,
     digests_jobs.SEND_KIND: digests_jobs.send,
     investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.relationship_followups,
+    investment_jobs.WARM_CACHE_JOB: investment_jobs.warm_cache,
     analytics_store_jobs.SHIP_JOB: analytics_store_jobs.ship,
 }
 
@@ -190,6 +193,7 @@ PERIODIC_JOBS = {
     metrics_jobs.PREDICTED_FOLLOWUPS_JOB: metrics_jobs.PREDICTED_FOLLOWUPS_EVERY,
     digests_jobs.SCHEDULE_JOB: digests_jobs.SCHEDULE_EVERY,
     investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_JOB: investment_relationship_jobs.RELATIONSHIP_FOLLOWUPS_EVERY,
+    investment_jobs.WARM_CACHE_JOB: investment_jobs.WARM_START,
     analytics_store_jobs.SHIP_JOB: analytics_store_jobs.START_EVERY,
 }
 

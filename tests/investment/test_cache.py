@@ -94,3 +94,41 @@ def test_a_new_event_an_erased_one_and_a_kept_promise_change_the_figures(engine)
         _same(kept, service.compute_contact_analysis(s, settings))
     assert broken_before > 0
     assert service.reason_table(kept).loc["broken_promise", "contacts"] < broken_before
+
+
+@pytest.mark.demo("small", 2026)
+def test_the_warm_job_computes_after_new_data_and_the_page_reuses_it(engine):
+    """The job investment.warm_cache: after a new event it computes the frame (and queues its next run); the
+    next request finds that very frame; without new data the job computes nothing. A newly analysed comment
+    (the chasing rule reads its themes) changes the fingerprint too."""
+    from datetime import UTC, datetime
+
+    from servicepulse.demo.after_load import analyse_verbatims
+    from servicepulse.investment import jobs
+    from servicepulse.jobs.registry import JobContext
+    from servicepulse.models import Job
+
+    settings = Settings()
+    ctx = JobContext(job_id=1, kind=jobs.WARM_CACHE_JOB, attempt=1, max_attempts=3,
+                     now=datetime(2026, 11, 1, 12, 1, tzinfo=UTC), engine=engine)
+    with UnitOfWork(engine, readonly=True) as s:
+        assert service.warm(s, settings) is True
+        assert service.warm(s, settings) is False  # nothing new: nothing computed
+        last = s.scalars(select(CaseEvent).order_by(CaseEvent.id.desc()).limit(1)).one()
+        case_id, at = last.case_id, last.occurred_at
+    with UnitOfWork(engine) as s:
+        s.add(CaseEvent(case_id=case_id, occurred_at=at + timedelta(hours=1), seq=10_001, activity="Klant belt",
+                        channel="phone", direction="inbound", customer_facing=True, attributes={}))
+    with UnitOfWork(engine) as s:
+        jobs.warm_cache(s, {}, ctx)
+        queued = s.scalars(select(Job).where(Job.kind == jobs.WARM_CACHE_JOB)).all()
+    assert len(queued) == 1 and queued[0].run_at.replace(tzinfo=UTC) == datetime(2026, 11, 1, 12, 5, tzinfo=UTC)
+    warmed = list(service._CACHE.values())[-1]
+    with UnitOfWork(engine, readonly=True) as s:
+        assert service.warm(s, settings) is False
+        analysis = service.contact_analysis(s, settings)
+    assert list(service._CACHE.values())[-1] is warmed  # the page read the job's frame
+    assert int(analysis.events["seq"].max()) == 10_001
+    assert analyse_verbatims(engine) > 0
+    with UnitOfWork(engine, readonly=True) as s:
+        assert service.warm(s, settings) is True

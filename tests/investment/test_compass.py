@@ -16,6 +16,7 @@ from servicepulse.demo import contacts as demo_contacts
 from servicepulse.demo.catalogue import JOURNEYS
 from servicepulse.demo.generate import generate
 from servicepulse.investment import compass
+from servicepulse.investment.effect import Slope
 from servicepulse.investment.service import contact_analysis
 from servicepulse.kernels.statistics import MomentFacts
 from servicepulse.models import Moment
@@ -28,7 +29,7 @@ def test_compass_labels_the_demo_and_matches_an_independent_computation(engine):
     with UnitOfWork(engine, readonly=True) as s:
         analysis = contact_analysis(s, settings)
         facts, _ = metrics.moment_facts(s, outcome="nps")
-        rows = compass.compass(facts, analysis.moments, analysis.events, "en")
+        rows = compass.compass(facts, analysis.moments, analysis.events, "en")  # no effect slopes given
         keys = dict(s.execute(select(Moment.id, Moment.key)).all())
     by_key = {r.key: r for r in rows}
     over = {r.key for r in rows if r.label == "over_invested"}
@@ -52,11 +53,10 @@ def test_compass_labels_the_demo_and_matches_an_independent_computation(engine):
             assert by_key[key].slope == pytest.approx(slope, abs=1e-6), key
             assert by_key[key].score == pytest.approx(data.moment_grades.loc[
                 data.moment_grades["moment"] == key, "grade"].mean(), abs=1e-9)
-    # the expected effect: slope x points to the target, with the slope's interval
+    # the expected effect is told in NPS points (test_compass_effect.py checks its slope and interval)
     for r in rows:
         if r.target is not None:
-            assert r.effect == pytest.approx(r.slope * (r.target - r.score))
-            assert r.effect_low <= r.effect <= r.effect_high
+            assert r.measure == "nps" and r.effect is None and r.effect_slope is None
     # cost per case at a moment: the demo's events priced independently, summed per case, averaged
     e = data.events
     pair = (e["channel"].fillna("") + "/" + e["direction"].fillna("")).to_numpy()
@@ -106,10 +106,14 @@ def test_labelling_rules_on_hand_made_moments():
     case_cost = {1: 5.0, 2: 2.0, 3: 40.0, 4: 6.0, 5: 6.0, 6: 6.0, 7: 1.0}
     events = pd.DataFrame([{"moment_id": m, "case_id": c, "cost": case_cost[m]} for m in case_cost
                            for c in range(20)])
-    rows = {r.key: r for r in compass.compass(facts, moments, events)}
+    slopes = {1: Slope(12.0, 2.0, 300), 4: Slope(20.0, 5.0, 300)}  # NPS points per grade point
+    rows = {r.key: r for r in compass.compass(facts, moments, events, slopes=slopes)}
     assert {k: r.label for k, r in rows.items()} == {
         "f_low": "fix_basics", "f_high_cheap": "keep", "f_high_dear": "over_invested",
         "e_low_impact": "under_invested", "e_low_no_impact": "fix_basics", "e_ok": "keep", "few": "unknown"}
-    assert rows["f_low"].effect == pytest.approx(0.5 * (7.0 - 6.4))
+    assert rows["f_low"].effect == pytest.approx(12.0 * (7.0 - 6.4))
+    assert rows["f_low"].effect_low == pytest.approx(12.0 * 0.6 - 1.959964 * 2.0 * 0.6)
+    assert rows["e_low_impact"].effect_high == pytest.approx(20.0 + 1.959964 * 5.0)
+    assert rows["e_low_no_impact"].effect is None  # no slope of the measure: no effect shown
     assert rows["e_low_impact"].target == pytest.approx(8.5)  # one point more, up to the norm
     assert rows["f_high_dear"].saving == pytest.approx((40.0 - 6.0) * 20)  # above the median (6.0) per case

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import contacts as demo_contacts
+from servicepulse.demo.after_load import analyse_verbatims
 from servicepulse.demo.generate import generate
-from servicepulse.investment import demand
+from servicepulse.investment import demand, repository
 from servicepulse.investment.service import contact_analysis
 from servicepulse.models import Case, CaseEvent, OrgUnit
 from servicepulse.settings import Settings
@@ -23,7 +24,10 @@ from servicepulse.settings import Settings
 @pytest.mark.demo("small", 2026)  # a fresh copy of the small demo
 def test_recovers_the_demo_causes_per_reason(engine):
     settings = Settings()
+    # the comments analysed as the worker would: the chasing rule then also reads their themes
+    assert analyse_verbatims(engine) > 1000
     with UnitOfWork(engine, readonly=True) as s:
+        complaints = repository.chasing_comments(s, demand.chasing_themes(repository.codeframe(s)))
         analysis = contact_analysis(s, settings)
         ids = dict(s.execute(select(CaseEvent.id, Case.external_id).join(Case, Case.id == CaseEvent.case_id)).all())
         seqs = dict(s.execute(select(CaseEvent.id, CaseEvent.seq)).all())
@@ -47,6 +51,12 @@ def test_recovers_the_demo_causes_per_reason(engine):
         assert precision >= 0.9 and recall >= 0.9, (reason, precision, recall)
     value_recall = ((predicted == "value") & (actual == "value")).sum() / (actual == "value").sum()
     assert value_recall >= 0.9
+    # the demo tells no status questions; chases found through the comments' themes are returns within the
+    # repeat window of customers who complained of not being kept informed (the demo counts those as repeats)
+    assert len(complaints) > 100
+    chased = merged[predicted == "chasing"]
+    assert len(chased) < 0.05 * int((actual == "repeat").sum())
+    assert set(chased["true_reason"]) <= {"repeat"}
     # the causing departments of the correctly found failure contacts
     hit = merged[(predicted == actual) & (actual != "value")]
     dept = pd.Series([None if pd.isna(d) else dept_keys[int(d)] for d in hit["cause"]], index=hit.index)
@@ -108,6 +118,37 @@ def test_each_rule_on_a_hand_made_case():
         ("value", None), ("silence", 4), ("chasing", 4), ("repeat", 4), ("silence", 4),
         ("value", None), ("repeat", 2),
     ]
+
+
+def test_chasing_by_the_contact_text_and_by_the_case_comments():
+    """A contact whose own text asks for the status is chasing (a status question by theme, not by activity);
+    a comment that complains of not being kept informed makes an earlier return within the repeat window a
+    chase, but not a contact in a silence, nor a contact after the comment was written."""
+    from servicepulse.kernels.text import load_default_codeframe
+
+    events = _frame([
+        (1, 0, "Fault reported", "inbound", True, 10, 100),
+        (1, 5, "Customer e-mail", "inbound", True, 10, 100),   # its text: a status question
+        (2, 0, "Fault reported", "inbound", True, 10, 100),
+        (2, 10, "Customer contacts again", "inbound", True, 10, 100),   # a return before the complaint
+        (2, 60, "Customer contacts again", "inbound", True, 10, 100),   # 50 h of silence: stays silence
+        (2, 80, "Customer contacts again", "inbound", True, 10, 100),   # after the complaint: a repeat
+        (3, 0, "Fault reported", "inbound", True, 10, 100),
+        (3, 10, "Customer contacts again", "inbound", True, 10, 100),   # no complaint in case 3: a repeat
+    ])
+    events["attributes"] = [{}] * len(events)
+    events.at[1, "attributes"] = {"subject": "Wat is de status van mijn storing?", "handling_minutes": 3}
+    events.at[6, "attributes"] = {"text": "Thanks, all sorted now."}
+    frame = load_default_codeframe()
+    themes = demand.chasing_themes(frame)
+    assert "kept_informed" in themes
+    texts = demand.chasing_texts(events, frame, themes)
+    assert texts == {1}
+    complaints = {2: [T0 + pd.Timedelta(hours=70)]}
+    out = demand.classify(events, pd.DataFrame(columns=["case_id", "due_at", "kept_at", "team_id"]), TEAM_DEPT,
+                          MOMENT_DEPT, demand.DemandRules(7, 36), texts, complaints)
+    assert list(out["reason"]) == ["value", "chasing", "value", "chasing", "silence", "repeat", "value", "repeat"]
+    assert out["department"].iloc[1] == 2 and out["department"].iloc[3] == 2  # the moment's owner
 
 
 def test_a_kept_promise_or_news_since_the_due_time_is_no_broken_promise():

@@ -14,10 +14,12 @@ that holds:
   the median moment: where to save;
 - ``keep``: the rest (and ``unknown`` with too few answers).
 
-The expected effect: raising a moment to its norm (``fix_basics``) or by one point up to its norm
-(``under_invested``) moves the overall score by slope x points for every customer who meets the moment, with
-the interval of the slope (slope +/- 1.96 se); an over-invested moment that is allowed to drop to its norm
-loses slope x (norm - score) and saves what its cases cost above the median moment's cost per case (each case
+The labels read the slope of the recommendation score (0-10). The expected effect is told in NPS points
+(promoters% - detractors%) or grade points (the overall 1-10 grade), ``measure``: raising a moment to its norm
+(``fix_basics``) or by one point up to its norm (``under_invested``) moves that measure by slope x points for
+every customer who meets the moment, the slope of the measure on the journey's moment grades with its 95%
+delta-method interval (HC3 standard error; `effect.py`); an over-invested moment that is allowed to drop to
+its norm loses slope x (norm - score) and saves what its cases cost above the median moment's cost per case (each case
 capped at that median: sum of max(cost - median, 0); cheap cases save nothing), with a bootstrap interval over
 its cases. Euros are those of the period analysed.
 """
@@ -29,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from servicepulse.investment.effect import Slope, effect_interval
+
 LABELS = ("fix_basics", "under_invested", "over_invested", "keep", "unknown")
 OVER_MARGIN = 0.25  # grade points above the norm that count as "well above" for a functional moment
 SIGNIFICANCE = 0.05
-Z95 = 1.959964
 BOOTSTRAP = 400
 
 
@@ -56,7 +59,9 @@ class CompassRow:
     cost_high: float | None
     label: str = "unknown"
     target: float | None = None  # the grade aimed at
-    effect: float | None = None  # overall points per customer meeting the moment
+    measure: str = "nps"  # the unit of the effect: NPS points or grade points
+    effect_slope: Slope | None = None  # the measure's slope on this moment's grade
+    effect: float | None = None  # NPS or grade points among the customers meeting the moment
     effect_low: float | None = None
     effect_high: float | None = None
     saving: float | None = None  # euros in the period (over-invested)
@@ -83,9 +88,12 @@ def case_costs(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def compass(facts: dict, moments: pd.DataFrame, events: pd.DataFrame, language: str = "nl",
-            seed: int = 18) -> list[CompassRow]:
-    """One row per moment with answers or costs. ``facts``: moment id -> `MomentFacts` (metrics.moment_facts);
-    ``moments``: `repository.moment_frame`; ``events``: priced events (`service.contact_analysis`)."""
+            seed: int = 18, slopes: dict[int, Slope] | None = None, measure: str = "nps") -> list[CompassRow]:
+    """One row per moment with answers or costs. ``facts``: moment id -> `MomentFacts` (metrics.moment_facts,
+    outcome nps: the labels); ``moments``: `repository.moment_frame`; ``events``: priced events
+    (`service.contact_analysis`); ``slopes``: moment id -> the slope of ``measure`` (`effect.moment_slopes`;
+    a moment without one gets no effect)."""
+    slopes = slopes or {}
     rng = np.random.default_rng(seed)
     per_case = case_costs(events) if not events.empty else pd.DataFrame(columns=["moment_id", "case_id", "cost"])
     by_moment = {int(k): g["cost"].to_numpy(dtype=float) for k, g in per_case.groupby("moment_id")}
@@ -104,7 +112,7 @@ def compass(facts: dict, moments: pd.DataFrame, events: pd.DataFrame, language: 
             slope_se=None if fact is None or fact.se is None else float(fact.se),
             p_value=None if fact is None else fact.p_value,
             cases=len(values), cost=float(values.sum()), cost_per_case=float(values.mean()) if len(values) else None,
-            cost_low=low, cost_high=high))
+            cost_low=low, cost_high=high, measure=measure, effect_slope=slopes.get(int(moment_id))))
     costed = [r.cost_per_case for r in rows if r.cost_per_case is not None]
     median = float(np.median(costed)) if costed else 0.0
     for row in rows:
@@ -113,10 +121,8 @@ def compass(facts: dict, moments: pd.DataFrame, events: pd.DataFrame, language: 
 
 
 def _effect(row: CompassRow, points: float) -> None:
-    row.effect = row.slope * points
-    if row.slope_se is not None:
-        a, b = (row.slope - Z95 * row.slope_se) * points, (row.slope + Z95 * row.slope_se) * points
-        row.effect_low, row.effect_high = min(a, b), max(a, b)
+    if row.effect_slope is not None:
+        row.effect, row.effect_low, row.effect_high = effect_interval(row.effect_slope, points)
 
 
 def _label(row: CompassRow, median_cost: float, values: np.ndarray, rng: np.random.Generator) -> None:

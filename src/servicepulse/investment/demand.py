@@ -17,11 +17,19 @@ that holds wins:
    (``CAUSING_PATTERN``: invoices, bills, settlements): caused by the department that did it (its team's
    department, or the department owning its moment).
 5. ``chasing``: the contact is a status question by its activity (``STATUS_PATTERN``: "where is my...",
-   "status"); caused by the department owning the contact's moment.
+   "status") or by its own text where the record has one (an event attribute ``TEXT_KEYS``: the code
+   frame's status-question themes, ``CHASING_THEMES`` and their children, found in it); caused by the
+   department owning the contact's moment.
 6. ``silence``: at least ``silence_hours`` without any customer-facing event in the case before the contact;
    caused by the department owning the moment the customer waits in.
-7. ``repeat``: any other contact within ``failure_demand_days`` of the customer's previous one.
-8. ``value``: the rest.
+7. ``chasing``: a contact within ``failure_demand_days`` of the customer's previous one in a case whose
+   analysed comment, written after it, complains of one of those themes (not kept informed, heard nothing,
+   had to chase): the customer came back to ask; caused by the department owning the contact's moment.
+8. ``repeat``: any other contact within ``failure_demand_days`` of the customer's previous one.
+9. ``value``: the rest.
+
+A comment is evidence about its case, not about one contact, so it only names the reason of a contact no
+more specific rule explains (7 after 2-6): a chase in a silence stays ``silence``.
 
 Computed in pandas from the stored events and promises on every request; nothing is stored.
 """
@@ -35,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from servicepulse.kernels.eventlog.facts import DEFAULT_CLOSING
+from servicepulse.kernels.text import CodeFrame, find_themes
 
 REASONS = ("broken_promise", "repeat", "department", "chasing", "silence")
 KINDS = ("value", *REASONS)
@@ -43,6 +52,8 @@ REQUEST_PATTERN = re.compile(r"waiting for customer|information requested|wacht 
 CAUSING_PATTERN = re.compile(r"invoice|bill|settlement|factuur|nota|afrekening", re.IGNORECASE)
 STATUS_PATTERN = re.compile(r"status|where is|waar blijft|hoe staat", re.IGNORECASE)
 CLOSING_PATTERN = re.compile(DEFAULT_CLOSING, re.IGNORECASE)
+CHASING_THEMES = ("kept_informed",)  # the default code frame's status-question theme ("status", "no news")
+TEXT_KEYS = ("text", "subject", "summary", "description")  # where an event's attributes carry its words
 
 
 @dataclass(frozen=True)
@@ -63,14 +74,46 @@ def _department(team_id, moment_id, team_dept: dict, moment_dept: dict):
     return None
 
 
+def chasing_themes(codeframe: CodeFrame) -> list[str]:
+    """``CHASING_THEMES`` that the code frame has, with their descendants."""
+    found = [t.key for t in codeframe.themes if t.key in CHASING_THEMES]
+    grew = True
+    while grew:
+        more = [t.key for t in codeframe.themes if t.parent in found and t.key not in found]
+        found += more
+        grew = bool(more)
+    return found
+
+
+def chasing_texts(events: pd.DataFrame, codeframe: CodeFrame, themes: list[str]) -> set:
+    """Row labels of the inbound customer-facing events whose own text (attributes ``TEXT_KEYS``) mentions one
+    of ``themes``."""
+    wanted, out = set(themes), set()
+    if not wanted or "attributes" not in events.columns:
+        return out
+    contacts = (events["direction"] == "inbound") & events["customer_facing"].astype(bool)
+    for label, attributes in events.loc[contacts, "attributes"].items():
+        if not isinstance(attributes, dict):
+            continue
+        text = " ".join(v for k in TEXT_KEYS if isinstance(v := attributes.get(k), str))
+        if text and any(m.theme in wanted for m in find_themes(text, "unknown", codeframe)):
+            out.add(label)
+    return out
+
+
 def classify(events: pd.DataFrame, promises: pd.DataFrame, team_dept: dict[int, int],
-             moment_dept: dict[int, int | None], rules: DemandRules = DemandRules()) -> pd.DataFrame:
+             moment_dept: dict[int, int | None], rules: DemandRules = DemandRules(),
+             chasing_text: set | None = None, chasing_comments: dict[int, list] | None = None) -> pd.DataFrame:
     """One row per contact (index: the event's row label in ``events``) with ``reason`` (one of `KINDS`) and
     ``department`` (the causing department's id, or None for value demand and unknown causes).
 
     ``events`` as `repository.event_frame` gives them (ordered by case, time, source order); ``promises``:
     case_id, due_at, kept_at, team_id; ``team_dept``: team id -> department id; ``moment_dept``: moment id ->
-    the department owning it."""
+    the department owning it; ``chasing_text``: row labels of contacts whose own text is a status question
+    (`chasing_texts`); ``chasing_comments``: case id -> the times of its comments complaining of a
+    status-question theme (`repository.chasing_comments`)."""
+    chasing_text = chasing_text or set()
+    chasing_comments = chasing_comments or {}
     if events.empty:
         return pd.DataFrame(columns=["reason", "department"])
     repeat = pd.Timedelta(days=rules.repeat_days)
@@ -92,6 +135,7 @@ def classify(events: pd.DataFrame, promises: pd.DataFrame, team_dept: dict[int, 
             closed_by = None  # the closing department since the previous contact (or False: none)
             closed = False
             case_promises = by_case.get(int(case_id), [])
+            complaints = chasing_comments.get(int(case_id), [])
         facing = bool(facing)
         if direction == "inbound" and facing:
             reason, dept = "value", None
@@ -111,12 +155,14 @@ def classify(events: pd.DataFrame, promises: pd.DataFrame, team_dept: dict[int, 
                 elif (last_out_activity is not None and at - last_out_facing <= repeat
                       and CAUSING_PATTERN.search(last_out_activity)):
                     reason, dept = "department", last_out_dept
-                elif STATUS_PATTERN.search(activity or ""):
+                elif STATUS_PATTERN.search(activity or "") or label in chasing_text:
                     reason, dept = "chasing", _department(None, moment_id, team_dept, moment_dept)
                 elif last_facing is not None and at - last_facing >= silence:
                     reason, dept = "silence", _department(None, moment_id, team_dept, moment_dept)
                 elif last_contact is not None and at - last_contact <= repeat:
-                    reason, dept = "repeat", _department(None, moment_id, team_dept, moment_dept)
+                    later = any(written >= at for written in complaints)
+                    reason = "chasing" if later else "repeat"
+                    dept = _department(None, moment_id, team_dept, moment_dept)
             labels.append(label)
             reasons.append(reason)
             departments.append(dept)

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from servicepulse.investment import costs, demand, repository
-from servicepulse.responses import day_start
+from servicepulse.investment import costs, demand, effect, repository
 
 
 @dataclass
@@ -41,7 +40,7 @@ def compute_contact_analysis(session: Session, settings, date_from: date | None 
     """Cost and demand of the events in [date_from, date_to) (local days); a contact is judged on its whole case
     history, but only contacts (and costs) inside the period count. Reads and classifies every event of the
     cases concerned on each call: `contact_analysis` gives the same figures from a per-process cache."""
-    events = repository.event_frame(session, date_from, date_to)
+    events = repository.event_frame(session, date_from, date_to, str(settings.zone()))
     moments = repository.moment_frame(session)
     team_dept = repository.team_departments(session)
     moment_dept = _moment_departments(moments)
@@ -79,7 +78,11 @@ def _classified(session: Session, settings, events: pd.DataFrame, team_dept: dic
                             for t, m in zip(events["team_id"].tolist(), events["moment_id"].tolist())]
     promises = repository.promise_frame(session)
     promises = promises[promises["case_id"].isin(set(events["case_id"].unique()))]
-    labelled = demand.classify(events, promises, team_dept, moment_dept, demand.DemandRules.from_settings(settings))
+    frame = repository.codeframe(session)
+    themes = demand.chasing_themes(frame)
+    labelled = demand.classify(events, promises, team_dept, moment_dept, demand.DemandRules.from_settings(settings),
+                               demand.chasing_texts(events, frame, themes),
+                               repository.chasing_comments(session, themes))
     contacts = events[events["contact"]].join(labelled.rename(columns={"department": "cause"}))
     contacts["cause"] = pd.array([None if pd.isna(d) else int(d) for d in contacts["cause"]], dtype="Int64")
     return events, contacts
@@ -91,7 +94,6 @@ def _classified(session: Session, settings, events: pd.DataFrame, team_dept: dic
 class _Entry:
     events: pd.DataFrame  # every stored event, priced (without its attributes: only the price needs them)
     contacts: pd.DataFrame  # every contact, classified
-    utc: np.ndarray  # occurred_at as datetime64[ns] UTC (naive), aligned with events
     local_day: np.ndarray  # the local day as datetime64[ns] (midnight, naive), aligned with events
     case_id: np.ndarray
 
@@ -130,8 +132,7 @@ def _entry(session: Session, settings, team_dept: dict, moment_dept: dict) -> _E
             contacts = events
         times = pd.to_datetime(events["occurred_at"], utc=True) if not events.empty else pd.Series(
             pd.DatetimeIndex([], tz="UTC"))
-        entry = _Entry(events, contacts, times.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]"),
-                       times.dt.tz_convert(str(settings.zone())).dt.tz_localize(None).dt.normalize()
+        entry = _Entry(events, contacts, times.dt.tz_convert(str(settings.zone())).dt.tz_localize(None).dt.normalize()
                        .to_numpy(dtype="datetime64[ns]"),
                        events["case_id"].to_numpy() if not events.empty else np.array([], dtype=np.int64))
         if repository.data_fingerprint(session) != key[1]:  # data arrived while reading: use it, keep nothing
@@ -142,36 +143,40 @@ def _entry(session: Session, settings, team_dept: dict, moment_dept: dict) -> _E
         return entry
 
 
+def warm(session: Session, settings) -> bool:
+    """Make sure the frame of the whole history for the current data and ``settings`` is in the cache (the
+    job `investment.warm_cache`); True when it had to be computed."""
+    moments = repository.moment_frame(session)
+    with _LOCK:
+        before = set(_CACHE)
+    _entry(session, settings, repository.team_departments(session), _moment_departments(moments))
+    with _LOCK:
+        return set(_CACHE) != before
+
+
 def contact_analysis(session: Session, settings, date_from: date | None = None,
                      date_to: date | None = None) -> ContactAnalysis:
     """Cost and demand of the events in [date_from, date_to) (local days), as `compute_contact_analysis` gives
     them, from the per-process frame of the whole history (computed again when the data or settings change).
 
-    As the direct computation: only the cases with an event in [date_from, date_to) as UTC days count, and of
-    those the events on the local days of the period."""
+    As the direct computation: only the cases with an event on the local days [date_from, date_to) count, and
+    of those the events on those days."""
     moments = repository.moment_frame(session)
     team_dept = repository.team_departments(session)
     moment_dept = _moment_departments(moments)
     units = repository.unit_names(session)
     journeys = repository.journey_names(session)
     entry = _entry(session, settings, team_dept, moment_dept)
-    if date_from is None and date_to is None:
-        selected = np.ones(len(entry.events), dtype=bool)
-    else:
-        chosen = np.ones(len(entry.events), dtype=bool)
-        if date_from is not None:
-            chosen &= entry.utc >= np.datetime64(day_start(date_from).replace(tzinfo=None), "ns")
-        if date_to is not None:
-            chosen &= entry.utc < np.datetime64(day_start(date_to).replace(tzinfo=None), "ns")
-        selected = np.isin(entry.case_id, np.unique(entry.case_id[chosen]))
+    inside = np.ones(len(entry.events), dtype=bool)  # the events on the local days of the period
+    if date_from is not None:
+        inside &= entry.local_day >= np.datetime64(date_from, "ns")
+    if date_to is not None:
+        inside &= entry.local_day < np.datetime64(date_to, "ns")
+    # the cases concerned (those with an event in the period): their ids' dtype follows the direct computation
+    selected = np.isin(entry.case_id, np.unique(entry.case_id[inside])) if not inside.all() else inside
     if not selected.any():
         return _empty(pd.DataFrame([], columns=[c for c in repository.EVENT_COLUMNS if c != "attributes"]),
                       units, moments, journeys)
-    inside = selected
-    if date_from is not None:
-        inside = inside & (entry.local_day >= np.datetime64(date_from, "ns"))
-    if date_to is not None:
-        inside = inside & (entry.local_day < np.datetime64(date_to, "ns"))
     mask = pd.Series(inside, index=entry.events.index)
     events, contacts = entry.events[mask], entry.contacts[mask[entry.contacts.index]]
     # the direct computation reads only the selected cases: an id column without gaps there is integer
@@ -223,3 +228,45 @@ def monthly(analysis: ContactAnalysis, zone: str = "Europe/Amsterdam") -> pd.Dat
     ends = starts + pd.offsets.MonthEnd(0)
     out["complete"] = [s.date() >= first and e.date() < last for s, e in zip(starts, ends)]
     return out
+
+
+def effect_slopes(session: Session, moments: pd.DataFrame, measure: str, date_from: date | None = None,
+                  date_to: date | None = None, min_n: int = 30) -> dict[int, effect.Slope]:
+    """Moment id -> the slope of ``measure`` (NPS points or grade points) on the moment's grade over the period's
+    respondents (`effect.moment_slopes`): the compass's expected effect and its interval."""
+    frames = repository.moment_answer_frames(session, date_from, date_to)
+    return effect.moment_slopes(frames, moments, measure, min_n)
+
+
+def team_table(analysis: ContactAnalysis, team_ids: list[int]) -> pd.DataFrame:
+    """Per team (index: team id, in ``team_ids`` order): the cost to serve and the failure demand of its cases
+    (the cases in which the team handled an event in the period, as the case list counts a team's cases):
+    cases, cost of all their events, the team's own handling cost, cost per case, contacts, failure contacts,
+    their share and cost."""
+    events, contacts = analysis.events, analysis.contacts
+    rows = []
+    for team_id in team_ids:
+        if events.empty:
+            cases = []
+        else:
+            cases = events.loc[events["team_id"] == team_id, "case_id"].unique()
+        mine = events[events["case_id"].isin(cases)] if len(cases) else events.iloc[0:0]
+        asked = contacts[contacts["case_id"].isin(cases)] if len(cases) else contacts.iloc[0:0]
+        failure = demand.is_failure(asked["reason"]) if len(asked) else pd.Series(dtype=bool)
+        cost = float(mine["cost"].sum()) if len(mine) else 0.0
+        rows.append({"team_id": team_id, "cases": len(cases), "cost": cost,
+                     "own_cost": float(mine.loc[mine["team_id"] == team_id, "cost"].sum()) if len(mine) else 0.0,
+                     "cost_per_case": cost / len(cases) if len(cases) else None,
+                     "contacts": len(asked), "failure": int(failure.sum()) if len(asked) else 0,
+                     "share": float(failure.mean()) if len(asked) else None,
+                     "failure_cost": float(asked.loc[failure, "cost"].sum()) if len(asked) else 0.0})
+    return pd.DataFrame(rows, columns=["team_id", "cases", "cost", "own_cost", "cost_per_case", "contacts",
+                                       "failure", "share", "failure_cost"]).set_index("team_id")
+
+
+def team_scope(analysis: ContactAnalysis, team_ids: list[int]) -> ContactAnalysis:
+    """The analysis cut to the cases in which one of ``team_ids`` handled an event in the period."""
+    events = analysis.events
+    cases = events.loc[events["team_id"].isin(team_ids), "case_id"].unique() if not events.empty else []
+    return ContactAnalysis(events[events["case_id"].isin(cases)], analysis.contacts[
+        analysis.contacts["case_id"].isin(cases)], analysis.departments, analysis.moments, analysis.journeys)

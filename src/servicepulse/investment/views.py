@@ -1,7 +1,11 @@
-"""The /investment page (cost to serve, avoidable contact, the investment compass), its CSV exports, and the
-department report's section on the contacts, effort and detractors a department causes.
+"""The /investment page (cost to serve, avoidable contact, the investment compass), its CSV exports, the
+per-team view (/investment/teams) and the department report's section on the contacts, effort and detractors a
+department causes.
 
 Administrators and analysts: the figures cover every team (aggregates of cost and demand, no customer data).
+Team leads: /investment/teams only, cut to the cases their own teams handled (`org.Actor`); the organisation-wide
+page and the compass stay with administrators and analysts (they compare every team and department). Nothing is
+stored: an erased customer's events leave every figure at the next request.
 """
 
 from __future__ import annotations
@@ -16,35 +20,43 @@ from sqlalchemy.orm import Session
 
 from servicepulse import metrics
 from servicepulse.http import params
-from servicepulse.http.auth import require_role
+from servicepulse.http.auth import CurrentActor, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
-from servicepulse.investment import charts, compass, costs, demand, repository, service
+from servicepulse.investment import charts, compass, costs, demand, effect, repository, service
 from servicepulse.investment.department import department_impact
 from servicepulse.kernels.spreadsheet import csv_text
 from servicepulse.models import OrgUnit
 
 VIEWERS = ("admin", "analyst")
+TEAM_VIEWERS = ("admin", "analyst", "teamlead")  # /investment/teams: a team lead sees their own teams only
 ORDER = ("under_invested", "fix_basics", "over_invested", "keep", "unknown")  # the compass table, most urgent first
 router = APIRouter(prefix="/investment")
 
 
 def _period(request: Request) -> tuple[date | None, date | None, dict]:
     q = request.query_params
-    raw = {"from": q.get("from", ""), "to": q.get("to", "")}
+    raw = {"from": q.get("from", ""), "to": q.get("to", ""), "measure": q.get("measure", "")}
     start, end = params.parse_date(raw["from"], "from"), params.parse_date(raw["to"], "to")
     params.check_range(start, end)
+    if raw["measure"] not in effect.OUTCOMES:  # a display choice: anything else shows the default
+        raw["measure"] = ""
     return start, end, raw
 
 
-def _figures(request: Request, session: Session, start, end):
+def _measure(raw: dict) -> str:
+    return raw["measure"] or "nps"
+
+
+def _figures(request: Request, session: Session, start, end, measure: str = "nps"):
     language = request_language(request)
     settings = request.app.state.settings
     analysis = service.contact_analysis(session, settings, start, end)
     facts, notes = metrics.moment_facts(session, metrics.MetricFilter(date_from=start, date_to=end), outcome="nps",
                                         min_n=int(settings.min_n), language=language)
-    rows = compass.compass(facts, analysis.moments, analysis.events, language)
+    slopes = service.effect_slopes(session, analysis.moments, measure, start, end, int(settings.min_n))
+    rows = compass.compass(facts, analysis.moments, analysis.events, language, slopes=slopes, measure=measure)
     return analysis, rows, notes
 
 
@@ -75,7 +87,8 @@ def investment_page(request: Request, session: DbSession):
     language = request_language(request)
     ctx = base_context(request)
     t = ctx["t"]
-    analysis, rows, notes = _figures(request, session, start, end)
+    measure = _measure(raw)
+    analysis, rows, notes = _figures(request, session, start, end, measure)
     rows = sorted(rows, key=lambda r: (ORDER.index(r.label), -(r.effect or 0.0)))
     contacts = analysis.contacts
     moment_names = {int(k): (m["name_nl"] if language == "nl" else m["name_en"]) for k, m in analysis.moments.iterrows()}
@@ -98,7 +111,7 @@ def investment_page(request: Request, session: DbSession):
     months = service.monthly(analysis, str(request.app.state.settings.zone()))
     query = "&".join(f"{k}={v}" for k, v in raw.items() if v)
     return render(request, "investment/investment.html", {
-        "raw": raw, "query": query, "totals": service.totals(analysis), "rows": rows, "notes": notes,
+        "raw": raw, "query": query, "measure": measure, "totals": service.totals(analysis), "rows": rows, "notes": notes,
         "by": by, "cost": cost, "months": _table(months, lambda k: ctx["month_text"](k)),
         "journey_of": lambda j: _journey(analysis, j, language),
         "compass_chart": charts.compass_chart(rows, t, language),
@@ -122,17 +135,19 @@ COMPASS_COLUMNS = ("journey", "moment", "kind", "score", "norm", "answers", "slo
 @router.get("/compass.csv", dependencies=[Depends(require_role(*VIEWERS))])
 def compass_csv(request: Request, session: DbSession):
     try:
-        start, end, _ = _period(request)
+        start, end, raw = _period(request)
     except params.ParamError as exc:
         return params.refused_page(request, exc)
     language = request_language(request)
     t = base_context(request)["t"]
-    analysis, rows, _ = _figures(request, session, start, end)
+    measure = _measure(raw)
+    analysis, rows, _ = _figures(request, session, start, end, measure)
     out = [[_journey(analysis, r.journey_id, language), r.name, t(f"investment.compass.kind.{r.kind}"), r.score,
             r.norm, r.n, r.slope, r.slope_se, r.cases, round(r.cost, 2), r.cost_per_case, r.cost_low, r.cost_high,
             t(f"investment.compass.label.{r.label}"), r.target, r.effect, r.effect_low, r.effect_high, r.saving,
             r.saving_low, r.saving_high] for r in rows]
-    return _csv(request, COMPASS_COLUMNS, out, "investment-compass")
+    header = [c if c not in ("effect", "effect_low", "effect_high") else f"{c}_{measure}" for c in COMPASS_COLUMNS]
+    return _csv(request, header, out, "investment-compass")
 
 
 DEMAND_COLUMNS = ("month", "journey", "moment", "reason", "department", "contacts", "cost")
@@ -181,3 +196,35 @@ def department_section(request: Request, session: Session, department: OrgUnit, 
     ctx.update({"impact": row, "reasons": reasons, "pdf": pdf, "department": department})
     template = request.app.state.templates.env.get_template("investment/department_section.html")
     return Markup(template.render(ctx))
+
+
+@router.get("/teams", dependencies=[Depends(require_role(*TEAM_VIEWERS))])
+def teams_page(request: Request, session: DbSession, actor: CurrentActor):
+    """Cost to serve and avoidable contact of the cases each visible team handled in the period."""
+    try:
+        start, end, raw = _period(request)
+        chosen = params.parse_int(request.query_params.get("team"), "team")
+    except params.ParamError as exc:
+        return params.refused_page(request, exc)
+    language = request_language(request)
+    t = base_context(request)["t"]
+    visible = actor.visible_team_ids()
+    teams = [(i, n) for i, n in repository.teams(session) if visible is None or i in visible]
+    names = dict(teams)
+    if chosen is not None and chosen not in names:  # another team's figures: not found, as elsewhere
+        return render(request, "investment/teams.html", {"raw": raw, "teams": teams, "chosen": None,
+                                                          "missing": True, "rows": [], "by": None,
+                                                          "query": ""}, status_code=404)
+    shown = [chosen] if chosen is not None else [i for i, _ in teams]
+    analysis = service.contact_analysis(session, request.app.state.settings, start, end)
+    table = service.team_table(analysis, shown)
+    scoped = service.team_scope(analysis, shown)
+    by = {
+        "reason": _table(service.reason_table(scoped), lambda k: t(f"investment.demand.reason.{k}")),
+        "journey": _table(demand.share_table(scoped.contacts, "journey_id"),
+                          lambda k: _journey(analysis, int(k), language)),
+    }
+    query = "&".join(f"{k}={v}" for k, v in raw.items() if v)
+    return render(request, "investment/teams.html", {
+        "raw": raw, "teams": teams, "chosen": chosen, "missing": False, "query": query,
+        "rows": _table(table, lambda k: names[int(k)]), "totals": service.totals(scoped), "by": by})
