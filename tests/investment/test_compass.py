@@ -117,3 +117,18 @@ def test_labelling_rules_on_hand_made_moments():
     assert rows["e_low_no_impact"].effect is None  # no slope of the measure: no effect shown
     assert rows["e_low_impact"].target == pytest.approx(8.5)  # one point more, up to the norm
     assert rows["f_high_dear"].saving == pytest.approx((40.0 - 6.0) * 20)  # above the median (6.0) per case
+
+
+def test_below_seven_is_fix_the_basics_whatever_the_kind():
+    # the home page and the moment view call every moment below 7 "below the basics": the compass agrees, even for
+    # an emotional moment that clearly drives the score (it is under-invested only from 7 up to its norm)
+    moments = pd.DataFrame({
+        "key": ["e_low_impact", "e_mid_impact", "f_own_norm"], "journey_id": 1, "position": range(3),
+        "kind": ["emotional", "emotional", "functional"], "norm": [9.0, 9.0, 8.0], "department_id": None,
+        "name_nl": "m", "name_en": "m"}, index=pd.Index(range(1, 4), name="moment_id"))
+    facts = {1: _facts("emotional", 6.2), 2: _facts("emotional", 7.2), 3: _facts("functional", 7.5, norm=8.0)}
+    events = pd.DataFrame([{"moment_id": m, "case_id": c, "cost": 5.0} for m in (1, 2, 3) for c in range(20)])
+    rows = {r.key: r for r in compass.compass(facts, moments, events)}
+    assert rows["e_low_impact"].label == "fix_basics" and rows["e_low_impact"].target == pytest.approx(7.0)
+    assert rows["e_mid_impact"].label == "under_invested" and rows["e_mid_impact"].target == pytest.approx(8.2)
+    assert rows["f_own_norm"].label == "fix_basics" and rows["f_own_norm"].target == pytest.approx(8.0)

@@ -6,10 +6,10 @@ and its driver impact (the slope of the overall score on the journey's moment gr
 error: `servicepulse.metrics.moment_facts`, the same facts the improvement scan uses). The label, first rule
 that holds:
 
-- ``fix_basics``: a functional moment below its norm;
-- ``under_invested``: an emotional moment below its norm whose slope is significantly positive (p < 0.05):
-  where to invest;
-- ``fix_basics``: an emotional moment below 7 without a significant slope;
+- ``fix_basics``: any moment below 7 (of either kind: the home page and the moment view call these "below the
+  basics" too), or a functional moment below its own norm;
+- ``under_invested``: an emotional moment from 7 up to below its norm whose slope is significantly positive
+  (p < 0.05): where to invest;
 - ``over_invested``: a functional moment at least ``OVER_MARGIN`` above its norm that costs more per case than
   the median moment: where to save;
 - ``keep``: the rest (and ``unknown`` with too few answers).
@@ -34,6 +34,7 @@ import pandas as pd
 from servicepulse.investment.effect import Slope, effect_interval
 
 LABELS = ("fix_basics", "under_invested", "over_invested", "keep", "unknown")
+BASICS = 7.0  # below a 7 the basics are not in order, whatever the moment's kind (the 7+/9+ rule)
 OVER_MARGIN = 0.25  # grade points above the norm that count as "well above" for a functional moment
 SIGNIFICANCE = 0.05
 BOOTSTRAP = 400
@@ -130,12 +131,12 @@ def _label(row: CompassRow, median_cost: float, values: np.ndarray, rng: np.rand
         row.label = "unknown"
         return
     significant = row.slope > 0 and row.p_value is not None and row.p_value < SIGNIFICANCE
-    if row.kind == "functional" and row.score < row.norm:
+    if row.score < BASICS:
+        row.label, row.target = "fix_basics", BASICS if row.kind == "emotional" else max(row.norm, BASICS)
+    elif row.kind == "functional" and row.score < row.norm:
         row.label, row.target = "fix_basics", row.norm
     elif row.kind == "emotional" and row.score < row.norm and significant:
         row.label, row.target = "under_invested", min(row.norm, row.score + 1.0)
-    elif row.kind == "emotional" and row.score < 7.0:
-        row.label, row.target = "fix_basics", 7.0
     elif (row.kind == "functional" and row.score >= row.norm + OVER_MARGIN and row.cost_per_case is not None
           and row.cost_per_case > median_cost):
         row.label, row.target = "over_invested", row.norm
