@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -71,15 +70,17 @@ def test_scan_classes_and_reasoning(engine, journey):
     assert got["Shiny order page"].code == "little_potential" and got["Shiny order page"].expected_lift == 0
     assert "already at norm" in got["Shiny order page"].reasoning_en
     assert "al op norm" in got["Shiny order page"].reasoning_nl
-    # lift = slope x counted x volume share, with the slope of the journey regression (computed here with numpy)
+    # effect = slope x counted x reach, in NPS points: the NPS outcome (100 / 0 / -100) regressed here with numpy;
+    # every respondent meets the journey's moments (reach 100%), nothing counts past a moment's norm
     with UnitOfWork(engine) as s:
         frame = repo.moment_grade_frame(s, repo.MetricFilter(journey_id=journey[0]))
     X = np.column_stack([np.ones(len(frame)), frame[["invoice", "order", "visit"]].to_numpy(float)])
-    coef = np.linalg.lstsq(X, frame["nps"].to_numpy(float), rcond=None)[0]
+    y = np.where(frame["nps"] >= 9, 100.0, np.where(frame["nps"] <= 6, -100.0, 0.0))
+    coef = np.linalg.lstsq(X, y, rcond=None)[0]
     invoice_mean = frame["invoice"].mean()
     assert got["Clear invoice"].expected_lift == pytest.approx(coef[1] * min(0.8, 7.0 - invoice_mean))
     visit_mean = frame["visit"].mean()
-    assert got["Great visit"].expected_lift == pytest.approx(coef[3] * min(1.0, 10.0 - visit_mean))
+    assert got["Great visit"].expected_lift == pytest.approx(coef[3] * min(1.0, 9.0 - visit_mean))
     assert [r.title for r in report.rows][0] in ("Clear invoice", "Great visit")
     # one plain sentence of why, from the moment's stage (below 7 the basics come first, whatever the kind)
     why = {r.title: r.why for r in report.rows}
@@ -108,7 +109,7 @@ def test_csv_export_has_one_row_per_project(engine, journey):
     # the lift with its unit and interval, and the sentence of why, in the chosen language
     low, lift, high = (number(c) for c in ("lift_low", "expected_lift", "lift_high"))
     assert 0 < low < lift < high
-    assert rows[0]["unit"] == "punt op de aanbevelingsscore (0–10)"
+    assert rows[0]["unit"] == "NPS-punten"
     assert rows[0]["why"].startswith("Brengt vooral de basis op orde bij ‘invoice’")
 
 
@@ -192,7 +193,7 @@ def test_api_register_and_scan(client, engine, journey):
     scan = client.get("/api/v1/improvement/scan", headers=auth).json()
     assert scan["projects"][0]["class"] == "9plus" and scan["projects"][0]["targets"][0]["role"] == "9plus"
     project = scan["projects"][0]
-    assert scan["unit"] == "points on the 0–10 recommendation score" and project["rank"] == 1
+    assert scan["unit"] == "NPS points" and project["rank"] == 1
     assert 0 < project["lift_low"] < project["expected_lift"] < project["lift_high"]
     assert project["why"].startswith("Mainly tackles ‘visit’, a moment of truth")
     assert project["targets"][0]["moment_id"] == ids["visit"] and project["targets"][0]["share"] == 1.0
@@ -253,7 +254,8 @@ def _slope(engine, journey_id, columns, key):
     with UnitOfWork(engine) as s:
         frame = repo.moment_grade_frame(s, repo.MetricFilter(journey_id=journey_id))
     X = np.column_stack([np.ones(len(frame)), frame[columns].to_numpy(float)])
-    coef = np.linalg.lstsq(X, frame["nps"].to_numpy(float), rcond=None)[0]
+    y = np.where(frame["nps"] >= 9, 100.0, np.where(frame["nps"] <= 6, -100.0, 0.0))  # NPS points, as the compass
+    coef = np.linalg.lstsq(X, y, rcond=None)[0]
     return coef[1 + columns.index(key)], frame[key].mean()
 
 
@@ -266,12 +268,14 @@ def test_projects_on_one_moment_share_its_lift_and_never_count_it_twice(engine, 
     with UnitOfWork(engine) as s:
         rows = {r.project_id: r for r in service.scan(s, language="en").rows}
     slope, visit_mean = _slope(engine, jid, ["invoice", "order", "visit"], "visit")
-    # together the plans ask +6, the moment has 10 - mean to give: that is the moment's lift, counted once
-    moment_lift = slope * min(6.0, 10.0 - visit_mean)
+    # together the plans ask +6, the moment has (norm 9) - mean to give: that is the moment's effect, counted once
+    moment_lift = slope * min(6.0, 9.0 - visit_mean)
     a, b = rows[alone], rows[other]
     assert a.scan.expected_lift == pytest.approx(moment_lift / 2) == pytest.approx(b.scan.expected_lift)
     assert a.scan.expected_lift + b.scan.expected_lift == pytest.approx(moment_lift)
-    assert a.scan.expected_lift + b.scan.expected_lift < 2 * single  # without sharing it would count twice
+    assert a.scan.expected_lift + b.scan.expected_lift <= 2 * single  # never more than the moment gives
+    with UnitOfWork(engine) as s:
+        assert service.scan(s).joint == pytest.approx(moment_lift)  # all projects together: the moment once
     assert (a.targets[0].share, a.targets[0].projects) == (0.5, 2)
     assert "shared by 2 projects" in a.scan.reasoning_en
     # in proportion to the plans when they differ: 3 against 1
@@ -284,24 +288,25 @@ def test_projects_on_one_moment_share_its_lift_and_never_count_it_twice(engine, 
     assert rows[alone].scan.expected_lift + rows[other].scan.expected_lift == pytest.approx(moment_lift)
 
 
-def test_a_lift_cannot_push_the_score_past_the_top_of_the_scale(engine):
+def test_a_moment_of_truth_counts_up_to_its_norm_not_the_top_of_the_scale(engine):
     rng = np.random.default_rng(5)
     n = 500
     truth = np.clip(np.rint(rng.normal(8.0, 0.9, n)), 1, 10)  # a moment of truth just below its norm of 9
-    overall = np.clip(np.rint(9.4 + 0.9 * (truth - 8.0) + rng.normal(0, 0.6, n)), 0, 10)  # already near the top
+    overall = np.clip(np.rint(2.0 + 0.8 * truth + rng.normal(0, 0.8, n)), 0, 10)
     ids = _hourly_journey(engine, overall, {"visit": ("emotional", truth)})
     pid = _create(engine, "Perfect visit", [ids["visit"]], improvement=2.0)
     with UnitOfWork(engine) as s:
         report = service.scan(s, language="nl")
     row = report.rows[0]
-    assert report.current == pytest.approx(overall.mean())
-    room = 10.0 - overall.mean()  # x reach 100%: every respondent meets the moment
-    assert row.project_id == pid and row.capped is False and row.targets[0].capped is True
-    assert row.targets[0].effect.slope * row.targets[0].effect.counted > room  # unbounded it would pass 10
-    assert row.scan.expected_lift == pytest.approx(room)
-    assert report.current + row.scan.expected_lift <= 10.0 + 1e-9
-    assert row.low <= row.scan.expected_lift and row.high == pytest.approx(room)
-    assert "hoogstens" in row.scan.reasoning_nl
+    nps = 100 * (np.mean(overall >= 9) - np.mean(overall <= 6))
+    assert report.base == pytest.approx(nps) and report.base_n == n
+    y = np.where(overall >= 9, 100.0, np.where(overall <= 6, -100.0, 0.0))
+    slope = np.linalg.lstsq(np.column_stack([np.ones(n), truth]), y, rcond=None)[0][1]
+    assert row.project_id == pid and row.targets[0].effect.counted == pytest.approx(9.0 - truth.mean())
+    assert row.scan.expected_lift == pytest.approx(slope * (9.0 - truth.mean()))
+    assert report.base + row.scan.expected_lift <= 100.0
+    assert row.low <= row.scan.expected_lift <= row.high
+    assert "tot de norm" in row.scan.reasoning_nl and "NPS-punten" in row.scan.reasoning_nl
 
 
 def test_the_interval_holds_the_estimate_and_narrows_with_more_answers(engine):
@@ -317,17 +322,3 @@ def test_the_interval_holds_the_estimate_and_narrows_with_more_answers(engine):
     for row in (everything, last_five_days):
         assert 0 < row.low < row.scan.expected_lift < row.high
     assert (last_five_days.high - last_five_days.low) > 1.5 * (everything.high - everything.low)
-
-
-def test_a_case_driver_near_the_top_is_bounded_by_the_room_of_the_cases_it_changes():
-    # broken promises in 20% of cases, 4 points each (partial slope); cases with one score 0.5 lower
-    table = pd.DataFrame({"slope": [-4.0], "se": [0.2], "p_value": [0.001], "p_adjusted": [0.001],
-                          "prevalence": [0.2], "univariate": [-0.5]}, index=["broken_promise"])
-    free = service._pooled_driver("broken_promise", {1: 1.0}, table, 0.05, None, "en")
-    assert free.effect.lift == pytest.approx(4.0 * 0.2) and not free.capped
-    near_top = service._Ceiling(top=10.0, current=9.8)  # the cases with a broken promise stand at 9.8 - 0.8 x 0.5
-    bounded = service._pooled_driver("broken_promise", {1: 1.0}, table, 0.05, near_top, "en")
-    assert bounded.capped and bounded.effect.lift == pytest.approx((10.0 - 9.4) * 0.2)
-    assert bounded.low <= bounded.effect.lift == bounded.high
-    assert service._pooled_driver("broken_promise", {1: 0.5, 2: 1.0}, table, 0.05, near_top, "en").effect.lift \
-        == pytest.approx(bounded.effect.lift)  # two plans together still change at most every case

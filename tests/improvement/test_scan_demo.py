@@ -1,4 +1,4 @@
-"""The scan on the demo organisation: shared drivers count once, and the page (and PDF) open with the ranked summary."""
+"""The scan on the demo organisation: shared drivers count once (and a moment project's drivers not at all), and the page (and PDF) open with the ranked summary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 import lxml.html
 import pytest
 
-from servicepulse import metrics
 from servicepulse.db.session import UnitOfWork
 from servicepulse.improvement import service
 from servicepulse.improvement.report import scan_html
@@ -29,7 +28,6 @@ def _summary_rows(html: str):
 def test_demo_drivers_addressed_by_several_projects_are_shared(engine):
     with UnitOfWork(engine, readonly=True) as s:
         report = service.scan(s, language="en")
-        table = metrics.key_drivers(s, include="case").table
     parts: dict[str, list] = {}
     for row in report.rows:
         for part in row.targets:
@@ -37,14 +35,17 @@ def test_demo_drivers_addressed_by_several_projects_are_shared(engine):
                 parts.setdefault(part.key[1], []).append(part)
     shared = {d: ps for d, ps in parts.items() if len(ps) > 1}
     assert {"broken_promise", "dark_period_over_2_days"} <= set(shared)  # as the demo's projects are planned
-    for driver, ps in shared.items():
+    for ps in shared.values():
         assert sum(p.share for p in ps) == pytest.approx(1.0)
-        # the driver's lift: |slope| x cases with it x share prevented (plans together, at most all of them)
-        plans = min(sum(p.effect.planned for p in ps), 1.0)
-        driver_lift = abs(table.loc[driver, "slope"]) * table.loc[driver, "prevalence"] * plans
-        assert sum(p.effect.lift for p in ps) == pytest.approx(driver_lift), driver
-    # and no project, nor all of them together, passes the top of the 0-10 scale
-    assert all(row.scan.expected_lift <= 10 - report.current for row in report.rows)
+    # every demo project with a case fact also lifts moments: the fact is how, so it is shown but not added
+    for row in report.rows:
+        if any(p.key[0] == "moment" for p in row.targets):
+            assert all(p.effect.lift == 0 and p.why.code == "through_moments" for p in row.targets
+                       if p.key[0] == "driver")
+            assert row.scan.expected_lift == pytest.approx(sum(p.effect.lift for p in row.targets))
+    # and all projects together count each moment once, at most up to its norm
+    assert report.joint == pytest.approx(sum(row.scan.expected_lift for row in report.rows))
+    assert report.joint <= report.potential + 1e-9 and report.base + report.joint <= 100
 
 
 @pytest.mark.demo("tiny", 11)
@@ -60,8 +61,8 @@ def test_demo_scan_page_opens_with_the_ranked_summary_in_both_languages(engine, 
     assert [r.xpath("./td")[0].text_content().strip() for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
     for row in rows:
         lift = row.xpath("./td[contains(@class, 'lift')]")[0].text_content()
-        assert "punt op de aanbevelingsscore (0–10)" in lift
-        assert re.search(r"95%-interval: [+-]?\d+,\d\d tot [+-]?\d+,\d\d", lift), lift
+        assert "NPS-punten" in lift
+        assert re.search(r"95%-interval: [+-]?\d+,\d tot [+-]?\d+,\d", lift), lift
         words = set(re.findall(r"[a-zà-ÿ]+", row.text_content().lower()))
         assert not words & ENGLISH, (row.text_content(), words & ENGLISH)
     # every project card says why in one Dutch sentence
@@ -74,8 +75,8 @@ def test_demo_scan_page_opens_with_the_ranked_summary_in_both_languages(engine, 
     english = client.get("/improvement").text
     for row in _summary_rows(english):
         lift = row.xpath("./td[contains(@class, 'lift')]")[0].text_content()
-        assert "points on the 0–10 recommendation score" in lift
-        assert re.search(r"95% interval: [+-]?\d+\.\d\d to [+-]?\d+\.\d\d", lift), lift
+        assert "NPS points" in lift
+        assert re.search(r"95% interval: [+-]?\d+\.\d to [+-]?\d+\.\d", lift), lift
 
     # the PDF opens with the same summary (one partial for both)
     pdf_rows = _summary_rows(scan_html(report, language="nl"))

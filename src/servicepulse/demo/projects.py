@@ -62,7 +62,9 @@ PROJECTS = (
                 "One shared case record so nobody has to tell the story twice.",
                 "Klantenservice", 150_000, 0.7, "proposed",
                 (("fault_repair", "diagnosis_appointment"), ("billing_question", "explanation")),
-                ("handoff", "reopened", "repeat_contact"), "7plus"),
+                # its case facts act through its moments (not added twice); feeling taken seriously, an emotional
+                # moment, carries most of its effect: a 9+ project by the scan
+                ("handoff", "reopened", "repeat_contact"), "9plus"),
     ProjectSpec("Nieuwe bestelpagina",
                 "A redesigned order page with more animations and a product configurator.",
                 "Product & Digitaal", 90_000, 0.6, "proposed",

@@ -62,14 +62,17 @@ def update_project(session: WriteSession, project_id: Annotated[int, Path(ge=1, 
     return _out(service.update_project(session, project_id, _input(body)))
 
 
-@router.get("/scan", dependencies=[needs("read:metrics")], summary="The 7+/9+ scan: expected lift (with its unit and interval), class and why of every project, ranked")
+@router.get("/scan", dependencies=[needs("read:metrics")], summary="The 7+/9+ scan: expected effect over all respondents in NPS points or grade points (with its interval), class and why of every project, ranked; the base and the joint effect of all projects")
 def get_scan(request: Request, session: DbSession, outcome: Literal["nps", "grade"] = "nps",
              language: Literal["nl", "en"] = "en"):
     settings = getattr(request.app.state, "settings", None) or get_settings()
     catalogue = getattr(request.app.state, "catalogue", None)
-    report = service.scan(session, outcome=outcome, min_n=int(settings.min_n), language=language)
+    report = service.scan(session, measure=outcome, min_n=int(settings.min_n), language=language)
     return {"outcome": outcome, "unit": unit_text(report, language, catalogue), "scale": list(report.scale),
-            "current": report.current, "confidence": report.confidence, "notes": report.notes, "projects": [{
+            "base": report.base, "base_n": report.base_n, "confidence": report.confidence, "notes": report.notes,
+            "joint": {"lift": report.joint, "low": report.joint_low, "high": report.joint_high,
+                      "capped": report.joint_capped, "every_moment_at_its_norm": report.potential},
+            "projects": [{
         "id": r.project_id, "rank": r.rank, "title": r.title, "class": r.scan.code,
         "label": r.scan.label_en if language == "en" else r.scan.label_nl,
         "expected_lift": r.scan.expected_lift, "lift_low": r.low, "lift_high": r.high, "capped": r.capped,
@@ -81,6 +84,7 @@ def get_scan(request: Request, session: DbSession, outcome: Literal["nps", "grad
                      "driver": p.key[1] if p.key[0] == "driver" else None, "score": p.effect.score,
                      "norm": p.effect.norm if p.effect.kind != "driver" else None, "planned": p.effect.planned,
                      "counted": p.effect.counted, "slope": p.effect.slope, "volume_share": p.effect.volume_share,
-                     "lift": p.effect.lift, "lift_low": p.low, "lift_high": p.high, "share": p.share,
-                     "projects": p.projects, "capped": p.capped, "role": p.effect.role} for p in r.targets],
+                     "among_reached": p.among, "lift": p.effect.lift, "lift_low": p.low, "lift_high": p.high,
+                     "share": p.share, "projects": p.projects, "capped": p.capped, "role": p.effect.role}
+                    for p in r.targets],
     } for r in report.rows]}

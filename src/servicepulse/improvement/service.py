@@ -1,37 +1,34 @@
 """Improvement projects and the 7+/9+ scan of their experience potential.
 
-Framework-free; never commits. A project targets moments (improving their
-grade by ``expected_improvement`` points) and/or case drivers from
-:data:`servicepulse.metrics.CASE_DRIVERS` (for a driver,
-``expected_improvement`` is read as the share 0-1 of affected cases the
-project prevents, capped at 1). The scan takes its facts from the data:
+Framework-free; never commits. A project targets moments (improving their grade by ``expected_improvement``
+points) and/or case drivers from :data:`servicepulse.metrics.CASE_DRIVERS` (for a driver,
+``expected_improvement`` is read as the share 0-1 of affected cases the project prevents, capped at 1).
 
-- moments: kind, norm, current mean grade, volume and slope in the regression
-  of the overall score on the journey's moment grades
-  (:func:`servicepulse.metrics.moment_facts`, with the slope's standard
-  error), scored by
-  :func:`servicepulse.kernels.statistics.scan_projects`;
-- drivers: the slope of the driver in the regression of the overall score on
-  all case drivers, its standard error and its prevalence; a driver without a
-  significant effect in the expected direction (Holm-corrected, as on the
-  key-driver page) adds nothing.
+Every effect is told in the unit of the investment compass (``measure``): NPS points (promoters% -
+detractors%) or grade points (the overall 1-10 grade), with the compass's slopes
+(`servicepulse.investment.effect_slopes`: per journey, the measure regressed on the journey's moment grades,
+HC3 standard errors) and its delta-method interval (`investment.effect_interval`). A project's effect is the
+expected change of the measure over ALL respondents of the period (the figure /metrics shows), so effects
+of different projects are comparable and their joint effect is meaningful:
 
-Three rules keep the figures honest:
+- a moment: slope x counted points x reach, where counted = min(the plans on the moment, norm - score)
+  (nothing is counted above the norm, of either kind) and reach = the moment's answers / all respondents
+  with the measure. ``slope x counted`` is the effect among the customers who meet the moment: the number
+  the compass shows for a moment lifted to its norm;
+- a case fact: its slope in the regression of the measure on every case fact (respondents with a case),
+  x the cases it can still change x the share changed, x those respondents' share of all respondents;
+- a target without a significant effect in the expected direction (a moment: the slope's HC3 test; a case
+  fact: Holm-corrected, as the key-driver page judges it) counts nothing.
 
-- shared, never counted twice: projects on the same moment or fact pool their
-  plans (up to what the target has to give) and each gets the part of the
-  target's lift in proportion to its own plan;
-- bounded by the scale: a target's lift is at most (top of the outcome's scale
-  - its current mean) x the share of customers it reaches, a project's at most
-  (top - current mean);
-- an interval: the lift at the ends of the slope's 95% confidence interval,
-  the targets of one project added in quadrature (as if independent).
-
-The class follows the project's moments (a driver is the mechanism through
-which a moment improves): driver lifts add to the expected lift but not to
-the 7+/9+ split, so a project with drivers only is a 7+ project (taking away
-effort is fixing the basics) when its lift is large enough. Moment and driver
-lifts of one project may overlap, so its total is an upper bound.
+Shared, never counted twice: projects on the same moment or fact pool their plans (up to what the target has
+to give) and each gets the part in proportion to its own plan. The joint effect of all projects is computed
+on the pooled targets (each counted once), and no effect passes the top of the measure's scale. The class
+follows the project's moments: a functional moment is a 7+ (basics) target, an emotional one (a moment of
+truth) a 9+ target. A case fact is how a project lifts its moments (a shorter silence shows in the
+grade of the moment waited at), so the case facts of a project that also targets moments are shown but not
+added (their effect would count the same improvement twice); a project with case facts only is judged on them
+(a 7+ project: taking away effort is fixing the basics). The joint effect of moment projects is therefore at
+most the effect of lifting every moment to its norm (``potential``).
 """
 
 from __future__ import annotations
@@ -39,15 +36,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 from scipy.stats import norm as normal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from servicepulse import metrics
+from servicepulse import investment, metrics
 from servicepulse.errors import NotFound, ValidationFailed
-from servicepulse.improvement import repository
 from servicepulse.kernels import statistics
-from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect, _classify
+from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect
 from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS, MetricFilter
 from servicepulse.models import ImprovementProject, Moment, ProjectTarget
 
@@ -144,8 +141,11 @@ def list_projects(session: Session) -> list[ImprovementProject]:
 
 CONFIDENCE = 0.95
 _Z = float(normal.ppf(0.5 + CONFIDENCE / 2))
-# The outcome's answer scale (bottom, top): the recommendation question 0-10, the grade 1-10.
-SCALES = {"nps": (0.0, 10.0), "grade": (1.0, 10.0)}
+MEASURES = ("nps", "grade")  # the compass's units: NPS points or grade points
+SCALES = {"nps": (-100.0, 100.0), "grade": (1.0, 10.0)}  # where the measure can go: no effect passes the top
+MIN_LIFT = {"nps": 0.5, "grade": 0.05}  # below this effect over all customers a project has little potential
+_UNIT = {"nps": ("NPS points", "NPS-punten"), "grade": ("grade points", "cijferpunten")}
+_KIND_NL = {"functional": "functioneel", "emotional": "emotioneel"}
 
 
 @dataclass(frozen=True)
@@ -154,32 +154,39 @@ class Why:
 
     Codes: ``fix_basics``, ``truth_below_basics``, ``win_moment`` (a moment the project improves),
     ``prevent``, ``add`` (a case fact it prevents or adds), and when nothing counts ``good_enough``,
-    ``keep_it``, ``no_effect``, ``no_data``, ``no_targets``.
+    ``keep_it``, ``no_effect``, ``no_data``, ``no_targets``, ``through_moments`` (a case fact of a project that
+    lifts moments: how it lifts them, not added).
     """
 
     code: str
     target: str = ""
     score: float | None = None  # the moment's mean grade now
     norm: float | None = None
-    reach: float | None = None  # share of customers who meet the moment
+    reach: float | None = None  # share of all respondents who meet the moment
     prevalence: float | None = None  # share of cases with the fact now
-    effect: float | None = None  # overall points the fact costs (or adds) in a case
+    effect: float | None = None  # measure points the fact costs (or adds) in a case
     share: float | None = None  # share of the cases the project changes
-    others: int = 0  # other projects that address the same moment or fact (they share its lift)
+    others: int = 0  # other projects that address the same moment or fact (they share its effect)
 
 
 @dataclass(frozen=True)
 class TargetLift:
-    """One target of a project: the project's part of the target's lift, with that part's interval."""
+    """One target of a project: the project's part of the target's effect, with that part's interval.
+
+    ``effect.lift`` is the part over all respondents, ``among`` the same part among the customers the target
+    reaches (``effect.volume_share`` of all): ``lift = among x reach``."""
 
     key: tuple[str, object]  # ("moment", moment id) or ("driver", driver name)
-    effect: TargetEffect  # counted and lift are this project's part
-    share: float  # this project's part of the target's lift: its plan over all plans on the target
+    effect: TargetEffect  # counted and lift are this project's part; slope in the measure's units
+    share: float  # this project's part of the target's effect: its plan over all plans on the target
     projects: int  # how many projects address the target
     low: float | None  # None: no standard error for the slope
     high: float | None
-    capped: bool  # the top of the scale cut the target's lift
+    capped: bool  # the top of the scale cut the target's effect
     why: Why
+    among: float = 0.0
+    among_low: float | None = None
+    among_high: float | None = None
 
 
 @dataclass
@@ -188,17 +195,17 @@ class ScanRow:
     title: str
     owner: str | None
     cost: float | None
-    scan: statistics.ProjectScan
+    scan: statistics.ProjectScan  # expected_lift: the measure's expected change over all respondents
     low: float | None = None  # the interval of scan.expected_lift (None when a slope had no standard error)
     high: float | None = None
     targets: list[TargetLift] = field(default_factory=list)
     why: Why = Why("no_targets")
     rank: int = 0
-    capped: bool = False  # the project's lift was cut to what the scale leaves
+    capped: bool = False  # the project's effect was cut to what the scale leaves
 
     @property
     def lift_per_1000(self) -> float | None:
-        """Overall points per 1,000 of cost: what a euro buys."""
+        """Measure points per 1,000 of cost: what a euro buys."""
         if not self.cost:
             return None
         return self.scan.expected_lift / self.cost * 1000
@@ -207,24 +214,23 @@ class ScanRow:
 @dataclass
 class ScanReport:
     rows: list[ScanRow]
-    outcome: str  # "nps" (the 0-10 recommendation question) or "grade" (the 1-10 grade): the lift's unit
+    measure: str  # "nps" (NPS points) or "grade" (grade points): the unit of every effect
     notes: list[str]
-    current: float | None = None  # the outcome's mean now: lifts stop at the top of the scale
+    base: float | None = None  # the measure over all respondents now (the NPS or mean grade /metrics shows)
+    base_n: int = 0
     scale: tuple[float, float] = SCALES["nps"]
     confidence: float = CONFIDENCE
-    over_scale: bool = False  # all projects together would lift the mean past the top of the scale
-
-
-@dataclass(frozen=True)
-class _Ceiling:
-    """The top of the outcome's scale and where the mean stands now."""
-
-    top: float
-    current: float
+    joint: float = 0.0  # every project together: each moment and case fact counted once, up to its norm
+    joint_low: float | None = None
+    joint_high: float | None = None
+    joint_capped: bool = False  # the top of the scale cut the joint effect
+    joint_moments: float = 0.0  # the moments' part of the joint effect
+    potential: float = 0.0  # every moment with a clear effect lifted to its norm: the most moment projects give
+    with_drivers: bool = False  # some project changes case facts: they act partly through the moments
 
     @property
-    def room(self) -> float:
-        return max(0.0, self.top - self.current)
+    def outcome(self) -> str:  # the name the API has used
+        return self.measure
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,9 @@ class _Pooled:
     """A target with the plans of every project on it together."""
 
     effect: TargetEffect
+    among: float
+    among_low: float | None
+    among_high: float | None
     low: float | None
     high: float | None
     capped: bool
@@ -239,144 +248,206 @@ class _Pooled:
     plans: dict[int, float]  # project id -> its plan (moment points, or for a driver the share of cases 0-1)
 
 
-def _bounded(effect: TargetEffect, low: float | None, high: float | None, reach: float,
-             ceiling: _Ceiling | None) -> tuple[TargetEffect, float | None, float | None, bool]:
-    """Cut a lift (and its interval) to (top - current) x reach: the customers reached cannot pass the top."""
-    if ceiling is None:
-        return effect, low, high, False
-    cap = ceiling.room * reach
+def _fmt(value: float, digits: int, language: str, sign: bool = False) -> str:
+    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def _p_value(slope: investment.Slope) -> float:
+    if not slope.se or not math.isfinite(slope.se):
+        return 0.0 if slope.slope else 1.0
+    return float(2 * normal.sf(abs(slope.slope) / slope.se))
+
+
+def _bounded(lift: float, low: float | None, high: float | None, cap: float | None):
+    """Cut an effect (and its interval) to what the scale leaves for the customers it reaches."""
+    if cap is None:
+        return lift, low, high, False
     low = None if low is None else min(low, cap)
     high = None if high is None else min(high, cap)
-    if effect.lift <= cap:
-        return effect, low, high, False
-    top, now = ceiling.top, ceiling.current
-    return replace(
-        effect, lift=cap,
-        reason_en=effect.reason_en + (f"; at most {cap:+.2f}: the mean cannot pass {top:g} "
-                                      f"(now {now:.2f}) for the {reach:.0%} reached"),
-        reason_nl=effect.reason_nl + (f"; hoogstens {cap:+.2f}: het gemiddelde kan niet boven {top:g} "
-                                      f"(nu {now:.2f}) voor de {reach:.0%} die het bereikt").replace(".", ","),
-    ), low, high, True
+    return min(lift, cap), low, high, lift > cap + 1e-12
 
 
-def _moment_lift(fact: statistics.MomentFacts, planned: float, slope: float, p_value: float | None,
-                 total_n: int | None, alpha: float) -> TargetEffect:
-    project = statistics.Project(fact.name, {fact.name: planned})
-    facts = {fact.name: replace(fact, slope=slope, p_value=p_value)}
-    return statistics.scan_projects([project], facts, total_n=total_n, alpha=alpha)[0].targets[0]
-
-
-def _pooled_moment(fact: statistics.MomentFacts, plans: dict[int, float], total_n: int | None, alpha: float,
-                   ceiling: _Ceiling | None) -> _Pooled:
-    """Every plan on one moment together: slope x min(sum of plans, room to the ceiling) x volume share."""
+def _pooled_moment(fact: statistics.MomentFacts, slope: investment.Slope | None, plans: dict[int, float],
+                   reach: float, alpha: float, room: float | None, measure: str) -> _Pooled:
+    """Every plan on one moment together: slope x min(sum of plans, norm - score) x reach."""
     planned = sum(plans.values())
-    effect = _moment_lift(fact, planned, fact.slope, fact.p_value, total_n, alpha)
-    low = high = None
-    se = fact.se
-    if se is not None and math.isfinite(se):
-        # the lift is linear in the slope: its interval is the lift at the ends of the slope's interval
-        high = _moment_lift(fact, planned, fact.slope + _Z * se, None, total_n, alpha).lift
-        low = _moment_lift(fact, planned, fact.slope - _Z * se, None, total_n, alpha).lift if effect.lift > 0 else 0.0
-    # the customers who meet the moment are taken to stand where everyone does (their own mean is not known here)
-    effect, low, high, capped = _bounded(effect, low, high, effect.volume_share, ceiling)
-    base = dict(target=fact.name, score=fact.score, norm=effect.norm, reach=effect.volume_share)
-    status = statistics.moment_status(effect.kind, effect.norm, fact.score).code
-    if effect.lift > 0:
+    kind = fact.kind
+    norm = float(fact.norm) if fact.norm is not None else (9.0 if kind == "emotional" else 7.0)
+    score = fact.score
+    gap = 0.0 if score is None else max(0.0, norm - float(score))
+    counted = min(planned, gap)
+    s = 0.0 if slope is None else slope.slope
+    significant = slope is not None and s > 0 and _p_value(slope) < alpha
+    among = among_low = among_high = None
+    if slope is not None:
+        among, among_low, among_high = investment.effect_interval(slope, counted)
+    if not significant or counted <= 0:
+        among = 0.0
+        among_low = None if among_low is None else min(0.0, among_low)
+        among_high = None if among_high is None else max(0.0, among_high)
+    lift, low, high, capped = _bounded(among * reach, None if among_low is None else among_low * reach,
+                                       None if among_high is None else among_high * reach,
+                                       None if room is None else room * reach)
+    if capped:
+        among = lift / reach
+    role = ("7plus" if kind == "functional" else "9plus") if lift > 0 else None
+    en, nl = _UNIT[measure]
+    name = fact.name
+    if score is None:
+        reason_en = f"'{name}': no grade yet (too few answers), nothing counted"
+        reason_nl = f"'{name}': nog geen cijfer (te weinig antwoorden), niets meegeteld"
+    elif gap <= 0:
+        reason_en = (f"'{name}' ({kind}): already at norm ({_fmt(score, 1, 'en')} >= {norm:g}), "
+                     f"nothing counted")
+        reason_nl = (f"'{name}' ({_KIND_NL.get(kind, kind)}): al op norm ({_fmt(score, 1, 'nl')} >= "
+                     f"{_fmt(norm, 0 if norm.is_integer() else 1, 'nl')}), niets meegeteld")
+    elif not significant:
+        reason_en = (f"'{name}' ({kind}): no significant positive effect ({_fmt(s, 2, 'en', True)} {en} "
+                     f"per grade point), nothing counted")
+        reason_nl = (f"'{name}' ({_KIND_NL.get(kind, kind)}): geen significant positief effect "
+                     f"({_fmt(s, 2, 'nl', True)} {nl} per cijferpunt), niets meegeteld")
+    else:
+        reason_en = (f"'{name}' ({kind}, {_fmt(score, 1, 'en')} against norm {norm:g}): plans "
+                     f"{_fmt(planned, 1, 'en', True)}, counts {_fmt(counted, 2, 'en', True)} up to the norm; "
+                     f"{_fmt(s, 2, 'en')} {en} per point = {_fmt(among, 2, 'en', True)} among the "
+                     f"{reach:.0%} of customers who meet it = {_fmt(lift, 2, 'en', True)} over all customers")
+        reason_nl = (f"'{name}' ({_KIND_NL.get(kind, kind)}, {_fmt(score, 1, 'nl')} tegen norm "
+                     f"{_fmt(norm, 0 if norm.is_integer() else 1, 'nl')}): plan {_fmt(planned, 1, 'nl', True)}, "
+                     f"telt {_fmt(counted, 2, 'nl', True)} tot de norm; {_fmt(s, 2, 'nl')} {nl} per punt = "
+                     f"{_fmt(among, 2, 'nl', True)} bij de {reach:.0%} van de klanten die het meemaken = "
+                     f"{_fmt(lift, 2, 'nl', True)} over alle klanten")
+        if capped:
+            reason_en += "; cut to the top of the scale"
+            reason_nl += "; begrensd door de top van de schaal"
+    effect = TargetEffect(moment=name, kind=kind, score=score, norm=norm, planned=planned,
+                          counted=counted if lift > 0 else 0.0, slope=s, volume_share=reach, lift=lift, role=role,
+                          reason_en=reason_en, reason_nl=reason_nl)
+    base = dict(target=name, score=score, norm=norm, reach=reach)
+    if lift > 0:
+        status = statistics.moment_status(kind, norm, score).code
         code = ("win_moment" if status == "win_moment" else
-                "truth_below_basics" if effect.kind == "emotional" else "fix_basics")
-    elif fact.score is None:
+                "truth_below_basics" if kind == "emotional" else "fix_basics")
+    elif score is None:
         code = "no_data"
-    elif fact.score >= effect.norm:  # the plainer reason first, even when the slope is not significant either
-        code = "good_enough" if effect.kind == "functional" else "keep_it"
+    elif gap <= 0:  # the plainer reason first, even when the slope is not significant either
+        code = "good_enough" if kind == "functional" else "keep_it"
     else:
         code = "no_effect"
-    return _Pooled(effect, low, high, capped, Why(code, **base), plans)
+    return _Pooled(effect, among, among_low, among_high, low, high, capped, Why(code, **base), plans)
 
 
-def _pooled_driver(driver: str, plans: dict[int, float], table, alpha: float, ceiling: _Ceiling | None,
-                   language: str) -> _Pooled:
-    """Every plan on one case fact together: |slope| x cases with (or without) it x share changed (at most all)."""
+@dataclass
+class _Drivers:
+    table: object  # metrics.key_drivers' table (significance as the key-driver page judges it), or None
+    slopes: dict  # driver -> investment.Slope in the measure's units
+    n: int  # respondents in the regression
+
+
+def _driver_analysis(session: Session, f: MetricFilter, measure: str, min_n: int, language: str,
+                     notes: list[str]) -> _Drivers:
+    """The case facts' slopes in the measure's units: the key-driver page's factors (and its Holm-corrected
+    significance), regressed with the measure coded as the compass codes it (NPS: 100 / 0 / -100)."""
+    analysis = metrics.key_drivers(session, f, include="case", outcome=measure, min_n=min_n, language=language)
+    if analysis.message:
+        notes.append(analysis.message)
+    if analysis.table is None:
+        return _Drivers(None, {}, 0)
+    columns = list(analysis.table.index)
+    frame = metrics.driver_frame(session, f, include="case", outcome=measure)
+    data = frame[columns + [measure]].dropna()
+    x = np.column_stack([np.ones(len(data)), data[columns].to_numpy(dtype=float)])
+    y = investment.outcome_values(data[measure].astype(float), measure).to_numpy(dtype=float)
+    try:
+        coef, se = investment.hc3_ols(x, y)
+    except np.linalg.LinAlgError:
+        return _Drivers(None, {}, 0)
+    slopes = {c: investment.Slope(float(coef[i + 1]), float(se[i + 1]), len(data)) for i, c in enumerate(columns)}
+    return _Drivers(analysis.table, slopes, len(data))
+
+
+def _pooled_driver(driver: str, plans: dict[int, float], drivers: _Drivers, reach: float, alpha: float,
+                   room: float | None, language: str, measure: str) -> _Pooled:
+    """Every plan on one case fact together: its effect in a case x cases it can change x share changed
+    (at most all), x the share of all respondents in the analysis."""
     share = min(sum(plans.values()), 1.0)
     name_nl, name_en = DRIVER_LABELS[driver]
     name = name_nl if language == "nl" else name_en
-    base = dict(moment=name, kind="driver", score=None, norm=0.0, planned=share, volume_share=1.0)
-    if table is None or driver not in table.index:  # no analysis, or the fact was left out of it (no variation)
+    en, nl = _UNIT[measure]
+    base = dict(moment=name, kind="driver", score=None, norm=0.0, planned=share, volume_share=reach)
+    table = drivers.table
+    if table is None or driver not in table.index or driver not in drivers.slopes:
         effect = TargetEffect(counted=0.0, slope=0.0, lift=0.0, role=None,
                               reason_en=f"'{name_en}': no driver analysis possible, nothing counted",
                               reason_nl=f"'{name_nl}': geen driveranalyse mogelijk, niets meegeteld", **base)
         why = Why("no_data" if table is None else "no_effect", target=name)
-        return _Pooled(effect, None, None, False, why, plans)
+        return _Pooled(effect, 0.0, None, None, None, None, False, why, plans)
     row = table.loc[driver]
-    slope, se = float(row["slope"]), float(row["se"])
-    # significance as the key-driver page judges it: corrected for the number of factors tested
+    slope = drivers.slopes[driver]
     p = float(row["p_adjusted"]) if "p_adjusted" in row.index else float(row["p_value"])
     prevalence = float(row["prevalence"])
     helpful = driver in POSITIVE_DRIVERS
-    strength = slope if helpful else -slope  # overall points a case wins when the project changes the fact
-    room = (1 - prevalence) if helpful else prevalence  # cases the project can still change
-
-    def lift_at(points: float) -> float:
-        return max(points, 0.0) * room * share
-
-    significant = strength > 0 and p < alpha
-    lift = lift_at(strength) if significant else 0.0
-    high = lift_at(strength + _Z * se) if math.isfinite(se) else None
-    low = (lift_at(strength - _Z * se) if significant else 0.0) if math.isfinite(se) else None
+    strength = slope.slope if helpful else -slope.slope  # measure points a case wins when the fact changes
+    changeable = (1 - prevalence) if helpful else prevalence  # cases the project can still change
+    significant = strength > 0 and p < alpha and (float(row["slope"]) > 0) == helpful
+    half = _Z * slope.se * changeable * share if math.isfinite(slope.se) else None
+    among = strength * changeable * share if significant else 0.0
+    among_low = None if half is None else (among - half if significant else min(0.0, strength * changeable * share - half))
+    among_high = None if half is None else max(0.0, strength * changeable * share + half)
+    lift, low, high, capped = _bounded(among * reach, None if among_low is None else among_low * reach,
+                                       None if among_high is None else among_high * reach,
+                                       None if room is None else room * reach)
+    if capped:
+        among = lift / reach
     why = Why(("add" if helpful else "prevent") if significant else "no_effect", target=name,
               prevalence=prevalence, effect=strength, share=share)
     if not significant:
-        effect = TargetEffect(
-            counted=0.0, slope=slope, lift=0.0, role=None,
-            reason_en=(f"'{name_en}': no significant effect on the overall score "
-                       f"(slope {slope:+.2f}, corrected p = {p:.2f}), nothing counted"),
-            reason_nl=(f"'{name_nl}': geen significant effect op het totaaloordeel "
-                       f"(helling {slope:+.2f}, gecorrigeerde p = {p:.2f}), niets meegeteld").replace(".", ","),
-            **base)
-        return _Pooled(effect, low, high, False, why, plans)
-    effect = TargetEffect(
-        counted=share, slope=slope, lift=lift, role=None,
-        reason_en=(f"'{name_en}' ({room:.0%} of cases {'without' if helpful else 'with'} it, "
-                   f"{'adds' if helpful else 'costs'} {strength:.2f} points): changes {share:.0%} of them "
-                   f"= {lift:+.2f}"),
-        reason_nl=(f"'{name_nl}' ({room:.0%} van de zaken {'zonder' if helpful else 'met'}, "
-                   f"{'levert' if helpful else 'kost'} {strength:.2f} punt): verandert {share:.0%} daarvan "
-                   f"= {lift:+.2f}").replace(".", ","),
-        **base)
-    if ceiling is not None and "univariate" in row.index and math.isfinite(float(row["univariate"])):
-        # the cases the project changes start from their own mean, not everyone's: with a 0/1 fact the
-        # univariate slope is (mean with it - mean without it), so the two means follow from the overall one
-        gap = float(row["univariate"])
-        ceiling = replace(ceiling, current=ceiling.current - prevalence * gap if helpful
-                          else ceiling.current + (1 - prevalence) * gap)
-    effect, low, high, capped = _bounded(effect, low, high, room * share, ceiling)
-    return _Pooled(effect, low, high, capped, why, plans)
+        reason_en = (f"'{name_en}': no significant effect (corrected p = {p:.2f}), nothing counted")
+        reason_nl = (f"'{name_nl}': geen significant effect (gecorrigeerde p = {_fmt(p, 2, 'nl')}), "
+                     "niets meegeteld")
+    else:
+        reason_en = (f"'{name_en}' ({changeable:.0%} of cases {'without' if helpful else 'with'} it, "
+                     f"{'adds' if helpful else 'costs'} {_fmt(strength, 1, 'en')} {en} in a case): changes "
+                     f"{share:.0%} of them = {_fmt(among, 2, 'en', True)} among the {reach:.0%} of customers "
+                     f"with a case = {_fmt(lift, 2, 'en', True)} over all customers")
+        reason_nl = (f"'{name_nl}' ({changeable:.0%} van de dossiers {'zonder' if helpful else 'met'}, "
+                     f"{'levert' if helpful else 'kost'} {_fmt(strength, 1, 'nl')} {nl} per dossier): "
+                     f"verandert {share:.0%} daarvan = {_fmt(among, 2, 'nl', True)} bij de {reach:.0%} van de "
+                     f"klanten met een dossier = {_fmt(lift, 2, 'nl', True)} over alle klanten")
+    effect = TargetEffect(counted=share if significant else 0.0, slope=slope.slope, lift=lift, role=None,
+                          reason_en=reason_en, reason_nl=reason_nl, **base)
+    return _Pooled(effect, among, among_low, among_high, low, high, capped, why, plans)
 
 
 def _part(key: tuple[str, object], pool: _Pooled, project_id: int) -> TargetLift:
-    """A project's part of a target: in proportion to its plan, so projects on one target share its lift
+    """A project's part of a target: in proportion to its plan, so projects on one target share its effect
     and together count it once."""
     plan = pool.plans[project_id]
     total = sum(pool.plans.values())
     weight = plan / total if total > 0 else 1 / len(pool.plans)
     e = pool.effect
     lift = e.lift * weight
-    effect = replace(e, planned=plan, counted=e.counted * weight, lift=lift)
+    reason_en, reason_nl = e.reason_en, e.reason_nl
     if len(pool.plans) > 1:
-        effect = replace(
-            effect,
-            reason_en=e.reason_en + (f"; shared by {len(pool.plans)} projects in proportion to their plans, "
-                                     f"this project's part {weight:.0%} = {lift:+.2f}"),
-            reason_nl=e.reason_nl + (f"; gedeeld door {len(pool.plans)} projecten naar rato van hun plan, "
-                                     f"deel van dit project {weight:.0%} = {lift:+.2f}").replace(".", ","))
-    low = None if pool.low is None else lift - weight * (e.lift - pool.low)
-    high = None if pool.high is None else lift + weight * (pool.high - e.lift)
+        reason_en += (f"; shared by {len(pool.plans)} projects in proportion to their plans, "
+                      f"this project's part {weight:.0%} = {lift:+.2f}")
+        reason_nl += (f"; gedeeld door {len(pool.plans)} projecten naar rato van hun plan, "
+                      f"deel van dit project {weight:.0%} = {_fmt(lift, 2, 'nl', True)}")
+    effect = TargetEffect(moment=e.moment, kind=e.kind, score=e.score, norm=e.norm, planned=plan,
+                          counted=e.counted * weight, slope=e.slope, volume_share=e.volume_share, lift=lift,
+                          role=e.role, reason_en=reason_en, reason_nl=reason_nl)
+
+    def scaled(end: float | None) -> float | None:  # the effect is linear in the plan's weight, so is its interval
+        return None if end is None else weight * end
+
     why = replace(pool.why, others=len(pool.plans) - 1)
     if key[0] == "driver":
         why = replace(why, share=min(plan, 1.0))
-    return TargetLift(key, effect, weight, len(pool.plans), low, high, pool.capped, why)
+    return TargetLift(key, effect, weight, len(pool.plans), scaled(pool.low), scaled(pool.high), pool.capped, why,
+                      among=pool.among * weight, among_low=scaled(pool.among_low), among_high=scaled(pool.among_high))
 
 
-_NOTHING_ORDER = ("good_enough", "keep_it", "no_effect", "no_data")
+_NOTHING_ORDER = ("good_enough", "keep_it", "no_effect", "through_moments", "no_data")
 
 
 def _project_why(parts: list[TargetLift]) -> Why:
@@ -389,41 +460,82 @@ def _project_why(parts: list[TargetLift]) -> Why:
     return min((p.why for p in parts), key=lambda w: _NOTHING_ORDER.index(w.code))
 
 
-def _row(project: ImprovementProject, parts: list[TargetLift], ceiling: _Ceiling | None,
-         min_lift: float) -> ScanRow:
-    capped = False
+def _quadrature(point: float, lows: list[float | None], highs: list[float | None], points: list[float],
+                room: float | None) -> tuple[float | None, float | None]:
+    """An interval of a sum of targets' effects, their slopes taken as independent (half-widths in quadrature)."""
+    if any(v is None for v in lows + highs):
+        return None, None
+    low = point - math.hypot(*(p - lo for p, lo in zip(points, lows)))
+    high = point + math.hypot(*(hi - p for p, hi in zip(points, highs)))
+    if room is not None:
+        high = min(high, max(point, room))
+    return low, high
+
+
+def _classify(title: str, parts: list[TargetLift], lift: float, min_lift: float,
+              measure: str) -> statistics.ProjectScan:
+    en, nl = _UNIT[measure]
+    lift7 = sum(p.effect.lift for p in parts if p.effect.role == "7plus")
+    lift9 = sum(p.effect.lift for p in parts if p.effect.role == "9plus")
+    if not parts:
+        code = "little_potential"
+        head_en = "Little experience potential: no moments or drivers with data are linked to this project."
+        head_nl = "Weinig belevingspotentie: er zijn geen momenten of factoren met gegevens aan gekoppeld."
+    elif lift < min_lift:
+        code = "little_potential"
+        head_en = (f"Little experience potential: expected effect {_fmt(lift, 2, 'en', True)} {en} over all "
+                   f"customers, below {_fmt(min_lift, 2, 'en')}.")
+        head_nl = (f"Weinig belevingspotentie: verwacht effect {_fmt(lift, 2, 'nl', True)} {nl} over alle "
+                   f"klanten, onder {_fmt(min_lift, 2, 'nl')}.")
+    else:
+        code = "9plus" if lift9 > lift7 else "7plus"
+        head_en = f"Expected effect {_fmt(lift, 2, 'en', True)} {en} over all customers ({CLASSES[code][0]})."
+        head_nl = f"Verwacht effect {_fmt(lift, 2, 'nl', True)} {nl} over alle klanten ({CLASSES[code][1]})."
+    return statistics.ProjectScan(
+        project=title, code=code, label_en=CLASSES[code][0], label_nl=CLASSES[code][1], expected_lift=lift,
+        reasoning_en=" ".join([head_en] + [p.effect.reason_en + "." for p in parts]),
+        reasoning_nl=" ".join([head_nl] + [p.effect.reason_nl + "." for p in parts]),
+        targets=[p.effect for p in parts])
+
+
+def _row(project: ImprovementProject, parts: list[TargetLift], room: float | None, min_lift: float,
+         measure: str) -> ScanRow:
     total = sum(p.effect.lift for p in parts)
-    if ceiling is not None and total > ceiling.room:  # a project cannot pass the top either
-        factor = ceiling.room / total
-        parts = [replace(p, effect=replace(p.effect, lift=p.effect.lift * factor),
-                         low=None if p.low is None else p.low * factor,
-                         high=None if p.high is None else p.high * factor) for p in parts]
-        capped = True
-    scan = _classify(project.title, [p.effect for p in parts], min_lift)
-    point = scan.expected_lift
-    low = high = None
-    if all(p.low is not None and p.high is not None for p in parts):
-        # The targets' slopes are treated as independent: their half-widths add in quadrature.
-        low = max(0.0, point - math.hypot(*(p.effect.lift - p.low for p in parts)))
-        high = point + math.hypot(*(p.high - p.effect.lift for p in parts))
-        if ceiling is not None:
-            high = min(high, max(point, ceiling.room))
-    return ScanRow(project.id, project.title, project.owner, project.cost, scan, low, high, parts,
+    capped = room is not None and total > room  # a project cannot pass the top either
+    lift = min(total, room) if capped else total
+    low, high = _quadrature(total, [p.low for p in parts], [p.high for p in parts],
+                            [p.effect.lift for p in parts], room)
+    if capped and low is not None:
+        low = min(low, lift)
+    return ScanRow(project.id, project.title, project.owner, project.cost,
+                   _classify(project.title, parts, lift, min_lift, measure), low, high, parts,
                    _project_why(parts), capped=capped)
 
 
-def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "nps", min_n: int = 30,
-         alpha: float = 0.05, min_lift: float = 0.05, language: str = "nl",
-         source: str = "auto", rank_by: str = "lift") -> ScanReport:
-    """The 7+/9+ scan of every registered project, largest expected lift first.
-
-    Projects that address the same moment or case fact share its lift in proportion to their plans
-    (``expected_improvement``; for a fact capped at 1): the plans count together up to what the target
-    has to give, and each project gets its part, so no lift is counted twice. Every lift stops at the top
-    of the outcome's scale: at most (top - current mean) x the share of customers reached.
-    """
+def scan(session: Session, f: MetricFilter = MetricFilter(), *, measure: str = "nps", min_n: int = 30,
+         alpha: float = 0.05, min_lift: float | None = None, language: str = "nl",
+         source: str = "auto", rank_by: str = "lift", outcome: str | None = None) -> ScanReport:
+    """The 7+/9+ scan of every registered project, largest expected effect first (or, ``rank_by="per_euro"``,
+    most effect per euro), in NPS points or grade points (``measure``; ``outcome`` is its old name) over all
+    respondents of the filter's period, with the joint effect of all projects."""
+    measure = outcome or measure
+    if measure not in MEASURES:
+        raise ValidationFailed(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}",
+                               [("measure", ", ".join(MEASURES))])
+    min_lift = MIN_LIFT[measure] if min_lift is None else min_lift
     projects = list_projects(session)
-    facts, notes = metrics.moment_facts(session, f, outcome=outcome, min_n=min_n, language=language, source=source)
+    facts, notes = metrics.moment_facts(session, f, outcome="nps", min_n=min_n, language=language, source=source)
+    headline = metrics.overview(session, f, min_n=min_n, language=language, source=source).headline
+    figure = headline.nps if measure == "nps" else headline.grade
+    base = figure.score if measure == "nps" else figure.mean
+    base_n = int(figure.n or 0)
+    room = None if base is None else max(0.0, SCALES[measure][1] - float(base))
+    slopes = investment.effect_slopes(session, investment.moment_frame(session), measure, f.date_from, f.date_to,
+                                      min_n) if facts else {}
+
+    def reach_of(n: int) -> float:
+        return min(1.0, n / base_n) if base_n else 0.0
+
     plans: dict[tuple[str, object], dict[int, float]] = {}
     keys: dict[int, list[tuple[str, object]]] = {}
     for project in projects:
@@ -437,30 +549,74 @@ def scan(session: Session, f: MetricFilter = MetricFilter(), *, outcome: str = "
                 continue
             plans.setdefault(key, {})[project.id] = plan
             keys[project.id].append(key)
-    driver_table = None
+    drivers = _Drivers(None, {}, 0)
     if any(kind == "driver" for kind, _ in plans):
-        analysis = metrics.key_drivers(session, f, include="case", outcome=outcome, min_n=min_n, language=language)
-        driver_table = analysis.table
-        if analysis.message:
-            notes.append(analysis.message)
-    current, _ = repository.outcome_mean(session, outcome, f)
-    ceiling = None if current is None else _Ceiling(SCALES[outcome][1], current)
-    total_n = max((fact.n for fact in facts.values()), default=0) or None
+        drivers = _driver_analysis(session, f, measure, min_n, language, notes)
     pooled = {
-        key: (_pooled_moment(facts[key[1]], p, total_n, alpha, ceiling) if key[0] == "moment"
-              else _pooled_driver(key[1], p, driver_table, alpha, ceiling, language))
+        key: (_pooled_moment(facts[key[1]], slopes.get(key[1]), p, reach_of(facts[key[1]].n), alpha, room, measure)
+              if key[0] == "moment"
+              else _pooled_driver(key[1], p, drivers, reach_of(drivers.n), alpha, room, language, measure))
         for key, p in plans.items()
     }
-    rows = [_row(project, [_part(key, pooled[key], project.id) for key in keys[project.id]], ceiling, min_lift)
-            for project in projects]
+    parts = {project.id: [_part(key, pooled[key], project.id) for key in keys[project.id]] for project in projects}
+    for project_parts in parts.values():
+        if any(p.key[0] == "moment" for p in project_parts):  # its case facts are how it lifts its moments
+            project_parts[:] = [_through_moments(p) if p.key[0] == "driver" else p for p in project_parts]
+    rows = [_row(project, parts[project.id], room, min_lift, measure) for project in projects]
     rows.sort(key=lambda r: r.scan.expected_lift, reverse=True)
     if rank_by == "per_euro":  # experience potential per euro (the investment compass's question); no cost: last
         rows.sort(key=lambda r: (r.lift_per_1000 is None, -(r.lift_per_1000 or 0.0)))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
-    over = ceiling is not None and sum(r.scan.expected_lift for r in rows) > ceiling.room
-    return ScanReport(rows, outcome, notes, current=current, scale=SCALES[outcome], over_scale=over)
+    report = ScanReport(rows, measure, notes, base=base, base_n=base_n, scale=SCALES[measure])
+    _joint(report, [p for project_parts in parts.values() for p in project_parts], facts, slopes, reach_of, alpha,
+           room)
+    return report
 
 
-__all__ = ["CLASSES", "CONFIDENCE", "SCALES", "ProjectInput", "ScanReport", "ScanRow", "TargetLift", "Why",
-           "create_project", "get_project", "list_projects", "scan", "update_project"]
+def _through_moments(part: TargetLift) -> TargetLift:
+    """A case fact of a project that also lifts moments: the fact is how the project lifts them (a shorter
+    silence shows in the grade of the moment the customer waited at), so adding its own effect would count the
+    same improvement twice. Shown, not added."""
+    e = part.effect
+    note_en, note_nl = "acts through the project's moments, not added", "werkt via de momenten van het project, niet opgeteld"
+    effect = TargetEffect(moment=e.moment, kind=e.kind, score=e.score, norm=e.norm, planned=e.planned, counted=0.0,
+                          slope=e.slope, volume_share=e.volume_share, lift=0.0, role=None,
+                          reason_en=f"{e.reason_en}; {note_en}", reason_nl=f"{e.reason_nl}; {note_nl}")
+    return replace(part, effect=effect, low=0.0, high=0.0, among=0.0, among_low=0.0, among_high=0.0,
+                    why=replace(part.why, code="through_moments"))
+
+
+def _joint(report: ScanReport, parts: list[TargetLift], facts: dict, slopes: dict, reach_of, alpha: float,
+           room: float | None) -> None:
+    """All projects together: every target once (projects on one moment or fact hold parts of it, so their
+    parts add up to it once; each moment up to its norm), within the scale; and what lifting every moment with
+    a clear effect to its norm would give."""
+    total = sum(p.effect.lift for p in parts)
+    report.joint_moments = sum(p.effect.lift for p in parts if p.key[0] == "moment")
+    report.with_drivers = any(p.key[0] == "driver" and p.effect.lift > 0 for p in parts)
+    report.joint_capped = room is not None and total > room
+    report.joint = min(total, room) if report.joint_capped else total
+    # one target's parts move together (one slope): their half-widths add before the targets' do in quadrature
+    by_key: dict = {}
+    for p in parts:
+        point, low, high = by_key.get(p.key, (0.0, 0.0, 0.0))
+        by_key[p.key] = (point + p.effect.lift, None if low is None or p.low is None else low + p.low,
+                         None if high is None or p.high is None else high + p.high)
+    points = [v[0] for v in by_key.values()]
+    report.joint_low, report.joint_high = _quadrature(total, [v[1] for v in by_key.values()],
+                                                      [v[2] for v in by_key.values()], points, room)
+    if report.joint_capped and report.joint_low is not None:
+        report.joint_low = min(report.joint_low, report.joint)
+    potential = 0.0
+    for moment_id, fact in facts.items():
+        slope = slopes.get(moment_id)
+        if fact.score is None or slope is None or slope.slope <= 0 or _p_value(slope) >= alpha:
+            continue
+        norm = float(fact.norm) if fact.norm is not None else (9.0 if fact.kind == "emotional" else 7.0)
+        potential += slope.slope * max(0.0, norm - float(fact.score)) * reach_of(fact.n)
+    report.potential = min(potential, room) if room is not None else potential
+
+
+__all__ = ["CLASSES", "CONFIDENCE", "MEASURES", "SCALES", "ProjectInput", "ScanReport", "ScanRow", "TargetLift",
+           "Why", "create_project", "get_project", "list_projects", "scan", "update_project"]

@@ -29,19 +29,35 @@ EDITORS = ("admin", "analyst")
 router = APIRouter(prefix="/improvement")
 
 
+def _choices(request: Request) -> dict:
+    """The page's display choices (as the compass's): ranking and unit; anything else shows the default."""
+    q = request.query_params
+    return {"rank": "per_euro" if q.get("rank") == "per_euro" else "",
+            "measure": "grade" if q.get("measure") == "grade" else ""}
+
+
+def _query(choices: dict, **changed) -> str:
+    kept = {**choices, **changed}
+    text = "&".join(f"{k}={v}" for k, v in kept.items() if v)
+    return f"?{text}" if text else ""
+
+
 def _scan(request: Request, session):
-    rank_by = "per_euro" if request.query_params.get("rank") == "per_euro" else "lift"
+    choices = _choices(request)
     return service.scan(session, min_n=int(request.app.state.settings.min_n), language=request_language(request),
-                        rank_by=rank_by)
+                        rank_by=choices["rank"] or "lift", measure=choices["measure"] or "nps")
 
 
 @router.get("", dependencies=[Depends(require_role(*VIEWERS))])
 def scan_page(request: Request, session: DbSession):
     report = _scan(request, session)
     summary = present(report, request_language(request), request.app.state.catalogue)
+    choices = _choices(request)
     return render(request, "improvement/scan.html", {"report": report, "summary": summary,
                                                      "can_edit": request.state.user.role in EDITORS,
-                                                     "rank": request.query_params.get("rank", "")})
+                                                     "rank": choices["rank"], "measure": report.measure,
+                                                     "query": _query(choices),
+                                                     "link": lambda **changed: _query(choices, **changed)})
 
 
 @router.get("/scan.csv", dependencies=[Depends(require_role(*VIEWERS))])

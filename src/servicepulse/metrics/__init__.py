@@ -9,12 +9,13 @@ from servicepulse.metrics.service import (  # Figures .. overview: for digests
     DRIVER_LABELS,
     Figures,
     Overview,
+    driver_frame,
     key_drivers,
     moment_facts,
     moment_view,
     overview,
 )
 
-__all__ = ["CASE_DRIVERS", "DRIVER_LABELS", "MetricFilter", "graded_counts", "journeys", "key_drivers", "moment_facts", "moments",
+__all__ = ["CASE_DRIVERS", "DRIVER_LABELS", "MetricFilter", "driver_frame", "graded_counts", "journeys", "key_drivers", "moment_facts", "moments",
            "case_prediction", "predicted_experience",
            "Figures", "Overview", "moment_view", "monthly_report_pdf", "overview"]
