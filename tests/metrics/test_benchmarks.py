@@ -14,6 +14,7 @@ from servicepulse.metrics import benchmarks
 from servicepulse.settings import Settings
 
 from ..web.conftest import fast_password_hashing, login, make_user  # noqa: F401
+from .conftest import build_small
 
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 OWN = """
@@ -59,6 +60,7 @@ def test_an_installations_own_table_shows_beside_the_shipped_one(engine, tmp_pat
     own = tmp_path / "own.yaml"
     own.write_text(OWN, encoding="utf-8")
     settings = Settings(secret_key="bench-" + "x" * 40, data_dir=tmp_path, benchmarks_file=str(own))
+    build_small(engine)  # answers with grades and CSAT: a benchmark sits beside a figure the page has
     make_user("ana@example.org", role="analyst", language="nl")
     with TestClient(create_app(engine, settings)) as client:
         assert login(client, "ana@example.org").status_code == 303
@@ -73,6 +75,7 @@ def test_an_installations_own_table_shows_beside_the_shipped_one(engine, tmp_pat
 
 
 def test_english_overview_line(engine, tmp_path, make_user):
+    build_small(engine)
     make_user("en@example.org", role="analyst", language="en")
     with TestClient(create_app(engine, Settings(secret_key="x" * 40, data_dir=tmp_path))) as client:
         assert login(client, "en@example.org").status_code == 303
@@ -80,3 +83,12 @@ def test_english_overview_line(engine, tmp_path, make_user):
     assert "For comparison" in html
     assert re.search(r'data-benchmark="csat_top2">[^<]*: 87% at UK government: benefits \(DWP\), 2024/25\. Source:', html)
     assert "Open Government Licence v3.0" in html
+
+
+def test_no_benchmark_beside_a_figure_without_answers(engine, tmp_path, make_user):
+    """Sweep H3-D: no reference value beside "too few answers (n = 0)"."""
+    make_user("ana@example.org", role="analyst", language="nl")
+    with TestClient(create_app(engine, Settings(secret_key="x" * 40, data_dir=tmp_path))) as client:
+        assert login(client, "ana@example.org").status_code == 303
+        html = client.get("/metrics").text
+    assert "data-benchmark=" not in html and "Ter vergelijking" not in html

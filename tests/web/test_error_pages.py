@@ -54,3 +54,24 @@ def test_validation_problems_are_listed(app, client):
     # The code's messages are English: a Dutch page names the field and says what is wrong in Dutch.
     dutch = client.get("/test/refuse", headers={"Accept-Language": "nl"}).text
     assert "row 3, e-mail" in dutch and "deze waarde klopt niet" in dutch and "not an e-mail" not in dutch
+
+
+class _BrokenMenuEntry:
+    """A menu entry that fails as soon as the menu is built (as a half-deployed _nav.html once did)."""
+
+    def __getattr__(self, name):
+        raise RuntimeError("menu broken")
+
+
+def test_the_error_page_does_not_depend_on_the_menu(app, make_user):
+    """Sweep H3-E: when the menu fails, pages fail, but their error page is still a page in the user's language."""
+    _routes(app)
+    make_user("ann@example.org")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        login(client, "ann@example.org")
+        app.state.nav = [*app.state.nav, _BrokenMenuEntry()]
+        broken = client.get("/")
+        assert broken.status_code == 500 and "text/html" in broken.headers["content-type"]
+        assert "<h1>" in broken.text and 'lang="nl"' in broken.text and "Error 500" not in broken.text
+        missing = client.get("/no/such/page")
+        assert missing.status_code == 404 and "<h1>" in missing.text and "Error 404" not in missing.text

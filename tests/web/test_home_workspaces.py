@@ -267,3 +267,27 @@ def test_the_demo_works_its_older_follow_ups_within_the_budgets(engine):
             assert budget is not None and cents <= budget
         customers = [fu.customer_id for fu in still_open if fu.customer_id is not None]
         assert len(customers) == len(set(customers))  # still one open follow-up per customer
+
+
+def test_a_team_leads_cases_at_risk_are_the_ones_their_teams_hold(client, engine):
+    """Sweep H3-B: a case team A once touched but team B holds now is team B's risk, not on team A's home."""
+    from servicepulse.models import CaseEvent
+
+    ids = _build(engine)
+    now = ids["now"]
+    with UnitOfWork(engine) as s:
+        cases = {c.external_id: c for c in s.scalars(select(Case))}
+        handed = Case(external_id="K-C", journey_id=ids["journey"], last_team_id=ids["team_b"],
+                      opened_at=now - timedelta(days=5))
+        s.add(handed)
+        s.flush()
+        silent = now - timedelta(days=3)  # silent for three days: beyond the 48 hours of "dark too long"
+        for case, team, at in ((cases["K-A"], ids["team_a"], silent), (cases["K-B"], ids["team_b"], silent),
+                               (handed, ids["team_a"], silent - timedelta(days=1)), (handed, ids["team_b"], silent)):
+            s.add(CaseEvent(case_id=case.id, occurred_at=at, activity="Note", team_id=team, customer_facing=True))
+    with UnitOfWork(engine, readonly=True) as s:  # all three are at risk; team A touched K-C
+        from servicepulse.expectations.dashboard import at_risk as all_at_risk
+        assert {r["external_id"] for r in all_at_risk(s, datetime.now(UTC))} == {"K-A", "K-B", "K-C"}
+    at_risk = _section(_as(client, "lead"), "home-at-risk")
+    assert re.findall(r'data-case="([^"]+)"', at_risk) == ["K-A"]
+    assert "Team Bravo" not in at_risk

@@ -256,7 +256,9 @@ def _responses(rng, rnd, cases, customers, ev, drivers, spec, progress, start):
     resp["case"] = resp.index
     resp = resp.reset_index(drop=True)
     resp["language"] = customers["language"].to_numpy()[resp["customer"].to_numpy()]
-    resp["channel"] = np.where(rng.random(len(resp)) < 0.75, "email", "sms")
+    # asked by text message only when the customer has a mobile number (demo/invitations.py sends it there)
+    has_phone = customers["phone"].notna().to_numpy()[resp["customer"].to_numpy()]
+    resp["channel"] = np.where((rng.random(len(resp)) < 0.75) | ~has_phone, "email", "sms")
     resp["external_id"] = [f"GN-R{i + 1:08d}" for i in range(len(resp))]
 
     # which moments each case went through: every moment up to the furthest

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from servicepulse.cases import facts_store
 from servicepulse.demo import bulk, contacts, expectation_answers, recovery
+from servicepulse.demo import invitations as demo_invitations
 from servicepulse.demo.catalogue import (
     DEPARTMENTS,
     JOURNEYS,
@@ -54,10 +55,12 @@ from servicepulse.models import (
     Case,
     CaseEvent,
     Customer,
+    Invitation,
     OrgUnit,
     Promise,
     Response,
 )
+from servicepulse.models.invitations import TextMessage
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -97,6 +100,7 @@ class DemoSummary:
     answers: int
     projects: int
     seconds: float
+    invitations: int = 0
     logins: tuple[DemoLoginInfo, ...] = field(default_factory=tuple)
 
 
@@ -156,7 +160,7 @@ def load_demo(engine: Engine, size: str = "small", seed: int = 2026, reset: bool
                     _wipe(conn)
                 elif conn.scalar(select(OrgUnit.id).where(OrgUnit.key == ORGANISATION_KEY)) is not None:
                     raise _refuse()
-                counts = _write(conn, data, hashes.result(), report)
+                counts = _write(conn, data, hashes.result(), report, seed)
                 counts = expectation_answers.add(conn, data, counts, seed)  # demo/expectation_answers.py
                 _store_case_facts(conn, report)
         except (IntegrityError, ValidationFailed) as exc:
@@ -199,7 +203,8 @@ def _wipe(conn) -> None:
             conn.execute(text(f'DELETE FROM "{t}"'))
 
 
-def _write(conn, data: DemoData, password_hashes: dict[str, str], report: ProgressCallback) -> dict[str, int]:
+def _write(conn, data: DemoData, password_hashes: dict[str, str], report: ProgressCallback,
+           seed: int) -> dict[str, int]:
     created_at = pd.Timestamp(data.first_day, tz="Europe/Amsterdam").tz_convert("UTC").to_pydatetime()
     report("organisation", 0, 1)
     session = Session(bind=conn)
@@ -264,6 +269,30 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
         "made_by_team_id": p["team"].map(teams), "source": ["event"] * len(p),
     })
 
+    # -- invitations and their text messages (demo/invitations.py) -----------------------------------------
+    sent = demo_invitations.build(data, seed)
+    i = sent.invitations
+    version_of = {j: s.version_id for j, s in surveys.items()}
+    inv_base = bulk.next_id(conn, Invitation.__table__)
+    inv_ids = inv_base + np.arange(len(i))
+    _bulk(conn, Invitation.__table__, "invitations", report, {
+        "id": inv_ids, "token_hash": i["token_hash"],
+        "survey_version_id": i["journey"].map(version_of).to_numpy(dtype=np.int64),
+        "customer_id": cust_base + i["customer"].to_numpy(), "case_id": case_id_of.reindex(i["case"]).to_numpy(),
+        "channel": i["channel"], "language": i["language"], "status": i["status"], "created_at": i["sent_at"],
+        "scheduled_at": i["sent_at"], "sent_at": i["sent_at"], "reminder_sent_at": i["reminder_sent_at"],
+        "expires_at": i["expires_at"], "responded_at": i["responded_at"],
+    })
+    x = sent.texts
+    _bulk(conn, TextMessage.__table__, "text messages", report, {
+        "id": bulk.next_id(conn, TextMessage.__table__) + np.arange(len(x)),
+        "invitation_id": inv_ids[x["invitation"].to_numpy()], "channel": ["sms"] * len(x),
+        "provider": [demo_invitations.PROVIDER] * len(x),
+        "provider_message_id": [f"demo-{n:08d}" for n in range(1, len(x) + 1)], "purpose": x["purpose"],
+        "recipient_hash": x["recipient_hash"], "parts": x["parts"].to_numpy(), "status": x["status"],
+        "error_code": x["error_code"], "sent_at": x["at"], "status_at": x["status_at"],
+    })
+
     # -- responses and answers ---------------------------------------------
     r = data.responses
     resp_base = bulk.next_id(conn, Response.__table__)
@@ -278,6 +307,7 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
         "submitted_at": r["submitted_at"], "created_at": r["submitted_at"], "completed": np.ones(len(r), bool),
         "nps": r["nps"].to_numpy(dtype=np.int64), "grade": r["grade"].to_numpy(dtype=np.int64),
         "ces": r["ces"].to_numpy(dtype=np.int64), "comment": r["comment"],
+        "invitation_id": inv_ids[sent.response_invitation],
     })
     answers = _answers(data, resp_ids)
     answer_base = bulk.next_id(conn, Answer.__table__)
@@ -286,12 +316,12 @@ def _write(conn, data: DemoData, password_hashes: dict[str, str], report: Progre
                                                        ("id", "response_id", "question_key", "value_num",
                                                         "value_text", "value_json")})
     bulk.fix_sequences(conn, [Customer.__table__, Case.__table__, CaseEvent.__table__, Promise.__table__,
-                              Response.__table__, Answer.__table__])
+                              Invitation.__table__, TextMessage.__table__, Response.__table__, Answer.__table__])
     return {
         "departments": len(DEPARTMENTS), "teams": len(TEAMS), "users": org.users, "journeys": len(JOURNEYS),
         "moments": len(jids.moments), "customers": len(c), "cases": len(k), "events": len(e),
         "promises": len(p), "surveys": len(surveys), "responses": len(r), "answers": len(answers),
-        "projects": n_projects,
+        "projects": n_projects, "invitations": len(i),
     }
 
 

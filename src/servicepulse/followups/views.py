@@ -106,14 +106,20 @@ def _detail(request: Request, session, actor: Actor, followup_id: int, error: st
     customer = session.get(Customer, fu.customer_id) if fu.customer_id else None
     now = utcnow()
     day = budget.local_day(now)
+    can_work = actor.role in ("agent", "teamlead") and fu.team_id in actor.team_ids and fu.status != "closed"
+    # Phone and e-mail only for the team working this follow-up while it is open (the customer page's rule,
+    # docs/architecture.md): administrators, analysts, other teams and closed follow-ups get neither.
+    contact = ((customer.phone, customer.email) if customer is not None and can_work
+               and (customer.phone or customer.email) else None)
     return render(request, "followups/detail.html", {
         "fu": fu, "verbatim": service.verbatim(session, actor, followup_id), "customer": customer,
+        "contact": contact,
         "reasons": service.reasons_of(session, actor, followup_id),
         "case_story": story_of(session, fu.case_id, utcnow()),  # the case told with the customer's answers
         "teams": _teams(session), "users": _users(session), "gestures": budget.gestures_of(session, fu.id),
         "root_causes": [(rc.key, rc.label(language)) for rc in service.root_causes(session, service.journey_of(session, fu))],
         "outcomes": FOLLOWUP_OUTCOMES, "kinds": GESTURE_KINDS, "error": error,
-        "can_work": actor.role in ("agent", "teamlead") and fu.team_id in actor.team_ids and fu.status != "closed",
+        "can_work": can_work,
         "is_mine": fu.assignee_id == actor.id or is_lead_of(actor, fu.team_id),
         "is_lead": is_lead_of(actor, fu.team_id),
         "my_budget": budget.state(session, day, user_id=actor.id),

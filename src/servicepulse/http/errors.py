@@ -20,7 +20,7 @@ from servicepulse.http.access_log import redact_path
 from servicepulse.http.auth import Forbidden, LoginRequired
 from servicepulse.http.csrf import CsrfRefused
 from servicepulse.http.i18n import request_language
-from servicepulse.http.templating import render
+from servicepulse.http.templating import render_error
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def error_page(request: Request, status: int, text_key: str | None = None, detai
                problems: list[tuple[str, str]] | None = None):
     title_key, default_text = _TEXTS.get(status, _TEXTS[500 if status >= 500 else 400])
     try:
-        return render(request, "error.html", {
+        return render_error(request, {
             "status": status, "title_key": title_key, "text_key": text_key or default_text,
             "detail": detail, "problems": problems or [],
         }, status_code=status)

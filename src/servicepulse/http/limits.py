@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicepulse.http.i18n import request_language
 from servicepulse.http.problems import api_language, problem
-from servicepulse.http.templating import format_number, render
+from servicepulse.http.templating import format_number, render_error
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class RequestSizeLimit:
             language = request_language(request)
             limit = request.app.state.catalogue.translate("limits.too_large.limit", language,
                                                          size=readable_size(self.max_bytes, language))
-            return render(request, "error.html", {
+            return render_error(request, {
                 "status": STATUS, "title_key": "limits.too_large.title", "text_key": "limits.too_large.text",
                 "detail": limit, "problems": [],
             }, status_code=STATUS, headers=_CLOSE)

@@ -227,6 +227,26 @@ def base_context(request: Request) -> dict[str, Any]:
     }
 
 
+def render_error(request: Request, context: dict[str, Any], status_code: int,
+                 headers: dict[str, str] | None = None):
+    """The error page (error.html) with the few names it needs and nothing of the menu, the user or the
+    session: whatever made the page fail (a menu entry, a display name, the database) cannot fail it too."""
+    catalogue: Catalogue = request.app.state.catalogue
+    language = request_language(request)
+    try:  # the session's token for the language switch and logout; without one the page shows neither
+        token = csrf_token(request)
+    except Exception:  # noqa: BLE001 - whatever failed, the error page still renders
+        token = None
+    path = request.url.path
+    full = {"request": request, "lang": language, "languages": LANGUAGES,
+            "organisation_name": request.app.state.settings.organisation_name,
+            "user": getattr(request.state, "user", None), "csrf_value": token, "csrf_name": CSRF_FIELD,
+            "current_url": path + (f"?{request.url.query}" if request.url.query else ""),
+            "t": lambda key, **values: catalogue.translate(key, language, **values), **context}
+    return request.app.state.templates.TemplateResponse(request, "error.html", full, status_code=status_code,
+                                                        headers=headers)
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200,
            headers: dict[str, str] | None = None):
     """Render a page; the view's own context wins over the shared names."""

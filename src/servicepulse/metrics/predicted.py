@@ -266,6 +266,7 @@ class PredictedExperience:
     message: str | None = None
     n_closed: int = 0
     n_without_facts: int = 0
+    n_left_out: int = 0  # closed cases of a journey group nobody answered about: not predicted (see build)
     validation: Validation | None = None
     cases: pd.DataFrame | None = None  # index case_id: journey_id, customer_id, team_id, closed_at, answered, predictions
     respondents: Block | None = None  # as they answered
@@ -305,6 +306,15 @@ def build(session: Session, *, folds: int = FOLDS, seed: int = SEED, coverage: f
     result.n_without_facts = int(len(closed) - len(features))
     answers = prepo.answers(session)
     answers = answers[answers["case_id"].isin(features.index)] if len(features) else answers.iloc[0:0]
+    if len(features):
+        # Cases of a journey group no answer is about (in practice the cases outside every journey, such as an
+        # invoice run nobody is asked about) lie outside what the model learns from: their prediction would be
+        # the intercept's guess, yet it would move "all closed cases". Left out and counted; the page says so.
+        group = closed.loc[features.index, "journey_id"].astype("Float64").fillna(-1)
+        asked = set(group.loc[answers["case_id"].unique()])
+        kept = group.isin(asked).to_numpy()
+        result.n_left_out = int((~kept).sum())
+        features = features[kept]
     if len(answers) < min_answers:
         result.message = "too_few"
         return result
@@ -368,6 +378,46 @@ def _figures(result: PredictedExperience, cases: pd.DataFrame, answers: pd.DataF
             result.driver_gaps.append(DriverGap(driver, float(result.drivers.loc[answered_ids, driver].mean()),
                                                 float(result.drivers.loc[other_ids, driver].mean())))
         result.driver_gaps.sort(key=lambda d: -abs(d.answered - d.not_answered))
+
+
+@dataclass(frozen=True)
+class GapParts:
+    """Where "all closed cases, predicted" differs from what the respondents said, in NPS points, split exactly:
+    ``model`` (the respondents' cases predicted minus their answers: the model's own error), ``mix`` (the closed
+    cases lie in other journeys than the answers do) and ``within`` (within each journey, the cases of
+    non-respondents are predicted otherwise than the respondents' cases); ``total`` is their sum.
+    ``journey_id``: the journey whose share moves ``mix`` most."""
+
+    total: float
+    model: float
+    mix: float
+    within: float
+    journey_id: int | None
+
+
+def gap_parts(view: PredictedExperience) -> GapParts | None:
+    """:class:`GapParts` of ``view`` (None without predictions or answers). With w_j the journey's share of
+    the cases, v_j its share of the answers, P_j its cases' and R_j its answered cases' predicted NPS (per
+    answer): sum w_j P_j - sum v_j R_j = sum (w_j - v_j) R_j + sum w_j (P_j - R_j)."""
+    if not view.ok or view.answers is None or view.answers.empty or view.cases.empty:
+        return None
+    cases = view.cases
+    nps = 100 * (cases["p_promoter"] - cases["p_detractor"])
+    journey = cases["journey_id"].astype("Float64").fillna(-1)
+    rows = view.answers["case_id"]
+    rows = rows[rows.isin(cases.index)]  # a filtered view keeps every answer; its figures use its cases' only
+    if rows.empty:
+        return None
+    w = journey.value_counts(normalize=True)
+    v = journey.loc[rows].value_counts(normalize=True)
+    p = nps.groupby(journey).mean()
+    r = nps.loc[rows].groupby(journey.loc[rows].to_numpy()).mean()
+    mix = {j: (w[j] - v.get(j, 0.0)) * r.get(j, p[j]) for j in w.index}
+    within = sum(w[j] * (p[j] - r.get(j, p[j])) for j in w.index)
+    model = view.respondents_predicted.nps - view.respondents.nps
+    top = max(mix, key=lambda j: abs(mix[j]))
+    return GapParts(float(model + sum(mix.values()) + within), float(model), float(sum(mix.values())),
+                    float(within), None if top == -1 else int(top))
 
 
 @dataclass(frozen=True)
@@ -453,7 +503,7 @@ def summary_dict(view: PredictedExperience) -> dict:
 
     v = view.validation
     out = {"ok": view.ok, "message": view.message, "closed_cases": view.n_closed,
-           "closed_cases_without_facts": view.n_without_facts}
+           "closed_cases_without_facts": view.n_without_facts, "closed_cases_left_out": view.n_left_out}
     if not view.ok:
         return out
     out["validation"] = {
@@ -555,6 +605,6 @@ def open_followups(session: Session, now: datetime, settings: PredictedSettings 
 __all__ = [
     "COVERAGE", "FOLDS", "GROUPS", "Block", "Candidate", "CaseFilter", "DriverGap", "JourneyRow", "Model", "PredictedExperience",
     "PredictedSettings", "Validation", "build", "case_prediction", "cross_validate", "design", "driver_label",
-    "filtered", "fit", "folds_by_customer", "journey_names", "nps_group", "open_followups", "predicted_experience",
+    "filtered", "fit", "folds_by_customer", "GapParts", "gap_parts", "journey_names", "nps_group", "open_followups", "predicted_experience",
     "silent_detractors", "summary_dict",
 ]

@@ -527,7 +527,7 @@ def predicted_page(request: Request, session: DbSession):
     view = data["view"]
     context = {"view": view, "summary": predicted.summary_dict(view), "rule": predicted.PredictedSettings(),
                "journey_names": data["names"], "base": PREFIX + "/predicted", "problems": data["problems"],
-               "filtered": data["filtered"], "offer": PREDICTED_FILTERS,
+               "filtered": data["filtered"], "offer": PREDICTED_FILTERS, "gap": predicted.gap_parts(view),
                "driver_label": lambda d: predicted.driver_label(d, language),
                **filter_context(request, session, PREFIX + "/predicted")}
     if view.ok:

@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from servicepulse.http.csrf import CSRF_FIELD
@@ -46,8 +47,8 @@ from servicepulse.http.templating import render
 from servicepulse.invitations import anonymous
 from servicepulse.invitations import service as invitations
 from servicepulse.invitations.mail import local_date
-from servicepulse.models import Invitation, Response, SurveyVersion, utcnow
-from servicepulse.public import form_token, moments
+from servicepulse.models import Invitation, Journey, Response, SurveyVersion, utcnow
+from servicepulse.public import form_token, groups, moments
 from servicepulse.responses import form as service
 from servicepulse.surveys.scales import CES_POINT_LABELS, SCALES, SCORE_TYPES, fill
 from servicepulse.surveys.spec import SurveySpec, question_text
@@ -136,6 +137,7 @@ class Target:
     form_token: str = ""  # goes into the form
     token_ok: Callable[[object], bool] = lambda sent: False  # checks what a POST brought back
     skip: frozenset = frozenset()  # question keys not asked: moments the case did not include
+    moment_names: dict = field(default_factory=dict)  # moment key -> {language: name}: the groups' headings
 
 
 def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, problems, t,
@@ -165,6 +167,11 @@ def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, pr
             item["labelled"] = labels is not None
         elif question.type in ("single", "multi"):
             item["options"] = [(o["key"], o.get(lang) or o.get("nl") or o.get("en")) for o in config.get("options", [])]
+            scale = groups.choice_scale(item["options"]) if question.type == "single" else None
+            if scale is not None:  # s1 .. s10 with numbered labels: one row, like a grade (public/groups.py)
+                item["choice_points"], low, high = scale
+                if low and high:
+                    item["hint"] = t("public.scale_hint", low=1, high=len(scale[0]), low_label=low, high_label=high)
             if question.type == "multi":
                 item["value"] = answers.get(key) or []
         else:
@@ -172,6 +179,36 @@ def _questions(spec: SurveySpec, lang: str, organisation: str, answers: dict, pr
             item["value"] = answers.get(key) or ""
         out.append(item)
     return out
+
+
+def _groups(questions: list[dict], by_key: dict, moment_names: dict, lang: str, t) -> list[dict]:
+    """The questions under their subject's heading ("Onderwerp 3 van 8: Product"); one group without a heading
+    when the survey has no subjects (public/groups.py)."""
+    runs = groups.subject_groups([q["key"] for q in questions])
+    if runs is None:
+        return [{"heading": None, "questions": questions}]
+    out = []
+    for number, (subject, keys) in enumerate(runs, start=1):
+        name = None
+        if subject is not None and subject[0] == "dimension" and subject[1] in groups.DIMENSIONS:
+            name = t("public.group." + subject[1])
+        elif subject is not None and subject[0] == "moment":
+            name = (moment_names.get(subject[1]) or {}).get(lang)
+        where = t("public.group.position", number=number, total=len(runs))
+        out.append({"heading": t("public.group.named", where=where, name=name) if name else where,
+                    "id": f"group-{number}", "questions": [by_key[k] for k in keys]})
+    return out
+
+
+def _moment_names(session, spec: SurveySpec) -> dict:
+    """{moment question key part: {language: name}} of the journey the survey is about (its ``moment``)."""
+    if not any((groups.subject_of(k) or ("",))[0] == "moment" for k in spec.questions):
+        return {}
+    journey_key = str(spec.definition.get("moment") or "").split("/")[0]
+    journey = session.scalar(select(Journey).where(Journey.key == journey_key)) if journey_key else None
+    if journey is None:
+        return {}
+    return {m.key.lower().replace("-", "_"): {"nl": m.name_nl, "en": m.name_en} for m in journey.moments}
 
 
 def _summary_name(question: dict, t) -> str:
@@ -204,6 +241,7 @@ def _render_form(request: Request, target: Target, lang: str, answers: dict, pro
     return render(request, "public/survey.html", {
         "lang": lang, "t": t, "title": title, "intro": fill(intro, organisation) if intro else None,
         "questions": questions, "progress": len(questions) >= PROGRESS_FROM,
+        "groups": _groups(questions, by_key, target.moment_names, lang, t),
         "problems": [{"key": p.key, "question": _summary_name(by_key[p.key], t), "message": by_key[p.key]["error"]}
                      for p in problems if p.key in by_key],
         "action": target.path, "switch": _switch(request, target.offered, lang), "notice": notice,
@@ -275,7 +313,8 @@ def _invitation_target(session, token: str, now: datetime, secret: str):
     return Target(spec, version, f"/s/{token}", service.invitation_response(session, invitation), invitation,
                   invitation.expires_at, "email", spec.languages, form_token.invitation_token(*bound),
                   lambda sent: form_token.check_invitation_token(sent, *bound),
-                  moments.questions_to_skip(session, spec, invitation.case_id)), None
+                  moments.questions_to_skip(session, spec, invitation.case_id),
+                  _moment_names(session, spec)), None
 
 
 def _closed_page(request: Request, session, status: int, invitation: Invitation | None):
@@ -400,7 +439,8 @@ def _anonymous_target(session, survey_key: str, secret: str, now: datetime, resu
         bound = (secret, response.id, version.id)
         issued = form_token.response_token(*bound)
         check = lambda sent: form_token.check_response_token(sent, *bound)  # noqa: E731
-    return Target(spec, version, path, response, None, None, "web", spec.languages, issued, check), found
+    return Target(spec, version, path, response, None, None, "web", spec.languages, issued, check,
+                  moment_names=_moment_names(session, spec)), found
 
 
 def _unknown(request: Request):

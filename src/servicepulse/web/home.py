@@ -20,7 +20,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicepulse.cases import visible_cases
 from servicepulse.expectations.dashboard import at_risk
 from servicepulse.expectations.signals import team_work_list
 from servicepulse.followups import budget
@@ -167,11 +166,14 @@ def _names(session: Session, team_ids) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def _promises_at_risk(session: Session, actor: Actor, now: datetime) -> list[dict]:
+    """Cases at risk that the actor's teams hold now (the case's last team, the team the list names): a case
+    another team took over is that team's to handle, though the actor's team once touched it."""
     rows = at_risk(session, now, limit=10_000)
-    scope = visible_cases(actor)
-    if scope is None or not rows:
+    teams = actor.visible_team_ids()
+    if teams is None or not rows:
         return rows
-    ids = set(session.scalars(select(Case.id).where(Case.id.in_([r["case_id"] for r in rows]), scope)))
+    ids = set(session.scalars(select(Case.id).where(Case.id.in_([r["case_id"] for r in rows]),
+                                                    Case.last_team_id.in_(sorted(teams) or [-1]))))
     return [r for r in rows if r["case_id"] in ids]
 
 
