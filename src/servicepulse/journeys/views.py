@@ -14,11 +14,13 @@ from servicepulse.http import params
 from servicepulse.http.auth import CurrentUser, require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
+from servicepulse.http.filter_bar import filter_context, parse_filter
 from servicepulse.http.form_problems import problem_text
 from servicepulse.http.i18n import request_language
-from servicepulse.http.templating import display_label, render
+from servicepulse.http.templating import base_context, display_label, render
 from servicepulse.journeys import analytics, repository
 from servicepulse.journeys.dfg import MAX_ARCS, dfg_svg
+from servicepulse.journeys.process_repository import ProcessFilter
 from servicepulse.models import Journey, Moment
 from servicepulse.models.journeys import DEFAULT_NORMS, MOMENT_KINDS
 from servicepulse.org import record_audit
@@ -225,13 +227,27 @@ def rules_upload(request: Request, session: DbSession, user: CurrentUser,
     return rules_save(request, session, user, text)
 
 
+# The analytics pages' filter bar: the period (cases opened in it), the team that last worked the case and the
+# customer's segment. A case has no one channel or answer language: those filters are not offered here.
+OFFERED = ("team", "segment")
+NOT_HERE = ("journey", "channel", "language")
+
+
+def _process_filter(request: Request, journey: Journey) -> tuple[ProcessFilter, list[str]]:
+    f, _, problems = parse_filter(request, base_context(request)["t"], journey_id=journey.id)
+    return ProcessFilter(journey.id, f.date_from, f.date_to, f.team_id, f.segment), problems
+
+
 @router.get("/{key}")
 def journey_page(request: Request, session: DbSession, key: params.PathKey):
     journey = _journey(session, key)
     if journey is None:
         return error_page(request, 404)
-    view = analytics.journey_view(session, journey)
-    return render(request, "journeys/journey.html", {"view": view, "max_arcs": MAX_ARCS})
+    f, problems = _process_filter(request, journey)
+    view = analytics.journey_view(session, journey, f)
+    return render(request, "journeys/journey.html", {
+        "view": view, "max_arcs": MAX_ARCS, "problems": problems, "offered": OFFERED,
+        **filter_context(request, session, f"/journeys/{journey.key}", fixed=NOT_HERE)})
 
 
 @router.get("/{key}/dfg.svg")
@@ -239,7 +255,7 @@ def journey_dfg(request: Request, session: DbSession, key: params.PathKey):
     journey = _journey(session, key)
     if journey is None:
         return error_page(request, 404)
-    view = analytics.journey_view(session, journey)
+    view = analytics.journey_view(session, journey, _process_filter(request, journey)[0])
     language = request_language(request)
     title = request.app.state.catalogue.translate("journeys.dfg_alt", language)
     def name(activity: str) -> str:  # the activity's display name in the reader's language

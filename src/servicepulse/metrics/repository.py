@@ -33,6 +33,7 @@ from sqlalchemy import column as named_column
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from servicepulse.analytics_store.reader import CLICKHOUSE, DUCKDB, Reader, is_true, raw_reader, reader_of
 from servicepulse.cases import load_events
 from servicepulse.kernels.eventlog import case_facts
 from servicepulse.kernels.text import redact
@@ -108,12 +109,17 @@ def period_bucket(expr: ColumnElement, period: str, dialect: str, *, is_date: bo
         if period == "week":  # to the next Sunday (or stay), then back six days: the Monday
             return func.date(expr, "weekday 0", "-6 days")
         return func.strftime("%Y-%m-01", expr)
+    if dialect == CLICKHOUSE:  # timestamps are DateTime64(6, 'UTC'): the calendar is UTC's, as on the others
+        day = {"day": func.toDate, "week": func.toMonday, "month": func.toStartOfMonth}[period](expr)
+        return func.formatDateTime(day, "%Y-%m-%d")
+    if dialect == DUCKDB:  # TIMESTAMPTZ in a session whose TimeZone is UTC
+        return func.strftime(func.date_trunc(period, expr), "%Y-%m-%d")
     stamp = cast(expr, DateTime(timezone=False)) if is_date else expr.op("AT TIME ZONE")(literal("UTC"))
     return func.to_char(func.date_trunc(period, stamp), "YYYY-MM-DD")
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _dialect(session: Session | Reader) -> str:
+    return reader_of(session).dialect
 
 
 def _sum_if(condition, value=1) -> ColumnElement:
@@ -157,7 +163,7 @@ def _raw_dimensions(dialect: str, period: str, journey_expr, segment_expr) -> di
 
 
 def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.moment_id) -> list:
-    where = [Response.completed.is_(True)]  # only submitted responses count (saved partial answers do not)
+    where = [is_true(Response.completed)]  # only submitted responses count (saved partial answers do not)
     if f.journey_id is not None:
         where.append(journey_expr == f.journey_id)
     if f.moment_id is not None:
@@ -178,6 +184,40 @@ def _raw_where(f: MetricFilter, journey_expr, segment_expr, moment_col=Response.
     if f.date_to is not None:
         where.append(Response.submitted_at < day_start(f.date_to))
     return where
+
+
+def _in_journey(journey_id: int) -> ColumnElement:
+    """The response's journey (its moment's, else its case's: ``response_journey``) is ``journey_id``, as IN
+    lists of moment and case ids: no join, a hash set on every engine."""
+    return or_(Response.moment_id.in_(select(Moment.id).where(Moment.journey_id == journey_id)),
+               and_(Response.moment_id.is_(None),
+                    Response.case_id.in_(select(Case.id).where(Case.journey_id == journey_id))))
+
+
+def _lean_parts():
+    """The aliases ``_lean_base`` joins and the journey and segment expressions over them."""
+    rm, rc, journey = response_journey()
+    cu = aliased(Customer, name="cu")
+    return rm, rc, cu, journey, cu.segment
+
+
+def _lean_base(stmt, f: MetricFilter, by: str | None = None, parts=None):
+    """(``stmt`` over responses, its WHERE list): the rows of ``response_base`` + ``_raw_where``, joined to
+    moments, cases and customers only to group by journey or segment (``parts``: the aliases, when the
+    statement's columns use them); a journey or segment filter is an IN list instead (a join per query is
+    what a column store pays most for over tens of millions of rows)."""
+    rm, rc, cu, journey, _ = parts or _lean_parts()
+    stmt = stmt.select_from(Response)
+    if by == "journey":
+        stmt = stmt.outerjoin(rm, rm.id == Response.moment_id).outerjoin(rc, rc.id == Response.case_id)
+    if by == "segment":
+        stmt = stmt.outerjoin(cu, cu.id == Response.customer_id)
+    where = _raw_where(replace(f, journey_id=None, segment=None), journey, cu.segment)
+    if f.journey_id is not None:
+        where.append(_in_journey(f.journey_id))
+    if f.segment is not None:
+        where.append(Response.customer_id.in_(select(Customer.id).where(Customer.segment == f.segment)))
+    return stmt, where
 
 
 # -- aggregate path ----------------------------------------------------------------
@@ -291,12 +331,16 @@ def has_daily_counts(session: Session) -> bool:
     return latest is None or latest.astimezone(UTC).date() <= last_day
 
 
-def _resolve_source(session: Session, source: str, f: MetricFilter | None = None) -> str:
+def _resolve_source(session: Session | Reader, source: str, f: MetricFilter | None = None) -> str:
+    """'daily' or 'raw'. Given a ``Reader`` rather than a session (the analytics store, or a test running one
+    engine), 'auto' reads the raw rows: the aggregate's freshness is the main database's to tell."""
     if source not in ("auto", "raw", "daily"):
         raise ValueError(f"source must be 'auto', 'raw' or 'daily', got {source!r}")
     if source == "daily" and _needs_raw(f):
         raise ValueError("the daily aggregate cannot filter by language or survey")
     if source == "auto":
+        if isinstance(session, Reader):
+            return "raw"
         return "daily" if not _needs_raw(f) and has_daily_counts(session) else "raw"
     return source
 
@@ -310,8 +354,10 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
                 source: str = "auto") -> pd.DataFrame:
     """The sums of ``FIGURE_COLUMNS`` per group (``key`` column; one row when ``by`` is None)."""
     _check_by(by)
-    dialect = _dialect(session)
-    if _resolve_source(session, source, f) == "daily":
+    daily = _resolve_source(session, source, f) == "daily"
+    reader = reader_of(session) if daily else raw_reader(session)
+    dialect = reader.dialect
+    if daily:
         # periods are bucketed after step one: formatting a date costs more than summing a row
         inner_key = ScoreDailyCount.day if by == "period" else _daily_dimensions(dialect, period)[by] if by else None
         totals = _daily_totals(inner_key, _span_where(f, by, period))
@@ -319,14 +365,13 @@ def metric_sums(session: Session, f: MetricFilter = MetricFilter(), by: str | No
             period_bucket(totals.c.key, period, dialect, is_date=True) if by == "period" else totals.c.key)
         stmt = select(*([key.label("key")] if by else []), *_daily_sums()).select_from(totals)
     else:
-        rm, rc, journey = response_journey()
-        cu = aliased(Customer, name="cu")
-        key = _raw_dimensions(dialect, period, journey, cu.segment)[by] if by else None
-        stmt = response_base(select(*([key.label("key")] if by else []), *_raw_sums()), rm, rc, cu)
-        stmt = stmt.where(*_raw_where(f, journey, cu.segment))
-    if by:
-        stmt = stmt.group_by(key).order_by(key)
-    rows = session.execute(stmt).all()
+        parts = _lean_parts()
+        key = _raw_dimensions(dialect, period, parts[3], parts[4])[by] if by else None
+        stmt, where = _lean_base(select(*([key.label("key")] if by else []), *_raw_sums()), f, by, parts)
+        stmt = stmt.where(*where)
+    if by:  # NULL first on every engine (PostgreSQL and ClickHouse would put it last)
+        stmt = stmt.group_by(key).order_by(key.asc().nulls_first())
+    rows = reader.rows(stmt)
     # one int64 block straight from the rows: building and slicing a mixed frame cost more than the query
     first = 1 if by else 0
     values = np.array([[int(v or 0) for v in r[first:]] for r in rows], dtype=np.int64).reshape(len(rows), len(FIGURE_COLUMNS))
@@ -341,7 +386,9 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
 
     ``f.journey_id``/``f.moment_id`` select the graded moments.
     """
-    if _resolve_source(session, source, f) == "daily":
+    daily = _resolve_source(session, source, f) == "daily"
+    reader = reader_of(session) if daily else raw_reader(session)
+    if daily:
         d = ScoreDailyCount
         stmt = select(
             d.moment_id.label("moment_id"),
@@ -370,7 +417,7 @@ def moment_sums(session: Session, f: MetricFilter = MetricFilter(), source: str 
         )
         if f.journey_id is not None:
             stmt = stmt.where(mg.journey_id == f.journey_id)
-    rows = session.execute(stmt).all()
+    rows = reader.rows(stmt)
     index = pd.Index([int(r[0]) for r in rows], name="moment_id", dtype="int64")
     values = np.array([[float(v or 0) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(MOMENT_COLUMNS))
     return pd.DataFrame(values, index=index, columns=list(MOMENT_COLUMNS))
@@ -388,7 +435,7 @@ def single_moment_sums(session: Session, f: MetricFilter = MetricFilter()) -> pd
     stmt = (response_base(select(Response.moment_id.label("key"), *_raw_sums()), rm, rc, cu)
             .where(Response.moment_id.is_not(None), ~grades_moments, *_raw_where(f, journey, cu.segment))
             .group_by(Response.moment_id))
-    rows = session.execute(stmt).all()
+    rows = raw_reader(session).rows(stmt)
     values = np.array([[int(v or 0) for v in r[1:]] for r in rows], dtype=np.int64).reshape(len(rows), len(FIGURE_COLUMNS))
     return pd.DataFrame(values, columns=list(FIGURE_COLUMNS), index=pd.Index([int(r[0]) for r in rows], name="key"))
 
@@ -405,17 +452,17 @@ def score_distribution(session: Session, measure: str, f: MetricFilter = MetricF
     """How many answers gave each value of a headline measure (nps, grade, ces, csat)."""
     if measure not in ("nps", "grade", "ces", "csat"):
         raise ValueError(f"measure must be nps, grade, ces or csat, got {measure!r}")
-    if _resolve_source(session, source, f) == "daily":
+    daily = _resolve_source(session, source, f) == "daily"
+    reader = reader_of(session) if daily else raw_reader(session)
+    if daily:
         d = ScoreDailyCount
         stmt = (select(d.value, func.sum(d.n)).where(d.measure == measure, *_span_where(f))
                 .group_by(d.value))
     else:
-        rm, rc, journey = response_journey()
-        cu = aliased(Customer, name="cu")
         column = getattr(Response, measure)
-        stmt = response_base(select(column, func.count()), rm, rc, cu).where(
-            column.is_not(None), *_raw_where(f, journey, cu.segment)).group_by(column)
-    return {int(v): int(n) for v, n in session.execute(stmt).all()}
+        stmt, where = _lean_base(select(column, func.count()), f)
+        stmt = stmt.where(column.is_not(None), *where).group_by(column)
+    return {int(v): int(n) for v, n in reader.rows(stmt)}
 
 
 # -- row-level frames (drivers, PRCA, drill-down) -----------------------------------
@@ -441,7 +488,7 @@ def moment_grade_frame(session: Session, f: MetricFilter) -> pd.DataFrame:
     )
     if f.journey_id is not None:
         stmt = stmt.where(mg.journey_id == f.journey_id)
-    long = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "moment", "value"])
+    long = pd.DataFrame(raw_reader(session).rows(stmt), columns=["response_id", "moment", "value"])
     wide = long.pivot_table(index="response_id", columns="moment", values="value", aggfunc="first")
     wide.columns.name = None
     heads = response_frame(session, wide.index.to_list()) if len(wide) else pd.DataFrame(
@@ -461,12 +508,9 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
     complete ones are found or the window is exhausted: the work is bounded
     by ``limit``, not by the window.
     """
-    rm, rc, journey = response_journey()
-    cu = aliased(Customer, name="cu")
     head = getattr(Response, outcome)
-    base = (response_base(select(Response.id, Response.submitted_at, head), rm, rc, cu)
-            .where(head.is_not(None), *_raw_where(replace(f, moment_id=None), journey, cu.segment))
-            .order_by(Response.submitted_at.desc(), Response.id.desc()))
+    base, where = _lean_base(select(Response.id, Response.submitted_at, head), replace(f, moment_id=None))
+    base = base.where(head.is_not(None), *where).order_by(Response.submitted_at.desc(), Response.id.desc())
     mg = aliased(Moment, name="mg")
     pc = aliased(Case, name="pc")  # the case of the graded response, for the moment match
     # the grades of a page's responses, one column per key; only responses graded on every key
@@ -483,12 +527,13 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
         .having(and_(*[g.is_not(None) for g in grades]))
     )
     page = page or limit
+    reader = raw_reader(session)
     found: list[tuple] = []
     cursor = None
     while len(found) < limit:
         stmt = base if cursor is None else base.where(or_(Response.submitted_at < cursor[0], and_(
             Response.submitted_at == cursor[0], Response.id < cursor[1])))
-        rows = session.execute(stmt.limit(page)).all()
+        rows = reader.rows(stmt.limit(page))
         if not rows:
             break
         cursor = (rows[-1][1], rows[-1][0])  # (submitted_at, id) of the oldest read: the next page starts there
@@ -496,7 +541,7 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
         graded: dict[int, tuple] = {}
         ids = list(heads)
         for start in range(0, len(ids), 10_000):  # bounded IN lists (SQLite's variable limit, plan size)
-            for r in session.execute(pivot.where(Answer.response_id.in_(ids[start:start + 10_000]))):
+            for r in reader.rows(pivot.where(Answer.response_id.in_(ids[start:start + 10_000]))):
                 graded[r[0]] = tuple(r[1:])
         found += [(i, heads[i], *graded[i]) for i in ids if i in graded]
         if len(rows) < page:
@@ -508,22 +553,21 @@ def recent_complete_grades(session: Session, f: MetricFilter, keys: list[str], o
 def response_frame(session: Session, response_ids: list[int]) -> pd.DataFrame:
     """``case_id``, ``nps``, ``grade`` by response id (in chunks: long IN lists are slow or refused)."""
     parts = []
+    reader = raw_reader(session)
     for start in range(0, len(response_ids), 5000):
         chunk = response_ids[start:start + 5000]
-        parts.append(pd.DataFrame(session.execute(
+        parts.append(pd.DataFrame(reader.rows(
             select(Response.id, Response.case_id, Response.nps, Response.grade).where(Response.id.in_(chunk))
-        ).all(), columns=["response_id", "case_id", "nps", "grade"]))
+        ), columns=["response_id", "case_id", "nps", "grade"]))
     frame = pd.concat(parts) if parts else pd.DataFrame(columns=["response_id", "case_id", "nps", "grade"])
     return frame.set_index("response_id")
 
 
 def response_outcomes(session: Session, f: MetricFilter) -> pd.DataFrame:
     """``case_id``, ``nps``, ``grade``, ``ces`` of the responses in scope that belong to a case."""
-    rm, rc, journey = response_journey()
-    cu = aliased(Customer, name="cu")
-    stmt = response_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces),
-                     rm, rc, cu).where(Response.case_id.is_not(None), *_raw_where(f, journey, cu.segment))
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=["response_id", "case_id", "nps", "grade", "ces"])
+    stmt, where = _lean_base(select(Response.id, Response.case_id, Response.nps, Response.grade, Response.ces), f)
+    stmt = stmt.where(Response.case_id.is_not(None), *where)
+    frame = pd.DataFrame(raw_reader(session).rows(stmt), columns=["response_id", "case_id", "nps", "grade", "ces"])
     return frame.set_index("response_id")
 
 
@@ -642,9 +686,11 @@ def list_responses(session: Session, f: MetricFilter, *, graded_moment_id: int |
     base = base.outerjoin(OrgUnit, OrgUnit.id == Response.team_id).where(*where)
     if team_ids is not None:
         base = base.where(Response.team_id.in_(sorted(team_ids) or [-1]))
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
-                           .limit(limit).offset(offset)).mappings().all()
+    reader = raw_reader(session)
+    total = reader.scalar(select(func.count()).select_from(base.subquery())) or 0
+    names = [c.key for c in columns] + ["moment_grade"]
+    rows = [dict(zip(names, r)) for r in reader.rows(base.order_by(Response.submitted_at.desc(), Response.id.desc())
+                                                     .limit(limit).offset(offset))]
     # Privacy first: comments are shown (and downloaded) redacted, like everywhere else a comment is shown.
     patterns = VerbatimSettings().customer_patterns
     return int(total), [{**r, "comment": redact(r["comment"], patterns).text if r["comment"] else r["comment"]}

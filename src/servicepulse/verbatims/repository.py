@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from servicepulse.models import Answer, Case, Moment, Response, Verbatim, VerbatimMention
+from servicepulse.analytics_store.reader import Reader, contains_text, raw_reader
+from servicepulse.models import Answer, Case, Customer, Moment, Response, Verbatim, VerbatimMention
 
 SENTIMENT_CUT = 0.05  # |sentiment| below this counts as neutral
 NPS_GROUPS = ("detractor", "passive", "promoter")
@@ -28,14 +29,24 @@ class VerbatimFilter:
     language: str | None = None
     extra: dict = field(default_factory=dict)
     team_ids: frozenset[int] | None = None  # an Actor's visible teams (None: all): the comments they may read
+    search: str | None = None  # words the comment contains (A-Z in either case; no wildcards)
+    # the analytics pages' filter bar: the response's journey, channel, team and the customer's segment
+    journey_id: int | None = None
+    channel: str | None = None
+    team_id: int | None = None
+    segment: str | None = None
 
 
 def _day_start(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=UTC)
 
 
-def conditions(f: VerbatimFilter) -> list:
-    """WHERE conditions on Verbatim joined with Response."""
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def conditions(f: VerbatimFilter, dialect: str = "sqlite") -> list:
+    """WHERE conditions on Verbatim joined with Response (``dialect`` spells the text search)."""
     out = [Response.completed.is_(True)]  # a comment counts once its answers are sent, not while saved
     if f.team_ids is not None:
         out.append(Response.team_id.in_(sorted(f.team_ids) or [-1]))
@@ -62,6 +73,18 @@ def conditions(f: VerbatimFilter) -> list:
         out.append(Response.submitted_at < _day_start(f.date_to + timedelta(days=1)))
     if f.language:
         out.append(Verbatim.language == f.language)
+    if f.search:
+        out.append(contains_text(Verbatim.text, f.search, dialect))
+    if f.journey_id is not None:  # the response's journey: its moment's, else its case's (as the metric queries)
+        out.append(or_(Response.moment_id.in_(select(Moment.id).where(Moment.journey_id == f.journey_id)),
+                       and_(Response.moment_id.is_(None),
+                            Response.case_id.in_(select(Case.id).where(Case.journey_id == f.journey_id)))))
+    if f.channel is not None:
+        out.append(Response.channel == f.channel)
+    if f.team_id is not None:
+        out.append(Response.team_id == f.team_id)
+    if f.segment is not None:
+        out.append(Response.customer_id.in_(select(Customer.id).where(Customer.segment == f.segment)))
     return out
 
 
@@ -110,7 +133,7 @@ def _score_columns():
 def score_totals(session: Session, f: VerbatimFilter) -> dict:
     """Aggregates over every analysed comment matching `f`."""
     q = select(*_score_columns()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
-    row = session.execute(q.where(*conditions(f))).mappings().one()
+    row = session.execute(q.where(*conditions(f, _dialect(session)))).mappings().one()
     return {k: int(v or 0) for k, v in row.items()}
 
 
@@ -118,7 +141,7 @@ def score_totals_by_theme(session: Session, f: VerbatimFilter, groups: dict[str,
     """Aggregates over the comments mentioning each group of leaf themes (group key -> leaf keys);
     a comment counts once per group however often it mentions it."""
     out = {}
-    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}))
+    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}), _dialect(session))
     for key, leaves in groups.items():
         if not leaves:
             continue
@@ -134,7 +157,7 @@ def monthly_counts(session: Session, f: VerbatimFilter, groups: dict[str, Sequen
     """(totals per (year, month), {group: {(year, month): comments mentioning it}})."""
     y = func.extract("year", Response.submitted_at)
     m = func.extract("month", Response.submitted_at)
-    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}))
+    base = conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}), _dialect(session))
     q = (select(y, m, func.count()).select_from(Verbatim).join(Response, Response.id == Verbatim.response_id)
          .where(*base).group_by(y, m))
     totals = {(int(a), int(b)): int(c) for a, b, c in session.execute(q)}
@@ -148,18 +171,22 @@ def monthly_counts(session: Session, f: VerbatimFilter, groups: dict[str, Sequen
     return totals, per
 
 
-def browse(session: Session, f: VerbatimFilter, limit: int = 50, offset: int = 0):
-    """(rows, total): comments matching `f`, newest first, each with its response's scores."""
+BROWSE_COLUMNS = ("response_id", "text", "language", "sentiment", "submitted_at", "nps", "grade", "ces", "moment_id")
+
+
+def browse(session: Session | Reader, f: VerbatimFilter, limit: int = 50, offset: int = 0):
+    """(rows, total): comments matching `f`, newest first, each with its response's scores (the comment
+    browser and its search: read from the analytics store when there is one)."""
+    reader = raw_reader(session)
     q = (select(Verbatim.response_id, Verbatim.text, Verbatim.language, Verbatim.sentiment, Response.submitted_at,
                 Response.nps, Response.grade, Response.ces, Response.moment_id)
-         .join(Response, Response.id == Verbatim.response_id).where(*conditions(f)))
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.execute(q.order_by(Response.submitted_at.desc(), Verbatim.response_id.desc())
-                           .limit(limit).offset(offset)).mappings().all()
-    return [dict(r) for r in rows], int(total or 0)
+         .join(Response, Response.id == Verbatim.response_id).where(*conditions(f, reader.dialect)))
+    total = reader.scalar(select(func.count()).select_from(q.subquery()))
+    rows = reader.rows(q.order_by(Response.submitted_at.desc(), Verbatim.response_id.desc()).limit(limit).offset(offset))
+    return [dict(zip(BROWSE_COLUMNS, r)) for r in rows], int(total or 0)
 
 
-def mentions_for(session: Session, response_ids: Iterable[int]) -> dict[int, list]:
+def mentions_for(session: Session | Reader, response_ids: Iterable[int]) -> dict[int, list]:
     ids = list(response_ids)
     out: dict[int, list] = {i: [] for i in ids}
     if not ids:
@@ -167,7 +194,7 @@ def mentions_for(session: Session, response_ids: Iterable[int]) -> dict[int, lis
     q = (select(VerbatimMention.response_id, VerbatimMention.start, VerbatimMention.end, VerbatimMention.theme,
                 VerbatimMention.sentiment)
          .where(VerbatimMention.response_id.in_(ids)).order_by(VerbatimMention.response_id, VerbatimMention.start))
-    for rid, s, e, th, sent in session.execute(q):
+    for rid, s, e, th, sent in raw_reader(session).rows(q):
         out[rid].append((s, e, th, sent))
     return out
 
@@ -178,7 +205,7 @@ def example_comments(session: Session, f: VerbatimFilter, leaves: Sequence[str],
     q = (select(VerbatimMention.response_id, worst.label("worst"))
          .join(Verbatim, Verbatim.response_id == VerbatimMention.response_id)
          .join(Response, Response.id == Verbatim.response_id)
-         .where(VerbatimMention.theme.in_(list(leaves)), *conditions(VerbatimFilter(**{**f.__dict__, "themes": ()})))
+         .where(VerbatimMention.theme.in_(list(leaves)), *conditions(VerbatimFilter(**{**f.__dict__, "themes": ()}), _dialect(session)))
          .group_by(VerbatimMention.response_id).order_by(worst, VerbatimMention.response_id).limit(n))
     ids = [r[0] for r in session.execute(q)]
     if not ids:

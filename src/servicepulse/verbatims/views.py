@@ -17,6 +17,7 @@ from servicepulse.http import params
 from servicepulse.http.auth import require_role
 from servicepulse.http.deps import DbSession
 from servicepulse.http.errors import error_page
+from servicepulse.http.filter_bar import filter_context
 from servicepulse.http.i18n import request_language
 from servicepulse.http.templating import base_context, render
 from servicepulse.kernels.text import CodeFrameError, Theme, ThemeProposal, ThemeTerms, adopt_proposal, discover_themes
@@ -113,6 +114,27 @@ def repository_pending(session) -> int:
     return count_pending(session)
 
 
+BAR_OFFERED = ("journey", "channel", "team", "segment")  # the filter bar's fields; period and language are the page's own
+
+
+def _bar_and_search(request: Request, problems: list) -> tuple[dict, dict]:
+    """The filter bar's journey, channel, team and segment, and the text search (``q``), bounded as everywhere."""
+    q = request.query_params
+    values = {
+        "journey_id": _checked(request, problems, params.parse_int, q.get("journey", ""), "journey"),
+        "channel": _checked(request, problems, params.clean_text, q.get("channel", ""), "channel"),
+        "team_id": _checked(request, problems, params.parse_int, q.get("team", ""), "team"),
+        "segment": _checked(request, problems, params.clean_text, q.get("segment", ""), "segment"),
+        "search": _checked(request, problems, params.clean_text, q.get("q", ""), "q", limit=200),
+    }
+    kept = {k: q.get(k, "") for k in ("journey", "channel", "team", "segment", "q")}
+    for key, name in (("journey_id", "journey"), ("channel", "channel"), ("team_id", "team"), ("segment", "segment"),
+                      ("search", "q")):
+        if values[key] is None:
+            kept[name] = ""  # a refused value is not kept
+    return values, kept
+
+
 @router.get("/verbatims/comments")
 def comments(request: Request, user: Viewer, session: DbSession,
              page: Annotated[int, Query(ge=1, le=params.MAX_PAGE)] = 1):
@@ -120,7 +142,9 @@ def comments(request: Request, user: Viewer, session: DbSession,
     codeframe, _ = current_codeframe(session)
     problems: list = []
     f, raw = _filter(request, codeframe, problems, session)
-    f = replace(f, team_ids=Actor.of(user).visible_team_ids())  # the comments themselves: the teams' own (access.py)
+    bar, kept = _bar_and_search(request, problems)
+    # the comments themselves: the teams' own (access.py), within the bar's team when one is chosen
+    f = replace(f, team_ids=Actor.of(user).visible_team_ids(), **bar)
     page = max(1, page)
     rows, total = repository.browse(session, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     spans = repository.mentions_for(session, [r["response_id"] for r in rows])
@@ -131,8 +155,10 @@ def comments(request: Request, user: Viewer, session: DbSession,
         r["themes"] = [labels.get(th, th) for th in dict.fromkeys(th for _, _, th, _ in found)]
     name = Moment.name_nl if lang == "nl" else Moment.name_en
     moments = session.execute(select(Moment.id, name).order_by(name)).all()
-    query = urlencode({k: v for k, v in raw.items() if v})
+    bar_context = filter_context(request, session, "/verbatims/comments")
+    query = urlencode({k: v for k, v in {**raw, **kept}.items() if v})  # kept by the page links
     return render(request, "verbatims/comments.html", {
+        **bar_context, "offered": BAR_OFFERED, "search": kept["q"],
         "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "raw": raw,
         "problems": problems, "theme_choices": _theme_choices(codeframe, lang), "moments": moments,
         "sentiments": SENTIMENTS, "nps_groups": NPS_GROUPS, "language_choices": LANGUAGE_CHOICES, "query": query,
