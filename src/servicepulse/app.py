@@ -28,6 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servicepulse import __version__, registry
+from servicepulse.analytics_store import open_store
 from servicepulse.api import docs as api_docs
 from servicepulse.api.auth import require_api_key
 from servicepulse.api.key_cache import ApiKeyCache
@@ -127,6 +128,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app = FastAPI(title="servicepulse", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
     app.state.settings = settings
+    # Raw-row analytics (drill-downs, comment search, process statistics) read from the analytics store when
+    # one is configured (http/deps.py hands it to each request's unit of work); the main database otherwise.
+    app.state.analytics_store = open_store(settings.analytics_url, settings.data_dir) if settings.analytics_url else None
     app.state.catalogue = load_catalogue()
     app.state.benchmarks = benchmarks.load(settings.benchmarks_file)  # beside the figures: metrics/_benchmark.html
     app.state.templates = make_templates()

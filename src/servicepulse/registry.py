@@ -74,7 +74,7 @@ from servicepulse.surveys import api as surveys_api
 from servicepulse.surveys import views as surveys_views
 from servicepulse.verbatims import jobs as verbatims_jobs
 from servicepulse.verbatims import views as verbatims_views
-from servicepulse.web import customer, home, login
+from servicepulse.web import analytics_store_views, customer, home, login
 
 API_ROUTERS = (
     api_health.router,
@@ -114,6 +114,7 @@ PAGE_ROUTERS = (
     investment_views.router,  # /investment: cost to serve, avoidable contact, the compass
     org_views.router,
     org_views.area_router,  # /admin: the Administration page
+    analytics_store_views.router,  # /admin/analytics-store: the analytics store's lag and row counts, ship now
     surveys_views.router,
     invitations_trigger_views.router,
     display_name_views.router,

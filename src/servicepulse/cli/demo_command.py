@@ -16,11 +16,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy import func, select
 
+from servicepulse.analytics_store import TABLES, open_store, rebuild, ship_pending
 from servicepulse.cli.app import app
 from servicepulse.cli.context import console, engine
 from servicepulse.cli.serve_command import HOST_HELP, PORT_HELP, display_url, run_server
 from servicepulse.db import migrate
+from servicepulse.db.session import UnitOfWork
 from servicepulse.demo import DemoAlreadyLoaded, load_demo
 from servicepulse.demo.after_load import (
     analyse_verbatims,
@@ -83,6 +86,36 @@ def _plain_mail_to_a_local_catcher() -> None:
         get_settings.cache_clear()
 
 
+def _fill_analytics_store(eng, progress: Progress, *, loaded: bool) -> str | None:
+    """With SERVICEPULSE_ANALYTICS_URL set: rebuild the analytics store from the demo's data (one progress line),
+    then ship what the load recorded in the outbox, so the store starts level with the main database rather
+    than behind until the worker's chain starts. A kept demo is rebuilt only when its store is still empty."""
+    settings = get_settings()
+    if not settings.analytics_url:
+        return None
+    store = open_store(settings.analytics_url, settings.data_dir)
+    try:
+        if not loaded and "responses" in store.table_names() and store.scalar("SELECT count() FROM responses"):
+            shipped = ship_pending(eng, store)
+            return f"analytics store kept; {shipped.entries:,} waiting changes shipped"
+        with UnitOfWork(eng, readonly=True) as session:
+            total = sum(session.scalar(select(func.count()).select_from(r.table)) or 0 for r in TABLES.values())
+        task = progress.add_task("analytics store", total=max(total, 1))
+        done: dict[str, int] = {}
+
+        def step(name: str, rows: int, _total: int) -> None:
+            done[name] = rows
+            progress.update(task, completed=sum(done.values()), description=f"analytics store: {name}"[:28])
+
+        counts = rebuild(eng, store, progress=step)
+        progress.update(task, completed=max(total, 1), description="analytics store")
+        shipped = ship_pending(eng, store)
+    finally:
+        store.close()
+    return (f"analytics store rebuilt: {sum(counts.values()):,} rows in {len(counts)} tables "
+            f"({shipped.entries:,} changes recorded while loading shipped)")
+
+
 @app.command("demo")
 def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data; do not start the web server."),
@@ -121,15 +154,21 @@ def demo(
             now = datetime.now(UTC)
             loop = prepare_closed_loop(eng, now, progress)
             prepared = prepare_expectations(eng, get_settings().data_dir, now, progress)
+            store_line = _fill_analytics_store(eng, progress, loaded=True)
     except DemoAlreadyLoaded:
         console.print("The demo data are already in this database; keeping them (use --reset to load them again).")
         logins = _known_logins()
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as again:
+            store_line = _fill_analytics_store(eng, again, loaded=False)
     else:
         console.print(_counts_table(summary))
         console.print(f"{analysed:,} open answers analysed, {loop['followups']:,} follow-ups opened, "
                       f"{prepared['forecasts']:,} open cases forecast, {prepared['signals']:,} signals raised")
         console.print(f"loaded in {time.perf_counter() - started:.1f} s")
         logins = summary.logins
+    if store_line:
+        console.print(store_line)
     if no_serve:
         console.print(_logins_table(logins))
         console.print("Start the dashboard with `servicepulse serve`.")

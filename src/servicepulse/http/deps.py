@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from servicepulse.analytics_store.reader import use_store
 from servicepulse.db.session import UnitOfWork
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,6 +31,9 @@ def get_engine(request: Request) -> Engine:
 
 def _session(request: Request, readonly: bool) -> Iterator[Session]:
     with UnitOfWork(get_engine(request), readonly=readonly) as session:
+        store = getattr(request.app.state, "analytics_store", None)
+        if store is not None:  # raw-row analytics (drill-downs, comment search, process statistics) read there
+            use_store(session, store.query_arrow)
         yield session
 
 
