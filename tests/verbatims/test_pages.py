@@ -3,6 +3,8 @@ theme discovery and the department report as page and PDF."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -122,11 +124,37 @@ def test_department_report_page_and_pdf(engine, client, make_user, monkeypatch):
     # the text weasyprint laid out on the pages (no pdftotext needed)
     doc = HTML(string=seen["html"]).render()
     text = " ".join(box.text for p in doc.pages for box in p._page_box.descendants() if hasattr(box, "text"))
-    assert "Facturatie & Co" in text and "factuur" in text and "Example comments" in text
+    assert "Facturatie & Co" in text and "factuur" in text and "the most negative comments" in text
 
     assert client.get("/verbatims/departments/nowhere").status_code == 404
     # the section from /investment (registry.DEPARTMENT_SECTIONS) is there for the roles that see /investment
     assert 'id="dept-caused"' in html
+
+
+def test_a_theme_praised_in_its_comments_is_shown_by_its_praise_and_uncertain_effects_are_not_coloured(
+        engine, client, make_user):
+    _data(engine)
+    dept = add_department(engine, "service-dept", "Klantenservice")
+    _login(client, make_user)
+    page = client.get("/verbatims/codeframe").text
+    assert client.post("/verbatims/owners", data={"theme": ["friendliness", "invoice_clarity"],
+                                                   "owner": [str(dept), str(dept)], "csrf_token": csrf_from(page)},
+                       follow_redirects=False).status_code == 303
+    html = client.get("/verbatims/departments/service-dept").text
+    friendly = html.split('<section class="card theme" data-theme="friendliness">')[1].split("</section>")[0]
+    invoice = html.split('<section class="card theme" data-theme="invoice_clarity">')[1].split("</section>")[0]
+    # twelve friendly comments, all positive: the examples are the praise, and the heading says so
+    friendly_text, invoice_text = (re.sub(r"<[^>]+>", "", part) for part in (friendly, invoice))
+    assert "the most positive comments" in friendly_text and "vriendelijk geholpen" in friendly_text
+    assert "onduidelijk" not in friendly_text
+    assert "the most negative comments" in invoice_text and "factuur was onduidelijk" in invoice_text
+    # a difference whose interval includes 0 is not coloured as good or bad
+    cells = re.findall(r'<span class="(neg|pos|unsure)"( title="[^"]*")?>[^<]*</span> '
+                       r'<span class="detail">\(([^ ]+) \w+ ([^)]+)\)', html)
+    assert len(cells) >= 4  # effects with an interval (the rest have too few answers here)
+    for cell in cells:
+        low, high = (float(v.replace("−", "-").replace(",", "")) for v in cell[2:4])
+        assert (cell[0] == "unsure") == (low <= 0 <= high), cell
 
 
 def test_a_team_lead_sees_the_department_report_without_the_investment_section(engine, client, make_user):

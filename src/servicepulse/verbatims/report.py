@@ -65,10 +65,15 @@ def department_report(session: Session, department_key: str, f: VerbatimFilter |
     groups = leaf_groups(codeframe)
     leaves = sorted({leaf for k in owned for leaf in groups[k]})
     ex: dict[str, list[dict]] = {}
+    negative_share = {i.theme: i.negative_share for i in impacts}
     for k in owned:
-        rows = repository.example_comments(session, f, groups[k], n=examples)
+        # Examples show what the theme's comments mostly say: a theme praised in 99% of its comments is not
+        # illustrated by its three worst ones.
+        tone = "negative" if negative_share.get(k, 1.0) >= 0.5 else "positive"
+        rows = repository.example_comments(session, f, groups[k], n=examples, tone=tone)
         spans = repository.mentions_for(session, [r["response_id"] for r in rows])
         for r in rows:
+            r["tone"] = tone
             r["html"] = highlight(r["text"], [(s, e, th) for s, e, th, _ in spans[r["response_id"]]],
                                   max_chars=EXAMPLE_CHARS)
         ex[k] = rows

@@ -199,9 +199,13 @@ def mentions_for(session: Session | Reader, response_ids: Iterable[int]) -> dict
     return out
 
 
-def example_comments(session: Session, f: VerbatimFilter, leaves: Sequence[str], n: int = 3) -> list[dict]:
-    """The most negative comments mentioning one of `leaves` (by the sentiment of the mention's clause)."""
-    worst = func.min(VerbatimMention.sentiment)
+def example_comments(session: Session, f: VerbatimFilter, leaves: Sequence[str], n: int = 3,
+                     tone: str = "negative") -> list[dict]:
+    """The most negative (or, ``tone="positive"``, the most positive) comments mentioning one of `leaves`, by the
+    sentiment of the mention's clause."""
+    if tone not in ("negative", "positive"):
+        raise ValueError(f"unknown tone {tone!r}")
+    worst = func.min(VerbatimMention.sentiment) if tone == "negative" else -func.max(VerbatimMention.sentiment)
     q = (select(VerbatimMention.response_id, worst.label("worst"))
          .join(Verbatim, Verbatim.response_id == VerbatimMention.response_id)
          .join(Response, Response.id == Verbatim.response_id)
