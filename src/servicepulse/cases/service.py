@@ -54,7 +54,9 @@ def records_frame(records: Mapping[str, Any] | list, *, mapping: Mapping[str, st
                             [RowError(i, "-", None, "not a JSON object", "item") for i in bad[:100]], len(bad))
     if not items:
         return empty_frame()
-    raw = pd.DataFrame.from_records(items)
+    # object columns: a lone surrogate from JSON must reach the schema's check as a bad value (an Arrow-backed
+    # string column would refuse to hold it and answer 500)
+    raw = pd.DataFrame(items, dtype=object)
     return normalise(raw, np.arange(len(items)), mapping, source, unit="item", default_tz=default_tz)
 
 

@@ -208,7 +208,10 @@ def _text(values: pd.Series) -> pd.Series:
     """Source values as stripped strings; empty becomes missing."""
     codes, uniques = _distinct(values)
     cleaned = np.array([_clean(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(cleaned[codes], index=values.index, dtype="str")  # code -1 -> None
+    try:
+        return pd.Series(cleaned[codes], index=values.index, dtype="str")  # code -1 -> None
+    except UnicodeEncodeError:  # a lone surrogate: an Arrow-backed string cannot hold it; the text check refuses it
+        return pd.Series(cleaned[codes], index=values.index, dtype=object)
 
 
 def text_problem(value: str) -> str | None:
