@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from servicepulse.db.session import UnitOfWork
+from servicepulse.metrics.survey_repository import totals
 from servicepulse.models import Case, CaseEvent, Customer, Journey, Moment, Survey
 from servicepulse.settings import get_settings
 from servicepulse.surveys import load_template
@@ -141,3 +143,17 @@ def sent_invitation(session, survey, customer, now: datetime, case=None, expires
     invitation.sent_at = now
     session.flush()
     return invitation, token
+
+
+def invitation_counts(engine, survey_key: str) -> tuple[int, int]:
+    """(sent, answered) as the survey page counts them: the demo sends invitations of its own, so a test that
+    adds one compares against what was there before."""
+    with UnitOfWork(engine, readonly=True) as s:
+        survey_id = s.scalar(select(Survey.id).where(Survey.key == survey_key))
+        [row] = totals(s, survey_id)
+        return row.invitations_sent, row.invitations_answered
+
+
+def dutch_count(n: int) -> str:
+    """A count as the Dutch pages write it (1.234)."""
+    return f"{n:,}".replace(",", ".")

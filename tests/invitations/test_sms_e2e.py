@@ -24,7 +24,7 @@ from ..public.axe import browser_context
 from ..web.browser import live_server
 from ..web.conftest import settings  # noqa: F401  (fixture)
 from .sms_fakes import FakeTwilio, septets
-from .support import add_customer, configure, start_smtp
+from .support import add_customer, configure, dutch_count, invitation_counts, start_smtp
 
 SURVEY = "journey-end-fault-repair"
 VERBATIM = "Snel opgelost, via sms gevraagd en meteen ingevuld."
@@ -46,6 +46,7 @@ def _post_zendesk(url: str, payload: dict) -> httpx.Response:
 def test_zendesk_solved_leads_to_an_sms_answered_on_a_phone_and_shown_on_the_dashboard(
         engine, settings, monkeypatch, connector_env):  # noqa: F811
     now = datetime.now(UTC).replace(microsecond=0)
+    sent_before, answered_before = invitation_counts(engine, SURVEY)
     with UnitOfWork(engine) as s:
         rules.load_rules(s, {"rules": [{"key": "zendesk-solved-sms", "survey": SURVEY, "activity": "Ticket resolved",
                                         "delay": "30m", "require_closed": True, "reminder_after_days": None}]})
@@ -100,8 +101,8 @@ def test_zendesk_solved_leads_to_an_sms_answered_on_a_phone_and_shown_on_the_das
                 page.wait_for_load_state()
                 page.goto(f"{url}/surveys/{SURVEY}")
                 assert VERBATIM in page.locator("#h-verbatims + .verbatims li").first.inner_text()
-                assert page.locator('[data-figure="sent"]').inner_text() == "1"
-                assert page.locator('[data-figure="answered"]').inner_text() == "1"
+                assert page.locator('[data-figure="sent"]').inner_text() == dutch_count(sent_before + 1)
+                assert page.locator('[data-figure="answered"]').inner_text() == dutch_count(answered_before + 1)
 
             # Twilio reports delivery to the StatusCallback it was given, signed for that URL.
             form, headers = twilio.status_callback(call["sid"], "delivered")
