@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
-from servicepulse.analytics_store import SHIP_JOB, TABLES, lag, rebuild, ship_pending
+from servicepulse.analytics_store import SHIP_JOB, TABLES, lag, newest_rows_at, rebuild, ship_pending
 from servicepulse.cases import ingest_events
 from servicepulse.db.session import UnitOfWork
 from servicepulse.jobs import enqueue, run_pending
@@ -146,3 +146,17 @@ def test_the_job_ships_and_queues_its_next_run(engine, store):
         assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == SHIP_JOB,
                                                                     Job.status == "queued")) == 1
         assert lag(s.connection()).last_shipped_at is not None
+
+
+def test_the_last_shipment_counts_a_rebuild_as_the_admin_page_does(engine, store):
+    # a rebuild (the demo, the command line) runs no shipping job: the worker's jobs alone would say "never",
+    # the admin page reads the store's newest rows; `newest_rows_at` (used by `analytics status`) does the same
+    _scenario(engine)
+    with UnitOfWork(engine) as s:
+        s.execute(Job.__table__.delete().where(Job.kind == SHIP_JOB))  # no shipping job has run
+    before = utcnow()
+    rebuild(engine, store)
+    arrived = newest_rows_at(store)
+    assert arrived is not None and before - timedelta(seconds=1) <= arrived <= utcnow() + timedelta(seconds=1)
+    with engine.connect() as conn:
+        assert lag(conn).last_shipped_at is None  # no job has run: why status needs the store's own time

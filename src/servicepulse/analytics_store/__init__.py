@@ -15,6 +15,7 @@ from servicepulse.analytics_store.replication import (
     Lag,
     Shipment,
     lag,
+    newest_rows_at,
     rebuild,
     ship_batch,
     ship_pending,
@@ -23,6 +24,6 @@ from servicepulse.analytics_store.schema import TABLES, UNITS, create_schema, dd
 
 __all__ = [
     "AnalyticsStore", "AnalyticsStoreError", "open_store", "param_text", "parse_url",
-    "SHIP_JOB", "Lag", "Shipment", "lag", "rebuild", "ship_batch", "ship_pending",
+    "SHIP_JOB", "Lag", "Shipment", "lag", "newest_rows_at", "rebuild", "ship_batch", "ship_pending",
     "TABLES", "UNITS", "create_schema", "ddl",
 ]

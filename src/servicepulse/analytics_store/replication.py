@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from sqlalchemy import delete, func, select
@@ -246,6 +246,19 @@ def lag(conn: Connection) -> Lag:
     shipped = conn.execute(select(func.max(Job.finished_at)).where(Job.kind == SHIP_JOB, Job.status == "done")
                            ).scalar()
     return Lag(int(pending), oldest, shipped)
+
+
+def newest_rows_at(store: AnalyticsStore) -> datetime | None:
+    """When the store's newest rows arrived: a row's `_version` is the start of its shipment or rebuild in
+    microseconds since 1970, so this sees every way in (the worker, the admin page, the command line, the demo),
+    where the worker's finished jobs see only the worker's."""
+    present = store.table_names()
+    names = [name for name in TABLES if name in present]
+    if not names:
+        return None
+    rows = store.query(" UNION ALL ".join(f"SELECT max(`{VERSION}`) FROM `{name}`" for name in names))
+    newest = max((int(v) for (v,) in rows if v), default=0)
+    return datetime.fromtimestamp(newest / 1e6, UTC) if newest else None
 
 
 SHIP_JOB = "analytics_store.ship"

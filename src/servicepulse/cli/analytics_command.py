@@ -9,7 +9,16 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from servicepulse.analytics_store import ddl, lag, open_store, parse_url, rebuild, ship_pending
+from servicepulse.analytics_store import (
+    AnalyticsStoreError,
+    ddl,
+    lag,
+    newest_rows_at,
+    open_store,
+    parse_url,
+    rebuild,
+    ship_pending,
+)
 from servicepulse.cli.app import analytics_app
 from servicepulse.cli.context import console, engine
 from servicepulse.db.session import UnitOfWork
@@ -67,7 +76,16 @@ def status_command() -> None:
     console.print(f"analytics store: {settings.analytics_url.split('@')[-1]}")
     console.print(f"entries waiting: {now.pending:,}")
     console.print(f"oldest waiting: {now.seconds():.1f} s" if now.oldest_at else "oldest waiting: -")
-    console.print(f"last shipment: {now.last_shipped_at.isoformat() if now.last_shipped_at else 'never'}")
+    # the store's newest rows also count (a rebuild, the demo, the admin page's "ship now"), as on
+    # /admin/analytics-store; a store that does not answer leaves the worker's last shipment
+    try:
+        with open_store(settings.analytics_url, settings.data_dir) as store:
+            arrived = newest_rows_at(store)
+    except AnalyticsStoreError as exc:
+        console.print(f"store: not answering ({exc})")
+        arrived = None
+    last = max((t for t in (now.last_shipped_at, arrived) if t is not None), default=None)
+    console.print(f"last shipment: {last.isoformat() if last else 'never'}")
 
 
 @analytics_app.command("ddl")
