@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, selectinload
 from servicepulse import investment, metrics
 from servicepulse.errors import NotFound, ValidationFailed
 from servicepulse.kernels import statistics
-from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect
+from servicepulse.kernels.statistics.project_scan import CLASSES, TargetEffect, project_class
 from servicepulse.metrics import CASE_DRIVERS, DRIVER_LABELS, MetricFilter
 from servicepulse.models import ImprovementProject, Moment, ProjectTarget
 
@@ -475,20 +475,16 @@ def _quadrature(point: float, lows: list[float | None], highs: list[float | None
 def _classify(title: str, parts: list[TargetLift], lift: float, min_lift: float,
               measure: str) -> statistics.ProjectScan:
     en, nl = _UNIT[measure]
-    lift7 = sum(p.effect.lift for p in parts if p.effect.role == "7plus")
-    lift9 = sum(p.effect.lift for p in parts if p.effect.role == "9plus")
+    code = project_class([p.effect for p in parts], lift, min_lift)
     if not parts:
-        code = "little_potential"
         head_en = "Little experience potential: no moments or drivers with data are linked to this project."
         head_nl = "Weinig belevingspotentie: er zijn geen momenten of factoren met gegevens aan gekoppeld."
-    elif lift < min_lift:
-        code = "little_potential"
+    elif code == "little_potential":
         head_en = (f"Little experience potential: expected effect {_fmt(lift, 2, 'en', True)} {en} over all "
                    f"customers, below {_fmt(min_lift, 2, 'en')}.")
         head_nl = (f"Weinig belevingspotentie: verwacht effect {_fmt(lift, 2, 'nl', True)} {nl} over alle "
                    f"klanten, onder {_fmt(min_lift, 2, 'nl')}.")
     else:
-        code = "9plus" if lift9 > lift7 else "7plus"
         head_en = f"Expected effect {_fmt(lift, 2, 'en', True)} {en} over all customers ({CLASSES[code][0]})."
         head_nl = f"Verwacht effect {_fmt(lift, 2, 'nl', True)} {nl} over alle klanten ({CLASSES[code][1]})."
     return statistics.ProjectScan(

@@ -212,22 +212,29 @@ def scan_projects(
     return scans
 
 
-def _classify(name: str, effects: list[TargetEffect], min_lift: float) -> ProjectScan:
-    lift = sum(e.lift for e in effects)
+def project_class(effects: Iterable[TargetEffect], lift: float, min_lift: float) -> str:
+    """A project's 7+/9+ class: little potential without targets or below ``min_lift``; else 9+ when its
+    9+ targets (moments of truth to win) carry more of the lift than its 7+ targets (basics), 7+ otherwise."""
+    effects = list(effects)
+    if not effects or lift < min_lift:
+        return "little_potential"
     lift7 = sum(e.lift for e in effects if e.role == "7plus")
     lift9 = sum(e.lift for e in effects if e.role == "9plus")
+    return "9plus" if lift9 > lift7 else "7plus"
+
+
+def _classify(name: str, effects: list[TargetEffect], min_lift: float) -> ProjectScan:
+    lift = sum(e.lift for e in effects)
+    code = project_class(effects, lift, min_lift)
     if not effects:
-        code = "little_potential"
         head_en = "Little experience potential: no moments are linked to this project."
         head_nl = "Weinig belevingspotentie: er zijn geen momenten aan dit project gekoppeld."
-    elif lift < min_lift:
-        code = "little_potential"
+    elif code == "little_potential":
         head_en = (f"Little experience potential: expected lift {_en(lift, 2, True)} overall points, "
                    f"below the threshold of {_en(min_lift)}.")
         head_nl = (f"Weinig belevingspotentie: verwacht effect {_nl(lift, 2, True)} punt op het totaaloordeel, "
                    f"onder de drempel van {_nl(min_lift)}.")
     else:
-        code = "9plus" if lift9 > lift7 else "7plus"
         label_en, label_nl = CLASSES[code]
         head_en = f"Expected lift {_en(lift, 2, True)} overall points ({label_en})."
         head_nl = f"Verwacht effect {_nl(lift, 2, True)} punt op het totaaloordeel ({label_nl})."
